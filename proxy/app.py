@@ -1,0 +1,44 @@
+"""``create_app(settings, *, upstream_transport=None) -> Litestar``.
+
+``upstream_transport`` replaces the upstream HTTP client: an ``httpx`` transport (e.g.
+``httpx.MockTransport`` or respx's handler) or any ``HttpTransport``. Nothing is built at import
+time; everything comes from ``settings``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+
+from proxy.api import health, openai_routes
+from proxy.api.errors import EXCEPTION_HANDLERS
+from proxy.api.health import ReadinessCache
+from proxy.api.openai_routes import ModelCatalogue
+from proxy.services import Services, build_services
+from proxy.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, upstream_transport: Any = None, services: Services | None = None) -> Litestar:
+    settings = settings or Settings()
+    services = services or build_services(settings, upstream_transport=upstream_transport)
+
+    async def on_startup(app: Litestar) -> None:
+        await services.start()
+
+    async def on_shutdown(app: Litestar) -> None:
+        await services.stop()
+
+    state = State({"services": services, "catalogue": ModelCatalogue(), "readiness": ReadinessCache()})
+    return Litestar(
+        route_handlers=[*openai_routes.ROUTES, *health.ROUTES],
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=state,
+        openapi_config=None,
+        request_max_body_size=None,
+        debug=False,
+        logging_config=None,
+    )

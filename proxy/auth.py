@@ -1,0 +1,123 @@
+"""Client authentication: virtual API keys mapped to tenants.
+
+Keys are stored only as SHA-256 hashes (settings ``api_keys`` and the ``api_keys`` table). Keys are
+random 256-bit tokens (``bsk-...``), so a fast hash is enough; a presented key is hashed and
+compared with **every** stored hash using ``hmac.compare_digest``, so the time taken does not depend
+on which key, or how much of one, matched.
+
+With no key anywhere, Bedside serves one open tenant (``open``) and says so at start-up, in
+``/readyz`` and in the ``bedside_open_tenant`` gauge. Configuring any key turns authentication on
+for every endpoint except the probes (``/healthz``, ``/readyz``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from proxy.errors import AuthenticationFailed
+from proxy.storage.tables import ApiKey
+
+OPEN_TENANT = "open"
+KEY_PREFIX = "bsk-"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    digest: bytes
+    tenant: str
+
+
+class KeyRing:
+    """The set of valid keys; replaced whole on refresh (one attribute assignment)."""
+
+    def __init__(self, static: Iterable[tuple[str, str]] = ()) -> None:
+        self._static = tuple(_Entry(bytes.fromhex(h), t) for h, t in static)
+        self._entries: tuple[_Entry, ...] = self._static
+
+    @property
+    def open(self) -> bool:
+        return not self._entries
+
+    def replace_dynamic(self, rows: Iterable[tuple[str, str]]) -> None:
+        self._entries = self._static + tuple(_Entry(bytes.fromhex(h), t) for h, t in rows)
+
+    def refresh_from_db(self, engine: Engine) -> None:
+        with Session(engine) as session:
+            rows = session.exec(select(ApiKey.key_sha256, ApiKey.tenant).where(ApiKey.revoked_at == None)).all()  # noqa: E711 - SQL NULL
+        self.replace_dynamic((str(h), str(t)) for h, t in rows)
+
+    def authenticate(self, headers: Mapping[str, str]) -> str:
+        """The tenant for the request's key; ``open`` in open mode; else AuthenticationFailed."""
+        entries = self._entries
+        if not entries:
+            return OPEN_TENANT
+        presented = _presented_key(headers)
+        if presented is None:
+            raise AuthenticationFailed(
+                "This Bedside requires an API key. Send it as 'Authorization: Bearer <key>' "
+                "(the openai client's api_key setting does this).",
+                code="missing_api_key",
+            )
+        digest = hashlib.sha256(presented.encode("utf-8")).digest()
+        tenant: str | None = None
+        for entry in entries:
+            if hmac.compare_digest(entry.digest, digest):
+                tenant = entry.tenant
+        if tenant is None:
+            raise AuthenticationFailed(
+                "The API key was not recognised. Check for typos, or ask your operator for a valid key.",
+            )
+        return tenant
+
+
+def _presented_key(headers: Mapping[str, str]) -> str | None:
+    auth = headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    api_key = headers.get("api-key") or headers.get("x-api-key")
+    return api_key.strip() if api_key and api_key.strip() else None
+
+
+def create_db_key(engine: Engine, tenant: str, name: str | None = None) -> tuple[str, ApiKey]:
+    """A new key stored hashed; the plain key is returned once and never stored."""
+    key = new_key()
+    row = ApiKey(tenant=tenant, name=name, key_sha256=hash_key(key), prefix=key[:10])
+    with Session(engine) as session:
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return key, row
+
+
+def list_db_keys(engine: Engine) -> list[ApiKey]:
+    with Session(engine) as session:
+        return list(session.exec(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_db_key(engine: Engine, key_id: int) -> bool:
+    with Session(engine) as session:
+        row = session.get(ApiKey, key_id)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = datetime.now(UTC)
+        session.add(row)
+        session.commit()
+        return True

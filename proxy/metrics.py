@@ -1,0 +1,32 @@
+"""Prometheus metrics, one registry per app (so tests can run several apps in one process).
+
+Labels carry machine values only (endpoint, status, stage, upstream and policy names, error kinds),
+never content or identifiers of people.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+_STAGE_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
+
+
+class Metrics:
+    """Every metric Bedside exports."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter("bedside_requests", "Requests answered, by endpoint and HTTP status.", ["endpoint", "status"], registry=r)
+        self.latency = Histogram("bedside_request_seconds", "Time to answer (streams: until the last byte).", ["endpoint", "stream"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.ttft = Histogram("bedside_time_to_first_token_seconds", "Streams: time from request to the first content frame.", buckets=_LATENCY_BUCKETS, registry=r)
+        self.upstream_errors = Counter("bedside_upstream_errors", "Upstream faults, by upstream and kind.", ["upstream", "kind"], registry=r)
+        self.stage_seconds = Histogram("bedside_stage_seconds", "Request-phase time spent in each stage (excluding inner stages).", ["stage"], buckets=_STAGE_BUCKETS, registry=r)
+        self.stage_failures = Counter("bedside_stage_failures", "Stages that failed open (warning) or closed (request refused).", ["stage", "mode"], registry=r)
+        self.policy_reloads = Counter("bedside_policy_reloads", "Policy reloads, by result.", ["result"], registry=r)
+        self.policy_requests = Counter("bedside_policy_requests", "Requests by policy and mode.", ["policy", "mode"], registry=r)
+        self.open_tenant = Gauge("bedside_open_tenant", "1 when no API key is configured and anyone may call Bedside.", registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

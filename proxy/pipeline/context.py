@@ -1,0 +1,69 @@
+"""``RequestContext``: everything one request carries through the stages.
+
+The context is created by the route, handed to the outermost stage, and read and written by the
+stages in order. It is the only per-request state: stages themselves hold none.
+
+What each stage may write is documented on the stage; the fields are grouped here by who fills
+them. Nothing in here is ever logged whole: the request-log line picks safe fields by name.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Endpoint = Literal["chat", "embeddings"]
+
+
+@dataclass(slots=True)
+class RequestContext:
+    # ---- filled by the route ---------------------------------------------------------------
+    request_id: str
+    endpoint: Endpoint
+    #: the decoded request body; stages edit it in place before it is forwarded
+    body: dict[str, Any]
+    #: request headers, lower-cased names
+    headers: dict[str, str]
+    started: float = field(default_factory=time.perf_counter)
+
+    # ---- identity stage --------------------------------------------------------------------
+    tenant: str = "open"
+    #: the end user, from `user` / `safety_identifier` / `X-Bedside-User` (None when not sent)
+    user_id: str | None = None
+    conversation_id: str | None = None
+    #: "header" when the client named the conversation, "derived" when Bedside derived it
+    conversation_source: str | None = None
+
+    # ---- policy stage ----------------------------------------------------------------------
+    #: the frozen policy snapshot for this request (proxy.policy.ResolvedPolicy), read-only
+    policy: Any = None
+    #: the model name the client asked for
+    requested_model: str | None = None
+
+    # ---- forward stage ---------------------------------------------------------------------
+    upstream_name: str | None = None
+    upstream_status: int | None = None
+
+    # ---- everyone --------------------------------------------------------------------------
+    #: response headers stages add (e.g. x-bedside-policy)
+    response_headers: dict[str, str] = field(default_factory=dict)
+    #: decisions for the audit stage: stage name -> small dict of machine values, never content
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: request-phase seconds spent in each stage (excluding the stages inside it)
+    timings: dict[str, float] = field(default_factory=dict)
+    #: results later stages read, keyed by the stage that wrote them (e.g. "emotion")
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stream(self) -> bool:
+        return bool(self.body.get("stream")) if self.endpoint == "chat" else False
+
+    @property
+    def model(self) -> str:
+        value = self.body.get("model")
+        return value if isinstance(value, str) else ""
+
+    def decide(self, stage: str, **values: Any) -> None:
+        """Record a decision for the audit log (machine values only: names, counts, verdicts)."""
+        self.decisions.setdefault(stage, {}).update(values)

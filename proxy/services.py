@@ -1,0 +1,135 @@
+"""What is built once at start-up: settings-derived objects shared by every request.
+
+``build_services`` creates them without touching the network or the event loop; ``start`` and
+``stop`` run inside the app's lifespan (database migration, key refresh task, policy watcher,
+closing pooled connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+import httpx
+from sqlalchemy.engine import Engine
+
+from proxy.auth import KeyRing
+from proxy.demo.upstream import DemoUpstream
+from proxy.logs import get_logger
+from proxy.metrics import Metrics
+from proxy.pipeline.stage import Pipeline, Stage
+from proxy.secrets_store import SubjectHasher, load_or_create_key
+from proxy.settings import Settings
+from proxy.stages.forward import Forwarder
+from proxy.stages.identity import IdentityStage
+from proxy.storage import migrate
+from proxy.storage.engine import make_engine
+from proxy.upstream.aiohttp_transport import AiohttpTransport
+from proxy.upstream.httpx_transport import HttpxTransport
+from proxy.upstream.openai import OpenAIUpstream
+from proxy.upstream.router import Upstream, UpstreamRouter
+from proxy.upstream.transport import HttpTransport
+
+KEY_REFRESH_SECONDS = 5.0
+
+
+@dataclass
+class Services:
+    settings: Settings
+    metrics: Metrics
+    keyring: KeyRing
+    engine: Engine
+    transport: HttpTransport | None
+    router: UpstreamRouter
+    pipeline: Pipeline
+    hasher: SubjectHasher
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def demo(self) -> bool:
+        return self.settings.demo_mode
+
+    def readiness_details(self) -> dict[str, Any]:
+        """Extra ``/readyz`` checks and warnings from optional services (policies, detectors)."""
+        return {"checks": {}, "warnings": []}
+
+    def model_aliases(self) -> list[str]:
+        """Model names the policies define (listed first by GET /v1/models)."""
+        return []
+
+    async def start(self) -> None:
+        log = get_logger()
+        if self.settings.database.auto_migrate:
+            await anyio.to_thread.run_sync(migrate.upgrade, self.settings.database_url())
+        await self.refresh_keys()
+        self._tasks.append(asyncio.create_task(self._refresh_keys_forever()))
+        self.metrics.open_tenant.set(1 if self.keyring.open else 0)
+        if self.keyring.open:
+            log.warning(
+                "open_tenant",
+                detail="No API key is configured: anyone who can reach this port can use Bedside. "
+                "Create one with `bedside keys create --tenant NAME` before exposing it.",
+            )
+        if self.demo:
+            log.warning("demo_upstream", detail="No upstream is configured: replies come from the offline demo model. Set BEDSIDE_UPSTREAM_URL.")
+
+    async def refresh_keys(self) -> None:
+        try:
+            await anyio.to_thread.run_sync(self.keyring.refresh_from_db, self.engine)
+        except Exception:  # noqa: BLE001 - keep the last known keys; readyz reports the database
+            get_logger().warning("key_refresh_failed", exc_info=True)
+        self.metrics.open_tenant.set(1 if self.keyring.open else 0)
+
+    async def _refresh_keys_forever(self) -> None:
+        while True:
+            await asyncio.sleep(KEY_REFRESH_SECONDS)
+            await self.refresh_keys()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.transport is not None:
+            await self.transport.aclose()
+        self.engine.dispose()
+
+
+def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpTransport:
+    """The upstream HTTP client; an ``httpx`` transport (e.g. MockTransport) selects httpx."""
+    if upstream_transport is not None:
+        if isinstance(upstream_transport, httpx.AsyncBaseTransport):
+            return HttpxTransport(max_connections=settings.server.max_connections, transport=upstream_transport)
+        return upstream_transport  # an HttpTransport already
+    if settings.server.client == "httpx":
+        return HttpxTransport(max_connections=settings.server.max_connections)
+    return AiohttpTransport(max_connections=settings.server.max_connections)
+
+
+def build_stages(settings: Settings, keyring: KeyRing, metrics: Metrics) -> list[Stage]:
+    """The stages, outermost first. The order is fixed here (see docs/architecture.md)."""
+    return [IdentityStage(keyring)]
+
+
+def build_services(settings: Settings, *, upstream_transport: Any = None) -> Services:
+    metrics = Metrics()
+    keyring = KeyRing((k.sha256, k.tenant) for k in settings.api_keys)
+    engine = make_engine(settings.database_url())
+    hasher = SubjectHasher(load_or_create_key(settings.data_dir, "subject.key"))
+    transport: HttpTransport | None = None
+    upstreams: list[Upstream]
+    if settings.demo_mode and upstream_transport is None:
+        upstreams = [DemoUpstream()]
+    else:
+        transport = build_transport(settings, upstream_transport)
+        configured = settings.all_upstreams()
+        if not configured:
+            raise ValueError("an upstream transport was given but no upstream is configured (set BEDSIDE_UPSTREAM_URL)")
+        upstreams = [OpenAIUpstream(u, transport, settings.timeouts) for u in configured]
+    router = UpstreamRouter(upstreams)
+    pipeline = Pipeline(build_stages(settings, keyring, metrics), Forwarder(router, metrics))
+    return Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher)

@@ -1,0 +1,197 @@
+"""Configuration: pydantic-settings with the ``BEDSIDE_`` prefix, nested groups per concern.
+
+Sources, highest priority first: constructor arguments, environment variables (``BEDSIDE_...``,
+nested with ``__``, e.g. ``BEDSIDE_SERVER__PORT=8080``), a ``.env`` file, then the YAML config file
+named by ``BEDSIDE_CONFIG`` (optional). The one-upstream case needs no file:
+``BEDSIDE_UPSTREAM_URL`` and ``BEDSIDE_UPSTREAM_API_KEY`` are enough.
+
+Every setting is documented in ``docs/configuration.md``, which ``python -m proxy.docgen`` writes
+from the field descriptions below (a test keeps it current).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, YamlConfigSettingsSource
+
+
+class Timeouts(BaseModel):
+    """Upstream timeouts in seconds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    connect: float = Field(5.0, gt=0, description="Seconds to open a TCP/TLS connection to the upstream.")
+    read: float = Field(60.0, gt=0, description="Seconds to wait for the upstream's response headers (non-streaming: the whole body).")
+    total: float = Field(300.0, gt=0, description="Ceiling in seconds for one upstream exchange, streaming included.")
+    stream_idle: float = Field(30.0, gt=0, description="Seconds a stream may stay silent between two chunks before it is ended with an error frame.")
+
+
+class UpstreamSettings(BaseModel):
+    """One OpenAI-compatible model server (OpenAI, Azure-style, vLLM, Ollama, llama.cpp, ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Short name used in logs, metrics and policies' `routing.upstream`.")
+    base_url: str = Field(description="Base URL including the version path, e.g. `https://api.openai.com/v1` or `http://localhost:11434/v1`.")
+    api_key: SecretStr | None = Field(None, description="API key sent as `Authorization: Bearer`. Prefer `api_key_env`.")
+    api_key_env: str | None = Field(None, description="Name of the environment variable that holds the API key (read at start-up).")
+    auth_header: Literal["bearer", "api-key"] = Field("bearer", description="`bearer` (OpenAI style) or `api-key` (Azure style header).")
+    query: dict[str, str] = Field(default_factory=dict, description="Query parameters added to every request, e.g. `{api-version: 2024-10-21}` for Azure.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent to this upstream.")
+    models: list[str] = Field(default_factory=lambda: ["*"], description="Model names routed here; `*` matches any, `gpt-4*` a prefix. First matching upstream wins.")
+    timeouts: Timeouts | None = Field(None, description="Overrides the global `timeouts` for this upstream.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        v = v.strip()
+        if not (v.startswith("http://") or v.startswith("https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return v.rstrip("/")
+
+    def resolved_api_key(self) -> str | None:
+        """The key to send: `api_key`, else the variable named by `api_key_env`, else none."""
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env) or None
+        return None
+
+    def matches(self, model: str) -> bool:
+        for pattern in self.models:
+            if pattern == "*" or pattern == model or (pattern.endswith("*") and model.startswith(pattern[:-1])):
+                return True
+        return False
+
+
+class VirtualKey(BaseModel):
+    """A client API key, stored only as its SHA-256 hash (`bedside keys hash KEY` prints it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tenant: str = Field(description="Tenant the key belongs to.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the key.")
+    name: str | None = Field(None, description="A label for operators.")
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address `bedside serve` listens on.")
+    port: int = Field(8080, ge=0, le=65535, description="Port `bedside serve` listens on.")
+    max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body accepted; larger bodies get 413.")
+    client: Literal["aiohttp", "httpx"] = Field("aiohttp", description="Upstream HTTP client: `aiohttp` (fastest) or `httpx` (proxies, HTTP/2).")
+    max_connections: int = Field(256, gt=0, description="Pooled keep-alive connections per upstream.")
+
+
+class PolicySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    directory: Path = Field(Path("policies"), description="Directory of policy YAML files.")
+    default: str | None = Field("default", description="Policy applied to models no alias names (None: no default).")
+    unknown_model: Literal["fallback", "refuse"] = Field("fallback", description="`fallback` to the default policy, or `refuse` with 404 `model_not_found`.")
+    watch: bool = Field(True, description="Reload policies when files change (SIGHUP always reloads).")
+
+
+class LogSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    format: Literal["json", "console"] = Field("json", description="`json` lines (default) or `console` for humans.")
+
+
+class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str | None = Field(None, description="SQLAlchemy URL. Default: SQLite file `bedside.db` in `data_dir`. PostgreSQL: `postgresql+psycopg://user@host/db`.")
+    auto_migrate: bool = Field(True, description="Run alembic migrations at start-up.")
+
+
+class Settings(BaseSettings):
+    """Everything Bedside reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BEDSIDE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(Path(".bedside"), description="Where embedded defaults live: the SQLite file and generated secrets.")
+    config: Path | None = Field(None, description="Optional YAML config file with any of these settings.")
+    upstream_url: str | None = Field(None, description="Shortcut for one upstream: its base URL (e.g. `https://api.openai.com/v1`).")
+    upstream_api_key: SecretStr | None = Field(None, description="Shortcut for one upstream: its API key.")
+    upstreams: list[UpstreamSettings] = Field(default_factory=list, description="Upstreams, tried in order for a model name (see `UpstreamSettings`).")
+    demo: bool | None = Field(None, description="Use the built-in offline demo upstream. Default: on when no upstream is configured.")
+    timeouts: Timeouts = Field(default_factory=Timeouts, description="Default upstream timeouts.")
+    api_keys: list[VirtualKey] = Field(default_factory=list, description="Client keys (hashed). Any key here or in the database turns authentication on.")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
+    policy: PolicySettings = Field(default_factory=PolicySettings, description="Policies.")
+    log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        config_file = os.environ.get("BEDSIDE_CONFIG")
+        if config_file:
+            if not Path(config_file).is_file():
+                raise FileNotFoundError(f"BEDSIDE_CONFIG names {config_file!r}, which is not a file")
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _check_upstreams(self) -> "Settings":
+        if self.demo and (self.upstream_url or self.upstreams):
+            raise ValueError("demo is on but an upstream is configured too: unset BEDSIDE_DEMO or the upstream")
+        return self
+
+    # ---- derived values -------------------------------------------------------------------
+
+    @property
+    def demo_mode(self) -> bool:
+        """True when requests go to the built-in offline demo upstream."""
+        if self.demo is not None:
+            return self.demo
+        return not (self.upstream_url or self.upstreams)
+
+    def all_upstreams(self) -> list[UpstreamSettings]:
+        """Configured upstreams, the `upstream_url` shortcut first."""
+        ups = list(self.upstreams)
+        if self.upstream_url:
+            ups.insert(0, UpstreamSettings(name="default", base_url=self.upstream_url, api_key=self.upstream_api_key))
+        return ups
+
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.data_dir / 'bedside.db').resolve()}"
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as plain data with every secret masked (for `bedside config show`)."""
+        data = self.model_dump(mode="json")
+        for up in data.get("upstreams", []):
+            if up.get("api_key"):
+                up["api_key"] = "********"
+        if data.get("upstream_api_key"):
+            data["upstream_api_key"] = "********"
+        db = data.get("database", {})
+        if db.get("url") and "@" in db["url"] and ":" in db["url"].split("@")[0].split("//")[-1]:
+            scheme, rest = db["url"].split("//", 1)
+            creds, host = rest.split("@", 1)
+            db["url"] = f"{scheme}//{creds.split(':')[0]}:********@{host}"
+        data["demo_mode"] = self.demo_mode
+        data["database_url_effective"] = self.database_url() if not db.get("url") else db["url"]
+        return data

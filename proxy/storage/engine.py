@@ -1,0 +1,37 @@
+"""The database engine: SQLite (one file, WAL, ``secure_delete=ON``) or PostgreSQL via psycopg 3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlmodel import create_engine
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets its directory created and its pragmas set per connection."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA secure_delete=ON")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def ping(engine: Engine) -> None:
+    """Raises when the database cannot answer ``SELECT 1``."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

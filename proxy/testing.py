@@ -1,0 +1,153 @@
+"""The test harness shipped with Bedside: real listening servers, SSE helpers, split points.
+
+Operators testing their own policies and our own suite use the same pieces:
+
+* :class:`FakeUpstream` runs the demo upstream (``proxy.demo.server``) with fault injection and
+  request recording on a loopback port, inside the current event loop;
+* :class:`ServerProcess` runs any command (``bedside serve``, ``bedside demo-upstream``) as a child
+  process and waits until it answers HTTP;
+* :func:`sse_payloads` parses an SSE body; :func:`splits` yields every way to cut a text in two or
+  three pieces, for streaming checks parametrised over chunk boundaries.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from proxy.demo.server import build_app
+
+_decode = msgspec.json.Decoder().decode
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class FakeUpstream:
+    """The demo upstream on 127.0.0.1:<free port>, in this event loop.
+
+    ``async with FakeUpstream(faults=True) as up: ... up.base_url ... up.recorded``
+    """
+
+    def __init__(self, *, faults: bool = True, slow_seconds: float = 5.0) -> None:
+        self.recorded: list[dict[str, Any]] = []
+        self._app = build_app(faults=faults, recorder=self.recorded, slow_seconds=slow_seconds)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def __aenter__(self) -> "FakeUpstream":
+        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        self.port = free_port()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class ServerProcess:
+    """A child process serving HTTP; started and waited for in ``__enter__``, stopped in ``__exit__``."""
+
+    def __init__(self, argv: Sequence[str], *, port: int, env: dict[str, str] | None = None, ready_path: str = "/healthz", timeout: float = 60.0) -> None:
+        self.argv = list(argv)
+        self.port = port
+        self.env = {**os.environ, **(env or {})}
+        self.ready_path = ready_path
+        self.timeout = timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "ServerProcess":
+        import tempfile
+
+        log = tempfile.NamedTemporaryFile(prefix="bedside-server-", suffix=".log", delete=False)
+        self.log_path = log.name
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.argv[0]} exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=1) as resp:  # noqa: S310 - loopback only
+                    if resp.status < 500:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError(f"{self.argv} did not answer on port {self.port} in {self.timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        if self.log_path is None:
+            return ""
+        with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def bedside_argv(*args: str) -> list[str]:
+    """``bedside ARGS`` run with the current interpreter (works without the console script)."""
+    return [sys.executable, "-m", "proxy.cli", *args]
+
+
+def sse_payloads(body: str | bytes) -> list[Any]:
+    """The ``data:`` payloads of an SSE body: dicts, and the string ``"[DONE]"``."""
+    text = body.decode() if isinstance(body, bytes) else body
+    out: list[Any] = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        data = [line[5:].lstrip(" ") for line in block.split("\n") if line.startswith("data:")]
+        if not data:
+            continue
+        payload = "\n".join(data)
+        out.append(payload if payload == "[DONE]" else _decode(payload))
+    return out
+
+
+def streamed_text(payloads: Sequence[Any], choice: int = 0) -> str:
+    """The assistant text of one choice, joined from SSE payloads."""
+    parts: list[str] = []
+    for p in payloads:
+        if isinstance(p, dict):
+            for c in p.get("choices") or ():
+                if c.get("index") == choice and (c.get("delta") or {}).get("content"):
+                    parts.append(c["delta"]["content"])
+    return "".join(parts)
+
+
+def splits(text: str, *, three: bool = False) -> Iterator[list[str]]:
+    """Every cut of ``text`` into two pieces (and, with ``three``, into three)."""
+    for i in range(1, len(text)):
+        yield [text[:i], text[i:]]
+        if three:
+            for j in range(i + 1, len(text)):
+                yield [text[:i], text[i:j], text[j:]]

@@ -1,0 +1,253 @@
+"""The OpenAI protocol over an :class:`HttpTransport`: one configured upstream.
+
+Reads a request body (already shaped by the stages), sends it, and returns a ``Completion`` whose
+deltas come from the upstream's SSE stream or JSON body. Raises a typed ``UpstreamError`` for any
+fault **before** the reply starts (including an error sent as the stream's first event); a fault
+**after** it started surfaces as an exception from the delta iterator, which the route turns into
+an SSE error frame.
+
+Timeouts: ``connect`` + ``read`` bound the wait for response headers (non-streaming: also the
+body); ``stream_idle`` bounds the silence between two chunks; ``total`` bounds the exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import msgspec
+
+from proxy.errors import UpstreamError, UpstreamProtocolError, UpstreamStatusError, UpstreamTimeout
+from proxy.pipeline.completion import Completion
+from proxy.pipeline.deltas import Delta, ExtraDelta, FinishDelta, TextDelta, ToolCallDelta, UsageDelta
+from proxy.pipeline.sse import SSEDecoder, chunk_to_deltas, decode_payload
+from proxy.settings import Timeouts, UpstreamSettings
+from proxy.upstream.transport import HttpTransport, UpstreamResponse
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+_MAX_ERROR_BODY = 64 * 1024
+_MAX_JSON_BODY = 64 * 1024 * 1024
+
+
+class OpenAIUpstream:
+    """One OpenAI-compatible model server."""
+
+    def __init__(self, config: UpstreamSettings, transport: HttpTransport, default_timeouts: Timeouts) -> None:
+        self.config = config
+        self.name = config.name
+        self.transport = transport
+        self.timeouts = config.timeouts or default_timeouts
+        self._query = ("?" + urlencode(config.query)) if config.query else ""
+        headers = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+        headers.update({k.lower(): v for k, v in config.headers.items()})
+        key = config.resolved_api_key()
+        if key:
+            if config.auth_header == "api-key":
+                headers["api-key"] = key
+            else:
+                headers["authorization"] = f"Bearer {key}"
+        self._headers = headers
+
+    def matches(self, model: str) -> bool:
+        return self.config.matches(model)
+
+    def _url(self, path: str) -> str:
+        return f"{self.config.base_url}{path}{self._query}"
+
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None, request_id: str | None) -> UpstreamResponse:
+        headers = self._headers if request_id is None else {**self._headers, "x-request-id": request_id}
+        content = _encode(body) if body is not None else None
+        resp = await self.transport.send(method, self._url(path), headers=headers, content=content, timeouts=self.timeouts)
+        if resp.status >= 400:
+            raise await _status_error(resp)
+        return resp
+
+    # ---- chat ------------------------------------------------------------------------------
+
+    async def chat(self, body: dict[str, Any], *, request_id: str | None = None) -> Completion:
+        stream = bool(body.get("stream"))
+        deadline = time.monotonic() + self.timeouts.total
+        resp = await self._send("POST", "/chat/completions", body, request_id)
+        ctype = resp.headers.get("content-type", "")
+        if stream and "text/event-stream" in ctype:
+            return await self._stream_completion(resp, deadline)
+        data = await self._read_json(resp, deadline)
+        return json_completion(data)
+
+    async def _read_json(self, resp: UpstreamResponse, deadline: float) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(min(self.timeouts.read, max(0.0, deadline - time.monotonic()))):
+                raw = await resp.read(_MAX_JSON_BODY)
+        except TimeoutError as exc:
+            raise UpstreamTimeout("The model server took too long to send its reply.", kind="upstream_timeout") from exc
+        finally:
+            await resp.aclose()
+        try:
+            data = _decode(raw)
+        except msgspec.DecodeError as exc:
+            raise UpstreamProtocolError("The model server sent a reply that is not valid JSON.", kind="upstream_garbage") from exc
+        if not isinstance(data, dict):
+            raise UpstreamProtocolError("The model server sent a reply that is not a JSON object.", kind="upstream_garbage")
+        return data
+
+    async def _stream_completion(self, resp: UpstreamResponse, deadline: float) -> Completion:
+        meta: dict[str, Any] = {}
+        decoder = SSEDecoder()
+        source = resp.iter_bytes()
+        idle = self.timeouts.stream_idle
+
+        async def next_payloads() -> list[str] | None:
+            """The next batch of payloads, [] for a chunk with none, None at the end of the body."""
+            wait = min(idle, deadline - time.monotonic())
+            if wait <= 0:
+                raise UpstreamTimeout("The model server's reply took longer than allowed.", kind="upstream_total_timeout")
+            try:
+                async with asyncio.timeout(wait):
+                    chunk = await anext(source)
+            except StopAsyncIteration:
+                return None
+            except TimeoutError as exc:
+                raise UpstreamTimeout("The model server went silent in the middle of its reply.", kind="upstream_stream_idle") from exc
+            return decoder.feed(chunk)
+
+        # Read until the first payload so an error sent as the first event becomes a proper status.
+        first: list[str] = []
+        try:
+            while not first:
+                got = await next_payloads()
+                if got is None:
+                    first = decoder.flush()
+                    if not first:
+                        raise UpstreamProtocolError("The model server ended the stream without sending anything.", kind="upstream_empty_stream")
+                    break
+                first = got
+            head = first[0]
+            if head != "[DONE]":
+                chunk = decode_payload(head)
+                if "error" in chunk and "choices" not in chunk:
+                    raise _stream_error(chunk)
+        except BaseException:
+            await resp.aclose()
+            await source.aclose()
+            raise
+
+        async def deltas() -> AsyncIterator[Delta]:
+            pending = first
+            try:
+                while True:
+                    for payload in pending:
+                        if payload == "[DONE]":
+                            return
+                        chunk = decode_payload(payload)
+                        if "error" in chunk and "choices" not in chunk:
+                            raise _stream_error(chunk)
+                        for delta in chunk_to_deltas(chunk, meta):
+                            yield delta
+                    got = await next_payloads()
+                    if got is None:
+                        rest = decoder.flush()
+                        if rest:
+                            pending = rest
+                            continue
+                        raise UpstreamProtocolError("The model server ended its reply without finishing it.", kind="upstream_truncated")
+                    pending = got
+            finally:
+                await source.aclose()
+                await resp.aclose()
+
+        return Completion(deltas=deltas(), meta=meta)
+
+    # ---- JSON endpoints ----------------------------------------------------------------------
+
+    async def json_call(self, method: str, path: str, body: dict[str, Any] | None = None, *, request_id: str | None = None) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeouts.total
+        resp = await self._send(method, path, body, request_id)
+        return await self._read_json(resp, deadline)
+
+    async def embeddings(self, body: dict[str, Any], *, request_id: str | None = None) -> dict[str, Any]:
+        data = await self.json_call("POST", "/embeddings", body, request_id=request_id)
+        if not isinstance(data.get("data"), list):
+            raise UpstreamProtocolError("The model server's embeddings reply has no data list.", kind="upstream_garbage")
+        return data
+
+    async def models(self) -> list[dict[str, Any]]:
+        data = await self.json_call("GET", "/models")
+        items = data.get("data")
+        if not isinstance(items, list):
+            raise UpstreamProtocolError("The model server's model list is not a list.", kind="upstream_garbage")
+        return [m for m in items if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+    async def ping(self) -> None:
+        """Raises an ``UpstreamError`` when the model server cannot list its models."""
+        await self.models()
+
+
+def json_completion(data: dict[str, Any]) -> Completion:
+    """A ``Completion`` from a non-streaming ``chat.completion`` body."""
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        if "error" in data:
+            raise _stream_error(data)
+        raise UpstreamProtocolError("The model server's reply has no choices.", kind="upstream_garbage")
+    meta = {k: v for k, v in data.items() if k not in ("choices", "usage", "object")}
+    usage = data.get("usage")
+    return Completion(deltas=_body_deltas(choices, usage), meta=meta, template=choices)
+
+
+async def _body_deltas(choices: list[Any], usage: Any) -> AsyncIterator[Delta]:
+    for position, choice in enumerate(choices):
+        if not isinstance(choice, dict):
+            raise UpstreamProtocolError("The model server's reply has a malformed choice.", kind="upstream_garbage")
+        index = choice.get("index", position)
+        message = choice.get("message") or {}
+        content = message.get("content")
+        if isinstance(content, str) and content:
+            yield TextDelta(content, index)
+        for i, call in enumerate(message.get("tool_calls") or ()):
+            fn = call.get("function") or {}
+            yield ToolCallDelta(i, index, call.get("id"), fn.get("name"), fn.get("arguments") or "", call.get("type") or "function")
+        if message.get("function_call"):
+            yield ExtraDelta({"function_call": message["function_call"]}, index)
+        yield FinishDelta(choice.get("finish_reason") or "stop", index)
+    if isinstance(usage, dict):
+        yield UsageDelta(usage)
+
+
+async def _status_error(resp: UpstreamResponse) -> UpstreamError:
+    try:
+        raw = await resp.read(_MAX_ERROR_BODY)
+    except UpstreamError:
+        raw = b""
+    finally:
+        await resp.aclose()
+    body: Any = None
+    try:
+        body = _decode(raw) if raw else None
+    except msgspec.DecodeError:
+        body = None
+    status = resp.status
+    if status == 429:
+        msg = "The model server is busy right now (rate limited). Please wait a moment and try again."
+    elif status >= 500:
+        msg = "The model server had a problem answering. Please try again in a moment."
+    elif status in (401, 403):
+        msg = "The model server refused Bedside's credentials. An operator should check the upstream API key."
+    elif status == 404:
+        msg = "The model server does not know this model or endpoint. Check the model name."
+    else:
+        msg = "The model server could not accept this request."
+    return UpstreamStatusError(msg, status=status, upstream_body=body if isinstance(body, dict) else None)
+
+
+def _stream_error(chunk: Mapping[str, Any]) -> UpstreamError:
+    err = chunk.get("error")
+    status = 502
+    if isinstance(err, dict):
+        code = err.get("code")
+        if isinstance(code, int) and 400 <= code < 600:
+            status = code
+    return UpstreamStatusError("The model server reported an error while answering.", status=status, upstream_body=dict(chunk))
