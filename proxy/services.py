@@ -25,6 +25,8 @@ from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
 from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
+from proxy.stages.policy import PolicyStage
+from proxy.policy import PolicyStore, ReloadResult
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.upstream.aiohttp_transport import AiohttpTransport
@@ -46,7 +48,9 @@ class Services:
     router: UpstreamRouter
     pipeline: Pipeline
     hasher: SubjectHasher
+    policies: PolicyStore | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _stop_watch: asyncio.Event | None = None
 
     @property
     def demo(self) -> bool:
@@ -54,11 +58,26 @@ class Services:
 
     def readiness_details(self) -> dict[str, Any]:
         """Extra ``/readyz`` checks and warnings from optional services (policies, detectors)."""
-        return {"checks": {}, "warnings": []}
+        checks: dict[str, Any] = {}
+        if self.policies is not None:
+            current = self.policies.current
+            checks["policies"] = {"ok": True, "version": current.version, "count": len(current.policies), "last_reload_ok": self.last_reload_ok}
+        return {"checks": checks, "warnings": [] if self.last_reload_ok else ["POLICY RELOAD FAILED: the last good policy set is still active; run `bedside policy check`."]}
+
+    last_reload_ok: bool = True
+
+    def on_policy_reload(self, result: ReloadResult) -> None:
+        self.metrics.policy_reloads.labels("ok" if result.ok else "rejected").inc()
+        self.last_reload_ok = result.ok
+        log = get_logger()
+        if result.ok:
+            log.info("policy_reload", ok=True, version=result.version, duration_s=round(result.duration_s, 4))
+        else:
+            log.error("policy_reload", ok=False, version=result.version, issues=[str(i) for i in result.issues[:20]], count=len(result.issues))
 
     def model_aliases(self) -> list[str]:
         """Model names the policies define (listed first by GET /v1/models)."""
-        return []
+        return self.policies.current.aliases() if self.policies is not None else []
 
     async def start(self) -> None:
         log = get_logger()
@@ -66,6 +85,12 @@ class Services:
             await anyio.to_thread.run_sync(migrate.upgrade, self.settings.database_url())
         await self.refresh_keys()
         self._tasks.append(asyncio.create_task(self._refresh_keys_forever()))
+        if self.policies is not None:
+            if self.settings.policy.watch:
+                self._stop_watch = asyncio.Event()
+                self._tasks.append(asyncio.create_task(self.policies.watch(self._stop_watch)))
+            self.policies.install_sighup(asyncio.get_running_loop())
+            log.info("policies_loaded", directory=str(self.policies.directory), version=self.policies.current.version, count=len(self.policies.current.policies))
         self.metrics.open_tenant.set(1 if self.keyring.open else 0)
         if self.keyring.open:
             log.warning(
@@ -89,6 +114,8 @@ class Services:
             await self.refresh_keys()
 
     async def stop(self) -> None:
+        if self._stop_watch is not None:
+            self._stop_watch.set()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -110,9 +137,14 @@ def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpT
     return AiohttpTransport(max_connections=settings.server.max_connections)
 
 
-def build_stages(settings: Settings, keyring: KeyRing, metrics: Metrics) -> list[Stage]:
-    """The stages, outermost first. The order is fixed here (see docs/architecture.md)."""
-    return [IdentityStage(keyring)]
+def build_stages(settings: Settings, keyring: KeyRing, metrics: Metrics, policies: PolicyStore | None) -> list[Stage]:
+    """The stages, outermost first. The order is fixed here (see docs/architecture.md):
+    audit, identity, policy, consent, emotion, tone, pii, memory, guardrails, output checks, forward.
+    Stages of later issues slot in at their place; this list holds the ones that exist."""
+    stages: list[Stage] = [IdentityStage(keyring)]
+    if policies is not None:
+        stages.append(PolicyStage(policies, metrics))
+    return stages
 
 
 def build_services(settings: Settings, *, upstream_transport: Any = None) -> Services:
@@ -131,5 +163,17 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             raise ValueError("an upstream transport was given but no upstream is configured (set BEDSIDE_UPSTREAM_URL)")
         upstreams = [OpenAIUpstream(u, transport, settings.timeouts) for u in configured]
     router = UpstreamRouter(upstreams)
-    pipeline = Pipeline(build_stages(settings, keyring, metrics), Forwarder(router, metrics))
-    return Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher)
+    policies: PolicyStore | None = None
+    holder: list[Services] = []
+    if settings.policy.enabled:
+        # raises PolicyLoadError (file, line, what is wrong) so a broken set never starts serving
+        policies = PolicyStore(
+            settings.policy.directory,
+            default_policy=settings.policy.default,
+            unknown_model=settings.policy.unknown_model,
+            on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
+        )
+    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies), Forwarder(router, metrics))
+    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies)
+    holder.append(services)
+    return services

@@ -91,6 +91,7 @@ class ServerSettings(BaseModel):
 class PolicySettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    enabled: bool = Field(True, description="Apply policies (off: a bare pass-through proxy, for debugging and benchmarks).")
     directory: Path = Field(Path("policies"), description="Directory of policy YAML files.")
     default: str | None = Field("default", description="Policy applied to models no alias names (None: no default).")
     unknown_model: Literal["fallback", "refuse"] = Field("fallback", description="`fallback` to the default policy, or `refuse` with 404 `model_not_found`.")

@@ -12,7 +12,9 @@ Operators testing their own policies and our own suite use the same pieces:
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import socket
 import subprocess
 import sys
@@ -36,32 +38,64 @@ def free_port() -> int:
 
 
 class FakeUpstream:
-    """The demo upstream on 127.0.0.1:<free port>, in this event loop.
+    """The demo upstream on 127.0.0.1:<free port>, served from its own thread and event loop.
 
-    ``async with FakeUpstream(faults=True) as up: ... up.base_url ... up.recorded``
+    Its own loop keeps it answering while a test client blocks the test's loop (Litestar's test
+    client does). Use it with ``with`` or ``async with``::
+
+        async with FakeUpstream(faults=True) as up:
+            ... up.base_url ... up.recorded
     """
 
     def __init__(self, *, faults: bool = True, slow_seconds: float = 5.0) -> None:
         self.recorded: list[dict[str, Any]] = []
-        self._app = build_app(faults=faults, recorder=self.recorded, slow_seconds=slow_seconds)
-        self._runner: web.AppRunner | None = None
+        self._faults = faults
+        self._slow = slow_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stop: asyncio.Event | None = None
         self.port = 0
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    async def __aenter__(self) -> "FakeUpstream":
-        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
+    def __enter__(self) -> "FakeUpstream":
+        started = threading.Event()
         self.port = free_port()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
+
+        async def serve() -> None:
+            app = build_app(faults=self._faults, recorder=self.recorded, slow_seconds=self._slow)
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", self.port).start()
+            self._stop = asyncio.Event()
+            started.set()
+            await self._stop.wait()
+            await runner.cleanup()
+
+        def main() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(serve())
+            self._loop.close()
+
+        self._thread = threading.Thread(target=main, name="fake-upstream", daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            raise RuntimeError("the fake upstream did not start")
         return self
 
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    async def __aenter__(self) -> "FakeUpstream":
+        return self.__enter__()
+
     async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        self.__exit__()
 
 
 class ServerProcess:

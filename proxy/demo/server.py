@@ -14,7 +14,7 @@ model                       behaviour
 ``fault-reset``             streams a few chunks, then drops the connection
 ``fault-garbage-stream``    streams a few chunks, then a line that is not JSON
 ``fault-stall``             streams a few chunks, then goes silent for ``slow_seconds``
-``fault-error-event``       a stream whose first event is an error object
+``fault-error-event``       a stream whose first event is an error object (JSON: 200 + error)
 ==========================  ==================================================================
 
 Every request body can be recorded (``recorder``) so tests see exactly what reached the model.
@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
+from aiohttp.client_exceptions import ClientConnectionResetError
 
 from proxy.demo import replies
 
@@ -57,24 +58,32 @@ def build_app(*, faults: bool = False, recorder: list[dict[str, Any]] | None = N
             if early is not None:
                 return early
         if not body.get("stream"):
+            if faults and model == "fault-error-event":
+                # some servers answer 200 with an error object instead of a completion
+                return web.Response(body=_encode({"error": {"message": "the model is overloaded", "type": "server_error", "param": None, "code": None}}), content_type="application/json")
             return web.Response(body=_encode(replies.chat_body(body)), content_type="application/json")
         resp = web.StreamResponse(headers={"content-type": "text/event-stream", "cache-control": "no-cache"})
         await resp.prepare(request)
         if faults and model == "fault-error-event":
             await resp.write(b'data: {"error": {"message": "the model is overloaded", "type": "server_error", "code": null, "param": null}}\n\n')
             return resp
-        for i, chunk in enumerate(replies.chat_chunks(body)):
-            if faults and i == 3 and model in ("fault-reset", "fault-garbage-stream", "fault-stall"):
-                if model == "fault-reset":
-                    assert request.transport is not None
-                    request.transport.abort()
-                    return resp
-                if model == "fault-garbage-stream":
-                    await resp.write(b"data: {this is not json\n\n")
-                    return resp
-                await asyncio.sleep(slow_seconds)
-            await resp.write(b"data: " + _encode(chunk) + b"\n\n")
-        await resp.write(b"data: [DONE]\n\n")
+        try:
+            for i, chunk in enumerate(replies.chat_chunks(body)):
+                if faults and i == 3 and model in ("fault-reset", "fault-garbage-stream", "fault-stall"):
+                    if model == "fault-reset":
+                        assert request.transport is not None
+                        request.transport.abort()
+                        return resp
+                    if model == "fault-garbage-stream":
+                        await resp.write(b"data: {this is not json\n\n")
+                        return resp
+                    await asyncio.sleep(slow_seconds)
+                await resp.write(b"data: " + _encode(chunk) + b"\n\n")
+            await resp.write(b"data: [DONE]\n\n")
+        except (ConnectionError, ClientConnectionResetError):
+            # the caller (Bedside) went away mid-stream: record it for the cancellation tests
+            if recorder is not None:
+                recorder.append({"path": request.path, "event": "caller_disconnected", "body": {}})
         return resp
 
     async def embeddings(request: web.Request) -> web.Response:

@@ -28,10 +28,18 @@ class AiohttpResponse:
         try:
             if limit is None:
                 data = await self._resp.read()
-            else:
-                data = await self._resp.content.read(limit)
-            self._done = True
-            return data
+                self._done = True
+                return data
+            buf = bytearray()
+            while True:
+                chunk = await self._resp.content.read(65536)
+                if not chunk:
+                    self._done = True
+                    break
+                buf += chunk
+                if len(buf) >= limit:
+                    break  # not done: the connection is closed rather than reused
+            return bytes(buf[:limit])
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise UpstreamUnavailable("The model server closed the connection before its reply was complete.", kind="upstream_reset") from exc
 

@@ -1,0 +1,395 @@
+"""A directory of policies, loaded, merged and checked as one immutable :class:`PolicySet`.
+
+:func:`load_policy_set` reads every ``*.yaml``/``*.yml`` file directly in the directory (not
+subdirectories; hidden files are skipped), resolves ``extends``, validates every merged policy and
+the set as a whole, and raises :class:`PolicyLoadError` with *all* problems found.
+:func:`check_directory` returns the problems instead. Files whose name starts with ``_`` are
+abstract: they are validated and can be extended, but have no aliases and never serve a request.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field
+
+from proxy.policy.errors import PolicyIssue, PolicyLoadError, sorted_issues
+from proxy.policy.loader import ParsedFile, parse_file, validate_policy
+from proxy.policy.merge import extends_chain, merge
+from proxy.policy.schema import Policy
+
+UnknownModel = Literal["fallback", "refuse"]
+POLICY_SUFFIXES = (".yaml", ".yml")
+
+
+class ResolvedPolicy(Policy):
+    """A merged, validated policy plus where it came from and its identity for logs and headers."""
+
+    source_file: Path = Field(description="The file that defines this policy.")
+    lineage: tuple[str, ...] = Field(description="This policy and its ancestors, child first.")
+    content_hash: str = Field(description="First 12 hex of sha256 over the canonical JSON of the merged policy.")
+    version_header: str = Field(description="`content_hash`, plus `@<git short sha>` when known.")
+
+    @property
+    def abstract(self) -> bool:
+        """Whether this policy only exists to be extended (its name starts with ``_``)."""
+        return self.name.startswith("_")
+
+    def policy_dict(self) -> dict[str, Any]:
+        """The merged policy as JSON-ready data, without the resolution fields."""
+        return self.model_dump(mode="json", include=set(Policy.model_fields))
+
+
+def content_hash(policy: Policy) -> str:
+    """sha256 (12 hex) of the canonical JSON of ``policy``'s :class:`Policy` fields."""
+    data = policy.model_dump(mode="json", include=set(Policy.model_fields))
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, eq=False)
+class PolicySet:
+    """Every policy of a directory, merged; immutable, so a request can hold it as a snapshot.
+
+    Model resolution (:meth:`resolve`): an alias selects its policy. Otherwise the default policy
+    serves the request if the model is in its ``routing.allowed_models``, or if ``allowed_models``
+    is ``null`` and ``unknown_model`` is ``"fallback"``. Anything else resolves to ``None``.
+    """
+
+    directory: Path
+    policies: Mapping[str, ResolvedPolicy]
+    default_policy: str | None
+    unknown_model: UnknownModel
+    version: str
+    git_commit: str | None
+    _by_alias: Mapping[str, str] = field(repr=False)
+
+    def resolve(self, model: str) -> ResolvedPolicy | None:
+        """The policy serving a request for ``model``, or ``None`` (the request gets a 404)."""
+        name = self._by_alias.get(model)
+        if name is not None:
+            return self.policies[name]
+        default = self.default
+        if default is None:
+            return None
+        allowed = default.routing.allowed_models
+        if (allowed is None and self.unknown_model == "fallback") or (allowed is not None and model in allowed):
+            return default
+        return None
+
+    @property
+    def default(self) -> ResolvedPolicy | None:
+        """The default policy, if one is configured."""
+        return self.policies.get(self.default_policy) if self.default_policy else None
+
+    def aliases(self) -> list[str]:
+        """Every model alias, sorted (for 404 messages and ``/v1/models``)."""
+        return sorted(self._by_alias)
+
+    def model_ids(self) -> list[str]:
+        """Model names a client may ask for: aliases plus the default's explicit ``allowed_models``."""
+        default = self.default
+        extra = default.routing.allowed_models or [] if default is not None else []
+        return sorted({*self._by_alias, *extra})
+
+
+_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+
+
+def _read_ref(gitdir: Path, common: Path, ref: str) -> str | None:
+    for base in (gitdir, common):
+        candidate = base / ref
+        if candidate.is_file():
+            return candidate.read_text().strip()
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text().splitlines():
+            sha, _, name = line.partition(" ")
+            if name.strip() == ref:
+                return sha
+    return None
+
+
+def _head_from_files(dotgit: Path) -> str | None:
+    gitdir = dotgit
+    if dotgit.is_file():  # a worktree or submodule: "gitdir: <path>"
+        target = dotgit.read_text().strip().removeprefix("gitdir:").strip()
+        gitdir = (dotgit.parent / target).resolve()
+    common = gitdir
+    if (gitdir / "commondir").is_file():
+        common = (gitdir / (gitdir / "commondir").read_text().strip()).resolve()
+    head = (gitdir / "HEAD").read_text().strip()
+    sha = _read_ref(gitdir, common, head[4:].strip()) if head.startswith("ref:") else head
+    return sha if sha and _SHA.match(sha) else None
+
+
+def git_commit(directory: Path) -> str | None:
+    """The commit checked out in the git work tree holding ``directory``, or ``None``.
+
+    Reads ``.git`` directly and falls back to ``git rev-parse HEAD`` (2 s timeout); never raises.
+    """
+    try:
+        start = directory.resolve()
+        for folder in (start, *start.parents):
+            dotgit = folder / ".git"
+            if dotgit.exists():
+                sha = _head_from_files(dotgit)
+                if sha:
+                    return sha
+                break
+        else:
+            return None
+        git = shutil.which("git")
+        if git is None:
+            return None
+        done = subprocess.run(  # noqa: S603  # fixed argv, no shell, git resolved by which()
+            [git, "rev-parse", "HEAD"],
+            cwd=start,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=False,
+        )
+        sha = done.stdout.strip()
+        return sha if done.returncode == 0 and _SHA.match(sha) else None
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+class _ShowDumper(yaml.SafeDumper):
+    """Writes multi-line strings as ``|`` blocks so prompts read as they were written."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ShowDumper.add_representer(str, _str)
+
+
+def show(policy: ResolvedPolicy) -> str:
+    """The merged policy as YAML, with a comment naming its file, lineage and version."""
+    header = f"# policy {policy.name} from {policy.source_file}"
+    if len(policy.lineage) > 1:
+        header += f" (extends {' -> '.join(policy.lineage[1:])})"
+    header += f"\n# version {policy.version_header}\n"
+    return header + yaml.dump(
+        policy.policy_dict(),
+        Dumper=_ShowDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+    )
+
+
+def _policy_files(directory: Path) -> tuple[list[Path], list[PolicyIssue]]:
+    if not directory.is_dir():
+        return [], [
+            PolicyIssue(
+                directory,
+                None,
+                None,
+                "",
+                "policy directory does not exist or is not a directory",
+            )
+        ]
+    files = sorted(p for p in directory.iterdir() if p.suffix in POLICY_SUFFIXES and not p.name.startswith(".") and p.is_file())
+    if not files:
+        return [], [PolicyIssue(directory, None, None, "", "no policy files (*.yaml) in this directory")]
+    return files, []
+
+
+def _did_you_mean(word: str, options: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+class _Build:
+    """One load of a directory: parsed files, merged data, validated policies and all issues."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.issues: list[PolicyIssue] = []
+        self.files: dict[str, ParsedFile] = {}
+        self.merged: dict[str, dict[str, Any]] = {}
+        self.valid: dict[str, Policy] = {}
+
+    def read(self) -> None:
+        paths, self.issues = _policy_files(self.directory)
+        for path in paths:
+            parsed, problems = parse_file(path)
+            self.issues += problems
+            if parsed is None:
+                continue
+            explicit = parsed.data.get("name")
+            if explicit is not None and explicit != parsed.name:
+                self.issues.append(
+                    parsed.issue(
+                        ("name",),
+                        f"name {json.dumps(explicit)} does not match the file name '{path.name}'",
+                        f"rename the file to {explicit}.yaml or remove 'name'",
+                    )
+                )
+            if parsed.name in self.files:
+                first = self.files[parsed.name].path
+                self.issues.append(
+                    PolicyIssue(
+                        path,
+                        None,
+                        None,
+                        "",
+                        f"policy '{parsed.name}' is defined twice: here and in {first}",
+                    )
+                )
+                continue
+            self.files[parsed.name] = parsed
+
+    def _parent(self, parsed: ParsedFile) -> str | None:
+        parent = parsed.data.get("extends")
+        return parent if isinstance(parent, str) else None
+
+    def resolve(self) -> None:
+        parents = {name: self._parent(p) for name, p in self.files.items()}
+        for name, parsed in self.files.items():
+            parent = parents[name]
+            chain, cycle = extends_chain(name, parents)
+            partial = cycle is None and parents[chain[-1]] is not None
+            if parent is not None and parent not in parents:
+                self.issues.append(
+                    parsed.issue(
+                        ("extends",),
+                        f"policy '{parent}' does not exist",
+                        _did_you_mean(parent, sorted(parents)),
+                    )
+                )
+                partial = True
+            if cycle is not None:
+                partial = True
+                if name in cycle:
+                    start = cycle.index(name)
+                    loop = [*cycle[start:-1], *cycle[:start], name]
+                    self.issues.append(parsed.issue(("extends",), "extends forms a cycle: " + " -> ".join(loop)))
+                chain = [name]
+            data: dict[str, Any] = {}
+            for ancestor in reversed(chain):
+                data, findings = merge(data or None, self.files[ancestor].data)
+                if ancestor == name:
+                    self.issues += [parsed.issue(f.loc, f.message, f.hint, key=True) for f in findings]
+            data["name"] = name
+            self.merged[name] = data
+            policy, problems = validate_policy(data, [self.files[a] for a in chain], partial=partial)
+            self.issues += problems
+            if policy is not None and not partial:
+                self.valid[name] = policy
+
+    def check_set(self, default_policy: str | None) -> None:
+        seen: dict[str, tuple[ParsedFile, int]] = {}
+        for name, parsed in self.files.items():
+            routing = self.merged[name].get("routing")
+            aliases = routing.get("aliases") if isinstance(routing, dict) else None
+            aliases = aliases if isinstance(aliases, list) else []
+            if name.startswith("_") and aliases:
+                self.issues.append(
+                    parsed.issue(
+                        ("routing", "aliases"),
+                        "an abstract policy (name starts with '_') cannot have aliases",
+                        key=True,
+                    )
+                )
+            for index, alias in enumerate(aliases):
+                if not isinstance(alias, str):
+                    continue
+                if alias in seen:
+                    other, other_index = seen[alias]
+                    where = other.issue(("routing", "aliases", other_index), "").location
+                    self.issues.append(
+                        parsed.issue(
+                            ("routing", "aliases", index),
+                            f"alias '{alias}' is already used by policy '{other.name}' ({where})",
+                        )
+                    )
+                else:
+                    seen[alias] = (parsed, index)
+        if default_policy is not None and self.files:
+            if default_policy not in self.files:
+                self.issues.append(
+                    PolicyIssue(
+                        self.directory,
+                        None,
+                        None,
+                        "",
+                        f"default policy '{default_policy}' not found (no {default_policy}.yaml here)",
+                        _did_you_mean(default_policy, sorted(self.files)),
+                    )
+                )
+            elif default_policy.startswith("_"):
+                self.issues.append(
+                    PolicyIssue(
+                        self.files[default_policy].path,
+                        None,
+                        None,
+                        "",
+                        f"the default policy '{default_policy}' is abstract (its name starts with '_')",
+                    )
+                )
+
+    def policy_set(self, default_policy: str | None, unknown_model: UnknownModel) -> PolicySet:
+        commit = git_commit(self.directory)
+        suffix = f"@{commit[:7]}" if commit else ""
+        resolved: dict[str, ResolvedPolicy] = {}
+        for name, policy in sorted(self.valid.items()):
+            chash = content_hash(policy)
+            lineage = tuple(extends_chain(name, {n: p.extends for n, p in self.valid.items()})[0])
+            resolved[name] = ResolvedPolicy(
+                **{k: getattr(policy, k) for k in Policy.model_fields},
+                source_file=self.files[name].path, lineage=lineage, content_hash=chash,
+                version_header=chash + suffix,
+            )  # fmt: skip
+        digest = hashlib.sha256()
+        for name, policy in resolved.items():
+            digest.update(f"{name}:{policy.content_hash}\n".encode())
+        digest.update(f"default={default_policy};unknown={unknown_model}".encode())
+        by_alias = {alias: name for name, p in resolved.items() for alias in p.routing.aliases}
+        return PolicySet(
+            directory=self.directory, policies=MappingProxyType(resolved), default_policy=default_policy,
+            unknown_model=unknown_model, version=digest.hexdigest()[:12] + suffix, git_commit=commit,
+            _by_alias=MappingProxyType(by_alias),
+        )  # fmt: skip
+
+
+def _build(directory: Path, default_policy: str | None) -> _Build:
+    build = _Build(Path(directory))
+    build.read()
+    build.resolve()
+    build.check_set(default_policy)
+    return build
+
+
+def check_directory(directory: Path, *, default_policy: str | None = "default") -> list[PolicyIssue]:
+    """Every problem in the policy directory, sorted by file and position; empty when all is well."""
+    return sorted_issues(_build(directory, default_policy).issues)
+
+
+def load_policy_set(
+    directory: Path,
+    *,
+    default_policy: str | None = "default",
+    unknown_model: UnknownModel = "fallback",
+) -> PolicySet:
+    """Load, merge and check a policy directory; raise :class:`PolicyLoadError` listing all problems."""
+    build = _build(directory, default_policy)
+    if build.issues:
+        raise PolicyLoadError(sorted_issues(build.issues))
+    return build.policy_set(default_policy, unknown_model)

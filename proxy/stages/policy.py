@@ -1,0 +1,224 @@
+"""Policy stage: pick the request's policy and apply its routing, persona and clamps.
+
+Reads: ``ctx.body`` (``model``, ``messages``, ``max_tokens`` / ``max_completion_tokens``,
+``temperature``, ``top_p``, ``tools``, ``tool_choice``), the policy store's current snapshot.
+Writes: ``ctx.policy`` (the frozen snapshot, kept for the whole request), ``ctx.body`` (model,
+persona system message, clamped parameters, allowed tools), ``ctx.facts["route"]``,
+``x-bedside-policy`` / ``x-bedside-policy-version`` headers, decision ``policy``.
+Short-circuits: ``ModelNotFound`` (404, listing the models that exist) when no policy serves the
+model; ``PolicyRefusal`` (400, the policy's ``policy_violation`` text) for a refused client system
+message, a disallowed tool under ``on_disallowed_tool: refuse``, or input over the clamps.
+Output: the persona's ``forbidden_phrases`` are checked on the reply through the hold-back window;
+a match ends the reply with the policy's refusal text and ``finish_reason: "content_filter"``.
+
+In ``shadow`` mode every decision is computed and recorded, and nothing is changed except routing
+(an alias must still reach a real model). See docs/policies.md.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+from proxy.errors import ModelNotFound, PolicyRefusal
+from proxy.metrics import Metrics
+from proxy.pipeline.completion import Completion
+from proxy.pipeline.context import RequestContext
+from proxy.pipeline.holdback import WindowResult, windowed
+from proxy.pipeline.stage import Next
+from proxy.policy import PolicyStore, ResolvedPolicy
+
+#: marks Bedside's own system messages so later stages (and people reading traces) recognise them
+PERSONA_MARK = "[bedside:persona]"
+_SYSTEM_ROLES = ("system", "developer")
+
+
+class PolicyStage:
+    name: ClassVar[str] = "policy"
+
+    def __init__(self, store: PolicyStore, metrics: Metrics) -> None:
+        self._store = store
+        self._metrics = metrics
+
+    async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
+        snapshot = self._store.current  # one read: this request keeps this snapshot to the end
+        requested = ctx.model
+        policy = snapshot.resolve(requested)
+        if policy is None:
+            names = ", ".join(snapshot.model_ids()) or "(none)"
+            raise ModelNotFound(
+                f"There is no model '{requested}' here. You can use: {names}. GET /v1/models lists them too.",
+                param="model",
+            )
+        ctx.policy = policy
+        ctx.response_headers["x-bedside-policy"] = policy.name
+        ctx.response_headers["x-bedside-policy-version"] = policy.version_header
+        shadow = policy.mode == "shadow"
+        self._metrics.policy_requests.labels(policy.name, policy.mode).inc()
+
+        # routing applies in both modes: an alias must reach a real model
+        ctx.body["model"] = policy.routing.target_model(requested)
+        if policy.routing.upstream:
+            ctx.facts["route"] = policy.routing.upstream
+
+        changes: list[str] = []
+        if ctx.endpoint == "chat":
+            shaped = copy.deepcopy(ctx.body) if shadow else ctx.body
+            refusal = apply_policy(policy, shaped, changes)
+            if refusal is not None and not shadow:
+                ctx.decide(self.name, name=policy.name, version=policy.version_header, mode=policy.mode, changes=changes, refused=refusal)
+                raise PolicyRefusal(policy.microcopy.render("policy_violation", policy.persona.language, reference=ctx.request_id), code=refusal)
+            if refusal is not None:
+                changes.append(f"would_refuse:{refusal}")
+        ctx.decide(self.name, name=policy.name, version=policy.version_header, mode=policy.mode, changes=changes, shadow=shadow)
+
+        completion = await call_next(ctx)
+        phrases = [p.lower() for p in policy.persona.forbidden_phrases]
+        if phrases and ctx.endpoint == "chat":
+            refusal_text = policy.microcopy.render("refusal", policy.persona.language, reference=ctx.request_id)
+            n = int(ctx.body.get("n") or 1)
+            check = _phrase_check(phrases, refusal_text, ctx, enforce=not shadow)
+            completion.map_deltas(lambda d: windowed(d, check, choices=n))
+        return completion
+
+
+def apply_policy(policy: ResolvedPolicy, body: dict[str, Any], changes: list[str]) -> str | None:
+    """Shape ``body`` in place by the policy; returns a refusal code instead when it must refuse."""
+    messages: list[dict[str, Any]] = body["messages"]
+    persona = policy.persona
+    clamps = policy.clamps
+
+    client_system = [i for i, m in enumerate(messages) if m.get("role") in _SYSTEM_ROLES and not _is_ours(m)]
+    if client_system and persona.client_system == "refuse":
+        return "client_system_not_allowed"
+    if clamps.max_messages is not None and len(messages) > clamps.max_messages:
+        return "too_many_messages"
+    if clamps.max_input_chars is not None and _chars(messages) > clamps.max_input_chars:
+        return "input_too_long"
+
+    tools = body.get("tools")
+    if isinstance(tools, list) and clamps.allowed_tools is not None:
+        kept = [t for t in tools if clamps.tool_allowed(_tool_name(t))]
+        if len(kept) != len(tools):
+            if clamps.on_disallowed_tool == "refuse":
+                return "tool_not_allowed"
+            changes.append(f"tools_removed:{len(tools) - len(kept)}")
+            if kept:
+                body["tools"] = kept
+            else:
+                body.pop("tools", None)
+                body.pop("parallel_tool_calls", None)
+            choice = body.get("tool_choice")
+            if not kept or (isinstance(choice, dict) and not clamps.tool_allowed(str((choice.get("function") or {}).get("name")))):
+                if "tool_choice" in body:
+                    body.pop("tool_choice")
+                    changes.append("tool_choice_removed")
+
+    drop_client = persona.client_system == "ignore" or (persona.placement == "replace" and persona.system_prompt is not None)
+    if drop_client and client_system:
+        body["messages"] = messages = [m for i, m in enumerate(messages) if i not in set(client_system)]
+        changes.append(f"client_system_dropped:{len(client_system)}")
+        client_system = []
+
+    text = persona_text(policy, first_turn=not any(m.get("role") == "assistant" for m in messages))
+    if text is not None:
+        persona_msg = {"role": "system", "content": text}
+        if persona.placement == "append" and client_system:
+            messages.insert(client_system[-1] + 1, persona_msg)
+        else:
+            messages.insert(0, persona_msg)
+        changes.append(f"persona_{persona.placement}")
+
+    _clamp_tokens(policy, body, changes)
+    for field in ("temperature", "top_p"):
+        rng = getattr(clamps, field)
+        if rng is None:
+            continue
+        value = body.get(field)
+        new = rng.apply(value)
+        if new is not None and new != value:
+            body[field] = new
+            changes.append(f"{field}_{'set' if value is None else 'clamped'}")
+    return None
+
+
+def persona_text(policy: ResolvedPolicy, *, first_turn: bool) -> str | None:
+    """The persona system message: prompt, style guidelines, language and disclosure."""
+    persona = policy.persona
+    parts: list[str] = []
+    if persona.system_prompt:
+        parts.append(persona.system_prompt.strip())
+    if persona.style:
+        parts.append("Style:\n" + "\n".join(f"- {s}" for s in persona.style))
+    if persona.language and not persona.language.lower().startswith("en"):
+        parts.append(f"Reply in the language with the tag '{persona.language}' unless the user writes in another language.")
+    disclosure = persona.disclosure
+    if disclosure is not None and (disclosure.when == "every_turn" or (disclosure.when == "first_turn" and first_turn)):
+        from proxy.policy import render_template
+
+        said = render_template(disclosure.text, policy.microcopy.variables(None))
+        parts.append(f'Begin your reply with this disclosure, word for word: "{said}"')
+    if not parts:
+        return None
+    return f"{PERSONA_MARK}\n" + "\n\n".join(parts)
+
+
+def _clamp_tokens(policy: ResolvedPolicy, body: dict[str, Any], changes: list[str]) -> None:
+    clamps = policy.clamps
+    if clamps.max_tokens is None:
+        return
+    present = [f for f in ("max_completion_tokens", "max_tokens") if isinstance(body.get(f), int)]
+    if not present:
+        body["max_tokens"] = clamps.max_tokens
+        changes.append("max_tokens_set")
+        return
+    for field in present:
+        limited = clamps.token_limit(body[field])
+        if limited != body[field]:
+            body[field] = limited
+            changes.append(f"{field}_clamped")
+
+
+def _is_ours(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    return isinstance(content, str) and content.startswith("[bedside:")
+
+
+def _tool_name(tool: Any) -> str:
+    if isinstance(tool, dict):
+        fn = tool.get("function")
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+            return fn["name"]
+        if isinstance(tool.get("name"), str):
+            return tool["name"]
+    return ""
+
+
+def _chars(messages: list[dict[str, Any]]) -> int:
+    total = 0
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, str):
+            total += len(content)
+        elif isinstance(content, list):
+            total += sum(len(p.get("text", "")) for p in content if isinstance(p, dict))
+    return total
+
+
+def _phrase_check(phrases: list[str], refusal: str, ctx: RequestContext, *, enforce: bool) -> Any:
+    """A hold-back processor ending the reply at the first forbidden phrase (shadow: record only)."""
+    longest = max(len(p) for p in phrases)
+
+    def check(pending: str, final: bool) -> WindowResult:
+        lowered = pending.lower()
+        found = [h for h in (lowered.find(p) for p in phrases) if h >= 0]
+        if found:
+            if not enforce:
+                ctx.decide("policy", output="forbidden_phrase", action="would_block")
+                return WindowResult(pending, hold=0)
+            ctx.decide("policy", output="forbidden_phrase", action="block")
+            cut = min(found)
+            return WindowResult(pending[:cut], stop=(" " if cut else "") + refusal)
+        return WindowResult(pending, hold=longest - 1)
+
+    return check

@@ -1,0 +1,83 @@
+"""Virtual keys: hashed storage, constant-time check, tenants, open mode, every endpoint guarded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from proxy.app import create_app
+from proxy.auth import KeyRing, create_db_key, hash_key, list_db_keys, revoke_db_key
+from proxy.errors import AuthenticationFailed
+from proxy.settings import Settings
+from proxy.storage import migrate
+from proxy.storage.engine import make_engine
+
+MSG = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_keyring_maps_keys_to_tenants_and_refuses_others() -> None:
+    ring = KeyRing([(hash_key("bsk-a"), "acme"), (hash_key("bsk-b"), "globex")])
+    assert ring.authenticate({"authorization": "Bearer bsk-a"}) == "acme"
+    assert ring.authenticate({"api-key": "bsk-b"}) == "globex"
+    with pytest.raises(AuthenticationFailed) as missing:
+        ring.authenticate({})
+    assert missing.value.code == "missing_api_key"
+    with pytest.raises(AuthenticationFailed) as wrong:
+        ring.authenticate({"authorization": "Bearer bsk-a-but-longer"})
+    assert wrong.value.code == "invalid_api_key"
+    assert "bsk-a-but-longer" not in wrong.value.message
+
+
+def test_open_mode_without_keys() -> None:
+    ring = KeyRing()
+    assert ring.open
+    assert ring.authenticate({}) == "open"
+
+
+def test_db_keys_are_stored_hashed_and_revocable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    key, row = create_db_key(engine, "acme", "ci")
+    raw = (tmp_path / "k.db").read_bytes()
+    assert key.encode() not in raw
+    assert row.key_sha256 == hash_key(key)
+    ring = KeyRing()
+    ring.refresh_from_db(engine)
+    assert ring.authenticate({"authorization": f"Bearer {key}"}) == "acme"
+    assert revoke_db_key(engine, row.id or 0)
+    assert not revoke_db_key(engine, row.id or 0)
+    ring.refresh_from_db(engine)
+    assert ring.open
+    assert [r.tenant for r in list_db_keys(engine)] == ["acme"]
+    engine.dispose()
+
+
+async def test_configured_key_turns_auth_on_for_every_endpoint(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, api_keys=[{"tenant": "acme", "sha256": hash_key("bsk-good")}], policy={"directory": tmp_path / "none"})
+    async with AsyncTestClient(create_app(settings)) as c:
+        for method, path, body in [("POST", "/v1/chat/completions", MSG), ("POST", "/v1/embeddings", {"model": "e", "input": "x"}), ("GET", "/v1/models", None), ("GET", "/v1/models/gpt-4o-mini", None), ("GET", "/metrics", None), ("POST", "/v1/files", {})]:
+            r = await c.request(method, path, json=body)
+            assert r.status_code == 401, path
+            assert r.json()["error"]["type"] == "authentication_error"
+            r = await c.request(method, path, json=body, headers={"authorization": "Bearer bsk-bad"})
+            assert r.status_code == 401, path
+        good = {"authorization": "Bearer bsk-good"}
+        assert (await c.post("/v1/chat/completions", json=MSG, headers=good)).status_code == 200
+        assert (await c.get("/v1/models", headers=good)).status_code == 200
+        ready: Any = (await c.get("/readyz")).json()
+        assert ready["auth"] == "keys"
+        assert not any("OPEN TENANT" in w for w in ready["warnings"])
+        # probes stay open for orchestrators
+        assert (await c.get("/healthz")).status_code == 200
+
+
+async def test_open_tenant_is_announced_in_readyz_and_metrics(tmp_path: Path) -> None:
+    async with AsyncTestClient(create_app(Settings(data_dir=tmp_path, policy={"directory": tmp_path / "none"}))) as c:
+        ready = (await c.get("/readyz")).json()
+        assert ready["auth"] == "open"
+        assert any("OPEN TENANT" in w for w in ready["warnings"])
+        assert "bedside_open_tenant 1.0" in (await c.get("/metrics")).text
