@@ -33,7 +33,7 @@ def test_expected_policies_and_aliases(policies: PolicySet) -> None:
     assert policies.resolve("intake-assistant") is policies.policies["healthcare-intake"]
     assert policies.resolve("onboarding-guide") is policies.policies["onboarding"]
     assert policies.resolve("gpt-4o-mini") is policies.policies["default"]
-    assert policies.resolve("some-unknown-model") is None  # default lists its allowed models
+    assert policies.resolve("some-unknown-model") is policies.policies["default"]  # allowed_models: null
 
 
 def test_default_passes_the_model_through(policies: PolicySet) -> None:
