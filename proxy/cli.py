@@ -6,6 +6,9 @@
     bedside demo-upstream [--host] [--port]  run the offline demo model server
     bedside version
     bedside config show                      effective settings, secrets masked
+    bedside policy check [DIR]               validate policies: file:line:col: field: what is wrong
+    bedside policy show NAME [--dir DIR]     the merged policy as it will be applied
+    bedside policy test [DIR]                run DIR/tests/*.yaml cases through the real pipeline, offline
     bedside db upgrade | downgrade REV       apply alembic migrations
     bedside keys create --tenant T [--name]  create a client key (printed once, stored hashed)
     bedside keys list | revoke ID | hash KEY
@@ -154,6 +157,85 @@ def cmd_keys(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def _policy_dir(args: argparse.Namespace) -> "object":
+    from pathlib import Path
+
+    if args.directory:
+        return Path(args.directory)
+    from proxy.settings import Settings
+
+    settings = _settings()
+    assert isinstance(settings, Settings)
+    return settings.policy.directory
+
+
+def cmd_policy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from proxy.policy import PolicyLoadError, check_directory, load_policy_set, show
+
+    directory = _policy_dir(args)
+    assert isinstance(directory, Path)
+    if not directory.is_dir():
+        print(f"{directory}: not a directory. Pass the policy directory, e.g. `bedside policy {args.policy_command} policies/`.", file=sys.stderr)
+        return 2
+    if args.policy_command == "check":
+        issues = check_directory(directory)
+        for issue in issues:
+            print(str(issue))
+        if issues:
+            print(f"\n{len(issues)} problem{'s' if len(issues) != 1 else ''} in {directory}; nothing was loaded.", file=sys.stderr)
+            return 1
+        policy_set = load_policy_set(directory)
+        names = [n for n, p in policy_set.policies.items() if not p.abstract]
+        print(f"{directory}: {len(policy_set.policies)} policies OK ({', '.join(names)}); version {policy_set.version}")
+        return 0
+    if args.policy_command == "show":
+        try:
+            policy_set = load_policy_set(directory)
+        except PolicyLoadError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
+        policy = policy_set.policies.get(args.name) or policy_set.resolve(args.name)
+        if policy is None:
+            print(f"No policy or alias '{args.name}'. Policies: {', '.join(policy_set.policies)}.", file=sys.stderr)
+            return 1
+        print(show(policy), end="")
+        return 0
+    return _policy_test(directory)
+
+
+def _policy_test(directory: "object") -> int:
+    from pathlib import Path
+
+    from proxy.logs import configure_logging
+    from proxy.policy import PolicyLoadError
+    from proxy.policy.cases import CaseResult, run_cases
+
+    assert isinstance(directory, Path)
+    configure_logging("error", "console", stream=sys.stderr)
+
+    def progress(result: CaseResult) -> None:
+        mark = "PASS" if result.ok else "FAIL"
+        print(f"{mark}  {result.file.name} :: {result.case} [{result.mode}]", flush=True)
+        for failure in result.failures:
+            print(f"      - {failure}", flush=True)
+
+    try:
+        results, problems = run_cases(directory, progress=progress)
+    except PolicyLoadError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not results and not problems:
+        print(f"No test cases in {directory / 'tests'}. See docs/policies.md for the case file format.", file=sys.stderr)
+        return 1
+    failed = sum(1 for r in results if not r.ok)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bedside", description="Bedside: the guardrail and consent proxy for LLM apps.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,6 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade")
     down.add_argument("revision")
     down.set_defaults(fn=cmd_db)
+
+    policy = sub.add_parser("policy", help="policies: check, show, test")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    pcheck = policy_sub.add_parser("check", help="validate every policy file (exit 1 on problems)")
+    pcheck.add_argument("directory", nargs="?", default=None)
+    pcheck.set_defaults(fn=cmd_policy)
+    pshow = policy_sub.add_parser("show", help="print the merged policy as it will be applied")
+    pshow.add_argument("name", help="policy name or model alias")
+    pshow.add_argument("--dir", dest="directory", default=None)
+    pshow.set_defaults(fn=cmd_policy)
+    ptest = policy_sub.add_parser("test", help="run the policy test cases in DIR/tests (offline)")
+    ptest.add_argument("directory", nargs="?", default=None)
+    ptest.set_defaults(fn=cmd_policy)
 
     keys = sub.add_parser("keys", help="client API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -35,7 +35,7 @@ class HttpxResponse:
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self._resp.aiter_raw():
+            async for chunk in self._resp.aiter_bytes():
                 yield chunk
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout("The model server went silent in the middle of its reply.", kind="upstream_stream_idle") from exc
