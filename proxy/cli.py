@@ -196,7 +196,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
         except PolicyLoadError as exc:
             print(str(exc), file=sys.stderr)
             return 1
-        policy = policy_set.policies.get(args.name) or policy_set.resolve(args.name)
+        policy = policy_set.policies.get(args.name) or next((p for p in policy_set.policies.values() if args.name in p.routing.aliases), None)
         if policy is None:
             print(f"No policy or alias '{args.name}'. Policies: {', '.join(policy_set.policies)}.", file=sys.stderr)
             return 1

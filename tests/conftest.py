@@ -31,6 +31,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+        return True
+    except ValueError:
+        return False
+
+
 def _check(address: Any) -> None:
     if isinstance(address, tuple) and address:
         host = str(address[0])
@@ -53,7 +61,7 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
     if host is not None:
         name = host.decode() if isinstance(host, bytes) else str(host)
-        if not _is_loopback(name):
+        if not _is_loopback(name) and not _is_ip_literal(name):  # IP literals are checked at connect
             ATTEMPTS.append(name)
             raise socket.gaierror(f"network guard: refusing to resolve {name!r}")
     return _real_getaddrinfo(host, *args, **kwargs)
@@ -73,3 +81,13 @@ def network_attempts() -> Iterator[Callable[[], list[str]]]:
     """
     start = len(ATTEMPTS)
     yield lambda: list(ATTEMPTS[start:])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if anything tried to reach beyond loopback (the guard refused it, but a
+    library that tries is a library that would phone home in production)."""
+    if ATTEMPTS:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"NETWORK GUARD: non-loopback connection attempts during the suite: {sorted(set(ATTEMPTS))}", red=True)

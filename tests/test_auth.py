@@ -57,7 +57,7 @@ def test_db_keys_are_stored_hashed_and_revocable(tmp_path: Path) -> None:
 
 
 async def test_configured_key_turns_auth_on_for_every_endpoint(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, api_keys=[{"tenant": "acme", "sha256": hash_key("bsk-good")}], policy={"directory": tmp_path / "none"})
+    settings = Settings(data_dir=tmp_path, api_keys=[{"tenant": "acme", "sha256": hash_key("bsk-good")}], policy={"enabled": False})
     async with AsyncTestClient(create_app(settings)) as c:
         for method, path, body in [("POST", "/v1/chat/completions", MSG), ("POST", "/v1/embeddings", {"model": "e", "input": "x"}), ("GET", "/v1/models", None), ("GET", "/v1/models/gpt-4o-mini", None), ("GET", "/metrics", None), ("POST", "/v1/files", {})]:
             r = await c.request(method, path, json=body)
@@ -76,7 +76,7 @@ async def test_configured_key_turns_auth_on_for_every_endpoint(tmp_path: Path) -
 
 
 async def test_open_tenant_is_announced_in_readyz_and_metrics(tmp_path: Path) -> None:
-    async with AsyncTestClient(create_app(Settings(data_dir=tmp_path, policy={"directory": tmp_path / "none"}))) as c:
+    async with AsyncTestClient(create_app(Settings(data_dir=tmp_path, policy={"enabled": False}))) as c:
         ready = (await c.get("/readyz")).json()
         assert ready["auth"] == "open"
         assert any("OPEN TENANT" in w for w in ready["warnings"])

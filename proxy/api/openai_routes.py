@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 from litestar import MediaType, Request, Response, get, post, route
 from litestar.datastructures import State
+from litestar.params import FromPath
 from litestar.response import Stream
 
 from proxy.api.body import check_chat, check_embeddings, decode_object, read_body
@@ -171,7 +172,7 @@ async def list_models(request: Request[Any, Any, Any], state: State) -> Response
 
 
 @get("/v1/models/{model_id:path}")
-async def retrieve_model(request: Request[Any, Any, Any], state: State, model_id: str) -> Response[Any]:
+async def retrieve_model(request: Request[Any, Any, Any], state: State, model_id: FromPath[str]) -> Response[Any]:
     services: Services = state.services
     services.keyring.authenticate(dict(request.headers))
     model_id = model_id.lstrip("/")
@@ -182,7 +183,7 @@ async def retrieve_model(request: Request[Any, Any, Any], state: State, model_id
 
 
 @route("/v1/{rest:path}", http_method=["GET", "POST", "PUT", "PATCH", "DELETE"], status_code=404)
-async def unsupported(request: Request[Any, Any, Any], state: State, rest: str) -> Response[Any]:
+async def unsupported(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     services: Services = state.services
     services.keyring.authenticate(dict(request.headers))
     raise NotFound(unsupported_message(request.url.path), code="unknown_endpoint")

@@ -23,7 +23,7 @@ async def fake() -> AsyncIterator[FakeUpstream]:
 @pytest.fixture
 def settings_for(tmp_path: Path) -> Callable[..., Settings]:
     def make(upstream_url: str | None, **kw: Any) -> Settings:
-        base: dict[str, Any] = {"data_dir": tmp_path / "data", "policy": {"directory": tmp_path / "no-policies"}}
+        base: dict[str, Any] = {"data_dir": tmp_path / "data", "policy": {"enabled": False}}
         if upstream_url:
             base["upstream_url"] = upstream_url
         base.update(kw)
