@@ -21,6 +21,9 @@ from proxy.policy.sections import (
     StrictModel,
 )
 from proxy.policy.sections.base import NonEmptyStr, Slug
+from proxy.policy.sections.pii import Pii
+from proxy.policy.sections.rails import Rails
+from proxy.policy.sections.tone import EmotionSection, Tone
 
 
 def _label(value: Any) -> Any:
@@ -50,6 +53,10 @@ class Policy(StrictModel):
     persona: Persona = Field(default_factory=Persona, description="Who the assistant is.")
     clamps: Clamps = Field(default_factory=Clamps, description="Limits on request parameters and tools.")
     microcopy: Microcopy = Field(default_factory=Microcopy, description="Texts people see.")
+    emotion: EmotionSection = Field(default_factory=EmotionSection, description="Emotion detection.")
+    tone: Tone = Field(default_factory=Tone, description="Tone rules injected for the model.")
+    pii: Pii = Field(default_factory=Pii, description="Personal data redaction and restoration.")
+    rails: Rails = Field(default_factory=Rails, description="Input and output checks, and human handoff.")
 
     @classmethod
     def section_names(cls) -> list[str]:

@@ -1,0 +1,62 @@
+"""The ``pii`` section: what personal data is redacted before the model sees it, and how.
+
+Every text the request carries is analysed (system, user, assistant and tool messages, content
+parts, tool-call arguments, tool results, embeddings input). Each detected entity gets its action:
+`pseudonymize` (a stable placeholder like `<PERSON_1>`, restored in the reply when `restore` is on),
+`mask` (`<EMAIL_ADDRESS>`), `hash` (`<EMAIL_ADDRESS:1a2b3c4d>`, keyed), `drop` (removed) or `allow`.
+A request that cannot be analysed (error, timeout, overload) is refused, never forwarded.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from proxy.policy.sections.base import NonEmptyStr, StrictModel
+
+PiiAction = Literal["mask", "pseudonymize", "hash", "drop", "allow"]
+
+DEFAULT_PII_ENTITIES = [
+    "PERSON",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_SSN",
+    "IP_ADDRESS",
+    "STREET_ADDRESS",
+    "LOCATION",
+]
+
+
+class CustomRecognizer(StrictModel):
+    """An operator's own entity: regular expressions (with optional context words) or a deny-list."""
+
+    entity: NonEmptyStr = Field(description="Entity name, e.g. `ORDER_ID` (upper case by convention).")
+    patterns: list[NonEmptyStr] = Field(default_factory=list, description="Regular expressions that find the entity.")
+    deny_list: list[NonEmptyStr] = Field(default_factory=list, description="Exact words or phrases that are always this entity.")
+    context: list[NonEmptyStr] = Field(default_factory=list, description="Words that must appear near a pattern match (within 60 characters) for it to count.")
+    score: float = Field(default=0.6, ge=0, le=1, description="Confidence given to a match.")
+
+
+class PiiOutput(StrictModel):
+    """What happens to personal data the model writes on its own (not restored from the request)."""
+
+    detect: bool = Field(default=True, description="Check the reply for structured PII (e-mail, phone, card, IBAN, SSN, IP) the user did not send.")
+    action: Literal["mask", "allow"] = Field(default="mask", description="`mask` replaces it with `<ENTITY>` before the user sees it; `allow` only records it.")
+
+
+class Pii(StrictModel):
+    """Redaction before the upstream, restoration in the reply."""
+
+    enabled: bool = Field(default=False, description="Redact personal data in requests.")
+    entities: list[NonEmptyStr] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES), description="Entity types to detect.")
+    threshold: float = Field(default=0.45, ge=0, le=1, description="Minimum detection score.")
+    default_action: PiiAction = Field(default="pseudonymize", description="Action for entities not listed in `actions`.")
+    actions: dict[NonEmptyStr, PiiAction] = Field(default_factory=dict, description="Per-entity action, e.g. `{CREDIT_CARD: mask}`.")
+    restore: bool = Field(default=True, description="Put pseudonymised values back in the reply the user sees (streaming included).")
+    allow_list: list[NonEmptyStr] = Field(default_factory=list, description="Values never redacted, e.g. the company's own support address.")
+    custom: list[CustomRecognizer] = Field(default_factory=list, description="Operator-defined recognizers.")
+    output: PiiOutput = Field(default_factory=PiiOutput, description="PII the model produces itself.")
+    timeout_seconds: float = Field(default=5.0, gt=0, description="Longest analysis of one request; beyond it the request is refused.")

@@ -1,0 +1,57 @@
+"""The ``emotion`` and ``tone`` sections: read how the user feels, and tell the model how to answer.
+
+The emotion stage classifies every user turn (frustration, anger, confusion, anxiety, sadness, joy,
+gratitude, neutral; intensity; a distress flag) and the trend over the last turns. The tone stage
+picks the rules whose conditions match and injects them as one system message marked as guidance.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from proxy.policy.sections.base import NonEmptyStr, StrictModel, Template
+
+Emotion = Literal["frustration", "anger", "confusion", "anxiety", "sadness", "joy", "gratitude", "neutral"]
+Trend = Literal["rising", "falling", "steady"]
+
+
+class EmotionSection(StrictModel):
+    enabled: bool = Field(default=False, description="Classify the user's emotion on every request.")
+    classifier: NonEmptyStr = Field(default="builtin", description="`builtin` (the shipped model) or `module:factory` for a bigger one.")
+    window: int = Field(default=4, ge=2, le=20, description="User turns the trend looks at.")
+    header: bool = Field(default=True, description="Send the `x-bedside-emotion` response header.")
+
+
+class ToneWhen(StrictModel):
+    emotion: list[Emotion] = Field(default_factory=list, description="Any of these emotions (empty: any).")
+    min_intensity: float = Field(default=0.0, ge=0, le=1, description="At least this intensity.")
+    trend: Trend | None = Field(default=None, description="Only with this trend.")
+    distress: bool | None = Field(default=None, description="Only when the distress flag is (or is not) set.")
+
+
+class ToneRule(StrictModel):
+    name: NonEmptyStr = Field(description="A short name, recorded for the audit log.")
+    when: ToneWhen = Field(default_factory=ToneWhen, description="When the rule applies.")
+    say: NonEmptyStr = Field(description="The instruction for the model, e.g. 'Acknowledge the frustration in one short sentence.'")
+
+
+class Escalation(StrictModel):
+    """Rising frustration over several turns: offer a person."""
+
+    enabled: bool = Field(default=False, description="Offer a human when frustration keeps rising.")
+    min_turns: int = Field(default=3, ge=2, description="User turns of rising negative affect before escalating.")
+    min_intensity: float = Field(default=0.6, ge=0, le=1, description="Intensity of the latest turn needed.")
+    instruction: Template = Field(
+        default="Offer to connect the person with a human colleague, in one sentence, and say how: {support_url}.",
+        description="Added to the tone guidance when escalating (template).",
+    )
+
+
+class Tone(StrictModel):
+    enabled: bool = Field(default=False, description="Inject tone rules.")
+    placement: Literal["before_last_user", "after_system"] = Field(default="before_last_user", description="Where the tone system message goes.")
+    max_rules: int = Field(default=3, ge=1, le=10, description="Most rules injected at once (first matching, in order).")
+    rules: list[ToneRule] = Field(default_factory=list, description="Rules, first match first.")
+    escalation: Escalation = Field(default_factory=Escalation, description="Escalation to a human.")
