@@ -109,7 +109,8 @@ def create_db_key(engine: Engine, tenant: str, name: str | None = None) -> tuple
 
 def list_db_keys(engine: Engine) -> list[ApiKey]:
     with Session(engine) as session:
-        return list(session.exec(select(ApiKey).order_by(ApiKey.id)))
+        query = select(ApiKey).order_by(ApiKey.id)  # type: ignore[arg-type]  # SQLModel types the column as int | None
+        return list(session.exec(query))
 
 
 def revoke_db_key(engine: Engine, key_id: int) -> bool:

@@ -44,7 +44,7 @@ def allow_listed_fields(_: Any, __: str, event_dict: MutableMapping[str, Any]) -
         if isinstance(exc, BaseException):
             exc = (type(exc), exc, exc.__traceback__)
         if isinstance(exc, tuple) and exc[0] is not None:
-            types = []
+            types: list[str] = []
             err: BaseException | None = exc[1]
             while err is not None and len(types) < 5:
                 types.append(type(err).__name__)

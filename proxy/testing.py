@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -119,7 +119,7 @@ class ServerProcess:
 
         log = tempfile.NamedTemporaryFile(prefix="bedside-server-", suffix=".log", delete=False)
         self.log_path = log.name
-        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 - the caller's own command line
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -15,7 +15,7 @@ from proxy.pipeline.deltas import ExtraDelta, FinishDelta, TextDelta, ToolCallDe
 
 
 class _Choice:
-    __slots__ = ("text", "has_text", "calls", "finish", "extra", "logprobs")
+    __slots__ = ("calls", "extra", "finish", "has_text", "logprobs", "text")
 
     def __init__(self) -> None:
         self.text: list[str] = []

@@ -81,7 +81,7 @@ class Completion:
         if aclose is not None:
             try:
                 await aclose()
-            except Exception:  # noqa: BLE001 - closing must not mask the real outcome
+            except Exception:  # noqa: BLE001, S110 - closing must not mask the real outcome
                 pass
         closers, self._closers = self._closers, []
         for fn in closers:

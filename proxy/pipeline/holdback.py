@@ -48,7 +48,7 @@ def fixed_window(n: int) -> Callable[[str], int]:
 
 
 class _Buffer:
-    __slots__ = ("pending", "logprobs")
+    __slots__ = ("logprobs", "pending")
 
     def __init__(self) -> None:
         self.pending = ""

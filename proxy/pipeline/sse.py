@@ -131,7 +131,7 @@ def chunk_to_deltas(chunk: dict[str, Any], meta: dict[str, Any]) -> Iterator[Del
 class ChunkEncoder:
     """Writes deltas as OpenAI ``chat.completion.chunk`` SSE frames."""
 
-    __slots__ = ("_meta", "_include_usage", "_started")
+    __slots__ = ("_include_usage", "_meta", "_started")
 
     def __init__(self, meta: dict[str, Any], *, include_usage: bool) -> None:
         self._meta = meta

@@ -85,7 +85,7 @@ class Case(_Strict):
     request: dict[str, Any]
     headers: dict[str, str] = Field(default_factory=dict)
     upstream: UpstreamScript = Field(default_factory=UpstreamScript)
-    modes: list[Literal["json", "stream"]] = Field(default_factory=lambda: ["json", "stream"])
+    modes: list[Literal["json", "stream"]] = Field(default_factory=lambda: ["json", "stream"])  # type: ignore[arg-type]  # mypy infers list[str] for the lambda
     expect: Expect = Field(default_factory=Expect)
 
 

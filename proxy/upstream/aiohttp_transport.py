@@ -7,7 +7,7 @@ and does not degrade at high concurrency.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
 
@@ -16,7 +16,7 @@ from proxy.settings import Timeouts
 
 
 class AiohttpResponse:
-    __slots__ = ("_resp", "status", "headers", "_done")
+    __slots__ = ("_done", "_resp", "headers", "status")
 
     def __init__(self, resp: aiohttp.ClientResponse) -> None:
         self._resp = resp
@@ -43,7 +43,7 @@ class AiohttpResponse:
         except (aiohttp.ClientError, ConnectionError) as exc:
             raise UpstreamUnavailable("The model server closed the connection before its reply was complete.", kind="upstream_reset") from exc
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
+    async def iter_bytes(self) -> AsyncGenerator[bytes, None]:
         try:
             async for chunk in self._resp.content.iter_any():
                 yield chunk

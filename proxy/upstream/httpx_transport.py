@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 
 import httpx
 
@@ -11,7 +11,7 @@ from proxy.settings import Timeouts
 
 
 class HttpxResponse:
-    __slots__ = ("_resp", "status", "headers")
+    __slots__ = ("_resp", "headers", "status")
 
     def __init__(self, resp: httpx.Response) -> None:
         self._resp = resp
@@ -33,7 +33,7 @@ class HttpxResponse:
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable("The model server closed the connection before its reply was complete.", kind="upstream_reset") from exc
 
-    async def iter_bytes(self) -> AsyncIterator[bytes]:
+    async def iter_bytes(self) -> AsyncGenerator[bytes, None]:
         try:
             async for chunk in self._resp.aiter_bytes():
                 yield chunk

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Protocol
 
 from proxy.settings import Timeouts
@@ -25,7 +25,7 @@ class UpstreamResponse(Protocol):
         """The whole body (at most ``limit`` bytes are kept)."""
         ...
 
-    def iter_bytes(self) -> AsyncIterator[bytes]:
+    def iter_bytes(self) -> AsyncGenerator[bytes, None]:
         """The body as it arrives."""
         ...
 
