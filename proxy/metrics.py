@@ -26,6 +26,15 @@ class Metrics:
         self.stage_failures = Counter("bedside_stage_failures", "Stages that failed open (warning) or closed (request refused).", ["stage", "mode"], registry=r)
         self.policy_reloads = Counter("bedside_policy_reloads", "Policy reloads, by result.", ["result"], registry=r)
         self.policy_requests = Counter("bedside_policy_requests", "Requests by policy and mode.", ["policy", "mode"], registry=r)
+        # perception (issue 5), privacy (issue 6) and rails (issue 4) figures operators plot
+        self.emotion = Counter("bedside_emotion", "Requests by the emotion read in the latest user turn.", ["policy", "emotion"], registry=r)
+        self.sentiment_shift = Histogram("bedside_sentiment_shift", "Sentiment of the last user turn minus the first (VADER compound, -2..2).", buckets=(-1.5, -1, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 1.5), registry=r)
+        self.perception_events = Counter("bedside_perception_events", "Perception events: confusion and distress.", ["kind"], registry=r)
+        self.tone_rules = Counter("bedside_tone_rules", "Tone rules injected, by policy and rule name.", ["policy", "rule"], registry=r)
+        self.escalations = Counter("bedside_escalations", "Escalations offered (rising frustration), by policy.", ["policy"], registry=r)
+        self.pii_redactions = Counter("bedside_pii_redactions", "Personal data redacted before the upstream, by policy and entity type.", ["policy", "entity"], registry=r)
+        self.rails_verdicts = Counter("bedside_rails_verdicts", "Rail verdicts, by policy, direction (input/output), check and verdict.", ["policy", "direction", "check", "verdict"], registry=r)
+        self.handoffs = Counter("bedside_handoffs", "Handoffs to a person, by policy and reason.", ["policy", "reason"], registry=r)
         self.open_tenant = Gauge("bedside_open_tenant", "1 when no API key is configured and anyone may call Bedside.", registry=r)
 
     def render(self) -> bytes:
