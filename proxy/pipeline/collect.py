@@ -82,8 +82,11 @@ async def collect(completion: Completion) -> dict[str, Any]:
         choice["message"] = message
         choice["index"] = index
         choice["finish_reason"] = ch.finish or choice.get("finish_reason") or "stop"
-        if base is None and ch.logprobs:
-            choice["logprobs"] = _merge_logprobs(ch.logprobs)
+        if ch.logprobs:
+            # a single untouched part is the upstream's own object; anything else is rebuilt
+            choice["logprobs"] = ch.logprobs[0] if len(ch.logprobs) == 1 else _merge_logprobs(ch.logprobs)
+        elif base is not None and base.get("logprobs") is not None:
+            choice["logprobs"] = None  # the checks withheld them with the text they describe
         choice.setdefault("logprobs", None)
         out_choices.append(choice)
 

@@ -48,11 +48,38 @@ def fixed_window(n: int) -> Callable[[str], int]:
 
 
 class _Buffer:
-    __slots__ = ("logprobs", "pending")
+    """Unreleased text of one choice, and the logprob entries of it with their character spans."""
+
+    __slots__ = ("pending", "tokens")
 
     def __init__(self) -> None:
         self.pending = ""
-        self.logprobs: list[Any] = []
+        #: (start, end, entry) relative to the start of ``pending``
+        self.tokens: list[tuple[int, int, Any]] = []
+
+    def add(self, text: str, logprobs: Any) -> None:
+        start = len(self.pending)
+        self.pending += text
+        entries = logprobs.get("content") if isinstance(logprobs, dict) else None
+        if not isinstance(entries, list):
+            return
+        lengths = [len(e.get("token", "")) if isinstance(e, dict) else 0 for e in entries]
+        if sum(lengths) == len(text):
+            pos = start
+            for entry, n in zip(entries, lengths, strict=True):
+                self.tokens.append((pos, pos + n, entry))
+                pos += n
+        else:  # tokens do not spell the text: tie every entry to the whole delta
+            self.tokens.extend((start, start + len(text), e) for e in entries)
+
+    def release(self, cut: int, rewritten: bool) -> Any:
+        """Logprobs for ``pending[:cut]``; entries of rewritten text are dropped, never released."""
+        if rewritten:
+            self.tokens = []
+            return None
+        out = [e for s, end, e in self.tokens if end <= cut]
+        self.tokens = [(s - cut, end - cut, e) for s, end, e in self.tokens if end > cut]
+        return {"content": out, "refusal": None} if out else None
 
 
 async def windowed(
@@ -77,19 +104,21 @@ async def windowed(
             return [], False
         result = text(buf.pending, final)
         out: list[Delta] = []
+        rewritten = result.text != buf.pending
         if result.stop is not None:
             if result.text:
-                out.append(TextDelta(result.text, choice))
+                out.append(TextDelta(result.text, choice, buf.release(len(result.text), rewritten)))
+            buf.tokens = []  # nothing after the stop is described to the client
             out.append(TextDelta(result.stop, choice))
             out.append(FinishDelta(result.stop_reason, choice))
             buf.pending = ""
             return out, True
         hold = 0 if final else max(0, min(result.hold, len(result.text)))
         cut = len(result.text) - hold
+        if rewritten:
+            buf.release(0, True)
         if cut > 0:
-            lp = _merge(buf.logprobs) if buf.logprobs else None
-            buf.logprobs = []
-            out.append(TextDelta(result.text[:cut], choice, lp))
+            out.append(TextDelta(result.text[:cut], choice, buf.release(cut, False)))
         buf.pending = result.text[cut:]
         return out, False
 
@@ -116,9 +145,7 @@ async def windowed(
                 continue
             if isinstance(delta, TextDelta) and text is not None:
                 buf = texts.setdefault(delta.choice, _Buffer())
-                buf.pending += delta.text
-                if delta.logprobs is not None:
-                    buf.logprobs.append(delta.logprobs)
+                buf.add(delta.text, delta.logprobs)
                 out, stop = release_text(delta.choice, False)
             elif isinstance(delta, ToolCallDelta) and tool_args is not None:
                 out, stop = release_text(delta.choice, True)
@@ -167,12 +194,3 @@ async def windowed(
         if aclose is not None:
             await aclose()
 
-
-def _merge(parts: list[Any]) -> Any:
-    if len(parts) == 1:
-        return parts[0]
-    content: list[Any] = []
-    for part in parts:
-        if isinstance(part, dict) and isinstance(part.get("content"), list):
-            content.extend(part["content"])
-    return {"content": content, "refusal": None}

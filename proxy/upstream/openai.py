@@ -206,7 +206,8 @@ async def _body_deltas(choices: list[Any], usage: Any) -> AsyncIterator[Delta]:
         message = choice.get("message") or {}
         content = message.get("content")
         if isinstance(content, str) and content:
-            yield TextDelta(content, index)
+            # logprobs travel with the text so output checks can drop those of text they refuse
+            yield TextDelta(content, index, choice.get("logprobs"))
         for i, call in enumerate(message.get("tool_calls") or ()):
             fn = call.get("function") or {}
             yield ToolCallDelta(i, index, call.get("id"), fn.get("name"), fn.get("arguments") or "", call.get("type") or "function")

@@ -1,0 +1,120 @@
+"""Emotion stage: how does the user feel, turn by turn, and where is it heading?
+
+Reads: ``ctx.policy.emotion`` (enabled, classifier, window, header), the user turns of
+``ctx.body["messages"]`` (raw text: this stage sits outside the PII stage).
+Writes: ``ctx.facts["emotion"]`` (a ``ConversationEmotion``: per-turn readings, current emotion,
+intensity, trend, sentiment shift, distress) for the tone stage and the rails' handoff; the
+``x-bedside-emotion`` header (e.g. ``frustration; intensity=0.82; trend=rising``); decision
+``emotion``; metrics ``bedside_emotion_total{policy, emotion}``, ``bedside_sentiment_shift``,
+``bedside_perception_events_total{kind}`` (confusion, distress).
+Short-circuits: never. Fails **open**: a classifier error is logged and counted, and the request
+goes on without an emotion reading. Nothing is stored.
+
+Readings are cached by text (the client resends the whole history with every turn), so a turn costs
+one classification however long the conversation is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from proxy.logs import get_logger
+from proxy.metrics import Metrics
+from proxy.pipeline.completion import Completion
+from proxy.pipeline.context import RequestContext
+from proxy.pipeline.stage import Next
+from proxy.stages.messages import user_texts
+
+if TYPE_CHECKING:
+    from proxy.detectors.emotion import EmotionClassifier, EmotionReading
+
+
+class CachingClassifier:
+    """An ``EmotionClassifier`` that remembers readings by the text's SHA-256 (bounded LRU)."""
+
+    def __init__(self, inner: "EmotionClassifier", size: int = 8192) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "classifier")
+        self._size = size
+        self._cache: OrderedDict[bytes, "EmotionReading"] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def classify(self, text: str) -> "EmotionReading":
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        reading = self.inner.classify(text)
+        with self._lock:
+            self._cache[key] = reading
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return reading
+
+
+class EmotionStage:
+    name: ClassVar[str] = "emotion"
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._classifiers: dict[str, CachingClassifier] = {}
+        self._lock = threading.Lock()
+
+    def classifier(self, spec: str) -> CachingClassifier:
+        """The (cached) classifier named by a policy; loaded once per spec."""
+        found = self._classifiers.get(spec)
+        if found is None:
+            with self._lock:
+                found = self._classifiers.get(spec)
+                if found is None:
+                    from proxy.detectors.emotion import load_classifier  # the model loads on first use
+
+                    found = CachingClassifier(load_classifier(spec))
+                    self._classifiers[spec] = found
+        return found
+
+    async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
+        section = getattr(ctx.policy, "emotion", None)
+        if section is None or not section.enabled or ctx.endpoint != "chat":
+            return await call_next(ctx)
+        turns = [t for t in user_texts(ctx.body.get("messages")) if t.strip()]
+        if turns:
+            try:
+                from proxy.detectors.emotion import read_conversation
+
+                conv = read_conversation(self.classifier(section.classifier), turns, window=section.window)
+            except Exception as exc:  # noqa: BLE001 - emotion fails open by design
+                get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
+                self._metrics.stage_failures.labels(self.name, "open").inc()
+            else:
+                self._record(ctx, conv, header=section.header)
+        return await call_next(ctx)
+
+    def _record(self, ctx: RequestContext, conv: Any, *, header: bool) -> None:
+        ctx.facts["emotion"] = conv
+        current = conv.current
+        policy = ctx.policy.name
+        self._metrics.emotion.labels(policy, current.label).inc()
+        self._metrics.sentiment_shift.observe(conv.sentiment_shift)
+        if current.label == "confusion":
+            self._metrics.perception_events.labels("confusion").inc()
+        if conv.distress:
+            self._metrics.perception_events.labels("distress").inc()
+        if header:
+            from proxy.detectors.emotion import header_value
+
+            ctx.response_headers["x-bedside-emotion"] = header_value(conv)
+        ctx.decide(
+            self.name,
+            emotion=current.label,
+            intensity=round(current.intensity, 2),
+            trend=conv.trend,
+            distress=conv.distress,
+            sentiment_shift=round(conv.sentiment_shift, 2),
+            turns=len(conv.turns),
+        )
