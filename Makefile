@@ -41,7 +41,9 @@ bench: $(STAMP)
 
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the registry)
 lock:
-	$(PY) -m pip install --quiet uv && $(PY) -m uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(PY) -m pip install --quiet uv
+	$(PY) -m uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(PY) -m uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
