@@ -90,11 +90,16 @@ def select_rules(tone: Any, conv: Any) -> tuple[list[Any], bool]:
     return fired, escalate
 
 
+#: a turn counts as negative when frustration, anger, anxiety and sadness together reach this
+#: probability (more robust than the top label when negative emotions split the mass)
+NEGATIVE_MASS = 0.4
+
+
 def _rising_turns(conv: Any) -> int:
     """How many of the latest user turns were negative, counting back from the last one."""
     count = 0
     for reading in reversed(conv.turns):
-        if reading.label in _NEGATIVE:
+        if sum(reading.probabilities.get(e, 0.0) for e in _NEGATIVE) >= NEGATIVE_MASS:
             count += 1
         else:
             break

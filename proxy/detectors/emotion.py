@@ -1,0 +1,579 @@
+"""Emotion detection for one user turn and for a conversation, offline and numpy-only.
+
+Bedside reads how the user feels on its own label set::
+
+    frustration  anger  confusion  anxiety  sadness  joy  gratitude  neutral
+
+plus a ``distress`` flag. The shipped model (:class:`LinearEmotionClassifier`) is a pair of linear
+softmax heads over one hashed feature vector, trained by ``python -m proxy.training.train_emotion``
+on the GoEmotions train split (Reddit comments, 27 fine emotions + neutral):
+
+* the **Bedside head** is trained on the fine labels mapped with :data:`FINE_TO_BEDSIDE`;
+* the **Ekman head** is trained on the Ekman labels of the same comments (anger, disgust, fear, joy,
+  neutral, sadness, surprise); it is there for evaluation against published figures.
+
+Mapping of the 28 GoEmotions labels onto Bedside (also in ``docs/emotion-model.md``):
+
+=============  ==================================================================================
+frustration    annoyance, disapproval
+anger          anger, disgust
+confusion      confusion
+anxiety        fear, nervousness
+sadness        sadness, grief, remorse, disappointment, embarrassment
+joy            joy, amusement, excitement, love, admiration, approval, caring, desire, optimism,
+               pride, relief
+gratitude      gratitude
+neutral        neutral, curiosity, realization, surprise
+=============  ==================================================================================
+
+Curiosity, realization and surprise become ``neutral``: in a support chat "what's the story behind
+this?" or "oh, I didn't know that" call for no change of tone. A comment with several fine labels
+is a training row for each distinct Bedside label it maps to.
+
+Features (identical at training and run time, because training calls :func:`featurize`):
+hashed word unigrams (negation-scoped words carry a separate ``n:`` namespace, so "not happy" is
+not "happy"), word bigrams, character 2-5 grams within words, hand-written cue lexicons
+(frustration, anger, confusion, anxiety, sadness, joy, gratitude; negation-aware), emphasis (ALL
+CAPS words, "!!", "??", elongated words, persistence words like "still"/"again") and the binned
+VADER compound score. Each group is L2-normalised on its own. At run time a few customer-support
+phrase cues that Reddit hardly contains ("this is the third time I'm asking", "still doesn't work",
+"waiting 3 weeks") also add fixed, hand-set offsets to the Bedside logits (:data:`CUE_PRIORS`).
+
+The classifier holds only read-only arrays; :meth:`LinearEmotionClassifier.classify` is
+deterministic and thread-safe and caches nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import re
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+EMOTIONS: tuple[str, ...] = (
+    "frustration", "anger", "confusion", "anxiety", "sadness", "joy", "gratitude", "neutral",
+)
+EKMAN: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
+NEGATIVE: frozenset[str] = frozenset({"frustration", "anger", "anxiety", "sadness"})
+
+#: GoEmotions fine label -> Bedside emotion (documented in the module docstring).
+FINE_TO_BEDSIDE: Mapping[str, str] = MappingProxyType({
+    "annoyance": "frustration", "disapproval": "frustration",
+    "anger": "anger", "disgust": "anger",
+    "confusion": "confusion",
+    "fear": "anxiety", "nervousness": "anxiety",
+    "sadness": "sadness", "grief": "sadness", "remorse": "sadness",
+    "disappointment": "sadness", "embarrassment": "sadness",
+    "joy": "joy", "amusement": "joy", "excitement": "joy", "love": "joy", "admiration": "joy",
+    "approval": "joy", "caring": "joy", "desire": "joy", "optimism": "joy", "pride": "joy",
+    "relief": "joy",
+    "gratitude": "gratitude",
+    "neutral": "neutral", "curiosity": "neutral", "realization": "neutral", "surprise": "neutral",
+})
+
+DEFAULT_MODEL_DIR = Path(__file__).with_name("emotion_model")
+
+# --------------------------------------------------------------------------- text and cues
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]+|[^\w\s]")
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+_SCOPE_END = frozenset(".,;:!?") | {"but", "however", "although", "though"}
+_NEGATORS = frozenset({
+    "not", "no", "never", "nor", "none", "nothing", "nobody", "neither", "cannot", "without",
+    "hardly", "barely", "dont", "doesnt", "didnt", "isnt", "wasnt", "cant", "wont", "aint",
+})
+_NEG_SCOPE = 3
+_CAPS_EXEMPT = frozenset({"OK", "TV", "US", "UK", "USA", "ID", "PC", "AM", "PM", "FAQ", "API", "URL"})
+
+#: Single-word cue lexicons, negation-aware ("not worried" fires ``cue:anxiety:neg``).
+CUE_WORDS: Mapping[str, frozenset[str]] = MappingProxyType({
+    "frustration": frozenset({
+        "ridiculous", "unacceptable", "useless", "pathetic", "annoying", "annoyed", "frustrating",
+        "frustrated", "frustration", "tired", "fed", "sick", "hopeless", "incompetent", "joke",
+        "nonsense", "waste", "wasted", "seriously", "ugh", "argh", "smh", "broken", "again",
+        "still", "ignored", "ignoring", "disappointing", "disappointed", "terrible", "awful",
+        "horrible", "worst",
+    }),
+    "anger": frozenset({
+        "furious", "outraged", "livid", "angry", "pissed", "hate", "disgusting", "disgusted",
+        "scam", "scammed", "fraud", "liars", "lying", "stupid", "idiot", "idiots", "damn",
+        "fuck", "fucking", "wtf", "shit", "rage", "infuriating", "insulting",
+    }),
+    "confusion": frozenset({
+        "confused", "confusing", "confusion", "unclear", "huh", "puzzled", "lost", "baffled",
+        "understand", "mean", "means", "explain", "clarify",
+    }),
+    "anxiety": frozenset({
+        "worried", "worry", "worrying", "anxious", "anxiety", "nervous", "scared", "afraid",
+        "panic", "panicking", "concerned", "stressed", "stressful", "terrified", "urgent",
+        "asap", "emergency", "fear", "frightened", "uneasy",
+    }),
+    "sadness": frozenset({
+        "sad", "depressed", "heartbroken", "lonely", "miserable", "devastated", "crying",
+        "cry", "grief", "grieving", "unhappy", "sorry", "upset", "hurt", "lost",
+    }),
+    "joy": frozenset({
+        "great", "awesome", "love", "perfect", "happy", "glad", "excellent", "amazing",
+        "wonderful", "fantastic", "brilliant", "excited", "yay", "nice", "good", "lol",
+    }),
+    "gratitude": frozenset({
+        "thanks", "thank", "thx", "ty", "appreciate", "appreciated", "grateful", "cheers",
+    }),
+})
+
+#: Phrase cues (regular expressions over lower-cased text); the negation is in the phrase itself.
+CUE_PHRASES: Mapping[str, tuple[re.Pattern[str], ...]] = MappingProxyType({
+    "frustration": tuple(re.compile(p) for p in (
+        r"\bstill (?:not|no|nothing|doesn't|don't|isn't|hasn't|haven't|can't|won't|didn't|"
+        r"broken|waiting|the same)\b",
+        r"\b(?:not|doesn't|don't|didn't|won't|isn't) work(?:ing|s|ed)?\b",
+        r"\b(?:third|fourth|fifth|3rd|4th|5th|multiple|several|many|countless|\d+) times?\b",
+        r"\bhow many (?:more )?times\b",
+        r"\b(?:waiting|waited|wait) (?:for )?(?:over |more than )?(?:\d+|a|an|one|two|three|four|"
+        r"five|several|many) (?:minutes|hours|days|weeks|months)\b",
+        r"\b(?:weeks|days|months) (?:and|now|later)\b.*\b(?:still|no|nothing)\b",
+        r"\b(?:no|nobody|no one) (?:one )?(?:has |have )?(?:helped|responded|replied|answered|"
+        r"gotten back)\b",
+        r"\b(?:never|haven't|hasn't|didn't) (?:got|gotten|received|heard)\b",
+        r"\bkeeps? (?:getting|happening|crashing|failing|breaking|asking|saying)\b",
+        r"\b(?:fed up|sick of|tired of|had enough|give up|waste of (?:time|money))\b",
+        r"\b(?:yet|once) again\b",
+        r"\b(?:broke|broken|crash(?:ed|es|ing)?|fail(?:ed|s|ing)?|stopped working|down)\b.*\bagain\b",
+        r"\b(?:want|demand|give me|where is) (?:my|a) (?:money back|refund)\b",
+        r"\b(?:is|are|was) (?:a|an absolute|a complete|a total) (?:joke|disgrace|nightmare|mess)\b",
+    )),
+    "confusion": tuple(re.compile(p) for p in (
+        r"\b(?:don't|do not|doesn't|didn't|can't|cannot) (?:understand|get (?:it|what|how|why)|"
+        r"figure out|tell|find|see (?:where|how))\b",
+        r"\b(?:don't|do not|not sure|no idea) (?:know )?(?:how|what|where|which|why|whether|if)\b",
+        r"\bwhat (?:do|does) (?:you|this|that|it) mean\b",
+        r"\b(?:which|what) (?:button|one|option|link|page|setting|menu|field)\b",
+        r"\b(?:makes?|making) no sense\b",
+        r"\b(?:i'm|i am|im) (?:lost|confused|stuck)\b",
+        r"\bwhere (?:do|can|should) i\b",
+        r"\?\s*\?",
+    )),
+    "anxiety": tuple(re.compile(p) for p in (
+        r"\bwhat if\b",
+        r"\b(?:charged|billed|paid|debited|taken) (?:me )?twice\b",
+        r"\b(?:afraid|scared|worried) (?:that|of|about)\b",
+        r"\b(?:freaking|stressing) out\b",
+        r"\b(?:lose|lost|losing) (?:all )?(?:my|our) (?:data|money|files|account|job|work)\b",
+    )),
+})
+
+#: Hand-set logit offsets on the Bedside head per fired phrase cue (not learned; see the docs).
+CUE_PRIORS: Mapping[str, Mapping[str, float]] = MappingProxyType({
+    "frustration": MappingProxyType({"frustration": 1.2, "neutral": -0.6, "joy": -0.6}),
+    "confusion": MappingProxyType({"confusion": 1.2, "neutral": -0.4}),
+    "anxiety": MappingProxyType({"anxiety": 1.0, "neutral": -0.4}),
+})
+
+_CRISIS = re.compile(
+    r"\b(?:kill(?:ing)? myself|end(?:ing)? (?:it all|my life)|suicid\w*|want(?:ed)? to die|"
+    r"wish i (?:was|were) dead|better off dead|self[- ]?harm\w*|hurt(?:ing)? myself|"
+    r"cut(?:ting)? myself|no reason to live|don't want to (?:live|be alive|exist)|"
+    r"can't go on|take my (?:own )?life|overdose)\b"
+)
+_PERSISTENCE = re.compile(r"\b(?:still|again|anymore|yet again|every time|always|keeps?)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureConfig:
+    """How text becomes hashed features; stored in ``model.json`` so training and run time agree."""
+
+    n_features: int = 1 << 18
+    char_min: int = 2
+    char_max: int = 5
+    word_bigrams: bool = True
+    group_weights: tuple[float, float, float] = (1.0, 1.0, 0.6)  # word, char, cue/emphasis
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form written into ``model.json``."""
+        return {
+            "n_features": self.n_features, "char_min": self.char_min, "char_max": self.char_max,
+            "word_bigrams": self.word_bigrams, "group_weights": list(self.group_weights),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FeatureConfig:
+        """Inverse of :meth:`to_json`."""
+        gw = tuple(float(x) for x in data["group_weights"])
+        return cls(int(data["n_features"]), int(data["char_min"]), int(data["char_max"]),
+                   bool(data["word_bigrams"]), (gw[0], gw[1], gw[2]))
+
+
+_NS = {name: zlib.crc32(name.encode()) for name in ("w", "n", "b", "c", "q")}
+
+
+@dataclass(frozen=True, slots=True)
+class TextSignals:
+    """What one pass over a text finds besides the hashed n-grams."""
+
+    cues: tuple[str, ...]  # names like "cue:frustration", "phrase:confusion", "emph:caps"
+    phrases: frozenset[str]  # Bedside emotions whose phrase cues fired
+    caps_words: int
+    exclaims: int
+    questions: int
+    persistence: int
+    crisis: bool
+
+
+def _tokens(lower: str) -> list[str]:
+    return _TOKEN.findall(lower)
+
+
+def _negation_flags(tokens: Sequence[str]) -> list[bool]:
+    flags = [False] * len(tokens)
+    left = 0
+    for i, tok in enumerate(tokens):
+        if tok in _SCOPE_END or tok[0] in "!?":
+            left = 0
+            continue
+        if left > 0:
+            flags[i] = True
+            left -= 1
+        bare = tok.replace("'", "")
+        if bare in _NEGATORS or tok.endswith("n't"):
+            left = _NEG_SCOPE
+    return flags
+
+
+def text_signals(text: str, compound: float) -> TextSignals:
+    """Cue, emphasis and crisis signals of ``text`` (``compound`` is its VADER compound score)."""
+    norm = text.translate(_APOSTROPHES)
+    lower = norm.lower()
+    tokens = _tokens(lower)
+    negated = _negation_flags(tokens)
+    cues: list[str] = []
+    for tok, neg in zip(tokens, negated, strict=True):
+        for cat, words in CUE_WORDS.items():
+            if tok in words:
+                cues.append(f"cue:{cat}:neg" if neg else f"cue:{cat}")
+    phrases = {cat for cat, pats in CUE_PHRASES.items() if any(p.search(lower) for p in pats)}
+    cues.extend(f"phrase:{cat}" for cat in sorted(phrases))
+    caps = sum(1 for w in _CAPS_WORD.findall(norm) if w not in _CAPS_EXEMPT)
+    exclaims = norm.count("!")
+    questions = norm.count("?")
+    persistence = len(_PERSISTENCE.findall(lower))
+    if caps and caps * 3 >= max(1, sum(1 for t in tokens if t[0].isalpha())):
+        cues.append("emph:shouting")
+    cues.extend(("emph:caps",) * min(caps, 3))
+    if exclaims >= 2:
+        cues.append("emph:exclaims")
+    if questions >= 2:
+        cues.append("emph:questions")
+    if "!" in norm and "?" in norm:
+        cues.append("emph:interrobang")
+    if _ELONGATED.search(lower):
+        cues.append("emph:elongated")
+    cues.extend(("emph:persistence",) * min(persistence, 2))
+    bins = (-0.6, -0.25, -0.05, 0.05, 0.25, 0.6)
+    cues.append(f"vader:{sum(1 for b in bins if compound > b)}")
+    crisis = bool(_CRISIS.search(lower))
+    return TextSignals(tuple(cues), frozenset(phrases), caps, exclaims, questions, persistence,
+                       crisis)
+
+
+def _hash(data: bytes, ns: int, mask: int) -> int:
+    return zlib.crc32(data, ns) & mask
+
+
+def _group(indices: list[int], weight: float) -> tuple[list[int], list[float]]:
+    """Sublinear term frequency, L2-normalised, scaled by the group weight."""
+    counts: dict[int, int] = {}
+    for i in indices:
+        counts[i] = counts.get(i, 0) + 1
+    if not counts:
+        return [], []
+    vals = [1.0 + math.log(c) for c in counts.values()]
+    norm = math.sqrt(sum(v * v for v in vals))
+    return list(counts), [weight * v / norm for v in vals]
+
+
+def featurize(text: str, signals: TextSignals, config: FeatureConfig) -> tuple[list[int], list[float]]:
+    """Hashed sparse features of ``text``: (indices, values); indices may repeat across groups."""
+    mask = config.n_features - 1
+    lower = text.translate(_APOSTROPHES).lower()
+    tokens = _tokens(lower)
+    negated = _negation_flags(tokens)
+    ns_w, ns_n, ns_b, ns_c, ns_q = _NS["w"], _NS["n"], _NS["b"], _NS["c"], _NS["q"]
+    words: list[int] = []
+    encoded = [t.encode() for t in tokens]
+    for tok, neg in zip(encoded, negated, strict=True):
+        words.append(_hash(tok, ns_n if neg else ns_w, mask))
+    if config.word_bigrams:
+        for a, b in pairwise(encoded):
+            words.append(_hash(a + b" " + b, ns_b, mask))
+    chars: list[int] = []
+    lo, hi = config.char_min, config.char_max
+    for tok in encoded:
+        padded = b" " + tok + b" "
+        size = len(padded)
+        for n in range(lo, min(hi, size) + 1):
+            for i in range(size - n + 1):
+                chars.append(zlib.crc32(padded[i:i + n], ns_c) & mask)
+    cues = [_hash(c.encode(), ns_q, mask) for c in signals.cues]
+    gw = config.group_weights
+    idx: list[int] = []
+    val: list[float] = []
+    for group, weight in ((words, gw[0]), (chars, gw[1]), (cues, gw[2])):
+        gi, gv = _group(group, weight)
+        idx.extend(gi)
+        val.extend(gv)
+    return idx, val
+
+
+@cache
+def _vader() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def vader_compound(text: str) -> float:
+    """VADER compound score in [-1, 1] (0 for empty text)."""
+    if not text.strip():
+        return 0.0
+    return float(_vader().polarity_scores(text)["compound"])
+
+
+# --------------------------------------------------------------------------- readings
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionReading:
+    """How one user turn reads."""
+
+    label: str  # top Bedside emotion
+    probabilities: Mapping[str, float]  # all of EMOTIONS, summing to 1
+    intensity: float  # 0..1
+    distress: bool
+    ekman: Mapping[str, float]  # the 7 Ekman probabilities (for evaluation)
+
+
+@runtime_checkable
+class EmotionClassifier(Protocol):
+    """Anything that reads one user turn; :func:`load_classifier` plugs one in by configuration."""
+
+    name: str
+
+    def classify(self, text: str) -> EmotionReading:
+        """Read one user turn."""
+        ...
+
+
+def _frozen(labels: Sequence[str], probs: Iterable[float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(zip(labels, (float(p) for p in probs), strict=True)))
+
+
+def neutral_reading() -> EmotionReading:
+    """The reading of an empty turn: neutral, intensity 0, no distress."""
+    bedside = [1.0 if e == "neutral" else 0.0 for e in EMOTIONS]
+    ekman = [1.0 if e == "neutral" else 0.0 for e in EKMAN]
+    return EmotionReading("neutral", _frozen(EMOTIONS, bedside), 0.0, False, _frozen(EKMAN, ekman))
+
+
+def _softmax(z: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    e: npt.NDArray[np.float64] = np.exp(z.astype(np.float64) - float(z.max()))
+    return e / float(e.sum())
+
+
+def intensity_of(probs: Mapping[str, float], label: str, compound: float, sig: TextSignals) -> float:
+    """0..1: how strongly the turn carries its emotion.
+
+    Mixes how non-neutral the model finds the turn, VADER's magnitude and emphasis (ALL CAPS words,
+    repeated "!"/"?", persistence words such as "still" and "again", crisis language).
+    """
+    emotional = 1.0 - probs.get("neutral", 0.0)
+    emphasis = (
+        0.08 * min(sig.caps_words, 3)
+        + 0.06 * min(max(sig.exclaims - 1, 0) + (sig.exclaims > 0), 3)
+        + 0.04 * min(max(sig.questions - 1, 0), 2)
+        + 0.07 * min(sig.persistence, 2)
+    )
+    score = 0.1 + 0.45 * emotional + 0.25 * abs(compound) + emphasis
+    if label == "neutral":
+        score *= 0.6
+    if sig.crisis:
+        score = max(score, 0.9)
+    return round(min(1.0, max(0.0, score)), 4)
+
+
+def is_distress(probs: Mapping[str, float], intensity: float, sig: TextSignals) -> bool:
+    """Crisis language, or strong sadness/anxiety read with high intensity."""
+    heavy = probs.get("sadness", 0.0) + probs.get("anxiety", 0.0)
+    return sig.crisis or (heavy >= 0.6 and intensity >= 0.75)
+
+
+class LinearEmotionClassifier:
+    """The shipped model: linear softmax heads over hashed features, run with numpy only."""
+
+    name = "bedside-linear"
+    __slots__ = ("_bedside", "_bias", "_config", "_ekman", "_scales", "_weights", "metadata")
+
+    def __init__(
+        self,
+        weights: npt.NDArray[np.int8],
+        scales: npt.NDArray[np.float32],
+        bias: npt.NDArray[np.float32],
+        metadata: Mapping[str, Any],
+    ) -> None:
+        """Build from the artefact arrays; ``metadata`` is the parsed ``model.json``."""
+        self._weights = weights
+        self._weights.setflags(write=False)
+        self._scales = scales.astype(np.float32)
+        self._bias = bias.astype(np.float32)
+        self._config = FeatureConfig.from_json(metadata["features"])
+        self.metadata: Mapping[str, Any] = metadata
+        self._bedside = self._output(metadata["outputs"]["bedside"], EMOTIONS)
+        self._ekman = self._output(metadata["outputs"]["ekman"], EKMAN)
+
+    def _output(self, spec: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> tuple[
+            tuple[int, int, npt.NDArray[np.float64]], ...]:
+        """Each source: (first column, last column, head-label -> output-label summing matrix)."""
+        heads = self.metadata["heads"]
+        sources = []
+        for src in spec:
+            head = heads[src["head"]]
+            mapping = src.get("mapping") or {lab: lab for lab in head["labels"]}
+            matrix = np.zeros((len(head["labels"]), len(labels)))
+            for i, lab in enumerate(head["labels"]):
+                matrix[i, labels.index(mapping[lab])] = 1.0
+            sources.append((int(head["start"]), int(head["stop"]), matrix))
+        return tuple(sources)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> LinearEmotionClassifier:
+        """Load ``model.npz`` + ``model.json`` from ``path`` (default: the packaged artefact)."""
+        folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
+        metadata = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        with np.load(folder / "model.npz") as arrays:
+            return cls(arrays["weights"], arrays["scales"], arrays["bias"], metadata)
+
+    @property
+    def config(self) -> FeatureConfig:
+        """The feature configuration this model was trained with."""
+        return self._config
+
+    def logits(self, text: str, signals: TextSignals) -> npt.NDArray[np.float32]:
+        """Raw scores of every head column (concatenated) for ``text``."""
+        idx, val = featurize(text, signals, self._config)
+        if not idx:
+            return self._bias.copy()
+        rows = self._weights[np.asarray(idx, dtype=np.int64)].astype(np.float32)
+        return (np.asarray(val, dtype=np.float32) @ rows) * self._scales + self._bias
+
+    def _mix(self, z: npt.NDArray[np.float32], sources: tuple[
+            tuple[int, int, npt.NDArray[np.float64]], ...]) -> npt.NDArray[np.float64]:
+        total = sum(_softmax(z[a:b]) @ m for a, b, m in sources)
+        return np.asarray(total, dtype=np.float64) / len(sources)
+
+    def classify(self, text: str) -> EmotionReading:
+        """Read one user turn (deterministic; no state is kept)."""
+        if not text or not text.strip():
+            return neutral_reading()
+        compound = vader_compound(text)
+        sig = text_signals(text, compound)
+        z = self.logits(text, sig)
+        bedside = self._mix(z, self._bedside)
+        if sig.phrases:
+            offsets = np.zeros(len(EMOTIONS))
+            for cat in sig.phrases:
+                for emo, delta in CUE_PRIORS.get(cat, {}).items():
+                    offsets[EMOTIONS.index(emo)] += delta
+            bedside = bedside * np.exp(offsets)
+            bedside /= bedside.sum()
+        ekman = self._mix(z, self._ekman)
+        probs = _frozen(EMOTIONS, bedside)
+        label = EMOTIONS[int(np.argmax(bedside))]
+        intensity = intensity_of(probs, label, compound, sig)
+        return EmotionReading(label, probs, intensity, is_distress(probs, intensity, sig),
+                              _frozen(EKMAN, ekman))
+
+
+def load_classifier(spec: str | None = None) -> EmotionClassifier:
+    """``None``/``"builtin"`` -> the shipped model; ``"package.module:factory"`` -> ``factory()``."""
+    if spec is None or spec.strip() in ("", "builtin"):
+        return LinearEmotionClassifier.load()
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"emotion classifier spec must be 'builtin' or 'module:factory', got {spec!r}")
+    factory: Callable[[], Any] = getattr(importlib.import_module(module_name), attr)
+    classifier = factory()
+    if not isinstance(classifier, EmotionClassifier):
+        raise TypeError(f"{spec!r} did not return an EmotionClassifier")
+    return classifier
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationEmotion:
+    """How the user's turns read together."""
+
+    turns: tuple[EmotionReading, ...]  # one per user turn, oldest first
+    current: EmotionReading  # the last user turn
+    trend: str  # "rising" | "falling" | "steady": negative affect over the last few turns
+    sentiment_shift: float  # VADER compound of the last user turn minus the first, in [-2, 2]
+    distress: bool
+
+
+TREND_THRESHOLD = 0.15
+
+
+def negative_affect(reading: EmotionReading) -> float:
+    """0..1: share of frustration/anger/anxiety/sadness, weighted by intensity."""
+    share = sum(reading.probabilities.get(e, 0.0) for e in NEGATIVE)
+    return share * (0.5 + 0.5 * reading.intensity)
+
+
+def trend_of(readings: Sequence[EmotionReading]) -> str:
+    """Least-squares slope of negative affect over ``readings``: rising, falling or steady."""
+    if len(readings) < 2:
+        return "steady"
+    ys = np.array([negative_affect(r) for r in readings])
+    xs = np.arange(len(ys), dtype=np.float64)
+    slope = float(np.polyfit(xs, ys, 1)[0]) * (len(ys) - 1)  # change across the window
+    if slope > TREND_THRESHOLD:
+        return "rising"
+    if slope < -TREND_THRESHOLD:
+        return "falling"
+    return "steady"
+
+
+def read_conversation(
+    classifier: EmotionClassifier, user_turns: Sequence[str], *, window: int = 4
+) -> ConversationEmotion:
+    """Read every user turn (oldest first) and summarise the trajectory of the last ``window``."""
+    texts = list(user_turns) or [""]
+    turns = tuple(classifier.classify(t) for t in texts)
+    shift = vader_compound(texts[-1]) - vader_compound(texts[0])
+    recent = turns[-max(1, window):]
+    return ConversationEmotion(
+        turns=turns,
+        current=turns[-1],
+        trend=trend_of(recent),
+        sentiment_shift=round(max(-2.0, min(2.0, shift)), 4),
+        distress=any(t.distress for t in recent),
+    )
+
+
+def header_value(conv: ConversationEmotion) -> str:
+    """A compact header, e.g. ``"frustration; intensity=0.82; trend=rising"`` (+ ``; distress``)."""
+    value = f"{conv.current.label}; intensity={conv.current.intensity:.2f}; trend={conv.trend}"
+    return value + "; distress" if conv.distress else value

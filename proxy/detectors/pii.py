@@ -1,0 +1,147 @@
+"""The PII detector the PII stage calls: configured analysis with a bounded result cache.
+
+A conversation resends its whole history every turn, so results are cached by the SHA-256 of the
+text and the (frozen, hashable) :class:`PiiDetectConfig`: only new messages cost an analysis. The
+cache holds spans (entity, offsets, score), never text. ``analyze`` is thread-safe; errors from
+Presidio propagate so that the stage can fail closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import regex as re
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from proxy.detectors.pii_engine import AnalyzerHandle
+
+__all__ = ["DEFAULT_ENTITIES", "CustomRecognizerSpec", "PiiDetectConfig", "PiiDetector", "PiiSpan"]
+
+#: What a policy redacts when it names no entities.
+DEFAULT_ENTITIES: tuple[str, ...] = (
+    "PERSON", "LOCATION", "STREET_ADDRESS", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD",
+    "IBAN_CODE", "US_SSN", "IP_ADDRESS",
+)  # fmt: skip
+#: How far (characters) either side of a custom match a context word may stand.
+CONTEXT_WINDOW = 60
+
+
+@dataclass(frozen=True, slots=True)
+class PiiSpan:
+    """One detected entity: type, character offsets into the analysed text, score. No text."""
+
+    entity: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class CustomRecognizerSpec:
+    """A policy-declared recognizer.
+
+    ``patterns`` are regular expressions (``regex`` syntax); ``deny_list`` are literal words or
+    phrases matched case-insensitively on word boundaries. With ``context`` non-empty, a pattern
+    match counts only when one of the context words stands within ``CONTEXT_WINDOW`` characters of
+    it (deny-list matches need no context).
+    """
+
+    entity: str
+    patterns: tuple[str, ...] = ()
+    deny_list: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    score: float = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class PiiDetectConfig:
+    """What to look for; hashable so it can key the cache."""
+
+    entities: tuple[str, ...] = DEFAULT_ENTITIES
+    threshold: float = 0.45
+    allow_list: tuple[str, ...] = ()
+    custom: tuple[CustomRecognizerSpec, ...] = ()
+
+
+class _CustomRecognizer(EntityRecognizer):
+    """Runs one :class:`CustomRecognizerSpec` without needing NLP artefacts."""
+
+    def __init__(self, spec: CustomRecognizerSpec) -> None:
+        self.spec = spec
+        self._patterns = [re.compile(p) for p in spec.patterns]
+        self._deny = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in spec.deny_list) + r")(?!\w)", re.IGNORECASE) if spec.deny_list else None
+        self._context = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in spec.context) + r")(?!\w)", re.IGNORECASE) if spec.context else None
+        super().__init__(supported_entities=[spec.entity], name=f"policy:{spec.entity}")
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Return pattern (with context when required) and deny-list matches."""
+        out: list[RecognizerResult] = []
+        meta = {RecognizerResult.RECOGNIZER_NAME_KEY: f"policy:{self.spec.entity}", "source": "policy"}
+        for rx in self._patterns:
+            for m in rx.finditer(text):
+                if m.end() <= m.start():
+                    continue
+                if self._context is not None:
+                    window = text[max(0, m.start() - CONTEXT_WINDOW) : m.end() + CONTEXT_WINDOW]
+                    if not self._context.search(window):
+                        continue
+                out.append(RecognizerResult(self.spec.entity, m.start(), m.end(), self.spec.score, recognition_metadata=meta))
+        if self._deny is not None:
+            for m in self._deny.finditer(text):
+                out.append(RecognizerResult(self.spec.entity, m.start(), m.end(), self.spec.score, recognition_metadata=meta))
+        return out
+
+
+@lru_cache(maxsize=256)
+def _compile(specs: tuple[CustomRecognizerSpec, ...]) -> tuple[_CustomRecognizer, ...]:
+    return tuple(_CustomRecognizer(s) for s in specs)
+
+
+class PiiDetector:
+    """Finds PII spans in text according to a :class:`PiiDetectConfig`, with an LRU result cache."""
+
+    def __init__(self, handle: AnalyzerHandle, *, cache_size: int = 4096) -> None:
+        self.handle = handle
+        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple[bytes, PiiDetectConfig], tuple[PiiSpan, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __repr__(self) -> str:
+        return f"PiiDetector(model={self.handle.model!r}, degraded={self.handle.degraded}, cached={len(self._cache)})"
+
+    def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
+        """Return the PII spans in ``text``, sorted by start; cached by (hash of text, config)."""
+        key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), config)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+                return found
+        spans = self._analyze(text, config)
+        with self._lock:
+            self.misses += 1
+            self._cache[key] = spans
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return spans
+
+    def _analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
+        if not text.strip():
+            return ()
+        results = self.handle.analyze(text, config.entities, threshold=config.threshold, extra_recognizers=_compile(config.custom))
+        allowed = {a.strip().casefold() for a in config.allow_list}
+        return tuple(
+            PiiSpan(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in results if text[r.start : r.end].strip().casefold() not in allowed
+        )

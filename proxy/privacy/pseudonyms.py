@@ -1,0 +1,320 @@
+"""Reversible pseudonymisation: redact PII before the upstream call, restore it in the reply.
+
+Placeholders look like ``<PERSON_1>`` / ``<EMAIL_ADDRESS_2>``: the entity type (upper case, digits
+and ``_``, at most :data:`MAX_ENTITY_LEN` characters) and a number counted per type within one
+conversation. The same value always gets the same placeholder in a conversation, across turns.
+
+:func:`restore` also accepts the ways a model tends to rewrite a placeholder (decided here, tested
+in ``tests/privacy/test_pseudonyms.py``):
+
+* exact ``<PERSON_1>``; spaces inside the brackets ``< PERSON_1 >``; a space for the last
+  underscore ``<PERSON 1>``; square brackets ``[PERSON_1]`` / ``[ PERSON 1 ]``;
+* the bare token ``PERSON_1`` (upper case, ``_``, word boundaries), because markdown renderers eat
+  ``<...>`` and models then drop the brackets. Only placeholders the vault issued are replaced, so
+  an unrelated ``FOO_1`` in code is left alone;
+* not lower case (``<person_1>``) and not other separators: each extra form widens what the
+  streaming hold-back window must keep back.
+
+Streaming code holds back :func:`partial_placeholder_suffix_len` trailing characters (never more
+than :data:`PLACEHOLDER_MAX_LEN`), because they might still become a placeholder.
+
+Nothing here logs values, and the ``repr`` of every object shows counts only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, Protocol
+
+import regex as re
+
+__all__ = [
+    "DEFAULT_ACTION",
+    "MAX_ENTITY_LEN",
+    "PLACEHOLDER_MAX_LEN",
+    "PLACEHOLDER_RE",
+    "Action",
+    "InMemoryVaultStore",
+    "PseudonymVault",
+    "Redaction",
+    "SpanLike",
+    "VaultKey",
+    "VaultStore",
+    "partial_placeholder_suffix_len",
+    "redact",
+    "restore",
+]
+
+Action = Literal["mask", "pseudonymize", "hash", "drop", "allow"]
+DEFAULT_ACTION: Action = "pseudonymize"
+#: Longest entity name used in a placeholder (longer names are cut).
+MAX_ENTITY_LEN = 32
+_MAX_DIGITS = 6
+#: Longest text :func:`restore` reads as one placeholder, tolerant forms included.
+PLACEHOLDER_MAX_LEN = 1 + 1 + MAX_ENTITY_LEN + 1 + _MAX_DIGITS + 1 + 1
+
+_TYPE = r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*"
+#: The canonical placeholder, as :meth:`PseudonymVault.placeholder_for` writes it.
+PLACEHOLDER_RE = re.compile(rf"<(?P<type>{_TYPE})_(?P<num>[1-9]\d{{0,{_MAX_DIGITS - 1}}})>")
+_TOLERANT_RE = re.compile(
+    rf"<[ ]?(?P<t1>{_TYPE})[_ ](?P<n1>[1-9]\d{{0,{_MAX_DIGITS - 1}}})[ ]?>"
+    rf"|\[[ ]?(?P<t2>{_TYPE})[_ ](?P<n2>[1-9]\d{{0,{_MAX_DIGITS - 1}}})[ ]?\]"
+    rf"|(?<![A-Za-z0-9_<\[])(?P<t3>{_TYPE})_(?P<n3>[1-9]\d{{0,{_MAX_DIGITS - 1}}})(?![A-Za-z0-9_])"
+)
+_PARTIAL_RE = re.compile(
+    rf"(?:[<\[][ ]?(?:[A-Z][A-Z0-9_ ]{{0,{MAX_ENTITY_LEN + _MAX_DIGITS}}}[ ]?)?"
+    rf"|(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{{0,{MAX_ENTITY_LEN + _MAX_DIGITS}}})\Z"
+)
+_STRUCTURED_NORMAL = frozenset({"CREDIT_CARD", "IBAN_CODE", "PHONE_NUMBER", "US_SSN", "US_ITIN", "US_BANK_NUMBER"})
+_CASELESS = frozenset({"EMAIL_ADDRESS", "URL", "IP_ADDRESS"})
+
+
+def placeholder_type(entity: str) -> str:
+    """The entity name as it appears in a placeholder: ``[A-Z0-9_]``, starts with a letter."""
+    name = re.sub(r"[^A-Z0-9]+", "_", entity.upper()).strip("_")
+    if not name or not name[0].isalpha():
+        name = "PII_" + name
+    return str(name[:MAX_ENTITY_LEN]).rstrip("_")
+
+
+def normalise_value(entity: str, value: str) -> str:
+    """The key under which a value is remembered: stripped, spaces collapsed; e-mails/URLs case-free;
+    card, IBAN, phone and SSN numbers compared on their letters and digits only."""
+    v = " ".join(value.split())
+    if entity in _STRUCTURED_NORMAL:
+        return str(re.sub(r"[^0-9A-Za-z]", "", v)).upper()
+    if entity in _CASELESS:
+        return v.casefold()
+    return v
+
+
+class PseudonymVault:
+    """One conversation's two-way map between values and placeholders. Thread-safe.
+
+    ``version`` grows with every new mapping, so a persistent store knows when to save.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_value: dict[tuple[str, str], str] = {}
+        self._by_placeholder: dict[str, str] = {}
+        self._counters: dict[str, int] = {}
+        self.version = 0
+
+    def __repr__(self) -> str:
+        return f"PseudonymVault(entries={len(self._by_placeholder)}, types={len(self._counters)})"
+
+    def __len__(self) -> int:
+        return len(self._by_placeholder)
+
+    def placeholder_for(self, entity: str, value: str) -> str:
+        """The placeholder for ``value`` (creating ``<TYPE_n>`` with the next n for its type)."""
+        ptype = placeholder_type(entity)
+        key = (ptype, normalise_value(entity, value))
+        with self._lock:
+            found = self._by_value.get(key)
+            if found is not None:
+                return found
+            n = self._counters.get(ptype, 0) + 1
+            self._counters[ptype] = n
+            placeholder = f"<{ptype}_{n}>"
+            self._by_value[key] = placeholder
+            self._by_placeholder[placeholder] = value.strip()
+            self.version += 1
+            return placeholder
+
+    def value_for(self, placeholder: str) -> str | None:
+        """The original value behind a canonical placeholder, or ``None``."""
+        with self._lock:
+            return self._by_placeholder.get(placeholder)
+
+    def export_state(self) -> dict[str, object]:
+        """A JSON-able snapshot (values included: encrypt before storing)."""
+        with self._lock:
+            return {
+                "entries": [[t, k, p, self._by_placeholder[p]] for (t, k), p in self._by_value.items()],
+                "counters": dict(self._counters),
+            }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, object]) -> PseudonymVault:
+        """Rebuild a vault from :meth:`export_state` output."""
+        vault = cls()
+        entries = state.get("entries", [])
+        counters = state.get("counters", {})
+        assert isinstance(entries, list) and isinstance(counters, dict)
+        for t, k, p, v in entries:
+            vault._by_value[(t, k)] = p
+            vault._by_placeholder[p] = v
+        vault._counters = {str(t): int(n) for t, n in counters.items()}
+        vault.version = len(vault._by_placeholder)
+        return vault
+
+
+VaultKey = tuple[str, str]
+"""(tenant, conversation_id)."""
+
+
+class VaultStore(Protocol):
+    """Where vaults live between turns. Implementations must be thread-safe."""
+
+    def get_or_create(self, key: VaultKey) -> PseudonymVault:
+        """The vault for a conversation, created empty if absent or expired."""
+        ...
+
+    def drop(self, key: VaultKey) -> None:
+        """Forget a conversation's vault (no error if absent)."""
+        ...
+
+
+class InMemoryVaultStore:
+    """Vaults in process memory: expire ``ttl_seconds`` after last use; at most ``max_conversations``
+    (least recently used evicted first)."""
+
+    def __init__(self, ttl_seconds: float, max_conversations: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if ttl_seconds <= 0 or max_conversations <= 0:
+            raise ValueError("ttl_seconds and max_conversations must be positive")
+        self.ttl_seconds = ttl_seconds
+        self.max_conversations = max_conversations
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._vaults: OrderedDict[VaultKey, tuple[PseudonymVault, float]] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"InMemoryVaultStore(conversations={len(self._vaults)}, ttl_seconds={self.ttl_seconds})"
+
+    def __len__(self) -> int:
+        return len(self._vaults)
+
+    def get_or_create(self, key: VaultKey) -> PseudonymVault:
+        """The conversation's vault; using it renews its time to live."""
+        now = self._clock()
+        with self._lock:
+            self._expire(now)
+            entry = self._vaults.pop(key, None)
+            vault = entry[0] if entry is not None else PseudonymVault()
+            self._vaults[key] = (vault, now)
+            while len(self._vaults) > self.max_conversations:
+                self._vaults.popitem(last=False)
+            return vault
+
+    def drop(self, key: VaultKey) -> None:
+        """Forget one conversation."""
+        with self._lock:
+            self._vaults.pop(key, None)
+
+    def _expire(self, now: float) -> None:
+        while self._vaults:
+            oldest_key, (_, used) = next(iter(self._vaults.items()))
+            if now - used < self.ttl_seconds:
+                break
+            del self._vaults[oldest_key]
+
+
+class SpanLike(Protocol):
+    """What :func:`redact` needs of a span (``proxy.detectors.pii.PiiSpan`` fits)."""
+
+    @property
+    def entity(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """The text to send upstream and how many spans of each type were changed (no values)."""
+
+    text: str
+    counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _resolve(text_len: int, spans: Sequence[SpanLike]) -> list[tuple[str, int, int]]:
+    """Merge overlapping spans into their union, typed by the highest-scoring (then longest) one."""
+    out: list[tuple[str, int, int, float, int]] = []
+    for s in sorted(spans, key=lambda x: (x.start, -x.end)):
+        if not (0 <= s.start < s.end <= text_len):
+            raise ValueError(f"span {s.entity} [{s.start}:{s.end}] outside text of length {text_len}")
+        if out and s.start < out[-1][2]:
+            e, a, b, sc, ln = out[-1]
+            better = (s.score, s.end - s.start) > (sc, ln)
+            out[-1] = (s.entity if better else e, a, max(b, s.end), max(sc, s.score), max(ln, s.end - s.start))
+        else:
+            out.append((s.entity, s.start, s.end, s.score, s.end - s.start))
+    return [(e, a, b) for e, a, b, _, _ in out]
+
+
+def redact(
+    text: str,
+    spans: Sequence[SpanLike],
+    actions: Mapping[str, Action],
+    vault: PseudonymVault,
+    *,
+    hash_key: bytes,
+) -> Redaction:
+    """Apply each span's action (default :data:`DEFAULT_ACTION`); overlaps are merged first.
+
+    mask -> ``<TYPE>``; pseudonymize -> the vault's ``<TYPE_n>``; hash -> ``<TYPE:8 hex>`` (keyed
+    HMAC-SHA256 of the normalised value); drop -> removed; allow -> unchanged.
+    """
+    parts: list[str] = []
+    counts: dict[str, int] = {}
+    pos = 0
+    for entity, start, end in _resolve(len(text), spans):
+        action = actions.get(entity, DEFAULT_ACTION)
+        if action == "allow":
+            continue
+        value = text[start:end]
+        ptype = placeholder_type(entity)
+        if action == "mask":
+            replacement = f"<{ptype}>"
+        elif action == "pseudonymize":
+            replacement = vault.placeholder_for(entity, value)
+        elif action == "hash":
+            digest = hmac.new(hash_key, f"{ptype}\0{normalise_value(entity, value)}".encode(), hashlib.sha256)
+            replacement = f"<{ptype}:{digest.hexdigest()[:8]}>"
+        elif action == "drop":
+            replacement = ""
+        else:
+            raise ValueError(f"unknown PII action {action!r} for {entity}")
+        parts.append(text[pos:start])
+        parts.append(replacement)
+        pos = end
+        counts[entity] = counts.get(entity, 0) + 1
+    parts.append(text[pos:])
+    return Redaction("".join(parts), MappingProxyType(counts))
+
+
+def restore(text: str, vault: PseudonymVault) -> str:
+    """Replace every placeholder the vault issued (in any form listed in the module docstring)."""
+
+    def swap(m: re.Match[str]) -> str:
+        ptype = m.group("t1") or m.group("t2") or m.group("t3")
+        num = m.group("n1") or m.group("n2") or m.group("n3")
+        value = vault.value_for(f"<{ptype}_{num}>")
+        return str(m.group(0)) if value is None else value
+
+    if len(vault) == 0:
+        return text
+    return str(_TOLERANT_RE.sub(swap, text))
+
+
+def partial_placeholder_suffix_len(text: str) -> int:
+    """Length of the trailing fragment of ``text`` that could still grow into a placeholder.
+
+    ``"Hello <PERS"`` -> 5, ``"see [EMAIL_ADDRESS_"`` -> 15, ``"Hi PERSON_1"`` -> 8 (it may become
+    ``PERSON_12``), ``"Hello."`` -> 0. Never more than :data:`PLACEHOLDER_MAX_LEN`.
+    """
+    tail = text[-PLACEHOLDER_MAX_LEN:]
+    m = _PARTIAL_RE.search(tail)
+    return len(tail) - m.start() if m else 0

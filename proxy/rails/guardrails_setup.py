@@ -1,0 +1,99 @@
+"""Switch off everything in guardrails-ai that could reach the network.
+
+Call :func:`disable_guardrails_network` before the first ``Guard`` or validator exists (importing
+:mod:`proxy.rails` does it for you). It is idempotent and cheap after the first call.
+
+What guardrails-ai 0.11 would otherwise do, found by reading its installed source:
+
+* ``guardrails.classes.rc.RC.load`` reads ``~/.guardrailsrc``; with no file ``enable_metrics``
+  defaults to **True**, and every ``Guard()`` re-reads it (``Guard._load_rc``). We replace
+  ``RC.load`` with a function returning ``RC(enable_metrics=False, use_remote_inferencing=False)``
+  and overwrite the already-loaded ``guardrails.settings.settings.rc``.
+* ``guardrails.utils.hub_telemetry_utils.HubTelemetry`` is a singleton whose first construction
+  builds an OTLP/HTTP ``BatchSpanProcessor`` (a background thread) aimed at a remote endpoint,
+  even when it is then disabled. We install an inert singleton (no tracer, no processor) first.
+* Validators with ``use_local=False`` post to the hub inference endpoint: we force
+  ``use_remote_inferencing=False`` (Bedside's validators never call out anyway).
+* OpenTelemetry tracing of guard/validator runs: ``settings.disable_tracing = True`` and
+  ``OTEL_SDK_DISABLED=true`` (no exporter is configured, but this also skips span work).
+* litellm (imported lazily by guardrails' LLM paths) fetches a cost map unless
+  ``LITELLM_LOCAL_MODEL_COST_MAP=True``.
+* ``GUARDRAILS_RUN_SYNC=true`` makes ``Guard.validate`` run validators sequentially in the calling
+  thread: faster (no event loop) and safe to call from a worker thread while the proxy's own event
+  loop runs (the async path raises "An event loop is already running" and installs uvloop's policy
+  globally).
+* ``guardrails.hub`` only resolves validators from a local registry file; ``guardrails.hub.install``
+  and the CLI (``guardrails configure``, version checks) reach the network only when invoked;
+  Bedside never calls them. ``guardrails.api_client`` is used only with ``settings.use_server``,
+  which we pin to ``False``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+__all__ = ["disable_guardrails_network", "offline_rc"]
+
+_lock = threading.Lock()
+_done = False
+
+_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "GUARDRAILS_RUN_SYNC": "true",
+    "OTEL_SDK_DISABLED": "true",
+    "OTEL_TRACES_EXPORTER": "none",
+    "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
+
+
+def offline_rc(*_args: Any, **_kwargs: Any) -> Any:
+    """Return the only guardrails ``RC`` Bedside accepts: metrics and remote inference off."""
+    from guardrails.classes.rc import RC
+
+    return RC(enable_metrics=False, use_remote_inferencing=False)
+
+
+def _inert_hub_telemetry() -> None:
+    from guardrails.utils.hub_telemetry_utils import HubTelemetry
+
+    inst = HubTelemetry._instance
+    if inst is None:
+        inst = object.__new__(HubTelemetry)
+        HubTelemetry._instance = inst
+    inst._enabled = False
+    inst._tracer = None
+    inst._prop = None
+    inst._carrier = {}
+    processor = getattr(inst, "_processor", None)
+    if processor is not None:  # someone built the real one before us: stop its export thread
+        processor.shutdown()
+        inst._processor = None
+
+
+def disable_guardrails_network() -> None:
+    """Make guardrails-ai fully offline: no telemetry, no metrics, no remote inference.
+
+    Idempotent and thread-safe. Sets environment defaults (without overriding explicit operator
+    choices for the OTEL and litellm variables, except ``GUARDRAILS_RUN_SYNC`` which Bedside needs).
+    """
+    global _done
+    with _lock:
+        for key, value in _ENV.items():
+            os.environ.setdefault(key, value)
+        os.environ["GUARDRAILS_RUN_SYNC"] = "true"
+        if _done:
+            return
+        from guardrails.classes.rc import RC
+        from guardrails.settings import settings
+
+        RC.load = staticmethod(offline_rc)
+        settings.rc = offline_rc()
+        settings.disable_tracing = True
+        settings.use_server = False
+        _inert_hub_telemetry()
+        _done = True
