@@ -6,6 +6,8 @@ never content or identifiers of people.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -17,6 +19,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
         self.requests = Counter("bedside_requests", "Requests answered, by endpoint and HTTP status.", ["endpoint", "status"], registry=r)
         self.latency = Histogram("bedside_request_seconds", "Time to answer (streams: until the last byte).", ["endpoint", "stream"], buckets=_LATENCY_BUCKETS, registry=r)
@@ -36,6 +39,14 @@ class Metrics:
         self.rails_verdicts = Counter("bedside_rails_verdicts", "Rail verdicts, by policy, direction (input/output), check and verdict.", ["policy", "direction", "check", "verdict"], registry=r)
         self.handoffs = Counter("bedside_handoffs", "Handoffs to a person, by policy and reason.", ["policy", "reason"], registry=r)
         self.open_tenant = Gauge("bedside_open_tenant", "1 when no API key is configured and anyone may call Bedside.", registry=r)
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, cached: the hot path skips prometheus' label validation."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -20,8 +20,10 @@ _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "functio
 async def read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
     """The raw body, refusing more than ``limit`` bytes without reading them all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(_too_large(limit))
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise PayloadTooLarge(_too_large(limit))
+        return await request.body()  # bounded by the declared length, already checked
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,15 +33,17 @@ _encode = msgspec.json.Encoder().encode
 _MODELS_TTL = 60.0
 
 
-def _request_id(request: Request[Any, Any, Any]) -> str:
-    given = request.headers.get("x-request-id")
+def _request_id(headers: dict[str, str]) -> str:
+    given = headers.get("x-request-id")
     if given and len(given) <= 64 and given.replace("-", "").replace("_", "").isalnum():
         return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def _new_context(request: Request[Any, Any, Any], endpoint: Endpoint) -> RequestContext:
-    return RequestContext(request_id=_request_id(request), endpoint=endpoint, body={}, headers=dict(request.headers))
+    # ASGI header names are lower-case bytes already: one dict comprehension, no Headers object
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+    return RequestContext(request_id=_request_id(headers), endpoint=endpoint, body={}, headers=headers)
 
 
 async def _read_request(request: Request[Any, Any, Any], services: Services, ctx: RequestContext) -> None:
@@ -57,8 +59,8 @@ async def _read_request(request: Request[Any, Any, Any], services: Services, ctx
 
 
 @post("/v1/chat/completions", status_code=200)
-async def chat_completions(request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    services: Services = state.services
+async def chat_completions(request: Request[Any, Any, Any]) -> Response[Any]:
+    services: Services = request.app.state.services
     ctx = _new_context(request, "chat")
     try:
         await _read_request(request, services, ctx)
@@ -121,8 +123,8 @@ async def _sse(services: Services, ctx: RequestContext, completion: Completion, 
 
 
 @post("/v1/embeddings", status_code=200)
-async def embeddings(request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    services: Services = state.services
+async def embeddings(request: Request[Any, Any, Any]) -> Response[Any]:
+    services: Services = request.app.state.services
     ctx = _new_context(request, "embeddings")
     try:
         await _read_request(request, services, ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from proxy.errors import BedsideError
@@ -10,13 +11,19 @@ from proxy.pipeline.context import RequestContext
 from proxy.services import Services
 
 
+_LOG = get_logger()
+
+
 def finish_request(services: Services, ctx: RequestContext, status: int, error: BedsideError | None = None) -> None:
     elapsed = time.perf_counter() - ctx.started
     m = services.metrics
-    m.requests.labels(ctx.endpoint, str(status)).inc()
-    m.latency.labels(ctx.endpoint, "true" if ctx.stream else "false").observe(elapsed)
+    m.child(m.requests, ctx.endpoint, str(status)).inc()
+    m.child(m.latency, ctx.endpoint, "true" if ctx.stream else "false").observe(elapsed)
     for stage, seconds in ctx.timings.items():
-        m.stage_seconds.labels(stage).observe(seconds)
+        m.child(m.stage_seconds, stage).observe(seconds)
+    log = _LOG
+    if not log.is_enabled_for(logging.INFO):
+        return
     policy = getattr(ctx.policy, "name", None)
     fields = {
         "request_id": ctx.request_id,
@@ -32,7 +39,6 @@ def finish_request(services: Services, ctx: RequestContext, status: int, error: 
         "upstream": ctx.upstream_name,
         "stages_ms": {k: round(v * 1000, 3) for k, v in ctx.timings.items()},
     }
-    log = get_logger()
     if error is not None:
         log.info("request", error_kind=error.kind, error_code=error.code, **fields)
     else:

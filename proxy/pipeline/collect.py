@@ -27,7 +27,11 @@ class _Choice:
 
 
 async def collect(completion: Completion) -> dict[str, Any]:
-    """Drain the deltas and build the JSON body."""
+    """Drain the deltas and build the JSON body (or return the upstream's own, when untouched)."""
+    untouched = completion.untouched_body()
+    if untouched is not None:
+        await completion.aclose()
+        return untouched
     choices: dict[int, _Choice] = {}
     usage: dict[str, Any] | None = None
     try:

@@ -44,6 +44,10 @@ class Completion:
     headers: dict[str, str] = field(default_factory=dict)
     #: set when the reply was produced by Bedside without calling the upstream
     short_circuit: str | None = None
+    #: the upstream's decoded JSON body: while ``deltas`` is still the iterator made from it (no
+    #: stage wrapped or replaced it), the collector returns it as it came instead of rebuilding it
+    passthrough: dict[str, Any] | None = None
+    _passthrough_of: Any = None
     _closers: list[Callable[[], Any]] = field(default_factory=list)
 
     @classmethod
@@ -70,6 +74,12 @@ class Completion:
         """Replace the delta iterator by ``wrap(old)``; returns self for chaining."""
         self.deltas = wrap(self.deltas)
         return self
+
+    def untouched_body(self) -> dict[str, Any] | None:
+        """The upstream's body when no stage has wrapped or replaced the deltas, else None."""
+        if self.passthrough is not None and self.deltas is self._passthrough_of:
+            return self.passthrough
+        return None
 
     def on_close(self, fn: Callable[[], Any]) -> None:
         """Register a callback run when the reply is finished or abandoned (may be async)."""

@@ -141,6 +141,7 @@ class OpenAIUpstream:
                 while True:
                     for payload in pending:
                         if payload == "[DONE]":
+                            await _drain(source)
                             return
                         chunk = decode_payload(payload)
                         if "error" in chunk and "choices" not in chunk:
@@ -186,6 +187,20 @@ class OpenAIUpstream:
         await self.models()
 
 
+async def _drain(source: AsyncIterator[bytes], seconds: float = 0.05) -> None:
+    """Read what follows ``[DONE]`` until the body ends, so the connection goes back to the pool.
+
+    Servers that end the body a moment after ``[DONE]`` would otherwise cost a new connection per
+    stream. Bounded: past ``seconds`` the connection is simply closed.
+    """
+    try:
+        async with asyncio.timeout(seconds):
+            async for _ in source:
+                pass
+    except (TimeoutError, UpstreamError):
+        pass
+
+
 def json_completion(data: dict[str, Any]) -> Completion:
     """A ``Completion`` from a non-streaming ``chat.completion`` body."""
     choices = data.get("choices")
@@ -195,7 +210,9 @@ def json_completion(data: dict[str, Any]) -> Completion:
         raise UpstreamProtocolError("The model server's reply has no choices.", kind="upstream_garbage")
     meta = {k: v for k, v in data.items() if k not in ("choices", "usage", "object")}
     usage = data.get("usage")
-    return Completion(deltas=_body_deltas(choices, usage), meta=meta, template=choices)
+    completion = Completion(deltas=_body_deltas(choices, usage), meta=meta, template=choices, passthrough=data)
+    completion._passthrough_of = completion.deltas
+    return completion
 
 
 async def _body_deltas(choices: list[Any], usage: Any) -> AsyncIterator[Delta]:
