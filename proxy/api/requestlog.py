@@ -10,7 +10,6 @@ from proxy.logs import get_logger
 from proxy.pipeline.context import RequestContext
 from proxy.services import Services
 
-
 _LOG = get_logger()
 
 

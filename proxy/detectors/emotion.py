@@ -32,7 +32,7 @@ is a training row for each distinct Bedside label it maps to.
 
 Features (identical at training and run time, because training calls :func:`featurize`):
 hashed word unigrams (negation-scoped words carry a separate ``n:`` namespace, so "not happy" is
-not "happy"), word bigrams, character 2-5 grams within words, hand-written cue lexicons
+not "happy"), word bigrams, character 1-6 grams within words, hand-written cue lexicons
 (frustration, anger, confusion, anxiety, sadness, joy, gratitude; negation-aware), emphasis (ALL
 CAPS words, "!!", "??", elongated words, persistence words like "still"/"again") and the binned
 VADER compound score. Each group is L2-normalised on its own. At run time a few customer-support

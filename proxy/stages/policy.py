@@ -74,7 +74,10 @@ class PolicyStage:
 
         completion = await call_next(ctx)
         phrases = [p.lower() for p in policy.persona.forbidden_phrases]
-        if phrases and ctx.endpoint == "chat":
+        rail_covers = any(r.check == "forbidden_phrases" for r in policy.rails.output)
+        if phrases and ctx.endpoint == "chat" and not rail_covers:
+            # the persona's phrases are enforced here unless a `forbidden_phrases` output rail
+            # (which also covers them, with its own action) is declared
             refusal_text = policy.microcopy.render("refusal", policy.persona.language, reference=ctx.request_id)
             n = int(ctx.body.get("n") or 1)
             check = _phrase_check(phrases, refusal_text, ctx, enforce=not shadow)

@@ -10,7 +10,8 @@ Short-circuits: never. Fails **open**. In shadow mode the rules are chosen and r
 Rules are matched in order, first match first, up to ``max_rules``: a rule applies when the current
 emotion is one of ``when.emotion`` (or any when empty), its intensity is at least
 ``when.min_intensity``, and the trend and distress flag match when given. Escalation (offer a person)
-fires when negative affect has been rising for at least ``min_turns`` user turns and the latest
+fires when the last ``min_turns`` user turns were all negative (frustration, anger, anxiety and
+sadness together at least 0.4), the trend is not falling (rising or holding high), and the latest
 intensity is at least ``min_intensity``.
 """
 
@@ -82,7 +83,7 @@ def select_rules(tone: Any, conv: Any) -> tuple[list[Any], bool]:
     esc = tone.escalation
     escalate = bool(
         esc.enabled
-        and conv.trend == "rising"
+        and conv.trend != "falling"
         and _rising_turns(conv) >= esc.min_turns
         and current.label in _NEGATIVE
         and current.intensity >= esc.min_intensity

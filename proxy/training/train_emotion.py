@@ -145,7 +145,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--bits", type=int, default=18, help="log2 of the hashed feature space")
+    ap.add_argument("--bits", type=int, default=19, help="log2 of the hashed feature space")
+    ap.add_argument("--char-min", type=int, default=1, help="shortest character n-gram")
+    ap.add_argument("--char-max", type=int, default=6, help="longest character n-gram")
     ap.add_argument("--C", type=float, default=2.0, help="inverse L2 strength")
     ap.add_argument("--balance", type=float, default=0.5, help="0 = no class weights, 1 = balanced")
     ap.add_argument("--max-iter", type=int, default=150)
@@ -177,8 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_hold = int(len(fine) * args.holdout)
     hold, fit = np.sort(order[:n_hold]), np.sort(order[n_hold:])
 
-    config = emo.FeatureConfig(n_features=1 << args.bits)
-    log(f"featurising (2^{args.bits} hashed features)")
+    config = emo.FeatureConfig(n_features=1 << args.bits, char_min=args.char_min,
+                               char_max=args.char_max)
+    log(f"featurising (2^{args.bits} hashed features, character {args.char_min}-{args.char_max} grams)")
     x = featurize_corpus([fine[i][0] for i in fit], config, progress=True)
     log(f"  {x.nnz / x.shape[0]:.0f} non-zeros per comment; fitting 2 heads on {len(fit)} rows")
     jobs = [(ekman_labels, len(emo.EKMAN)), (bedside_labels, len(emo.EMOTIONS))]

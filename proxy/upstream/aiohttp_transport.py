@@ -66,6 +66,7 @@ class AiohttpTransport:
     def __init__(self, *, max_connections: int = 256) -> None:
         self._max = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -88,7 +89,9 @@ class AiohttpTransport:
         timeouts: Timeouts,
     ) -> AiohttpResponse:
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, connect=timeouts.connect)
+        timeout = self._timeouts.get(timeouts.connect)
+        if timeout is None:  # building a ClientTimeout is surprisingly costly: one per setting
+            timeout = self._timeouts[timeouts.connect] = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, connect=timeouts.connect)
         try:
             async with asyncio.timeout(timeouts.connect + timeouts.read):
                 resp = await session.request(method, url, headers=dict(headers), data=content, timeout=timeout, allow_redirects=False)

@@ -1,7 +1,7 @@
 """The ``rails`` section: input and output checks, and what happens when one fails.
 
 Input checks run before the upstream; output checks run on the reply through the hold-back window
-(streaming included). Actions: `block` (the policy's refusal text, never a bare error), `fix`
+(streaming included). See docs/rails.md. Actions: `block` (the policy's refusal text, never a bare error), `fix`
 (rewrite the offending span; output only), `reask` (one more upstream call with the correction;
 non-streaming output only), `handoff` (the policy's handoff text, and a handoff event with the
 conversation's redacted context POSTed to `handoff.webhook_url`), `log` (record only).
@@ -13,11 +13,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from proxy.policy.sections.base import NonEmptyStr, StrictModel
+from proxy.policy.sections.base import Finding, NonEmptyStr, StrictModel
 
 RailAction = Literal["block", "fix", "reask", "handoff", "log"]
+Source = Literal["user", "tool", "document"]
 InputCheck = Literal["jailbreak", "crisis", "denied_topics", "max_length", "language"]
-OutputCheck = Literal["forbidden_phrases", "system_prompt_leak", "required_disclosure", "pii_leak", "over_empathy"]
+OutputCheck = Literal["forbidden_phrases", "persona_drift", "system_prompt_leak", "required_disclosure", "pii_leak", "over_empathy"]
+
+
+def _default_sources() -> list[Source]:
+    return ["user", "tool"]
 
 
 class TopicRule(StrictModel):
@@ -35,13 +40,16 @@ class InputRail(StrictModel):
     topics: list[TopicRule] = Field(default_factory=list, description="For `denied_topics`: the topics.")
     max_chars: int | None = Field(default=None, gt=0, description="For `max_length`: the longest user message.")
     languages: list[NonEmptyStr] = Field(default_factory=list, description="For `language`: allowed language tags, e.g. `[en, es]`.")
-    sources: list[Literal["user", "tool", "document"]] = Field(default_factory=lambda: ["user", "tool"], description="Which texts are checked: user turns, tool results, retrieved documents.")
+    sources: list[Source] = Field(default_factory=_default_sources, description="Which texts are checked: user turns, tool results, retrieved documents.")
 
 
 class OutputRail(StrictModel):
     check: OutputCheck = Field(description="Which check.")
     action: RailAction = Field(default="block", description="What happens when it fails.")
-    phrases: list[NonEmptyStr] = Field(default_factory=list, description="For `forbidden_phrases`: extra phrases beyond `persona.forbidden_phrases`.")
+    phrases: list[NonEmptyStr] = Field(
+        default_factory=list,
+        description="For `forbidden_phrases`: extra phrases beyond `persona.forbidden_phrases`; for `persona_drift` and `system_prompt_leak`: extra phrases beyond the built-in ones.",
+    )
     max_apologies: int = Field(default=1, ge=0, description="For `over_empathy`: apologies and stock empathy phrases allowed per reply.")
 
 
@@ -56,8 +64,44 @@ class Handoff(StrictModel):
 
 
 class Rails(StrictModel):
-    """Input and output checks."""
+    """Input and output checks.
+
+    Input checks: `jailbreak` (prompt injection, also in tool results and documents per `sources`),
+    `crisis` (self-harm, abuse, medical emergency: usually `handoff`), `denied_topics`,
+    `max_length`, `language`. Output checks: `forbidden_phrases`, `persona_drift` ("as an AI
+    language model"), `system_prompt_leak`, `required_disclosure` (the persona's disclosure),
+    `pii_leak` (structured personal data the model wrote), `over_empathy` (stock apologies beyond
+    `max_apologies`). On input, `fix` applies to `max_length` only (the message is shortened) and
+    `reask` is not allowed; on a streamed reply `reask` acts as `block`.
+    """
 
     input: list[InputRail] = Field(default_factory=list, description="Checks on the request, in order.")
     output: list[OutputRail] = Field(default_factory=list, description="Checks on the reply, in order.")
     handoff: Handoff = Field(default_factory=Handoff, description="Human handoff delivery.")
+
+    def findings(self) -> list[Finding]:
+        """Rails that cannot work as written: missing parameters, actions a check cannot take."""
+        out: list[Finding] = []
+        for i, rail in enumerate(self.input):
+            if rail.action == "reask":
+                out.append(Finding(("input", i, "action"), "`reask` only applies to output rails", "use `block`, `handoff` or `log`"))
+            if rail.action == "fix" and rail.check != "max_length":
+                out.append(Finding(("input", i, "action"), f"`fix` cannot rewrite a `{rail.check}` failure", "only `max_length` can be fixed on input"))
+            if rail.check == "max_length" and rail.max_chars is None:
+                out.append(Finding(("input", i, "max_chars"), "`max_length` needs `max_chars`"))
+            if rail.check == "denied_topics" and not rail.topics:
+                out.append(Finding(("input", i, "topics"), "`denied_topics` needs at least one topic"))
+            for j, topic in enumerate(rail.topics):
+                if topic.name not in BUILTIN_TOPIC_NAMES and not topic.keywords:
+                    out.append(
+                        Finding(
+                            ("input", i, "topics", j, "keywords"),
+                            f"topic '{topic.name}' is not built in and has no keywords",
+                            f"built-in topics: {', '.join(BUILTIN_TOPIC_NAMES)}",
+                        )
+                    )
+        return out
+
+
+#: Topics that need no keywords (see docs/rails-detectors.md).
+BUILTIN_TOPIC_NAMES = ("medical_diagnosis", "legal_advice", "financial_advice")

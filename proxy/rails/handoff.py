@@ -1,0 +1,279 @@
+"""Human handoff: a signed event with the conversation's redacted context, POSTed to a webhook.
+
+When a rail's action is ``handoff`` the person gets the policy's handoff message at once, and
+:meth:`HandoffNotifier.notify` queues an event for the policy's ``rails.handoff.webhook_url`` so the
+person does not have to repeat themselves. Delivery runs in background tasks and never blocks or
+fails the person's reply: a bounded queue (full: the event is dropped, logged and counted), a few
+worker tasks, one pooled aiohttp session, exponential back-off retries on connection errors,
+timeouts, 5xx, 408 and 429 (other 4xx are permanent). Every attempt writes a log line
+(``handoff_delivery``: policy, attempt, webhook_status, result) and a metric
+(``bedside_handoff_deliveries_total``). Events live in memory only: a crash loses queued events.
+
+The event (JSON)::
+
+    {"type": "bedside.handoff", "id": "hnd_…", "created": 1732300000, "timestamp": "2026-…Z",
+     "policy": "healthcare-intake", "policy_version": "…", "direction": "input",
+     "reason": "crisis", "reasons": ["self_harm", "kill_self"], "reference": "<request id>",
+     "tenant": "acme", "subject": "<HMAC of the user id>", "conversation": "<conversation id>",
+     "distress": true, "context": [{"role": "user", "content": "…redacted…"}, …]}
+
+Headers: ``X-Bedside-Event`` (the id; the same on every retry, so receivers can de-duplicate),
+``X-Bedside-Attempt``, and, when the policy names ``secret_env`` and that variable is set,
+``X-Bedside-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``
+(:func:`verify_signature` checks one).
+
+Privacy: ``context`` holds the last ``context_turns`` user and assistant turns of the request *as
+the guardrails stage saw them*, which is after the PII stage has redacted them; system and tool
+messages are left out. As a second line of defence every text also goes through ``redact``
+(default :func:`proxy.rails.patterns.scrub_structured_pii`: e-mails, phones, cards, SSNs, IBANs,
+IPs); the PII issue may pass a Presidio-backed redactor instead. The user is named by the
+deployment's keyed HMAC (``subject``), never by raw id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from proxy.logs import get_logger
+from proxy.metrics import Metrics
+from proxy.pipeline.context import RequestContext
+from proxy.policy.sections.rails import Handoff
+from proxy.rails.metrics import rails_metrics
+from proxy.rails.patterns import scrub_structured_pii
+from proxy.stages.messages import text_of
+
+__all__ = ["HandoffNotifier", "HandoffTarget", "sign", "verify_signature"]
+
+SIGNATURE_HEADER = "X-Bedside-Signature"
+_MAX_TURN_CHARS = 2000
+_RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffTarget:
+    """Where and how one event is delivered (from the policy's ``rails.handoff``)."""
+
+    url: str | None
+    secret_env: str | None = None
+    retries: int = 3
+    timeout: float = 5.0
+
+    @classmethod
+    def from_policy(cls, handoff: Handoff) -> "HandoffTarget":
+        return cls(handoff.webhook_url, handoff.secret_env, handoff.retries, handoff.timeout_seconds)
+
+
+def sign(secret: bytes, body: bytes, timestamp: int) -> str:
+    """The signature header value for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(secret: bytes, header: str, body: bytes, *, tolerance: float = 300.0, now: float | None = None) -> bool:
+    """Whether ``header`` is a valid signature of ``body`` no older than ``tolerance`` seconds."""
+    try:
+        parts = dict(p.split("=", 1) for p in header.split(","))
+        timestamp = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError):
+        return False
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    expected = sign(secret, body, timestamp).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, given)
+
+
+class HandoffNotifier:
+    """Builds, queues and delivers handoff events. One per app; safe to share between requests."""
+
+    def __init__(
+        self,
+        hasher: Callable[[str | None], str | None],
+        metrics: Metrics,
+        *,
+        redact: Callable[[str], str] = scrub_structured_pii,
+        queue_size: int = 256,
+        workers: int = 2,
+        backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 30.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._hasher = hasher
+        self._metrics = rails_metrics(metrics)
+        self._redact = redact
+        self._queue_size = queue_size
+        self._workers = workers
+        self._backoff = backoff_seconds
+        self._max_backoff = max_backoff_seconds
+        self._environ = os.environ if environ is None else environ
+        self._queue: asyncio.Queue[tuple[dict[str, Any], HandoffTarget]] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        pending = self._queue.qsize() if self._queue is not None else 0
+        return f"HandoffNotifier(pending={pending})"
+
+    # ---- building ---------------------------------------------------------------------------
+    def build_event(self, ctx: RequestContext, *, reason: str, reasons: tuple[str, ...] = (), direction: str = "input") -> dict[str, Any]:
+        """The event for ``ctx``'s conversation, with redacted context only."""
+        policy = ctx.policy
+        turns = policy.rails.handoff.context_turns if policy is not None else 10
+        emotion = ctx.facts.get("emotion")
+        now = time.time()
+        return {
+            "type": "bedside.handoff",
+            "id": f"hnd_{uuid.uuid4().hex}",
+            "created": int(now),
+            "timestamp": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
+            "policy": getattr(policy, "name", None),
+            "policy_version": getattr(policy, "version_header", None),
+            "direction": direction,
+            "reason": reason,
+            "reasons": list(reasons),
+            "reference": ctx.request_id,
+            "tenant": ctx.tenant,
+            "subject": self._hasher(ctx.user_id),
+            "conversation": ctx.conversation_id,
+            "distress": bool(getattr(emotion, "distress", False)) if emotion is not None else None,
+            "context": self.context(ctx.body.get("messages"), turns),
+        }
+
+    def context(self, messages: Any, turns: int) -> list[dict[str, str]]:
+        """The last ``turns`` user/assistant turns, each redacted and capped."""
+        out: list[dict[str, str]] = []
+        if not isinstance(messages, list):
+            return out
+        for m in messages:
+            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+                continue
+            text = text_of(m.get("content")).strip()
+            if text and not text.startswith("[bedside:"):
+                out.append({"role": str(m["role"]), "content": self._redact(text[:_MAX_TURN_CHARS])})
+        return out[-turns:]
+
+    # ---- queueing ---------------------------------------------------------------------------
+    def notify(self, ctx: RequestContext, *, reason: str, reasons: tuple[str, ...] = (), direction: str = "input") -> str:
+        """Count the handoff, build its event and queue it for delivery; returns the event id.
+
+        Never raises and never waits: the person's reply does not depend on the webhook."""
+        policy = ctx.policy
+        name = getattr(policy, "name", "none")
+        self._metrics.handoffs.labels(name, reason).inc()
+        event = self.build_event(ctx, reason=reason, reasons=reasons, direction=direction)
+        target = HandoffTarget.from_policy(policy.rails.handoff) if policy is not None else HandoffTarget(None)
+        self.submit(event, target)
+        return str(event["id"])
+
+    def submit(self, event: dict[str, Any], target: HandoffTarget) -> bool:
+        """Queue ``event`` for ``target``; False when there is no webhook or the queue is full."""
+        policy = str(event.get("policy") or "none")
+        log = get_logger()
+        if not target.url:
+            self._metrics.deliveries.labels(policy, "no_webhook").inc()
+            log.warning("handoff_delivery", policy=policy, result="no_webhook", request_id=event.get("reference"))
+            return False
+        queue = self._ensure_started()
+        try:
+            queue.put_nowait((event, target))
+        except asyncio.QueueFull:
+            self._metrics.deliveries.labels(policy, "dropped").inc()
+            log.error("handoff_delivery", policy=policy, result="dropped", detail="handoff queue full", request_id=event.get("reference"))
+            return False
+        return True
+
+    def _ensure_started(self) -> asyncio.Queue[tuple[dict[str, Any], HandoffTarget]]:
+        if self._queue is None:
+            self._queue = asyncio.Queue(self._queue_size)
+        if not self._tasks:
+            self._tasks = [asyncio.get_running_loop().create_task(self._work(), name=f"handoff-{i}") for i in range(self._workers)]
+        return self._queue
+
+    # ---- delivery ---------------------------------------------------------------------------
+    async def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            event, target = await self._queue.get()
+            try:
+                await self.deliver(event, target)
+            except Exception:  # noqa: BLE001 - a bug must not kill the worker
+                get_logger().error("handoff_delivery", policy=event.get("policy"), result="error", exc_info=True)
+            finally:
+                self._queue.task_done()
+
+    async def deliver(self, event: dict[str, Any], target: HandoffTarget) -> bool:
+        """POST ``event`` with retries; True once the webhook answered 2xx."""
+        assert target.url
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        policy = str(event.get("policy") or "none")
+        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+        secret = self._environ.get(target.secret_env) if target.secret_env else None
+        log = get_logger()
+        attempts = target.retries + 1
+        for attempt in range(1, attempts + 1):
+            headers = {"content-type": "application/json", "x-bedside-event": str(event["id"]), "x-bedside-attempt": str(attempt)}
+            if secret:
+                headers[SIGNATURE_HEADER] = sign(secret.encode(), body, int(time.time()))
+            status: int | None = None
+            try:
+                async with self._session.post(target.url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=target.timeout)) as resp:
+                    status = resp.status
+                    await resp.read()
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("handoff_delivery", policy=policy, attempt=attempt, result="retry" if attempt < attempts else "failed", error_type=type(exc).__name__, request_id=event.get("reference"))
+            else:
+                if 200 <= status < 300:
+                    self._metrics.deliveries.labels(policy, "delivered").inc()
+                    log.info("handoff_delivery", policy=policy, attempt=attempt, webhook_status=status, result="delivered", request_id=event.get("reference"))
+                    return True
+                permanent = 400 <= status < 500 and status not in _RETRY_STATUSES
+                log.warning(
+                    "handoff_delivery", policy=policy, attempt=attempt, webhook_status=status, result="failed" if permanent or attempt == attempts else "retry", request_id=event.get("reference")
+                )
+                if permanent:
+                    break
+            if attempt < attempts:
+                self._metrics.deliveries.labels(policy, "retry").inc()
+                await asyncio.sleep(min(self._max_backoff, self._backoff * 2 ** (attempt - 1)))
+        self._metrics.deliveries.labels(policy, "failed").inc()
+        log.error("handoff_delivery", policy=policy, result="failed", detail="the handoff webhook did not accept the event", request_id=event.get("reference"))
+        return False
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for queued events to be delivered; True when all were."""
+        if self._queue is None:
+            return True
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    async def aclose(self, timeout: float = 2.0) -> None:
+        """At shutdown: drain briefly, then stop the workers and close the session."""
+        if not await self.drain(timeout) and self._queue is not None:
+            get_logger().error("handoff_delivery", result="abandoned", count=self._queue.qsize(), detail="shutdown before these handoff events were delivered")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        self._queue = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

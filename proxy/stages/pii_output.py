@@ -1,0 +1,222 @@
+"""The reply side of the PII stage: restore pseudonyms and catch PII the model writes itself.
+
+Both run as one hold-back processor (:class:`ReplyProcessor`, see ``proxy.pipeline.holdback``) on
+the reply's text and, separately, on each tool call's arguments. The processor works on the *raw*
+reply (placeholders not yet restored): it releases the start of the pending text and keeps the
+tail raw, so restored values are never re-examined and are never mistaken for PII the model made up.
+
+Where it cuts (``safe_cut``): at most ``len(pending) - WINDOW`` characters are released, and only
+
+* after a boundary character (anything that cannot be part of an e-mail, e.g. a space, ``,``, ``"``),
+  so a token such as an e-mail address is held whole however long it is;
+* never inside a detected value (a phone number with spaces is released whole or not at all);
+* never where the released part ends in something that could still become a placeholder
+  (``partial_placeholder_suffix_len``).
+
+Every output entity is at most ``WINDOW`` characters long apart from e-mails (held whole as one
+token), so a value split across chunks is always complete in ``pending`` before any of it is
+released, and streaming and non-streaming replies come out identical. If no boundary turns up
+within ``MAX_HOLD`` characters (a very long unbroken token), the cut falls back to any position
+outside detected values, so time to first token stays bounded.
+
+Output detection is regex-only (compiled once; e-mail, phone, card with Luhn, IBAN with mod 97,
+SSN, IPv4/IPv6), never the NER model: it runs on every chunk.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import regex as re
+
+from proxy.pipeline.holdback import WindowResult
+from proxy.privacy.pseudonyms import PLACEHOLDER_MAX_LEN, PseudonymVault, partial_placeholder_suffix_len, restore
+
+__all__ = ["MAX_HOLD", "OUTPUT_ENTITIES", "WINDOW", "OutputMatch", "OutputScanner", "ReplyProcessor"]
+
+#: Characters always kept back while streaming (longer than any output entity but e-mails, and than
+#: the longest placeholder form).
+WINDOW = max(48, PLACEHOLDER_MAX_LEN + 1)
+#: Held characters beyond which the cut no longer waits for a boundary character.
+MAX_HOLD = 256
+#: Entities the output scanner knows, in priority order (earlier wins an overlap).
+OUTPUT_ENTITIES: tuple[str, ...] = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER")
+_EMAIL_CHARS = frozenset("._%+-@:")
+
+_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])")
+_IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?(?![\w])")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+_IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)")
+_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w])")
+
+
+@dataclass(frozen=True, slots=True)
+class OutputMatch:
+    entity: str
+    start: int
+    end: int
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _iban_ok(value: str) -> bool:
+    s = value.replace(" ", "")
+    if not 15 <= len(s) <= 34:
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _phone_ok(value: str) -> bool:
+    digits = sum(c.isdigit() for c in value)
+    return 8 <= digits <= 15 if value.startswith("+") else 10 <= digits <= 11
+
+
+def _ip_ok(value: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_unspecified)
+
+
+def _ipv6_ok(value: str) -> bool:
+    return len(value) >= 6 and sum(1 for g in value.split(":") if g) >= 2 and _ip_ok(value)
+
+
+_FINDERS: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
+    "EMAIL_ADDRESS": (_EMAIL, lambda v: True),
+    "IBAN_CODE": (_IBAN, _iban_ok),
+    "CREDIT_CARD": (_CARD, lambda v: _luhn("".join(c for c in v if c.isdigit()))),
+    "IP_ADDRESS": (_IPV4, _ip_ok),
+    "US_SSN": (_SSN, lambda v: True),
+    "PHONE_NUMBER": (_PHONE, _phone_ok),
+}
+
+
+class OutputScanner:
+    """Finds structured PII in reply text with compiled regular expressions (no NER).
+
+    ``entities`` limits the types looked for; ``allow`` lists values never reported (compared
+    stripped and case-insensitively, e.g. the company's support address).
+    """
+
+    def __init__(self, entities: Iterable[str] = OUTPUT_ENTITIES, allow: Iterable[str] = ()) -> None:
+        wanted = set(entities)
+        self.entities = tuple(e for e in OUTPUT_ENTITIES if e in wanted)
+        self._allow = frozenset(a.strip().casefold() for a in allow)
+
+    def find(self, text: str) -> list[OutputMatch]:
+        """Non-overlapping matches sorted by start; on overlap the earlier entity of OUTPUT_ENTITIES wins."""
+        found: list[OutputMatch] = []
+        for entity in self.entities:
+            rx, valid = _FINDERS[entity]
+            candidates = list(rx.finditer(text))
+            if entity == "IP_ADDRESS":
+                candidates += list(_IPV6.finditer(text))
+            for m in candidates:
+                value = m.group()
+                ok = _ipv6_ok(value) if ":" in value else valid(value)
+                if not ok or value.strip().casefold() in self._allow:
+                    continue
+                if any(m.start() < f.end and f.start < m.end() for f in found):
+                    continue
+                found.append(OutputMatch(entity, m.start(), m.end()))
+        return sorted(found, key=lambda f: f.start)
+
+
+class ReplyProcessor:
+    """A hold-back processor: restore the vault's placeholders and mask model-made PII.
+
+    ``vault`` None: no restoring. ``scanner`` None: no output detection. ``mask`` False: detected
+    values are only counted (``allow`` in the policy, or shadow mode). ``json_escape``: restored
+    values are escaped for a JSON string (tool-call arguments). ``on_detect(entity)`` is called once
+    per detected value (the stage records counts; values are never passed on).
+    """
+
+    def __init__(
+        self,
+        *,
+        vault: PseudonymVault | None,
+        scanner: OutputScanner | None,
+        mask: bool,
+        json_escape: bool = False,
+        on_detect: Callable[[str], None] | None = None,
+    ) -> None:
+        self._vault = _JsonEscapedVault(vault) if vault is not None and json_escape else vault
+        self._scanner = scanner
+        self._mask = mask
+        self._on_detect = on_detect
+
+    def __call__(self, pending: str, final: bool) -> WindowResult:
+        matches = self._scanner.find(pending) if self._scanner is not None else []
+        cut = len(pending) if final else self.safe_cut(pending, matches)
+        if cut == 0:
+            return WindowResult(pending, hold=len(pending))
+        out: list[str] = []
+        pos = 0
+        for m in matches:
+            if m.end > cut:
+                break
+            out.append(self._restore(pending[pos : m.start]))
+            if self._on_detect is not None:
+                self._on_detect(m.entity)
+            out.append(f"<{m.entity}>" if self._mask else pending[m.start : m.end])
+            pos = m.end
+        out.append(self._restore(pending[pos:cut]))
+        held = pending[cut:]
+        return WindowResult("".join(out) + held, hold=len(held))
+
+    def _restore(self, text: str) -> str:
+        return restore(text, self._vault) if self._vault is not None and text else text
+
+    def safe_cut(self, pending: str, matches: list[OutputMatch]) -> int:
+        """How many leading characters of ``pending`` may be released now (see module docstring)."""
+        limit = len(pending) - WINDOW
+        if limit <= 0:
+            return 0
+        floor = max(0, limit - MAX_HOLD)
+        for cut in range(limit, floor, -1):
+            ch = pending[cut - 1]
+            if (ch.isalnum() or ch in _EMAIL_CHARS) or not self._cut_ok(pending, cut, matches):
+                continue
+            return cut
+        if floor == 0:
+            return 0  # keep waiting for a boundary
+        for cut in range(limit, 0, -1):  # a very long unbroken token: any position outside values
+            if self._cut_ok(pending, cut, matches):
+                return cut
+        return 0
+
+    def _cut_ok(self, pending: str, cut: int, matches: list[OutputMatch]) -> bool:
+        if any(m.start < cut < m.end for m in matches):
+            return False
+        return self._vault is None or partial_placeholder_suffix_len(pending[:cut]) == 0
+
+
+class _JsonEscapedVault(PseudonymVault):
+    """A read-only view of a vault whose values come out escaped for a JSON string."""
+
+    def __init__(self, inner: PseudonymVault) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def value_for(self, placeholder: str) -> str | None:
+        value = self._inner.value_for(placeholder)
+        return None if value is None else json.dumps(value, ensure_ascii=False)[1:-1]
