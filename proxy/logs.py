@@ -64,9 +64,15 @@ def allow_listed_fields(_: Any, __: str, event_dict: MutableMapping[str, Any]) -
     return event_dict
 
 
+#: whether request lines (info) are written; read on the hot path instead of asking structlog
+INFO_ENABLED = True
+
+
 def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None) -> None:
     """Configure structlog (and route stdlib logging through the same guard)."""
+    global INFO_ENABLED
     lvl = getattr(logging, level.upper(), logging.INFO)
+    INFO_ENABLED = lvl <= logging.INFO
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[

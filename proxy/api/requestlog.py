@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
+from proxy import logs
 from proxy.errors import BedsideError
 from proxy.logs import get_logger
 from proxy.pipeline.context import RequestContext
@@ -20,9 +20,9 @@ def finish_request(services: Services, ctx: RequestContext, status: int, error: 
     m.child(m.latency, ctx.endpoint, "true" if ctx.stream else "false").observe(elapsed)
     for stage, seconds in ctx.timings.items():
         m.child(m.stage_seconds, stage).observe(seconds)
-    log = _LOG
-    if not log.is_enabled_for(logging.INFO):
+    if not logs.INFO_ENABLED:
         return
+    log = _LOG
     policy = getattr(ctx.policy, "name", None)
     fields = {
         "request_id": ctx.request_id,

@@ -10,6 +10,7 @@ them. Nothing in here is ever logged whole: the request-log line picks safe fiel
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -31,9 +32,11 @@ class RequestContext:
     tenant: str = "open"
     #: the end user, from `user` / `safety_identifier` / `X-Bedside-User` (None when not sent)
     user_id: str | None = None
-    conversation_id: str | None = None
     #: "header" when the client named the conversation, "derived" when Bedside derived it
     conversation_source: str | None = None
+    _conversation_id: str | None = None
+    #: computes the derived id on first use (most requests never need it): set by identity
+    _conversation_derive: Callable[[], str | None] | None = None
 
     # ---- policy stage ----------------------------------------------------------------------
     #: the frozen policy snapshot for this request (proxy.policy.ResolvedPolicy), read-only
@@ -63,6 +66,19 @@ class RequestContext:
     def model(self) -> str:
         value = self.body.get("model")
         return value if isinstance(value, str) else ""
+
+    @property
+    def conversation_id(self) -> str | None:
+        """The conversation: ``X-Bedside-Conversation``, else derived (lazily) by the identity stage."""
+        if self._conversation_id is None and self._conversation_derive is not None:
+            self._conversation_id = self._conversation_derive()
+            self._conversation_derive = None
+        return self._conversation_id
+
+    @conversation_id.setter
+    def conversation_id(self, value: str | None) -> None:
+        self._conversation_id = value
+        self._conversation_derive = None
 
     def decide(self, stage: str, **values: Any) -> None:
         """Record a decision for the audit log (machine values only: names, counts, verdicts)."""

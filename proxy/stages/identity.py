@@ -40,7 +40,11 @@ class IdentityStage:
             ctx.conversation_id = _checked(conv, "X-Bedside-Conversation")
             ctx.conversation_source = "header"
         elif ctx.endpoint == "chat":
-            ctx.conversation_id = derive_conversation_id(ctx.tenant, user, ctx.body.get("messages"))
+            # capture the first user turn now (later stages edit messages in place), hash it lazily
+            seed = _first_user_text(ctx.body.get("messages"))
+            if seed is not None:
+                tenant = ctx.tenant
+                ctx._conversation_derive = lambda: _conversation_hash(tenant, user, seed)
             ctx.conversation_source = "derived"
         ctx.decide(
             self.name,
@@ -71,12 +75,20 @@ def _checked(value: str, where: str) -> str:
 
 def derive_conversation_id(tenant: str, user: str | None, messages: Any) -> str | None:
     """A stable id from the first user message (None when there is none)."""
+    seed = _first_user_text(messages)
+    return None if seed is None else _conversation_hash(tenant, user, seed)
+
+
+def _first_user_text(messages: Any) -> str | None:
     if not isinstance(messages, list):
         return None
     first = next((m for m in messages if isinstance(m, dict) and m.get("role") == "user"), None)
     if first is None:
         return None
     content = first.get("content")
-    text = content if isinstance(content, str) else repr(content)
+    return content if isinstance(content, str) else repr(content)
+
+
+def _conversation_hash(tenant: str, user: str | None, text: str) -> str:
     digest = hashlib.sha256(f"{tenant}\x00{user or ''}\x00{text}".encode()).hexdigest()[:24]
     return f"conv-{digest}"

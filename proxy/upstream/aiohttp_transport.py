@@ -26,8 +26,9 @@ class AiohttpResponse:
 
     async def read(self, limit: int | None = None) -> bytes:
         try:
-            if limit is None:
-                data = await self._resp.read()
+            length = self._resp.content_length
+            if limit is None or (length is not None and length <= limit):
+                data = await self._resp.read()  # one call for a body of known, acceptable size
                 self._done = True
                 return data
             buf = bytearray()
@@ -94,7 +95,7 @@ class AiohttpTransport:
             timeout = self._timeouts[timeouts.connect] = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect, connect=timeouts.connect)
         try:
             async with asyncio.timeout(timeouts.connect + timeouts.read):
-                resp = await session.request(method, url, headers=dict(headers), data=content, timeout=timeout, allow_redirects=False)
+                resp = await session.request(method, url, headers=headers, data=content, timeout=timeout, allow_redirects=False)
         except TimeoutError as exc:
             raise UpstreamTimeout("The model server took too long to answer.", kind="upstream_timeout") from exc
         except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ConnectionError) as exc:

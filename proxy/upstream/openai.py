@@ -51,9 +51,15 @@ class OpenAIUpstream:
             else:
                 headers["authorization"] = f"Bearer {key}"
         self._headers = headers
+        self._matches: dict[str, bool] = {}
 
     def matches(self, model: str) -> bool:
-        return self.config.matches(model)
+        found = self._matches.get(model)
+        if found is None:
+            found = self.config.matches(model)
+            if len(self._matches) < 4096:
+                self._matches[model] = found
+        return found
 
     def _url(self, path: str) -> str:
         return f"{self.config.base_url}{path}{self._query}"
