@@ -75,9 +75,14 @@ class FakeUpstream:
             await runner.cleanup()
 
         def main() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(serve())
-            self._loop.close()
+            loop = self._loop = asyncio.new_event_loop()
+            loop.run_until_complete(serve())
+            pending = asyncio.all_tasks(loop)  # handlers still sleeping (fault-stall, fault-slow)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending))
+            loop.close()
 
         self._thread = threading.Thread(target=main, name="fake-upstream", daemon=True)
         self._thread.start()
