@@ -39,6 +39,10 @@ from proxy.detectors.pii_recognizers import (
     PhoneShapeRecognizer,
     SsnCueRecognizer,
     StreetAddressRecognizer,
+    first_names,
+    fold,
+    strong_surnames,
+    surnames,
 )
 
 __all__ = ["DEFAULT_MODEL", "AnalyzerHandle", "build_analyzer", "offline_tldextract", "resolve_overlaps"]
@@ -129,8 +133,11 @@ class AnalyzerHandle:
             ad_hoc_recognizers=list(extra_recognizers) or None,
         )
         cleaned = drop_false_positives(text, raw)
+        if "PERSON" in wanted:
+            cleaned = _names_over_places(text, cleaned)
         resolved = resolve_overlaps(text, cleaned)
         if "PERSON" in wanted:
+            resolved = resolve_overlaps(text, resolved + _name_lists(text, resolved))
             resolved = resolve_overlaps(text, resolved + _propagate_names(text, resolved))
         return [r for r in resolved if r.entity_type in wanted and r.score >= threshold]
 
@@ -207,14 +214,69 @@ def _rank(r: RecognizerResult) -> tuple[int, float, int, int]:
     return (_tier(r), r.score, r.end - r.start, -prio)
 
 
+#: Capitalised common nouns (abstract nouns, virtues, disciplines) the small model tags as PERSON;
+#: alone they are not names. Words that are also first names (Grace, Hope, Faith) are not listed.
+COMMON_NOUNS = frozenset(
+    """wisdom discipline patience courage honesty integrity loyalty kindness humility gratitude respect
+    knowledge truth justice freedom liberty peace love hate fear anger joyfulness happiness sadness
+    success failure power strength beauty virtue vice pride greed envy wrath sloth lust gluttony
+    ambition passion curiosity creativity leadership teamwork excellence innovation quality safety
+    health wealth fortune fate destiny karma nature science history mathematics math physics
+    chemistry biology philosophy psychology economics literature music art poetry religion faithfulness
+    compassion empathy mercy forgiveness trust hope despair chaos order silence darkness light death
+    life time space energy wellness mindfulness motivation focus balance harmony unity diversity
+    equality charity grace""".split()
+)
+_LOCATION_PREP_RE = re.compile(
+    r"(?i:\b(?:in|at|from|to|near|across|around|through|into|of|outside|inside|visit(?:ed|ing)?|via|toward|towards))[ \t]+(?:the[ \t]+)?$"
+)
+
+
 def drop_false_positives(text: str, results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
-    """Remove NER hits on payment/technical terms ("Visa", "IBAN") and empty spans."""
+    """Remove NER hits on payment/technical terms ("Visa", "IBAN"), NER PERSON hits on one common
+    noun ("Discipline") not next to a first name, and empty spans."""
     out = []
     for r in results:
         if r.end <= r.start:
             continue
-        if r.entity_type in NER_TYPES and _normal(text[r.start : r.end]) in NOT_ENTITIES:
+        value = _normal(text[r.start : r.end])
+        if r.entity_type in NER_TYPES and value in NOT_ENTITIES:
             continue
+        if r.entity_type == "PERSON" and not _is_bedside(r) and (value in COMMON_NOUNS or value in NOT_NAMES):
+            if not _next_to_first_name(text, r.start, r.end):
+                continue
+        out.append(r)
+    return out
+
+
+_WORD_BEFORE_RE = re.compile(r"([\p{L}\p{M}'’]+)[ \t]+$")
+_WORD_AFTER_RE = re.compile(r"[ \t]+([\p{L}\p{M}'’]+)")
+
+
+def _next_to_first_name(text: str, start: int, end: int) -> bool:
+    before = _WORD_BEFORE_RE.search(text[max(0, start - 40) : start])
+    after = _WORD_AFTER_RE.match(text, end)
+    names = first_names()
+    return any(m is not None and m.group(1)[:1].isupper() and fold(m.group(1)) in names for m in (before, after))
+
+
+def _names_over_places(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """A one-word NER LOCATION that is a known first name and follows no place preposition
+    (``Why is Rebecca so ...``, not ``in Victoria``) is read as a PERSON."""
+    names = first_names()
+    out = []
+    for r in results:
+        value = text[r.start : r.end]
+        if (
+            r.entity_type == "LOCATION"
+            and not _is_bedside(r)
+            and value.isalpha()
+            and value[:1].isupper()
+            and value[1:].islower()
+            and fold(value) in names
+            and not _LOCATION_PREP_RE.search(text[max(0, r.start - 30) : r.start])
+        ):
+            r = RecognizerResult("PERSON", r.start, r.end, r.score, recognition_metadata=r.recognition_metadata)
         out.append(r)
     return out
 
@@ -284,6 +346,57 @@ def resolve_overlaps(text: str, results: Iterable[RecognizerResult]) -> list[Rec
                     continue
             kept.append(RecognizerResult(r.entity_type, span[0], span[1], r.score, recognition_metadata=r.recognition_metadata))
     return sorted(kept, key=lambda x: (x.start, x.end))
+
+
+_LIST_ITEM = r"\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}?[\p{Ll}\p{M}'’]+)*(?:[ \t]+(?:\p{Lu}\.?[ \t]+)?\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}?[\p{Ll}\p{M}'’]+)*){0,2}"
+#: ``A, B and C`` / ``A and B`` / ``A & B``: capitalised items joined by commas and a conjunction.
+_LIST_RE = re.compile(
+    rf"(?<![\p{{L}}\p{{M}}])(?:{_LIST_ITEM})(?:,[ \t]+(?:{_LIST_ITEM}))*,?[ \t]+(?:and|&|or)[ \t]+(?:{_LIST_ITEM})(?![\p{{L}}\p{{M}}])"
+)
+_ITEM_RE = re.compile(_LIST_ITEM)
+
+
+def _name_lists(text: str, results: Sequence[RecognizerResult]) -> list[RecognizerResult]:
+    """Items of a list of names are names (``founders: Kónya, Becker and Vasquez``).
+
+    A list counts when one item is already a PERSON, a known first name or a surname that is no
+    English word, and at least half of its items are name-like (also surnames such as ``Brown``).
+    Items the NER model reads as places are no evidence (``France, Germany and Spain``) and become
+    names only in a list with two or more other name items; items of other types are left alone.
+    """
+    if " and " not in text and " & " not in text and " or " not in text:
+        return []
+    persons = [(r.start, r.end) for r in results if r.entity_type == "PERSON"]
+    others = [(r.start, r.end, r.entity_type == "LOCATION" and not _is_bedside(r)) for r in results if r.entity_type != "PERSON"]
+    firsts, every, strong = first_names(), surnames(), strong_surnames()
+    out: list[RecognizerResult] = []
+    for m in _LIST_RE.finditer(text):
+        items = []
+        for it in _ITEM_RE.finditer(text, m.start(), m.end()):
+            words = it.group().split()
+            while words and words[0].lower() in NOT_NAMES | NOT_ENTITIES:
+                words = words[1:]
+            if not words:
+                items = []
+                break
+            start = it.end() - len(" ".join(words)) if len(words) < len(it.group().split()) else it.start()
+            held = [ner_place for os_, oe, ner_place in others if os_ < it.end() and oe > start]
+            if held and not all(held):
+                continue  # an address or a validated value: left to its type
+            items.append((start, it.end(), [] if held else [fold(w) for w in words]))
+        if len(items) < 2:
+            continue
+        seeded = namey = 0
+        for s, e, words in items:
+            is_person = any(ps < e and pe > s for ps, pe in persons)
+            strong_hit = is_person or any(w in firsts or w in strong for w in words)
+            seeded += strong_hit
+            namey += strong_hit or any(w in every for w in words)
+        if seeded and 2 * namey >= len(items):
+            for s, e, words in items:
+                if words or seeded >= 2:  # an NER place among two or more names is a mis-tagged name
+                    out.append(RecognizerResult("PERSON", s, e, 0.6, recognition_metadata={"source": BEDSIDE_SOURCE}))
+    return out
 
 
 _TOKEN_RE = re.compile(r"[\p{L}\p{M}'’-]{3,}")

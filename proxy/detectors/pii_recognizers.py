@@ -18,6 +18,7 @@ Each recognizer works with or without spaCy artefacts, so the pattern-only fallb
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -105,7 +106,7 @@ _ADDRESS_CUE = (
     r"reside[sd]?\s+(?:at|on)|moved\s+to|meet\s+(?:me\s+)?at|stop\s+at|deliver(?:ed)?\s+to|"
     r"ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return\s+(?:it\s+)?to|is\s+on|street:)"
 )
-_CUED_STREET = rf"(?i:{_ADDRESS_CUE})[:\s]+(?P<s>(?:{_WORD_CAP}\s+){{0,3}}{_WORD_CAP}\s+{_NUM}\b\.?)"
+_CUED_STREET = rf"(?i:{_ADDRESS_CUE})[:\s]+(?P<s>(?:{_WORD_CAP}[ \t]+){{0,3}}{_WORD_CAP}[ \t]+{_NUM}\b\.?)"
 _TAIL_SEP = r"(?:[ \t]*[,\n][ \t>]*|[ \t]+)"
 _TAIL_SEGMENT = (
     rf"(?:{_UNIT}|\d{{4,6}}(?:-\d{{4}})?|[A-Z]{{1,2}}\d[A-Z\d]?\s*\d[A-Z]{{2}}|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
@@ -209,13 +210,24 @@ _SAID_RE = re.compile(
 )
 _PERSON_VERB = (
     r"(?:lives|lived|works|worked|was[ \t]+born|said|says|told|asked|replied|wrote|is[ \t]+from|"
-    r"spent|had[ \t]+given|has[ \t]+given|is[ \t]+my|was[ \t]+my)"
+    r"spent|had[ \t]+given|has[ \t]+given|is[ \t]+my|was[ \t]+my|shouted|yelled|whispered|screamed|"
+    r"smiled|laughed|cried|nodded|sighed|shrugged|grinned|frowned|will[ \t]+be[ \t]+(?:talking|speaking))"
 )
 _SUBJECT_RE = re.compile(rf"(?:^|(?<=[.!?][ \t])|(?<=\n))[ \t>]*(?P<n>{_NAME})[ \t]+{_PERSON_VERB}\b")
 _SUBJECT_LOWER_RE = re.compile(rf"(?:^|(?<=[.!?][ \t]))(?P<n>{_LOWER_NAME})[ \t]+{_PERSON_VERB}\b")
 _LOWER_TOKEN_RE = re.compile(r"(?<![\p{L}\p{M}])[\p{Ll}][\p{Ll}\p{M}'’-]+(?![\p{L}\p{M}])")
 _GAZ_RE = re.compile(rf"(?<![\p{{L}}\p{{M}}])(?P<n>{_NAME})")
 _LINE_NAME_RE = re.compile(rf"(?m)^[ \t>]*(?P<n>{_NAME_TOKEN}[ \t]+(?:{_INITIAL}[ \t]+)?(?:{_NAME_PARTICLE}[ \t]+){{0,2}}{_NAME_TOKEN})[ \t]*$")
+#: ``Ann Lee's daughter``, ``Ann's killers``: a possessive before a kinship or personal noun.
+_POSSESSIVE_RE = re.compile(
+    rf"(?<![\p{{L}}\p{{M}}])(?P<n>{_NAME})['’]s?[ \t]+(?i:kid|kids|child|children|son|sons|daughter|daughters|"
+    r"wife|husband|partner|mother|mom|mum|father|dad|brother|sister|family|parents|boyfriend|girlfriend|"
+    r"fianc[ée]e?|widow|widower|grandson|granddaughter|killers?|murderer|funeral|obituary|lawyer|attorney)\b"
+)
+#: The recipient line of an address block: ``Billing address: Ann Lee`` + line break.
+_ADDRESSEE_RE = re.compile(rf"(?i:address|ship[ \t]+to|deliver[ \t]+to|recipient|addressee|bill[ \t]+to)[ \t]*:[ \t]*(?P<n>{_NAME})[ \t]*(?:\n|$)")
+#: Two capitalised tokens: the pair is a name when the second is a surname that is no English word.
+_PAIR_RE = re.compile(rf"(?<![\p{{L}}\p{{M}}])(?P<a>{_NAME_TOKEN})[ \t]+(?:{_INITIAL}[ \t]+)?(?P<b>{_NAME_TOKEN})(?![\p{{L}}\p{{M}}])")
 #: Capitalised words that follow a cue but are not names.
 NOT_NAMES = frozenset(
     """
@@ -228,6 +240,8 @@ NOT_NAMES = frozenset(
     visa mastercard amex iban swift ssn email phone address street road avenue order invoice refund
     ticket issue problem question chat bot assistant ai gpt user admin english french german spanish
     new old first last next best regards sincerely kind warm
+    where what when why who whom whose which how there here on at in by to from for with back later now
+    soon again anytime asap then also just still even maybe perhaps yet so but and or if as
     """.split()
 )
 
@@ -237,6 +251,44 @@ def first_names() -> frozenset[str]:
     """The first-name gazetteer, lower-cased (loaded once, from package data)."""
     raw = resources.files("proxy.detectors").joinpath("data/first_names.txt").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _surname_table() -> tuple[frozenset[str], frozenset[str]]:
+    raw = resources.files("proxy.detectors").joinpath("data/surnames.txt").read_text(encoding="utf-8")
+    every, words = set(), set()
+    for line in raw.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, flag = line.partition(" ")
+        every.add(name)
+        if flag.strip() == "*":
+            words.add(name)
+    return frozenset(every), frozenset(words)
+
+
+def surnames() -> frozenset[str]:
+    """US Census 1990 surnames (the 40,000 most frequent), lower-cased, loaded once from package data."""
+    return _surname_table()[0]
+
+
+def strong_surnames() -> frozenset[str]:
+    """Surnames that are not also English words (``Becker``, not ``Brown``): evidence on their own."""
+    every, words = _surname_table()
+    return _strong_surnames(every, words)
+
+
+@lru_cache(maxsize=1)
+def _strong_surnames(every: frozenset[str], words: frozenset[str]) -> frozenset[str]:
+    return every - words - first_names()
+
+
+def fold(word: str) -> str:
+    """Lower-case ``word`` and strip diacritics (``Luís`` -> ``luis``) for gazetteer look-ups."""
+    word = word.strip("'’.,").lower()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -286,15 +338,25 @@ class PersonHeuristicRecognizer(_BedsideRecognizer):
                 if m.group() in names and m.group() not in NOT_NAMES:
                     add(m.start(), m.end(), 0.55)
         for m in _WEAK_RE.finditer(text):
-            first = m.group("n").split()[0].lower()
+            first = fold(m.group("n").split()[0])
             if m.group("n").isupper():  # shouting, not a name
                 continue
             if first in names or (len(m.group("n").split()) >= 2 and first not in NOT_NAMES):
                 add(m.start("n"), m.end("n"), 0.6 if first in names else 0.5)
         for m in _GAZ_RE.finditer(text):
             tokens = m.group("n").split()
-            if tokens[0].lower() in names and tokens[0].lower() not in NOT_NAMES and tokens[0][1:].islower():
+            if fold(tokens[0]) in names and tokens[0].lower() not in NOT_NAMES and tokens[0][1:].islower():
                 add(m.start("n"), m.end("n"), 0.7 if len(tokens) > 1 else 0.55)
+        for rx, score in ((_POSSESSIVE_RE, 0.7), (_ADDRESSEE_RE, 0.7)):
+            for m in rx.finditer(text):
+                add(m.start("n"), m.end("n"), score)
+        strong = strong_surnames()
+        for m in _PAIR_RE.finditer(text, overlapped=True):
+            a, b = m.group("a"), m.group("b")
+            if a.lower() in NOT_NAMES or b.lower() in NOT_NAMES or not b[1:].islower():
+                continue
+            if fold(b) in strong:
+                add(m.start("a"), m.end("b"), 0.6)
         if "\n" in text.strip():
             for m in _LINE_NAME_RE.finditer(text):
                 add(m.start("n"), m.end("n"), 0.5)
