@@ -137,11 +137,52 @@ class PiiDetector:
                 self._cache.popitem(last=False)
         return spans
 
+    def analyze_many(self, texts: list[str], config: PiiDetectConfig) -> list[tuple[PiiSpan, ...]]:
+        """:meth:`analyze` for each text, the cache checked per text and the texts it misses analysed
+        together (one spaCy call for all of them: its fixed cost per call is paid once)."""
+        keys = [(hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest(), config) for t in texts]
+        out: list[tuple[PiiSpan, ...] | None] = [None] * len(texts)
+        with self._lock:
+            for i, key in enumerate(keys):
+                found = self._cache.get(key)
+                if found is not None:
+                    self._cache.move_to_end(key)
+                    self.hits += 1
+                    out[i] = found
+        todo: dict[bytes, list[int]] = {}
+        for i, found in enumerate(out):
+            if found is None:
+                todo.setdefault(keys[i][0], []).append(i)
+        if todo:
+            firsts = [idxs[0] for idxs in todo.values()]
+            analysed = self._analyze_many([texts[i] for i in firsts], config)
+            with self._lock:
+                for idxs, spans in zip(todo.values(), analysed, strict=True):
+                    self.misses += 1
+                    key = keys[idxs[0]]
+                    self._cache[key] = spans
+                    self._cache.move_to_end(key)
+                    for i in idxs:
+                        out[i] = spans
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [spans if spans is not None else () for spans in out]
+
     def _analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
-        if not text.strip():
-            return ()
-        results = self.handle.analyze(text, config.entities, threshold=config.threshold, extra_recognizers=_compile(config.custom))
+        return self._analyze_many([text], config)[0]
+
+    def _analyze_many(self, texts: list[str], config: PiiDetectConfig) -> list[tuple[PiiSpan, ...]]:
+        out: list[tuple[PiiSpan, ...]] = [()] * len(texts)
+        todo = [i for i, t in enumerate(texts) if t.strip()]
+        if not todo:
+            return out
+        extra = _compile(config.custom)
+        if len(todo) == 1:
+            found = [self.handle.analyze(texts[todo[0]], config.entities, threshold=config.threshold, extra_recognizers=extra)]
+        else:
+            found = self.handle.analyze_many([texts[i] for i in todo], config.entities, threshold=config.threshold, extra_recognizers=extra)
         allowed = {a.strip().casefold() for a in config.allow_list}
-        return tuple(
-            PiiSpan(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in results if text[r.start : r.end].strip().casefold() not in allowed
-        )
+        for i, results in zip(todo, found, strict=True):
+            text = texts[i]
+            out[i] = tuple(PiiSpan(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in results if text[r.start : r.end].strip().casefold() not in allowed)
+        return out

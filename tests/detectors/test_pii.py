@@ -162,3 +162,15 @@ def test_repr_has_no_text(counted: tuple[PiiDetector, CountingEngine]) -> None:
     det, _ = counted
     det.analyze("secret person Ysolde Parr", PiiDetectConfig())
     assert "Ysolde" not in repr(det)
+
+
+def test_analyze_many_uses_and_fills_the_cache(handle: AnalyzerHandle) -> None:
+    detector = PiiDetector(handle)
+    config = PiiDetectConfig()
+    texts = ["Ann Lee, ann@example.com", "call 415-555-0142", "Ann Lee, ann@example.com", ""]
+    first = detector.analyze_many(texts, config)
+    assert first == [detector.analyze(t, config) for t in texts]
+    assert first[0] == first[2] and first[3] == ()
+    before = detector.hits
+    assert detector.analyze_many(texts, config) == first
+    assert detector.hits == before + len(texts)

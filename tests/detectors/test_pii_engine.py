@@ -194,3 +194,36 @@ def test_fallback_build_makes_no_network_attempt(network_attempts: Callable[[], 
     handle = build_analyzer("another_missing_model_bedside")
     handle.analyze("write to kim@example.com", ["EMAIL_ADDRESS"])
     assert handle.degraded and network_attempts() == []
+
+
+BATCH = [
+    "Hello, my name is Maria Gonzalez, call me on +1 415 555 0199 or write to maria@example.com.",
+    "Thanks. Could the courier call my husband Daniel on 415-555-0142 instead of me?",
+    "",
+    "I live at 12 Baker Street, Springfield, and my card is 4111 1111 1111 1111.",
+]
+
+
+def _plain(results: list[RecognizerResult]) -> list[tuple[str, int, int, float]]:
+    return [(r.entity_type, r.start, r.end, round(r.score, 4)) for r in results]
+
+
+@pytest.mark.parametrize("threshold", [0.45, 0.3])
+def test_analyze_many_equals_one_call_per_text(ner: AnalyzerHandle, patterns: AnalyzerHandle, threshold: float) -> None:
+    for handle in (ner, patterns):
+        one = [_plain(handle.analyze(t, ALL, threshold=threshold)) for t in BATCH]
+        many = [_plain(r) for r in handle.analyze_many(BATCH, ALL, threshold=threshold)]
+        assert many == one
+
+
+@pytest.mark.parametrize("threshold", [0.45, 0.3])
+def test_lean_engine_gives_the_full_engines_results(ner: AnalyzerHandle, threshold: float) -> None:
+    assert ner.lean_engine is not None and ner.lean_below == pytest.approx(0.4)
+    lean = [_plain(ner.analyze(t, ALL, threshold=threshold)) for t in BATCH]
+    saved = ner.lean_engine
+    try:
+        ner.lean_engine = None
+        full = [_plain(ner.analyze(t, ALL, threshold=threshold)) for t in BATCH]
+    finally:
+        ner.lean_engine = saved
+    assert lean == full
