@@ -80,6 +80,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     gc.collect()
     gc.freeze()
+    # requests allocate many short-lived containers; collect the young generation less often
+    gc.set_threshold(20_000, 20, 50)
     uvicorn.run(
         app,
         host=settings.server.host,
