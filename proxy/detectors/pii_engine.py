@@ -46,6 +46,7 @@ from proxy.detectors.pii_recognizers import (
     strong_surnames,
     surnames,
 )
+from proxy.detectors.spacy_ops import fuse_ner_encoder, use_numpy_blas
 
 __all__ = ["DEFAULT_MODEL", "AnalyzerHandle", "build_analyzer", "offline_tldextract", "resolve_overlaps"]
 
@@ -222,6 +223,9 @@ def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
         nlp_engine = provider.create_engine()
         _keep_only_ner(nlp_engine)
         _ignore_unmapped_labels(nlp_engine)
+        for pipeline in getattr(nlp_engine, "nlp", {}).values():
+            use_numpy_blas(pipeline)
+            fuse_ner_encoder(pipeline)
     else:
         degraded = True
         detail = (
