@@ -11,8 +11,9 @@ of that difference in ms for
 
 * a first turn: a new ~150-word user message with names, an e-mail, a phone and an address (never
   seen before, so analysed in full);
-* a later turn of a 20-turn conversation: the whole history is resent (39 messages, already
-  analysed: cache hits) plus one new ~25-word user message;
+* a later turn of a 20-turn conversation: the whole history is resent (38 messages, already
+  analysed: cache hits), then the ~100-word reply Bedside restored for the user on the previous
+  turn (new text every turn, as a client really sends it back) and one new ~25-word user message;
 * the same later turn sent again (a retry): every text is a cache hit, so this is what the resent
   history itself costs;
 
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -103,8 +105,10 @@ POLICIES = {
 
 
 def handler(request: httpx.Request) -> httpx.Response:
+    """Answers REPLY plus the ticket number of the last user message: a different reply every turn."""
     body = json.loads(request.content)
-    message = {"role": "assistant", "content": REPLY}
+    ticket = re.search(r"ticket (\d+)", str(body["messages"][-1].get("content") or ""))
+    message = {"role": "assistant", "content": REPLY + (f" Your ticket is {ticket.group(1)}." if ticket else "")}
     return httpx.Response(200, json={"id": "c", "object": "chat.completion", "created": 1, "model": body["model"], "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
 
 
@@ -115,20 +119,23 @@ def build(pdir: Path, engine: PiiEngine) -> Pipeline:
     return Pipeline([IdentityStage(KeyRing()), PolicyStage(PolicyStore(pdir), metrics), stage], Forwarder(UpstreamRouter([up]), metrics))
 
 
-async def once(pipeline: Pipeline, model: str, messages: list[dict[str, Any]], user: str) -> tuple[float, float]:
-    """(wall ms, process CPU ms: all threads, so the worker's analysis counts) for one request."""
+async def once(pipeline: Pipeline, model: str, messages: list[dict[str, Any]], user: str) -> tuple[float, float, str]:
+    """(wall ms, process CPU ms: all threads, so the worker's analysis counts, the reply's text) for
+    one request."""
     body = {"model": model, "messages": json.loads(json.dumps(messages)), "user": user}
     ctx = RequestContext(request_id="b", endpoint="chat", body=body, headers={})
     started, cpu = time.perf_counter(), time.process_time()
-    await collect(await pipeline(ctx))
-    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+    result = await collect(await pipeline(ctx))
+    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000, result["choices"][0]["message"]["content"]
 
 
-async def paired(pipeline: Pipeline, messages: list[dict[str, Any]], user: str, walls: list[float], cpus: list[float]) -> None:
+async def paired(pipeline: Pipeline, messages: list[dict[str, Any]], user: str, walls: list[float], cpus: list[float]) -> str:
+    """Adds the paired difference to ``walls``/``cpus``; returns the reply the user saw (PII on)."""
     on = await once(pipeline, "gpt-4o-mini", messages, user)
     off = await once(pipeline, "pii-off", messages, user)
     walls.append(on[0] - off[0])
     cpus.append(on[1] - off[1])
+    return on[2]
 
 
 def summary(walls: list[float], cpus: list[float]) -> tuple[float, float, float]:
@@ -150,14 +157,15 @@ async def measure(pipeline: Pipeline, iterations: int) -> dict[str, tuple[float,
     for i in range(iterations):
         await paired(pipeline, [{"role": "user", "content": first_message(i)}], f"first-{i}", walls, cpus)
     out["first"] = summary(walls, cpus)
-    past = history(20)
-    await once(pipeline, "gpt-4o-mini", past, "later")  # the history has been seen by earlier turns
+    past = history(20)[:-1]  # 38 messages, ending with an assistant reply
+    *_, shown = await once(pipeline, "gpt-4o-mini", [*past, {"role": "user", "content": later_message(-1)}], "later")  # seen by earlier turns
     walls, cpus = [], []
     for i in range(iterations):
-        await paired(pipeline, [*past, {"role": "assistant", "content": REPLY}, {"role": "user", "content": later_message(i)}], "later", walls, cpus)
+        # the client resends the reply it received last turn (restored, new text) and one new message
+        shown = await paired(pipeline, [*past, {"role": "assistant", "content": shown}, {"role": "user", "content": later_message(i)}], "later", walls, cpus)
     out["later"] = summary(walls, cpus)
     walls, cpus = [], []
-    msgs = [*past, {"role": "assistant", "content": REPLY}, {"role": "user", "content": later_message(0)}]
+    msgs = [*past, {"role": "assistant", "content": shown}, {"role": "user", "content": later_message(0)}]
     for _ in range(iterations):  # the same turn again (a retry): every text is a cache hit
         await paired(pipeline, msgs, "later", walls, cpus)
     out["history"] = summary(walls, cpus)
@@ -179,7 +187,7 @@ async def main() -> None:
             engine.warm()
             results[label] = await measure(build(pdir, engine), args.iterations)
     print(f"PII stage, added ms per request (paired with the same request under a policy without PII; {args.iterations} iterations)")
-    print(f"first turn: a new {words}-word message; later turn: turn 20 of a conversation (39 history messages resent) + a new ~25-word message")
+    print(f"first turn: a new {words}-word message; later turn: turn 20 of a conversation (38 history messages, the reply restored last turn, a new ~25-word message)")
     print("cpu: process CPU ms (all threads) added per request, which machine load does not inflate\n")
     print(f"{'case':<36}{'ner p50':>9}{'p99':>8}{'cpu':>7}{'pat p50':>10}{'p99':>8}{'cpu':>7}   target (p50)")
     rows = (("first", f"first turn, {words} words"), ("later", "later turn of a 20-turn chat"), ("history", "  of which resent history (retry)"))

@@ -13,7 +13,9 @@ forwarded.
 Output (chat): the reply goes through the hold-back window (``proxy.stages.pii_output``):
 placeholders are restored (``restore``), in tool-call arguments too, and structured PII the model
 wrote itself is masked (``output.detect`` / ``output.action``). Streaming and JSON replies come out
-identical.
+identical. A reply that ended normally is remembered per conversation (shown text -> the model's
+text); when the client resends it as history it goes upstream as the model wrote it, unanalysed
+(see ``PiiStage._resend_own_replies``).
 
 Disabled (``pii.enabled: false``): the stage calls the next one and returns, nothing else.
 Shadow mode: the request is analysed and counted but neither it nor the reply is changed.
@@ -31,7 +33,7 @@ import json
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +48,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
+from proxy.pipeline.deltas import Delta, TextDelta
 from proxy.pipeline.holdback import windowed
 from proxy.pipeline.stage import Next
 from proxy.privacy.pseudonyms import InMemoryVaultStore, PseudonymVault, Redaction, VaultStore, redact
@@ -358,10 +361,13 @@ class PiiStage:
         vault = self._vaults.get_or_create((ctx.tenant, ctx.conversation_id or ctx.request_id))
         actions: dict[str, Any] = dict(pii.actions)
         counts: dict[str, int] = {}
+        config = _config(pii)
         try:
             sites, docs = collect_texts(ctx.body, ctx.endpoint)
             every = sites + [s for d in docs for s in d.sites]
-            found = await self._analyze(vault, [s.text for s in every], _config(pii), pii.timeout_seconds)
+            if not shadow:
+                every = self._resend_own_replies(vault, config, every)
+            found = await self._analyze(vault, [s.text for s in every], config, pii.timeout_seconds)
             for site in every:
                 spans = found.get(site.text, ())
                 if not spans:
@@ -409,7 +415,43 @@ class PiiStage:
         text = ReplyProcessor(vault=restore_from, scanner=scanner, mask=mask, on_detect=on_detect)
         args = ReplyProcessor(vault=restore_from, scanner=scanner, mask=mask, json_escape=True, on_detect=on_detect)
         n = int(ctx.body.get("n") or 1)
-        return completion.map_deltas(lambda d: windowed(d, text, args, choices=n))
+        if shadow:
+            return completion.map_deltas(lambda d: windowed(d, text, args, choices=n))
+        said: dict[int, list[str]] = {}
+        memo = self._conversation_memo(vault)
+
+        def remember(shown: dict[int, list[str]]) -> None:
+            for choice, parts in shown.items():
+                self._remember(memo, ("reply", config, "".join(parts)), "".join(said.get(choice, ())))
+
+        return completion.map_deltas(lambda d: _texts_seen(windowed(_texts_seen(d, said), text, args, choices=n), {}, remember))
+
+    def _resend_own_replies(self, vault: PseudonymVault, config: PiiDetectConfig, sites: list[Site]) -> list[Site]:
+        """Put back, for each text that is exactly a reply this stage delivered in the conversation
+        (the client resends it as an assistant message), the text the model wrote: its placeholders
+        unrestored. It needs no analysis: every character of it came from the model, except the
+        values restored into it, which go back as the same placeholders. Returns the other sites."""
+        memo = self._conversation_memo(vault)
+        rest = []
+        for site in sites:
+            said = memo.get(("reply", config, site.text))
+            if said is None:
+                rest.append(site)
+            else:
+                memo.move_to_end(("reply", config, site.text))
+                site.holder[site.key] = said
+        return rest
+
+
+async def _texts_seen(deltas: AsyncIterator[Delta], into: dict[int, list[str]], done: Callable[[dict[int, list[str]]], None] | None = None) -> AsyncIterator[Delta]:
+    """Pass ``deltas`` on, collecting each choice's text in ``into``; call ``done(into)`` only when
+    the reply ended normally (not when it failed or the client left)."""
+    async for delta in deltas:
+        if isinstance(delta, TextDelta):
+            into.setdefault(delta.choice, []).append(delta.text)
+        yield delta
+    if done is not None:
+        done(into)
 
 
 def _plausible(text: str, spans: tuple[PiiSpan, ...]) -> tuple[PiiSpan, ...]:

@@ -26,6 +26,7 @@ from proxy.metrics import Metrics
 from proxy.pipeline.collect import collect
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
+from proxy.pipeline.deltas import TextDelta
 from proxy.pipeline.stage import Pipeline, Stage
 from proxy.policy import PolicyStore
 from proxy.privacy.pseudonyms import InMemoryVaultStore, PseudonymVault
@@ -89,6 +90,8 @@ class Upstream:
         self.bodies: list[dict[str, Any]] = []
         self.chunks: list[str] = ["OK."]
         self.tool_args: list[str] | None = None
+        #: streaming only: end the stream after this many content frames, with no finish and no [DONE]
+        self.fail_after_chunks: int | None = None
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -111,6 +114,9 @@ class Upstream:
             if i == 0:
                 call.update(id="call_1", type="function", function={"name": "send_mail", "arguments": piece})
             frames.append({"choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}]})
+        if self.fail_after_chunks is not None:
+            cut = b"".join(b"data: " + _encode({**base, "object": "chat.completion.chunk", **f}) + b"\n\n" for f in frames[: self.fail_after_chunks])
+            return httpx.Response(200, content=cut, headers={"content-type": "text/event-stream"})
         frames.append({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         sse = b"".join(b"data: " + _encode({**base, "object": "chat.completion.chunk", **f}) + b"\n\n" for f in frames) + b"data: [DONE]\n\n"
         return httpx.Response(200, content=sse, headers={"content-type": "text/event-stream"})
@@ -283,7 +289,58 @@ async def test_numbering_is_stable_across_turns_and_history_is_not_reanalysed(h:
     assert msgs[1]["content"] == "Hello <PERSON_1>!"
     assert msgs[2]["content"] == "My colleague <PERSON_2> and I (<PERSON_1>) need access."
     assert reply2 == f"Sure, Bob Stone and {ANN}."
-    assert detector.misses - misses == 2  # only the two new messages were analysed
+    # only the new user message was analysed: the resent reply is the model's own text, sent back
+    # with its placeholders (msgs[1]) without analysis
+    assert detector.misses - misses == 1
+
+
+async def test_a_resent_streamed_reply_goes_back_as_the_model_wrote_it(h: Harness) -> None:
+    first = [{"role": "user", "content": f"I am {ANN}, my e-mail is {ANN_MAIL}. Call me."}]
+    h.upstream.chunks = ["Sure <PERSON", "_1>, I will write to <EMAIL_ADD", "RESS_1> and call Bob Stone."]
+    reply = _message(await h.chat(first, stream=True))["content"]
+    assert reply == f"Sure {ANN}, I will write to {ANN_MAIL} and call Bob Stone."
+    detector = h.engine.built
+    assert detector is not None
+    misses = detector.misses
+    h.upstream.chunks = ["ok"]
+    await h.chat([*first, {"role": "assistant", "content": reply}, {"role": "user", "content": "Thanks for the streamed answer!"}])
+    msgs = h.sent()["messages"]
+    # the model's own words come back unchanged, its placeholders included, without analysis
+    assert msgs[1]["content"] == "Sure <PERSON_1>, I will write to <EMAIL_ADDRESS_1> and call Bob Stone."
+    assert detector.misses - misses == 1
+
+
+async def test_an_edited_reply_is_analysed_like_any_text(h: Harness) -> None:
+    first = [{"role": "user", "content": f"I am {ANN}."}]
+    h.upstream.chunks = ["Hello <PERSON_1>!"]
+    reply = _message(await h.chat(first))["content"]
+    edited = reply + " (Bob Stone was copied.)"
+    h.upstream.chunks = ["ok"]
+    await h.chat([*first, {"role": "assistant", "content": edited}, {"role": "user", "content": "Thanks!"}])
+    assert h.sent()["messages"][1]["content"] == "Hello <PERSON_1>! (<PERSON_2> was copied.)"
+
+
+async def test_a_reply_that_did_not_finish_is_not_remembered(h: Harness) -> None:
+    first = [{"role": "user", "content": f"I am {ANN}."}]
+    h.upstream.chunks = ["Hello <PERSON_1>! ", "more words " * WINDOW, "and the end"]
+    h.upstream.fail_after_chunks = 2  # the stream breaks before it finishes
+    ctx = RequestContext(request_id="cut", endpoint="chat", body={"model": "gpt-4o-mini", "messages": copy.deepcopy(first), "stream": True}, headers={})
+    completion = await h.pipeline(ctx)
+    shown: list[str] = []
+    with pytest.raises(Exception, match="without finishing"):
+        async for delta in completion.deltas:
+            if isinstance(delta, TextDelta):
+                shown.append(delta.text)
+    partial = "".join(shown)
+    assert partial.startswith(f"Hello {ANN}! more words")  # the client did receive part of the reply
+    detector = h.engine.built
+    assert detector is not None
+    misses = detector.misses
+    h.upstream.fail_after_chunks = None
+    h.upstream.chunks = ["ok"]
+    await h.chat([*first, {"role": "assistant", "content": partial}, {"role": "user", "content": "Thanks for the partial answer!"}])
+    assert h.sent()["messages"][1]["content"].startswith("Hello <PERSON_1>! more words")
+    assert detector.misses - misses == 2  # the partial reply was analysed like any text, not taken as the model's
 
 
 async def test_conversations_do_not_share_vaults(h: Harness) -> None:
