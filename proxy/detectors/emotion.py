@@ -10,7 +10,9 @@ on the GoEmotions train split (Reddit comments, 27 fine emotions + neutral):
 
 * the **Bedside head** is trained on the fine labels mapped with :data:`FINE_TO_BEDSIDE`;
 * the **Ekman head** is trained on the Ekman labels of the same comments (anger, disgust, fear, joy,
-  neutral, sadness, surprise); it is there for evaluation against published figures.
+  neutral, sadness, surprise); it is there for evaluation against published figures. It is an
+  NB-SVM (naive-Bayes log-count ratios and a temperature folded into the weights at training
+  time), so at run time it is the same linear map + softmax as the Bedside head.
 
 Mapping of the 28 GoEmotions labels onto Bedside (also in ``docs/emotion-model.md``):
 
