@@ -63,6 +63,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from proxy.detectors.emotion_cnn import TokenCnn, load_cnn
+
 EMOTIONS: tuple[str, ...] = (
     "frustration", "anger", "confusion", "anxiety", "sadness", "joy", "gratitude", "neutral",
 )
@@ -371,7 +373,10 @@ class EmotionReading:
 class EmotionClassifier(Protocol):
     """Anything that reads one user turn; :func:`load_classifier` plugs one in by configuration."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """A short name for logs and evaluation output."""
+        ...
 
     def classify(self, text: str) -> EmotionReading:
         """Read one user turn."""
@@ -424,8 +429,7 @@ def is_distress(probs: Mapping[str, float], intensity: float, sig: TextSignals) 
 class LinearEmotionClassifier:
     """The shipped model: linear softmax heads over hashed features, run with numpy only."""
 
-    name = "bedside-linear"
-    __slots__ = ("_bedside", "_bias", "_config", "_ekman", "_scales", "_weights", "metadata")
+    __slots__ = ("_bedside", "_bias", "_cnn", "_config", "_ekman", "_scales", "_weights", "metadata")
 
     def __init__(
         self,
@@ -433,8 +437,11 @@ class LinearEmotionClassifier:
         scales: npt.NDArray[np.float32],
         bias: npt.NDArray[np.float32],
         metadata: Mapping[str, Any],
+        cnn: TokenCnn | None = None,
     ) -> None:
-        """Build from the artefact arrays; ``metadata`` is the parsed ``model.json``."""
+        """Build from the artefact arrays; ``metadata`` is the parsed ``model.json``. With ``cnn``
+        each head's probabilities are blended with the network's (weights in ``cnn.json``)."""
+        self._cnn = cnn
         self._weights = weights
         self._weights.setflags(write=False)
         self._scales = scales.astype(np.float32)
@@ -458,13 +465,20 @@ class LinearEmotionClassifier:
             sources.append((int(head["start"]), int(head["stop"]), matrix))
         return tuple(sources)
 
+    @property
+    def name(self) -> str:
+        """``bedside-linear``, or ``bedside-linear+cnn`` when the network reads too."""
+        return "bedside-linear+cnn" if self._cnn is not None else "bedside-linear"
+
     @classmethod
-    def load(cls, path: Path | None = None) -> LinearEmotionClassifier:
-        """Load ``model.npz`` + ``model.json`` from ``path`` (default: the packaged artefact)."""
+    def load(cls, path: Path | None = None, *, cnn: bool = True) -> LinearEmotionClassifier:
+        """Load ``model.npz`` + ``model.json`` from ``path`` (default: the packaged artefact), and
+        the token network beside it (``cnn.npz``) when ``cnn`` and its embeddings are installed."""
         folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
         metadata = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        network = load_cnn(folder) if cnn else None
         with np.load(folder / "model.npz") as arrays:
-            return cls(arrays["weights"], arrays["scales"], arrays["bias"], metadata)
+            return cls(arrays["weights"], arrays["scales"], arrays["bias"], metadata, network)
 
     @property
     def config(self) -> FeatureConfig:
@@ -500,11 +514,26 @@ class LinearEmotionClassifier:
             bedside = bedside * np.exp(offsets)
             bedside /= bedside.sum()
         ekman = self._mix(z, self._ekman)
+        if self._cnn is not None:
+            read = self._cnn.log_probs(text)
+            blend = self._cnn.metadata["blend"]
+            bedside = _blend(bedside, read["bedside"], float(blend["bedside"]))
+            ekman = _blend(ekman, read["ekman"], float(blend["ekman"]))
         probs = _frozen(EMOTIONS, bedside)
         label = EMOTIONS[int(np.argmax(bedside))]
         intensity = intensity_of(probs, label, compound, sig)
         return EmotionReading(label, probs, intensity, is_distress(probs, intensity, sig),
                               _frozen(EKMAN, ekman))
+
+
+def _blend(p: npt.NDArray[np.float64], logq: npt.NDArray[np.float64], weight: float) -> npt.NDArray[np.float64]:
+    """Probabilities from ``(1 - weight) * log p + weight * log q`` (a weighted geometric mean)."""
+    if weight <= 0.0:
+        return p
+    z = (1.0 - weight) * np.log(p + 1e-9) + weight * logq
+    z -= z.max()
+    out = np.exp(z)
+    return np.asarray(out / out.sum(), dtype=np.float64)
 
 
 def load_classifier(spec: str | None = None) -> EmotionClassifier:

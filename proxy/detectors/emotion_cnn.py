@@ -1,0 +1,138 @@
+"""A small convolutional reader of emotion over pretrained token embeddings, numpy only.
+
+The linear model in :mod:`proxy.detectors.emotion` only knows the words it saw in GoEmotions. This
+one reads each turn through the token embeddings WordLlama ships inside its PyPI wheel
+(``wordllama`` 0.4, MIT: 32,000 Llama-2 tokens x 256 dimensions, distilled from Llama 2 70B's
+embeddings), so "furious" and "livid" start close even if only one was in the training data.
+
+Architecture (trained by ``python -m proxy.training.train_emotion_cnn`` with thinc, the library
+spaCy is built on; weights in ``emotion_model/cnn.npz``):
+
+    tokens (Llama-2 BPE, at most 64) -> frozen embeddings (256, scaled)
+    -> window of 3 tokens (previous, own, next; zeros past the ends) -> maxout (H units, 2 pieces)
+    -> layer norm -> max- and mean-pooling over the turn (2H) -> one softmax per head
+
+The embedding table and the tokenizer are read from the installed ``wordllama`` package's files
+(never through ``WordLlama.load``, which would try to download what it cannot find). Nothing is
+fetched: without the package :func:`load_cnn` returns ``None`` and the linear model reads alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["MAX_TOKENS", "TokenCnn", "embedding_files", "load_cnn"]
+
+log = logging.getLogger(__name__)
+
+MAX_TOKENS = 64
+WEIGHTS_FILE = "weights/l2_supercat_256.safetensors"
+TOKENIZER_FILE = "tokenizers/l2_supercat_tokenizer_config.json"
+
+
+def embedding_files() -> tuple[Path, Path] | None:
+    """(embedding table, tokenizer) of the installed ``wordllama`` package, without importing it."""
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(next(iter(spec.submodule_search_locations)))
+    weights, tokenizer = root / WEIGHTS_FILE, root / TOKENIZER_FILE
+    return (weights, tokenizer) if weights.is_file() and tokenizer.is_file() else None
+
+
+@dataclass(frozen=True)
+class _Embeddings:
+    table: npt.NDArray[np.float16]  # (vocabulary, 256), as shipped
+    tokenizer: Any  # tokenizers.Tokenizer
+
+    @classmethod
+    def load(cls, files: tuple[Path, Path]) -> _Embeddings:
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        with safe_open(str(files[0]), framework="np") as f:
+            table = f.get_tensor("embedding.weight")
+        tokenizer = Tokenizer.from_file(str(files[1]))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        return cls(table, tokenizer)
+
+    def ids(self, text: str) -> list[int]:
+        """Token ids of ``text`` without the special tokens, at most :data:`MAX_TOKENS`."""
+        ids = [i for i in self.tokenizer.encode(text).ids if i > 2][:MAX_TOKENS]
+        return ids or [0]
+
+
+def window(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Each row next to its neighbours: ``[x[i-1], x[i], x[i+1]]``, zeros past either end (thinc's
+    ``expand_window(window_size=1)``)."""
+    n, d = x.shape
+    out = np.zeros((n, 3 * d), dtype=np.float32)
+    out[1:, :d] = x[:-1]
+    out[:, d : 2 * d] = x
+    out[:-1, 2 * d :] = x[1:]
+    return out
+
+
+class TokenCnn:
+    """The trained network (``cnn.npz`` + ``cnn.json``) and the embeddings it reads."""
+
+    def __init__(self, arrays: dict[str, npt.NDArray[Any]], metadata: dict[str, Any], embeddings: _Embeddings) -> None:
+        self.metadata = metadata
+        self._emb = embeddings
+        self._scale = float(metadata["embedding_scale"])
+        self._pieces = int(metadata["pieces"])
+        self._w_t = np.ascontiguousarray(arrays["maxout_W"].astype(np.float32).T)  # (3 * 256, H * pieces)
+        self._b = arrays["maxout_b"].astype(np.float32)
+        self._g = arrays["norm_G"].astype(np.float32)
+        self._nb = arrays["norm_b"].astype(np.float32)
+        self.heads: dict[str, tuple[list[str], npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {
+            name: (list(spec["labels"]), arrays[f"{name}_W"].astype(np.float32), arrays[f"{name}_b"].astype(np.float32))
+            for name, spec in metadata["heads"].items()
+        }
+
+    def pooled(self, text: str) -> npt.NDArray[np.float32]:
+        """The turn's 2H-dimensional reading (max- then mean-pooled)."""
+        x = self._emb.table[self._emb.ids(text)].astype(np.float32) * self._scale
+        h = window(x) @ self._w_t
+        h += self._b
+        pieces = h.reshape(len(x), -1, self._pieces)
+        h = pieces[..., 0]
+        for k in range(1, self._pieces):  # maxout; far cheaper than .max(axis=-1) over 2 pieces
+            h = np.maximum(h, pieces[..., k])
+        mu = h.mean(axis=1, keepdims=True)
+        var = h.var(axis=1, keepdims=True) + 1e-08
+        h = (h - mu) * var ** (-0.5) * self._g + self._nb
+        return np.concatenate([h.max(axis=0), h.mean(axis=0)])
+
+    def log_probs(self, text: str) -> dict[str, npt.NDArray[np.float64]]:
+        """Log-probabilities per head (``ekman``, ``bedside``), in each head's label order."""
+        p = self.pooled(text)
+        out = {}
+        for name, (_labels, w, b) in self.heads.items():
+            z = (w @ p + b).astype(np.float64)
+            z -= z.max()
+            out[name] = z - np.log(np.exp(z).sum())
+        return out
+
+
+def load_cnn(folder: Path) -> TokenCnn | None:
+    """The network in ``folder`` with the installed embeddings, or ``None`` (logged) when either is
+    missing: the caller then reads with the linear model alone."""
+    if not (folder / "cnn.npz").is_file():
+        return None
+    files = embedding_files()
+    if files is None:
+        log.warning("emotion_cnn_unavailable: the wordllama package is not installed; emotions are read by the linear model alone")
+        return None
+    metadata = json.loads((folder / "cnn.json").read_text(encoding="utf-8"))
+    with np.load(folder / "cnn.npz") as arrays:
+        return TokenCnn(dict(arrays), metadata, _Embeddings.load(files))
