@@ -2,9 +2,10 @@
 
     python bench/emotion_eval.py [--data ../shared/data/emotion/goemotions] [--no-baseline]
 
-Figures: macro-F1 over the 7 Ekman classes on the single-label comments of ``ekman/dev.tsv``,
-per-class precision/recall, recall of the negative emotions (anger, disgust, fear, sadness), recall
-of the fine ``confusion`` label (``original/dev.tsv``) as Bedside ``confusion``, and latency per
+Figures: macro-F1 over the 7 Ekman classes on the single-label comments of ``ekman/dev.tsv``
+with its 95% bootstrap interval (1,000 resamples of the comments), per-class precision/recall,
+recall of the negative emotions (anger, disgust, fear, sadness), recall of the fine
+``confusion`` label (``original/dev.tsv``) as Bedside ``confusion``, and latency per
 message (p50/p99) on one core, single-threaded. The baseline (scikit-learn, word 1-2 gram TF-IDF
 + logistic regression on the train split, no class weights) is fitted here in about half a minute.
 If the data folder is absent the script says so and exits 0.
@@ -53,6 +54,23 @@ def scores(gold: Sequence[int], pred: Sequence[int]) -> dict[str, object]:
     return {"macro": float(np.mean(f1s)), "per": per, "neg_recall": float((g[neg] == p[neg]).mean())}
 
 
+def macro_interval(gold: Sequence[int], pred: Sequence[int], rounds: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of the Ekman macro-F1 (comments resampled with replacement)."""
+    g, p = np.asarray(gold), np.asarray(pred)
+    rng = np.random.default_rng(seed)
+    k = len(EKMAN)
+    values = []
+    for _ in range(rounds):
+        idx = rng.integers(0, len(g), len(g))
+        gi, pi = g[idx], p[idx]
+        tp = np.bincount(gi[gi == pi], minlength=k).astype(float)
+        prec = tp / np.maximum(np.bincount(pi, minlength=k), 1)
+        rec = tp / np.maximum(np.bincount(gi, minlength=k), 1)
+        values.append(float(np.mean(np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0.0))))
+    lo, hi = np.percentile(values, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def baseline(data: Path, texts: Sequence[str]) -> list[int]:
     """Plain TF-IDF (word 1-2 grams) + logistic regression, trained on the Ekman train split."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -91,16 +109,24 @@ def main() -> int:
         times.append(time.perf_counter_ns() - t0)
     single = [i for i, (_, labs) in enumerate(ekman) if len(labs) == 1]
     gold = [ekman[i][1][0] for i in single]
-    ours = scores(gold, [int(np.argmax([readings[i].ekman[e] for e in EKMAN])) for i in single])
+    pred = [int(np.argmax([readings[i].ekman[e] for e in EKMAN])) for i in single]
+    ours = scores(gold, pred)
     conf = [i for i, (_, labs) in enumerate(fine) if confusion_id in labs]
     conf_recall = sum(readings[i].label == "confusion" for i in conf) / len(conf)
-    base = None if args.no_baseline else scores(gold, baseline(args.data, [ekman[i][0] for i in single]))
+    base_pred = None if args.no_baseline else baseline(args.data, [ekman[i][0] for i in single])
+    base = None if base_pred is None else scores(gold, base_pred)
 
     print(f"GoEmotions dev: {ek_file} ({len(single)} single-label comments of {len(ekman)});")
     print(f"confusion recall from {fine_file}; model {clf.name}, one core, single-threaded\n")
     head = f"{'':28}{'bedside':>18}" + (f"{'tfidf+LR baseline':>22}" if base else "")
     print(head)
     print(f"{'Ekman macro-F1':28}{ours['macro']:>18.4f}" + (f"{base['macro']:>22.4f}" if base else ""))
+    lo, hi = macro_interval(gold, pred)
+    row = f"{'  95% bootstrap interval':28}{f'{lo:.3f} - {hi:.3f}':>18}"
+    if base_pred is not None:
+        blo, bhi = macro_interval(gold, base_pred)
+        row += f"{f'{blo:.3f} - {bhi:.3f}':>22}"
+    print(row)
     for name in EKMAN:
         p, r = ours["per"][name]  # type: ignore[index]
         row = f"  {name + ' P / R':26}{f'{p:.3f} / {r:.3f}':>18}"

@@ -371,3 +371,45 @@ def test_logprobs_never_carry_refused_text(openai_client: openai.OpenAI, stream:
     leaked = "".join(tokens)
     assert "you have" not in leaked.lower(), f"the refused text leaks through logprobs: {leaked!r}"
     assert text.startswith(leaked), "logprobs describe only text the client was given"
+
+
+# ---- emotion and tone -----------------------------------------------------------------------
+
+FRUSTRATED: Any = [
+    {"role": "user", "content": "My order hasn't arrived."},
+    {"role": "assistant", "content": "Sorry to hear that. Could you give me the order number?"},
+    {"role": "user", "content": "I already gave it to you yesterday. It still hasn't arrived."},
+    {"role": "assistant", "content": "Thanks. I'll check on it."},
+    {"role": "user", "content": "This is the THIRD time I'm asking and it STILL isn't here!!! Useless."},
+]
+
+
+def _tone_messages(body: dict[str, Any]) -> list[tuple[int, str]]:
+    return [(i, m["content"]) for i, m in enumerate(body["messages"]) if m["role"] == "system" and m["content"].startswith("[bedside:tone]")]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_frustrated_user_reaches_the_upstream_with_the_frustration_rule(openai_client: openai.OpenAI, upstream_bodies: Bodies, stream: bool) -> None:
+    raw = openai_client.chat.completions.with_raw_response.create(model="support-agent", messages=FRUSTRATED, stream=stream)
+    assert raw.status_code == 200
+    label, *params = [p.strip() for p in raw.headers["x-bedside-emotion"].split(";")]
+    assert label in ("frustration", "anger"), raw.headers["x-bedside-emotion"]
+    assert "trend=rising" in params
+    parsed = raw.parse()
+    text = "".join(c.choices[0].delta.content or "" for c in parsed if c.choices) if stream else parsed.choices[0].message.content
+    assert text, "the reply reached the client"
+    sent = _only(upstream_bodies)
+    tone = _tone_messages(sent)
+    assert len(tone) == 1, sent["messages"]
+    position, guidance = tone[0]
+    assert position == len(sent["messages"]) - 2, "placed right before the latest user turn (before_last_user)"
+    assert "Acknowledge the frustration in one short sentence" in guidance
+    assert "human colleague" in guidance, "three rising turns of frustration offer a person (escalation)"
+    assert sent["messages"][-1] == FRUSTRATED[-1], "the user's own words reach the model unchanged"
+
+
+def test_a_calm_question_gets_no_tone_guidance(openai_client: openai.OpenAI, upstream_bodies: Bodies) -> None:
+    raw = openai_client.chat.completions.with_raw_response.create(
+        model="support-agent", messages=[{"role": "user", "content": "What are your opening hours on Saturday?"}])
+    assert raw.headers["x-bedside-emotion"].split(";")[0] == "neutral"
+    assert _tone_messages(_only(upstream_bodies)) == []
