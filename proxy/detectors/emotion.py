@@ -39,7 +39,10 @@ not "happy"), word bigrams, character 1-6 grams within words, hand-written cue l
 CAPS words, "!!", "??", elongated words, persistence words like "still"/"again") and the binned
 VADER compound score. Each group is L2-normalised on its own. At run time a few customer-support
 phrase cues that Reddit hardly contains ("this is the third time I'm asking", "still doesn't work",
-"waiting 3 weeks") also add fixed, hand-set offsets to the Bedside logits (:data:`CUE_PRIORS`).
+"waiting 3 weeks") also add fixed, hand-set offsets to the Bedside logits (:data:`CUE_PRIORS`);
+a second list, :data:`PRIOR_PHRASES`, only adds offsets and is not a model feature, so it can grow
+without retraining (impatience such as "can you just answer", and sarcasm: praise or thanks
+around a failure, "Great, another update that broke everything").
 
 The classifier holds only read-only arrays; :meth:`LinearEmotionClassifier.classify` is
 deterministic and thread-safe and caches nothing.
@@ -179,11 +182,40 @@ CUE_PHRASES: Mapping[str, tuple[re.Pattern[str], ...]] = MappingProxyType({
     )),
 })
 
+_FAILURE = (r"(?:broke|broken|crash(?:ed|es|ing)?|fail(?:ed|s|ing)?|froze|frozen|stopped working|"
+            r"(?:not|doesn't|don't|didn't|isn't|won't) work(?:ing|s)?|lost (?:all )?(?:my|our)|"
+            r"nothing (?:works|is working|happens)|deleted (?:all )?(?:my|our)|never (?:arrived|came|showed up)|"
+            r"charged (?:me )?twice)")
+
+#: Phrase cues that only move the Bedside head (a prior, never a model feature): support-chat
+#: language Reddit hardly has. ``sarcasm`` is praise opening a turn or sentence that then names a
+#: failure ("Great, another update that broke everything"), or thanks after one ("... Thanks a
+#: lot."), unless the turn also says it is fixed.
+PRIOR_PHRASES: Mapping[str, tuple[re.Pattern[str], ...]] = MappingProxyType({
+    "frustration": tuple(re.compile(p) for p in (
+        r"\b(?:second|2nd) time\b",
+        r"\bhow hard (?:can|could|is) (?:it|this|that)\b",
+        r"\bwhy (?:is|does|must) (?:this|it|everything) (?:so|this|always) (?:hard|complicated|difficult|slow|"
+        r"expensive)\b",
+        r"\bjust (?:answer|fix it|tell me|give me|do (?:it|your job))\b",
+        r"\b(?:ridiculous|unacceptable|useless|pathetic|absurd)\b",
+        r"\bthanks for nothing\b",
+    )),
+    "sarcasm": (
+        re.compile(r"(?:^|[.!?]\s+)\W*(?:oh,? )?(?:just )?(?:great|perfect|wonderful|fantastic|brilliant|awesome|"
+                   rf"lovely|nice one)\b.*\b{_FAILURE}"),
+        re.compile(rf"\b{_FAILURE}\b.*\b(?:thanks a lot|thanks for nothing|great job|well done|good job|nice job)\b"),
+    ),
+})
+_FIXED = re.compile(r"\b(?:fixed|solved|resolved|sorted|restored|behind us|back (?:up|online|to normal)|"
+                    r"works? (?:now|again|perfectly|fine)|working (?:now|again))\b")
+
 #: Hand-set logit offsets on the Bedside head per fired phrase cue (not learned; see the docs).
 CUE_PRIORS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "frustration": MappingProxyType({"frustration": 1.2, "neutral": -0.6, "joy": -0.6}),
     "confusion": MappingProxyType({"confusion": 1.2, "neutral": -0.4}),
     "anxiety": MappingProxyType({"anxiety": 1.0, "neutral": -0.4}),
+    "sarcasm": MappingProxyType({"frustration": 3.0, "joy": -3.0, "gratitude": -4.0, "neutral": -1.0}),
 })
 
 _CRISIS = re.compile(
@@ -228,7 +260,7 @@ class TextSignals:
     """What one pass over a text finds besides the hashed n-grams."""
 
     cues: tuple[str, ...]  # names like "cue:frustration", "phrase:confusion", "emph:caps"
-    phrases: frozenset[str]  # Bedside emotions whose phrase cues fired
+    phrases: frozenset[str]  # phrase-cue categories that fired (CUE_PHRASES and PRIOR_PHRASES)
     caps_words: int
     exclaims: int
     questions: int
@@ -268,7 +300,10 @@ def text_signals(text: str, compound: float) -> TextSignals:
             if tok in words:
                 cues.append(f"cue:{cat}:neg" if neg else f"cue:{cat}")
     phrases = {cat for cat, pats in CUE_PHRASES.items() if any(p.search(lower) for p in pats)}
-    cues.extend(f"phrase:{cat}" for cat in sorted(phrases))
+    cues.extend(f"phrase:{cat}" for cat in sorted(phrases))  # features: only the trained lexicon
+    priors = {cat for cat, pats in PRIOR_PHRASES.items() if any(p.search(lower) for p in pats)}
+    if "sarcasm" in priors and _FIXED.search(lower):
+        priors.discard("sarcasm")
     caps = sum(1 for w in _CAPS_WORD.findall(norm) if w not in _CAPS_EXEMPT)
     exclaims = norm.count("!")
     questions = norm.count("?")
@@ -288,8 +323,8 @@ def text_signals(text: str, compound: float) -> TextSignals:
     bins = (-0.6, -0.25, -0.05, 0.05, 0.25, 0.6)
     cues.append(f"vader:{sum(1 for b in bins if compound > b)}")
     crisis = bool(_CRISIS.search(lower))
-    return TextSignals(tuple(cues), frozenset(phrases), caps, exclaims, questions, persistence,
-                       crisis)
+    return TextSignals(tuple(cues), frozenset(phrases | priors), caps, exclaims, questions,
+                       persistence, crisis)
 
 
 def _hash(data: bytes, ns: int, mask: int) -> int:

@@ -25,6 +25,7 @@ from proxy.detectors.emotion import (
     header_value,
     load_classifier,
     read_conversation,
+    text_signals,
 )
 
 
@@ -161,6 +162,40 @@ def test_emphasis_raises_intensity(clf: LinearEmotionClassifier) -> None:
 ])
 def test_obvious_cases(clf: LinearEmotionClassifier, text: str, label: str) -> None:
     assert clf.classify(text).label == label
+
+
+@pytest.mark.parametrize("text", [
+    "Great, another update that broke everything. Thanks a lot.",
+    "Perfect. Now nothing works at all.",
+    "Oh wonderful, my order never arrived. Again.",
+])
+def test_sarcastic_praise_around_a_failure_reads_as_frustration(clf: LinearEmotionClassifier, text: str) -> None:
+    reading = clf.classify(text)
+    assert reading.label == "frustration", reading.probabilities
+    assert "sarcasm" in text_signals(text, 0.0).phrases
+
+
+@pytest.mark.parametrize("text", [
+    "Great, that fixed it, thanks!",
+    "Thanks a lot! The app crashed yesterday but it works now.",
+    "Perfect, the account I lost is restored.",
+])
+def test_praise_for_a_fix_stays_gratitude_or_joy(clf: LinearEmotionClassifier, text: str) -> None:
+    assert "sarcasm" not in text_signals(text, 0.0).phrases
+    assert clf.classify(text).label in ("gratitude", "joy")
+
+
+@pytest.mark.parametrize("text", ["can you just answer the question", "This is the second time I call about it"])
+def test_prior_only_phrases_move_the_reading_not_the_features(clf: LinearEmotionClassifier, text: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """PRIOR_PHRASES raise frustration but are never model features (the model was not trained on them)."""
+    sig = text_signals(text, 0.0)
+    assert "frustration" in sig.phrases
+    assert not any(c.startswith("phrase:") for c in sig.cues), sig.cues
+    with_prior = clf.classify(text).probabilities["frustration"]
+    monkeypatch.setattr(emo, "PRIOR_PHRASES", {})
+    assert "frustration" not in text_signals(text, 0.0).phrases
+    assert with_prior > clf.classify(text).probabilities["frustration"]
 
 
 @pytest.mark.parametrize("text", [
