@@ -85,7 +85,7 @@ class EmotionStage:
         turns = [t for t in user_texts(ctx.body.get("messages")) if t.strip()]
         if turns:
             try:
-                from proxy.detectors.emotion import read_conversation
+                from proxy.detectors.emotion_conversation import read_conversation
 
                 conv = read_conversation(self.classifier(section.classifier), turns, window=section.window)
             except Exception as exc:  # noqa: BLE001 - emotion fails open by design
@@ -106,7 +106,7 @@ class EmotionStage:
         if conv.distress:
             self._metrics.perception_events.labels("distress").inc()
         if header:
-            from proxy.detectors.emotion import header_value
+            from proxy.detectors.emotion_conversation import header_value
 
             ctx.response_headers["x-bedside-emotion"] = header_value(conv)
         ctx.decide(

@@ -15,18 +15,17 @@ import numpy as np
 import pytest
 
 from proxy.detectors import emotion as emo
+from proxy.detectors import emotion_cues
 from proxy.detectors.emotion import (
     EKMAN,
     EMOTIONS,
-    ConversationEmotion,
     EmotionClassifier,
     EmotionReading,
     LinearEmotionClassifier,
-    header_value,
     load_classifier,
-    read_conversation,
     text_signals,
 )
+from proxy.detectors.emotion_conversation import ConversationEmotion, header_value, read_conversation
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +192,7 @@ def test_prior_only_phrases_move_the_reading_not_the_features(clf: LinearEmotion
     assert "frustration" in sig.phrases
     assert not any(c.startswith("phrase:") for c in sig.cues), sig.cues
     with_prior = clf.classify(text).probabilities["frustration"]
-    monkeypatch.setattr(emo, "PRIOR_PHRASES", {})
+    monkeypatch.setattr(emotion_cues, "PRIOR_PHRASES", {})
     assert "frustration" not in text_signals(text, 0.0).phrases
     assert with_prior > clf.classify(text).probabilities["frustration"]
 

@@ -16,6 +16,8 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageFunctionToolCall
 
+from proxy.stages.tone import TONE_MARK
+
 pytestmark = pytest.mark.e2e
 
 Bodies = Callable[[], list[dict[str, Any]]]
@@ -385,7 +387,7 @@ FRUSTRATED: Any = [
 
 
 def _tone_messages(body: dict[str, Any]) -> list[tuple[int, str]]:
-    return [(i, m["content"]) for i, m in enumerate(body["messages"]) if m["role"] == "system" and m["content"].startswith("[bedside:tone]")]
+    return [(i, m["content"]) for i, m in enumerate(body["messages"]) if m["role"] == "system" and m["content"].startswith(TONE_MARK)]
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
