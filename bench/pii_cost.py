@@ -45,7 +45,7 @@ from proxy.pipeline.collect import collect  # noqa: E402
 from proxy.pipeline.context import RequestContext  # noqa: E402
 from proxy.pipeline.stage import Pipeline  # noqa: E402
 from proxy.policy import PolicyStore  # noqa: E402
-from proxy.privacy.pseudonyms import InMemoryVaultStore  # noqa: E402
+from proxy.secrets_store import SubjectHasher  # noqa: E402
 from proxy.settings import Timeouts, UpstreamSettings  # noqa: E402
 from proxy.stages.forward import Forwarder  # noqa: E402
 from proxy.stages.identity import IdentityStage  # noqa: E402
@@ -114,9 +114,9 @@ def handler(request: httpx.Request) -> httpx.Response:
 
 def build(pdir: Path, engine: PiiEngine) -> Pipeline:
     metrics = Metrics()
-    stage = PiiStage(engine, InMemoryVaultStore(3600, 100_000), metrics, hash_key=b"bench-key-0123456789abcdef012345")
+    stage = PiiStage(engine, metrics, hash_key=b"bench-key-0123456789abcdef012345")
     up = OpenAIUpstream(UpstreamSettings(name="up", base_url="http://bench.invalid/v1"), HttpxTransport(transport=httpx.MockTransport(handler)), Timeouts())
-    return Pipeline([IdentityStage(KeyRing()), PolicyStage(PolicyStore(pdir), metrics), stage], Forwarder(UpstreamRouter([up]), metrics))
+    return Pipeline([IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(PolicyStore(pdir), metrics), stage], Forwarder(UpstreamRouter([up]), metrics))
 
 
 async def once(pipeline: Pipeline, model: str, messages: list[dict[str, Any]], user: str) -> tuple[float, float, str]:

@@ -29,6 +29,7 @@ from proxy.pipeline.completion import Completion  # noqa: E402
 from proxy.pipeline.context import RequestContext  # noqa: E402
 from proxy.pipeline.stage import Pipeline  # noqa: E402
 from proxy.policy import PolicyStore  # noqa: E402
+from proxy.secrets_store import SubjectHasher  # noqa: E402
 from proxy.stages.identity import IdentityStage  # noqa: E402
 from proxy.stages.policy import PolicyStage  # noqa: E402
 
@@ -90,8 +91,8 @@ async def main() -> None:
 
     metrics = Metrics()
     store = PolicyStore(ROOT / "policies")
-    bare = Pipeline([IdentityStage(KeyRing())], terminal)
-    with_policy = Pipeline([IdentityStage(KeyRing()), PolicyStage(store, metrics)], terminal)
+    bare = Pipeline([IdentityStage(KeyRing(), SubjectHasher(b"t" * 32))], terminal)
+    with_policy = Pipeline([IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(store, metrics)], terminal)
     print(f"policy stage cost: {args.requests} requests each, one core, model 'support-agent' (persona, tools, clamps)", flush=True)
     await _measure(with_policy, 500)  # warm-up
     bare_t, _ = await _measure(bare, args.requests)

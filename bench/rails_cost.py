@@ -37,6 +37,7 @@ from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import TextDelta
 from proxy.pipeline.stage import Pipeline
 from proxy.policy import PolicyStore
+from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
 from proxy.stages.guardrails import GuardrailsStage
@@ -145,7 +146,7 @@ def _pipeline(store: PolicyStore, with_output: bool) -> Pipeline:
     metrics = Metrics()
     transport = HttpxTransport(transport=httpx.MockTransport(handler))
     router = UpstreamRouter([OpenAIUpstream(UpstreamSettings(name="default", base_url="http://bench.invalid/v1"), transport, Timeouts())])
-    stages: list[Any] = [IdentityStage(KeyRing()), PolicyStage(store, metrics)]
+    stages: list[Any] = [IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(store, metrics)]
     if with_output:
         stages.append(OutputChecksStage(metrics))
     return Pipeline(stages, Forwarder(router, metrics))

@@ -91,9 +91,9 @@ class Services:
         else:
             log.error("policy_reload", ok=False, version=result.version, issues=[str(i) for i in result.issues[:20]], count=len(result.issues))
 
-    def model_aliases(self) -> list[str]:
-        """Model names the policies define (listed first by GET /v1/models)."""
-        return self.policies.current.aliases() if self.policies is not None else []
+    def model_aliases(self, tenant: str | None = None) -> list[str]:
+        """Model names the policies define for ``tenant`` (listed first by GET /v1/models)."""
+        return self.policies.current.aliases(tenant) if self.policies is not None else []
 
     async def start(self) -> None:
         log = get_logger()
@@ -155,11 +155,13 @@ def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpT
     return AiohttpTransport(max_connections=settings.server.max_connections)
 
 
-def build_stages(settings: Settings, keyring: KeyRing, metrics: Metrics, policies: PolicyStore | None, handoff: HandoffNotifier | None = None) -> list[Stage]:
+def build_stages(
+    settings: Settings, keyring: KeyRing, metrics: Metrics, policies: PolicyStore | None, hasher: SubjectHasher, handoff: HandoffNotifier | None = None
+) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
     audit, identity, policy, consent, emotion, tone, pii, memory, guardrails, output checks, forward.
     Stages of later issues slot in at their place; this list holds the ones that exist."""
-    stages: list[Stage] = [IdentityStage(keyring)]
+    stages: list[Stage] = [IdentityStage(keyring, hasher)]
     if policies is not None:
         stages.append(PolicyStage(policies, metrics))
         # consent goes here (a later issue)
@@ -198,7 +200,7 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
         )
     handoff = HandoffNotifier(hasher, metrics)
-    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, handoff), Forwarder(router, metrics))
+    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff), Forwarder(router, metrics))
     services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff)
     holder.append(services)
     return services

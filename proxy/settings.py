@@ -109,8 +109,6 @@ class PiiSettings(BaseModel):
     )
     workers: int = Field(2, ge=1, le=64, description="Worker threads analysing requests at once (analysis is CPU-bound and runs off the event loop).")
     max_queue: int = Field(64, ge=0, description="Requests allowed to wait for a worker; beyond it a request is refused (503) rather than forwarded unchecked.")
-    vault_ttl_seconds: float = Field(3600.0, gt=0, description="How long a conversation's pseudonym vault lives after its last use (in memory only).")
-    vault_max_conversations: int = Field(10000, gt=0, description="Most conversations whose vaults are kept; the least recently used is forgotten first.")
     cache_size: int = Field(4096, gt=0, description="Analysed texts whose results are cached (by content hash), so resent history costs nothing.")
 
 
@@ -149,7 +147,7 @@ class Settings(BaseSettings):
     api_keys: list[VirtualKey] = Field(default_factory=list, description="Client keys (hashed). Any key here or in the database turns authentication on.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Policies.")
-    pii: PiiSettings = Field(default_factory=PiiSettings, description="PII detection engine and pseudonym vaults (what is redacted is set per policy).")
+    pii: PiiSettings = Field(default_factory=PiiSettings, description="PII detection engine (what is redacted is set per policy).")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
 

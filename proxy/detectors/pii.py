@@ -18,6 +18,7 @@ from typing import Any
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from proxy.detectors.normalise import normalise
 from proxy.detectors.pii_engine import AnalyzerHandle
 
 __all__ = ["DEFAULT_ENTITIES", "CustomRecognizerSpec", "PiiDetectConfig", "PiiDetector", "PiiSpan"]
@@ -137,6 +138,20 @@ class PiiDetector:
                 self._cache.popitem(last=False)
         return spans
 
+    def cached(self, texts: list[str], config: PiiDetectConfig) -> dict[str, tuple[PiiSpan, ...]]:
+        """The texts whose results are already cached, with them (no analysis, cheap: for the
+        event loop, so that a turn whose texts are all known needs no worker thread)."""
+        out: dict[str, tuple[PiiSpan, ...]] = {}
+        with self._lock:
+            for text in texts:
+                key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), config)
+                found = self._cache.get(key)
+                if found is not None:
+                    self._cache.move_to_end(key)
+                    self.hits += 1
+                    out[text] = found
+        return out
+
     def analyze_many(self, texts: list[str], config: PiiDetectConfig) -> list[tuple[PiiSpan, ...]]:
         """:meth:`analyze` for each text, the cache checked per text and the texts it misses analysed
         together (one spaCy call for all of them: its fixed cost per call is paid once)."""
@@ -177,12 +192,22 @@ class PiiDetector:
         if not todo:
             return out
         extra = _compile(config.custom)
+        # obfuscated forms (zero-width characters, fullwidth signs, %40) are analysed normalised;
+        # spans are mapped back to the original text
+        normalised = {i: normalise(texts[i]) for i in todo}
         if len(todo) == 1:
-            found = [self.handle.analyze(texts[todo[0]], config.entities, threshold=config.threshold, extra_recognizers=extra)]
+            found = [self.handle.analyze(normalised[todo[0]].text, config.entities, threshold=config.threshold, extra_recognizers=extra)]
         else:
-            found = self.handle.analyze_many([texts[i] for i in todo], config.entities, threshold=config.threshold, extra_recognizers=extra)
+            found = self.handle.analyze_many([normalised[i].text for i in todo], config.entities, threshold=config.threshold, extra_recognizers=extra)
         allowed = {a.strip().casefold() for a in config.allow_list}
         for i, results in zip(todo, found, strict=True):
-            text = texts[i]
-            out[i] = tuple(PiiSpan(r.entity_type, r.start, r.end, round(float(r.score), 4)) for r in results if text[r.start : r.end].strip().casefold() not in allowed)
+            norm = normalised[i]
+            text = norm.text
+            spans = []
+            for r in results:
+                if text[r.start : r.end].strip().casefold() in allowed:
+                    continue
+                start, end = norm.to_original(r.start, r.end)
+                spans.append(PiiSpan(r.entity_type, start, end, round(float(r.score), 4)))
+            out[i] = tuple(spans)
         return out

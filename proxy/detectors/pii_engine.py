@@ -33,6 +33,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, NoOpNlpEngine, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
 from proxy.detectors.pii_recognizers import (
     BEDSIDE_SOURCE,
     NOT_NAMES,
@@ -243,6 +244,9 @@ def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
     registry.add_recognizer(PhoneShapeRecognizer())
     registry.add_recognizer(CardNumberRecognizer())
     registry.add_recognizer(SsnCueRecognizer())
+    registry.add_recognizer(SpacedDigitsRecognizer())
+    registry.add_recognizer(SpokenEmailRecognizer())
+    registry.add_recognizer(EmbeddedEmailRecognizer())
     engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
     supported = frozenset(engine.get_supported_entities(language="en"))
     lean_engine, lean_below = _lean_engine(registry, nlp_engine)

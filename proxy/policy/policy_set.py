@@ -75,13 +75,15 @@ class PolicySet:
     git_commit: str | None
     _by_alias: Mapping[str, str] = field(repr=False)
 
-    def resolve(self, model: str) -> ResolvedPolicy | None:
-        """The policy serving a request for ``model``, or ``None`` (the request gets a 404)."""
+    def resolve(self, model: str, tenant: str | None = None) -> ResolvedPolicy | None:
+        """The policy serving a request for ``model`` (from ``tenant``, when given: a policy whose
+        ``routing.tenants`` leaves the tenant out does not exist for it), or ``None`` (a 404)."""
         name = self._by_alias.get(model)
         if name is not None:
-            return self.policies[name]
+            policy = self.policies[name]
+            return policy if tenant is None or policy.routing.serves(tenant) else None
         default = self.default
-        if default is None:
+        if default is None or (tenant is not None and not default.routing.serves(tenant)):
             return None
         allowed = default.routing.allowed_models
         if (allowed is None and self.unknown_model == "fallback") or (allowed is not None and model in allowed):
@@ -93,15 +95,16 @@ class PolicySet:
         """The default policy, if one is configured."""
         return self.policies.get(self.default_policy) if self.default_policy else None
 
-    def aliases(self) -> list[str]:
-        """Every model alias, sorted (for 404 messages and ``/v1/models``)."""
-        return sorted(self._by_alias)
+    def aliases(self, tenant: str | None = None) -> list[str]:
+        """Every model alias (that ``tenant`` may use, when given), sorted (for 404 messages and ``/v1/models``)."""
+        return sorted(a for a, name in self._by_alias.items() if tenant is None or self.policies[name].routing.serves(tenant))
 
-    def model_ids(self) -> list[str]:
-        """Model names a client may ask for: aliases plus the default's explicit ``allowed_models``."""
+    def model_ids(self, tenant: str | None = None) -> list[str]:
+        """Model names a client (of ``tenant``, when given) may ask for: aliases plus the default's
+        explicit ``allowed_models``."""
         default = self.default
-        extra = default.routing.allowed_models or [] if default is not None else []
-        return sorted({*self._by_alias, *extra})
+        extra = default.routing.allowed_models or [] if default is not None and (tenant is None or default.routing.serves(tenant)) else []
+        return sorted({*self.aliases(tenant), *extra})
 
 
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")

@@ -3,10 +3,8 @@ join here later (see docs/pii.md and DESIGN.md)."""
 
 from proxy.privacy.pseudonyms import (
     Action,
-    InMemoryVaultStore,
     PseudonymVault,
     Redaction,
-    VaultStore,
     partial_placeholder_suffix_len,
     redact,
     restore,
@@ -14,10 +12,8 @@ from proxy.privacy.pseudonyms import (
 
 __all__ = [
     "Action",
-    "InMemoryVaultStore",
     "PseudonymVault",
     "Redaction",
-    "VaultStore",
     "partial_placeholder_suffix_len",
     "redact",
     "restore",

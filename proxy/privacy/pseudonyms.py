@@ -1,8 +1,12 @@
 """Reversible pseudonymisation: redact PII before the upstream call, restore it in the reply.
 
 Placeholders look like ``<PERSON_1>`` / ``<EMAIL_ADDRESS_2>``: the entity type (upper case, digits
-and ``_``, at most :data:`MAX_ENTITY_LEN` characters) and a number counted per type within one
-conversation. The same value always gets the same placeholder in a conversation, across turns.
+and ``_``, at most :data:`MAX_ENTITY_LEN` characters) and a number counted per type. A vault lives
+for **one request**: values are numbered in order of first appearance across the request's
+messages, and since a chat client resends the whole history every turn (the history only grows),
+the same value keeps the same placeholder from turn to turn without anything stored. A reply is
+restored only from the vault of the request it answers, so it can only give back values that
+request carried: no other user's, no other conversation's.
 
 :func:`restore` also accepts the ways a model tends to rewrite a placeholder (decided here, tested
 in ``tests/privacy/test_pseudonyms.py``):
@@ -26,9 +30,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Protocol
@@ -41,12 +43,10 @@ __all__ = [
     "PLACEHOLDER_MAX_LEN",
     "PLACEHOLDER_RE",
     "Action",
-    "InMemoryVaultStore",
     "PseudonymVault",
     "Redaction",
     "SpanLike",
-    "VaultKey",
-    "VaultStore",
+    "issued_in",
     "partial_placeholder_suffix_len",
     "redact",
     "restore",
@@ -158,66 +158,6 @@ class PseudonymVault:
         return vault
 
 
-VaultKey = tuple[str, str]
-"""(tenant, conversation_id)."""
-
-
-class VaultStore(Protocol):
-    """Where vaults live between turns. Implementations must be thread-safe."""
-
-    def get_or_create(self, key: VaultKey) -> PseudonymVault:
-        """The vault for a conversation, created empty if absent or expired."""
-        ...
-
-    def drop(self, key: VaultKey) -> None:
-        """Forget a conversation's vault (no error if absent)."""
-        ...
-
-
-class InMemoryVaultStore:
-    """Vaults in process memory: expire ``ttl_seconds`` after last use; at most ``max_conversations``
-    (least recently used evicted first)."""
-
-    def __init__(self, ttl_seconds: float, max_conversations: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if ttl_seconds <= 0 or max_conversations <= 0:
-            raise ValueError("ttl_seconds and max_conversations must be positive")
-        self.ttl_seconds = ttl_seconds
-        self.max_conversations = max_conversations
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._vaults: OrderedDict[VaultKey, tuple[PseudonymVault, float]] = OrderedDict()
-
-    def __repr__(self) -> str:
-        return f"InMemoryVaultStore(conversations={len(self._vaults)}, ttl_seconds={self.ttl_seconds})"
-
-    def __len__(self) -> int:
-        return len(self._vaults)
-
-    def get_or_create(self, key: VaultKey) -> PseudonymVault:
-        """The conversation's vault; using it renews its time to live."""
-        now = self._clock()
-        with self._lock:
-            self._expire(now)
-            entry = self._vaults.pop(key, None)
-            vault = entry[0] if entry is not None else PseudonymVault()
-            self._vaults[key] = (vault, now)
-            while len(self._vaults) > self.max_conversations:
-                self._vaults.popitem(last=False)
-            return vault
-
-    def drop(self, key: VaultKey) -> None:
-        """Forget one conversation."""
-        with self._lock:
-            self._vaults.pop(key, None)
-
-    def _expire(self, now: float) -> None:
-        while self._vaults:
-            oldest_key, (_, used) = next(iter(self._vaults.items()))
-            if now - used < self.ttl_seconds:
-                break
-            del self._vaults[oldest_key]
-
-
 class SpanLike(Protocol):
     """What :func:`redact` needs of a span (``proxy.detectors.pii.PiiSpan`` fits)."""
 
@@ -307,6 +247,20 @@ def restore(text: str, vault: PseudonymVault) -> str:
     if len(vault) == 0:
         return text
     return str(_TOLERANT_RE.sub(swap, text))
+
+
+def issued_in(text: str, vault: PseudonymVault) -> tuple[tuple[str, str], ...]:
+    """The placeholders of ``vault`` that ``text`` contains (any tolerant form), canonical, each with
+    its value, in order of first appearance."""
+    found: dict[str, str] = {}
+    if len(vault) == 0:
+        return ()
+    for m in _TOLERANT_RE.finditer(text):
+        placeholder = f"<{m.group('t1') or m.group('t2') or m.group('t3')}_{m.group('n1') or m.group('n2') or m.group('n3')}>"
+        value = vault.value_for(placeholder)
+        if value is not None:
+            found.setdefault(placeholder, value)
+    return tuple(found.items())
 
 
 def partial_placeholder_suffix_len(text: str) -> int:

@@ -1,49 +1,55 @@
 """PII stage: redact personal data before the model sees it, restore it in the reply.
 
-Reads: ``ctx.policy.pii`` (and ``ctx.policy.mode``, ``.name``), ``ctx.body``, ``ctx.tenant``,
-``ctx.conversation_id`` (else ``ctx.request_id``: the vault key), ``ctx.endpoint``.
-Writes: ``ctx.body`` in place (every text it carries, see :func:`collect_texts`), decision ``pii``
-(counts per entity only: ``redacted``, ``output_masked`` / ``output_detected``; never values),
-metrics ``bedside_pii_redactions_total{policy, entity}`` and
-``bedside_pii_output_total{policy, entity, action}``.
-Short-circuits: never answers by itself. Fails **closed**: a request that cannot be analysed
-(analyzer error, timeout, overload) raises ``ServiceUnavailable`` (503, a kind message with no
-content) and counts ``bedside_stage_failures_total{stage="pii", mode="closed"}``; nothing is
-forwarded.
+Reads: ``ctx.policy.pii`` (and ``.name``), ``ctx.body`` (all of it: one walk over every field, see
+:mod:`proxy.privacy.request_walk`), ``ctx.tenant``, ``ctx.user_id``, ``ctx.endpoint``.
+Writes: ``ctx.body`` in place; decision ``pii`` (counts per entity only: ``redacted``,
+``output_masked`` / ``output_detected``, ``dropped``; never values); metrics
+``bedside_pii_redactions_total{policy, entity}`` and ``bedside_pii_output_total{policy, entity, action}``.
+Short-circuits: never answers by itself. Refuses (400, naming the field, nothing forwarded) what it
+must not forward: content it cannot analyse (images as ``data:`` URLs, audio, file data, token
+arrays) unless ``pii.unanalysable`` says ``drop`` or ``forward``; a function or schema name holding
+personal data; more new text than ``pii.max_new_chars`` (413, checked before any analysis: resent
+history, analysed before, does not count) or more distinct
+values than ``pii.max_values``. Fails **closed**: a request that cannot be analysed (analyzer
+error, timeout, overload) raises ``ServiceUnavailable`` (503, a kind message with no content) and
+counts ``bedside_stage_failures_total{stage="pii", mode="closed"}``.
+
+**One vault per request.** Placeholders are numbered in order of first appearance across the
+request's messages (then the other fields); a chat client resends the whole history, so numbering
+is stable turn after turn with nothing stored, and the reply is restored only from this request's
+vault: it can give back only values this very request carried. No user can read another's values
+by naming a placeholder, a conversation id or the same first message.
+
 Output (chat): the reply goes through the hold-back window (``proxy.stages.pii_output``):
 placeholders are restored (``restore``), in tool-call arguments too, and structured PII the model
 wrote itself is masked (``output.detect`` / ``output.action``). Streaming and JSON replies come out
-identical. A reply that ended normally is remembered per conversation (shown text -> the model's
-text); when the client resends it as history it goes upstream as the model wrote it, unanalysed
-(see ``PiiStage._resend_own_replies``).
+identical. A reply that ended normally is remembered (keyed by tenant, user and a hash of the text
+the user saw) as the model wrote it, with the placeholders it used; when the client resends it as
+history, it goes upstream as the model wrote it, unanalysed, provided those placeholders stand for
+the same values in the new request (:class:`ReplyMemo`); otherwise it is analysed like any text.
 
 Disabled (``pii.enabled: false``): the stage calls the next one and returns, nothing else.
-Shadow mode: the request is analysed and counted but neither it nor the reply is changed.
+Shadow (``pii.mode: shadow``, explicit; a policy's own ``mode: shadow`` does not relax it): the
+request is analysed and counted but neither it nor the reply is changed.
 
-Analysis runs in worker threads (``anyio.to_thread.run_sync``) bounded by one shared capacity
-limiter, inside ``anyio.fail_after(pii.timeout_seconds)``. Results are cached by content hash in
-the detector, so a conversation's resent history costs nothing; each message is cached on its own
-so that the cache hits, and the new texts of a request are analysed in one spaCy call. The detector is built once per process and model (:class:`PiiEngine`), eagerly
-when a loaded policy enables PII, else on first use.
+Analysis runs in worker threads (:class:`~proxy.stages.pii_pool.PiiEngine`); results are cached by
+content hash in the detector, so resent history costs nothing and needs no thread hop.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import threading
-import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import anyio
-import anyio.to_thread
 from prometheus_client import Counter
 
-from proxy.errors import ServiceUnavailable
+from proxy.detectors.pii_obfuscated import numbers_split_across
+from proxy.errors import BedsideError, InvalidRequest, PayloadTooLarge, ServiceUnavailable
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
@@ -51,231 +57,71 @@ from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta, TextDelta
 from proxy.pipeline.holdback import windowed
 from proxy.pipeline.stage import Next
-from proxy.privacy.pseudonyms import InMemoryVaultStore, PseudonymVault, Redaction, VaultStore, redact
+from proxy.privacy.pseudonyms import PseudonymVault, issued_in
+from proxy.privacy.request_redaction import RequestRedaction, Span, plan_redaction, slot_spans
+from proxy.privacy.request_walk import Slot, walk_request
 from proxy.stages.pii_output import OUTPUT_ENTITIES, OutputScanner, ReplyProcessor
+from proxy.stages.pii_pool import Overloaded, PiiEngine, TooMuchToAnalyse, shared_detector_handle
 
-if TYPE_CHECKING:  # importing presidio is slow: it happens when the engine is first built
-    from proxy.detectors.pii import PiiDetectConfig, PiiDetector, PiiSpan
+if TYPE_CHECKING:
+    from proxy.detectors.pii import PiiDetectConfig, PiiSpan
 
-__all__ = ["UNAVAILABLE_MESSAGE", "PiiEngine", "PiiStage", "build_pii_stage", "collect_texts"]
+__all__ = ["UNAVAILABLE_MESSAGE", "PiiEngine", "PiiStage", "ReplyMemo", "build_pii_stage", "shared_detector_handle"]
 
 #: What the user reads when their message could not be checked (no content, no detail).
 UNAVAILABLE_MESSAGE = "Bedside could not check this message for personal data, so it was not sent. Please try again in a moment."
-_BEDSIDE_MARK = "[bedside:"  # Bedside's own system messages (persona, tone rules) carry no user data
-_TEXT_PARTS = ("text", "input_text", "output_text")
-_MEMO_PER_CONVERSATION = 2048
 #: Single function words the name heuristics sometimes take for a PERSON ("Where is my order?",
 #: "call me on +1 ..."); never names, so never redacted.
 _NOT_A_NAME = frozenset(
     """where what when why who whom whose which how there here on at in by to from for with back
     later now soon again anytime asap""".split()
 )
+_REPLY_MEMO_SIZE = 20_000
+#: a remembered reply: the model's own text and the (placeholder, value) pairs it used
+Remembered = tuple[str, tuple[tuple[str, str], ...]]
 
 
-class Overloaded(RuntimeError):
-    """More requests wait for PII analysis than the queue allows."""
+class ReplyMemo:
+    """Replies the stage delivered, as the model wrote them: ``(tenant, user, config, sha256 of the
+    shown text) -> (model text, ((placeholder, value), ...))``. Bounded (least recently used
+    forgotten first), thread-safe, in process memory only. Only the hash of the shown text is kept.
 
-
-@lru_cache(maxsize=4)
-def shared_detector_handle(model: str | None) -> Any:
-    """One Presidio analyzer per process and model (thread-safe and stateless per call), so that
-    several apps in one process (tests, benchmarks) load spaCy once."""
-    from proxy.detectors.pii_engine import build_analyzer
-
-    return build_analyzer(model)
-
-
-class PiiEngine:
-    """The detector, built once (eagerly with :meth:`warm` or on first use), and the bound on
-    concurrent analyses: ``workers`` threads, at most ``max_queue`` requests waiting for one.
-
-    ``build`` returns a ``PiiDetector``; tests pass their own.
+    A resent reply is used as the model's text only when every placeholder it used stands for the
+    same value in the new request's vault (:meth:`confirm`), so an entry can never put a value into
+    a request that did not carry it.
     """
 
-    def __init__(self, build: Callable[[], PiiDetector], *, workers: int = 2, max_queue: int = 64) -> None:
-        self._build = build
+    def __init__(self, size: int = _REPLY_MEMO_SIZE) -> None:
+        self._size = size
         self._lock = threading.Lock()
-        self._detector: PiiDetector | None = None
-        self.workers = workers
-        self.max_queue = max_queue
-        self.limiter = anyio.CapacityLimiter(workers)
-        self._inflight = 0  # requests waiting or running, abandoned (timed-out) threads included
-        self._count_lock = threading.Lock()
+        self._entries: OrderedDict[tuple[Any, ...], Remembered] = OrderedDict()
 
-    @classmethod
-    def from_model(cls, model: str | None, *, workers: int = 2, max_queue: int = 64, cache_size: int = 4096) -> PiiEngine:
-        """Presidio with ``model`` (patterns only when it is not installed; never downloads)."""
+    def __len__(self) -> int:
+        return len(self._entries)
 
-        def build() -> PiiDetector:
-            from proxy.detectors.pii import PiiDetector
+    @staticmethod
+    def key(scope: tuple[Any, ...], shown: str) -> tuple[Any, ...]:
+        return (*scope, hashlib.sha256(shown.encode("utf-8", "surrogatepass")).digest())
 
-            handle = shared_detector_handle(model)
-            if handle.degraded:
-                get_logger().warning("pii_engine_degraded", detail=f"PII ENGINE DEGRADED: {handle.detail}")
-            return PiiDetector(handle, cache_size=cache_size)
-
-        return cls(build, workers=workers, max_queue=max_queue)
-
-    @property
-    def built(self) -> PiiDetector | None:
-        return self._detector
-
-    def warm(self) -> PiiDetector:
-        """Build the detector now if it is not built yet (blocking; thread-safe)."""
+    def remember(self, scope: tuple[Any, ...], shown: str, said: str, vault: PseudonymVault) -> None:
         with self._lock:
-            if self._detector is None:
-                self._detector = self._build()
-            return self._detector
+            self._entries[self.key(scope, shown)] = (said, issued_in(said, vault))
+            self._entries.move_to_end(self.key(scope, shown))
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
 
-    def readiness(self) -> dict[str, Any]:
-        """``/readyz`` check: built or not, degraded or not, and why."""
-        detector = self._detector
-        if detector is None:
-            return {"ok": True, "loaded": False, "detail": "loads when a policy enables PII"}
-        handle = detector.handle
-        return {"ok": True, "loaded": True, "model": handle.model, "degraded": bool(handle.degraded), "detail": handle.detail}
+    def get(self, scope: tuple[Any, ...], shown: str) -> Remembered | None:
+        key = self.key(scope, shown)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
 
-    async def analyze(self, texts: list[str], config: PiiDetectConfig, timeout: float) -> dict[str, tuple[PiiSpan, ...]]:
-        """Spans for each text, analysed off the event loop; raises on error, timeout or overload."""
-        detector = self._detector
-        if detector is None:  # first use after a reload turned PII on: loading is not analysis time
-            detector = await anyio.to_thread.run_sync(self.warm)
-        with self._count_lock:
-            if self._inflight >= self.workers + self.max_queue:
-                raise Overloaded("pii analysis queue full")
-            self._inflight += 1
-
-        released = False
-        started = False
-
-        def release() -> None:  # exactly once: when the work ends, or when it never started
-            nonlocal released
-            with self._count_lock:
-                if not released:
-                    released = True
-                    self._inflight -= 1
-
-        def work() -> dict[str, tuple[PiiSpan, ...]]:
-            nonlocal started
-            started = True
-            try:
-                many = getattr(detector, "analyze_many", None)  # test doubles may offer analyze only
-                if many is None or len(texts) < 2:
-                    return {t: detector.analyze(t, config) for t in texts}
-                return dict(zip(texts, many(texts, config), strict=True))
-            finally:
-                release()
-
-        try:
-            with anyio.fail_after(timeout):
-                # on timeout the thread is abandoned; it stays counted in _inflight until it ends
-                return await anyio.to_thread.run_sync(work, limiter=self.limiter, abandon_on_cancel=True)
-        except BaseException:
-            if not started:
-                release()
-            raise
-
-
-# ---- where the texts are ----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Site:
-    """One string in the request: ``holder[key]``."""
-
-    holder: Any
-    key: Any
-    text: str
-
-
-@dataclass(slots=True)
-class JsonDoc:
-    """A JSON string (tool-call arguments, a tool result) whose string values are redacted one by one,
-    so that it stays valid JSON: ``holder[key] = json.dumps(doc)`` when any of them changed."""
-
-    holder: Any
-    key: Any
-    doc: Any
-    sites: list[Site]
-
-
-def _json_leaves(node: Any) -> Iterator[Site]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if isinstance(v, str):
-                yield Site(node, k, v)
-            else:
-                yield from _json_leaves(v)
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            if isinstance(v, str):
-                yield Site(node, i, v)
-            else:
-                yield from _json_leaves(v)
-
-
-def _json_or_text(holder: Any, key: Any, sites: list[Site], docs: list[JsonDoc]) -> None:
-    value = holder[key]
-    if not isinstance(value, str) or not value.strip():
-        return
-    if value.lstrip()[:1] in ("{", "["):
-        try:
-            doc = json.loads(value)
-        except ValueError:
-            doc = None
-        if isinstance(doc, (dict, list)):
-            docs.append(JsonDoc(holder, key, doc, list(_json_leaves(doc))))
-            return
-    sites.append(Site(holder, key, value))
-
-
-def collect_texts(body: dict[str, Any], endpoint: str) -> tuple[list[Site], list[JsonDoc]]:
-    """Every text the request carries.
-
-    Chat: the content of system, developer, user, assistant and tool messages of the whole history
-    (plain strings and ``text`` content parts); tool results and tool-call arguments (and legacy
-    ``function_call`` arguments) as JSON when they parse, else as text. Bedside's own system
-    messages (``[bedside:...``) are skipped. Embeddings: ``input`` strings (token arrays carry no
-    text). Message ``name`` fields are not touched (the API restricts them to ``[A-Za-z0-9_-]``).
-    """
-    sites: list[Site] = []
-    docs: list[JsonDoc] = []
-    if endpoint == "embeddings":
-        value = body.get("input")
-        if isinstance(value, str):
-            sites.append(Site(body, "input", value))
-        elif isinstance(value, list):
-            sites.extend(Site(value, i, v) for i, v in enumerate(value) if isinstance(v, str))
-        return sites, docs
-    for message in body.get("messages") or ():
-        if not isinstance(message, dict):
-            continue
-        content = message.get("content")
-        if isinstance(content, str):
-            if content.startswith(_BEDSIDE_MARK):
-                pass
-            elif message.get("role") == "tool":
-                _json_or_text(message, "content", sites, docs)
-            elif content.strip():
-                sites.append(Site(message, "content", content))
-        elif isinstance(content, list):
-            for part in content:
-                if isinstance(part, dict) and part.get("type") in _TEXT_PARTS and isinstance(part.get("text"), str):
-                    if message.get("role") == "tool":
-                        _json_or_text(part, "text", sites, docs)
-                    else:
-                        sites.append(Site(part, "text", part["text"]))
-        for call in message.get("tool_calls") or ():
-            fn = call.get("function") if isinstance(call, dict) else None
-            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                _json_or_text(fn, "arguments", sites, docs)
-        legacy = message.get("function_call")
-        if isinstance(legacy, dict) and isinstance(legacy.get("arguments"), str):
-            _json_or_text(legacy, "arguments", sites, docs)
-    return sites, docs
-
-
-# ---- the stage --------------------------------------------------------------------------------
+    @staticmethod
+    def confirm(pairs: tuple[tuple[str, str], ...], vault: PseudonymVault) -> bool:
+        """Whether every placeholder of a remembered reply means the same value in ``vault``."""
+        return all(vault.value_for(p) == v for p, v in pairs)
 
 
 def _output_counter(metrics: Metrics) -> Counter:
@@ -291,114 +137,99 @@ def _output_counter(metrics: Metrics) -> Counter:
 class PiiStage:
     name: ClassVar[str] = "pii"
 
-    def __init__(self, engine: PiiEngine, vaults: VaultStore, metrics: Metrics, *, hash_key: bytes) -> None:
+    def __init__(self, engine: PiiEngine, metrics: Metrics, *, hash_key: bytes, replies: ReplyMemo | None = None) -> None:
         self._engine = engine
-        self._vaults = vaults
         self._metrics = metrics
         self._hash_key = hash_key
         self._output = _output_counter(metrics)
-        #: per conversation vault: (text, spans, actions) -> Redaction; touched on the event loop only
-        self._memo: weakref.WeakKeyDictionary[PseudonymVault, OrderedDict[Any, Redaction]] = weakref.WeakKeyDictionary()
+        self._replies = replies if replies is not None else ReplyMemo()
 
     def readiness(self) -> dict[str, Any]:
         """The engine's ``/readyz`` check."""
         return self._engine.readiness()
-
-    def _conversation_memo(self, vault: PseudonymVault) -> OrderedDict[Any, Any]:
-        """Results remembered for one conversation (as long as its vault lives, weakly keyed; bounded):
-        a resent history message is neither analysed nor redacted again, and a turn whose texts are
-        all known does not even hop to a worker thread. Values never leave process memory, like the
-        vault's own."""
-        memo = self._memo.get(vault)
-        if memo is None:
-            memo = self._memo[vault] = OrderedDict()
-        return memo
-
-    @staticmethod
-    def _remember(memo: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-        memo[key] = value
-        if len(memo) > _MEMO_PER_CONVERSATION:
-            memo.popitem(last=False)
-
-    async def _analyze(self, vault: PseudonymVault, texts: list[str], config: PiiDetectConfig, timeout: float) -> dict[str, tuple[PiiSpan, ...]]:
-        """Spans per text: known ones from the conversation's memo, new ones from the engine."""
-        memo = self._conversation_memo(vault)
-        found: dict[str, tuple[PiiSpan, ...]] = {}
-        new: list[str] = []
-        for text in dict.fromkeys(texts):
-            known = memo.get(("spans", config, text))
-            if known is None:
-                new.append(text)
-            else:
-                memo.move_to_end(("spans", config, text))
-                found[text] = known
-        if new:
-            analysed = await self._engine.analyze(new, config, timeout)
-            for text in new:
-                found[text] = _plausible(text, analysed[text])
-                self._remember(memo, ("spans", config, text), found[text])
-        return found
-
-    def _redact(self, vault: PseudonymVault, text: str, spans: tuple[PiiSpan, ...], wanted: dict[str, Any]) -> Redaction:
-        """``redact``, remembered per conversation: a value's placeholder never changes once issued,
-        so a resent history message gives the same result every turn."""
-        memo = self._conversation_memo(vault)
-        key = ("redact", text, spans, tuple(sorted(wanted.items())))
-        done = memo.get(key)
-        if done is not None:
-            memo.move_to_end(key)
-            return done
-        done = redact(text, spans, wanted, vault, hash_key=self._hash_key)
-        self._remember(memo, key, done)
-        return done
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy
         pii = getattr(policy, "pii", None)
         if pii is None or not pii.enabled:
             return await call_next(ctx)
-        shadow = policy.mode == "shadow"
-        vault = self._vaults.get_or_create((ctx.tenant, ctx.conversation_id or ctx.request_id))
-        actions: dict[str, Any] = dict(pii.actions)
-        counts: dict[str, int] = {}
+        shadow = pii.mode == "shadow"
         config = _config(pii)
+        slots = walk_request(ctx.body, ctx.endpoint)
+        drops = _unanalysable(slots, pii, shadow)
+        slots = [s for s in slots if s.kind != "binary"]
+        scope = (ctx.tenant, ctx.user_id or "", config)
         try:
-            sites, docs = collect_texts(ctx.body, ctx.endpoint)
-            every = sites + [s for d in docs for s in d.sites]
-            if not shadow:
-                every = self._resend_own_replies(vault, config, every)
-            found = await self._analyze(vault, [s.text for s in every], config, pii.timeout_seconds)
-            for site in every:
-                spans = found.get(site.text, ())
-                if not spans:
-                    continue
-                wanted = {s.entity: actions.get(s.entity, pii.default_action) for s in spans}
-                if shadow:
-                    for s in spans:
-                        if wanted[s.entity] != "allow":
-                            counts[s.entity] = counts.get(s.entity, 0) + 1
-                    continue
-                done = self._redact(vault, site.text, spans, wanted)
-                for entity, n in done.counts.items():
-                    counts[entity] = counts.get(entity, 0) + n
-                site.holder[site.key] = done.text
-            if not shadow:
-                for doc in docs:
-                    if any(s.holder[s.key] != s.text for s in doc.sites):
-                        doc.holder[doc.key] = json.dumps(doc.doc, ensure_ascii=False)
+            done, reused = await self._plan(slots, scope, config, pii, shadow)
+        except BedsideError:
+            raise
+        except TooMuchToAnalyse as exc:
+            raise PayloadTooLarge(
+                f"This request brings more new text than this policy checks for personal data at once ({exc.limit:,} characters). "
+                "Send it in smaller parts, or ask your operator to raise pii.max_new_chars.",
+                code="too_much_text_to_check",
+            ) from None
         except Exception as exc:  # noqa: BLE001 - fail closed on anything: nothing unchecked is forwarded
             self._metrics.stage_failures.labels(self.name, "closed").inc()
             kind = "timeout" if isinstance(exc, TimeoutError) else "overloaded" if isinstance(exc, Overloaded) else "error"
             ctx.decide(self.name, failed=kind)
             get_logger().warning("pii_check_failed", stage=self.name, reason=kind, error_type=type(exc).__name__)
             raise ServiceUnavailable(UNAVAILABLE_MESSAGE, code="pii_check_unavailable", kind=f"pii_{kind}") from None
-        for entity, n in counts.items():
+        if not shadow:
+            for i, (said, _) in reused.items():
+                slots[i].holder[slots[i].key] = said
+            done.apply()
+            _drop(drops)  # last: dropping a content part shifts the positions the slots address
+        for entity, n in done.counts.items():
             self._metrics.pii_redactions.labels(policy.name, entity).inc(n)
-        ctx.decide(self.name, redacted=counts, texts=len(sites) + len(docs), shadow=shadow)
+        ctx.decide(self.name, redacted=dict(done.counts), texts=len(slots), dropped=len(drops), shadow=shadow)
 
         completion = await call_next(ctx)
         if ctx.endpoint != "chat":
             return completion
+        return self._reply(ctx, completion, done.vault, scope, pii, shadow)
+
+    def _remembered(self, scope: tuple[Any, ...], slots: list[Slot]) -> dict[int, Remembered]:
+        """Slots that are exactly a reply this stage delivered (to this tenant and user)."""
+        out: dict[int, Remembered] = {}
+        for i, slot in enumerate(slots):
+            if slot.kind == "text" and slot.doc is None and not slot.is_key:
+                hit = self._replies.get(scope, slot.text)
+                if hit is not None:
+                    out[i] = hit
+        return out
+
+    async def _plan(self, slots: list[Slot], scope: tuple[Any, ...], config: PiiDetectConfig, pii: Any, shadow: bool) -> tuple[RequestRedaction, dict[int, Remembered]]:
+        """Analyse what is new and plan the redaction. A resent reply is taken as the model's text
+        only if its placeholders mean the same values at its place in this request; one that does
+        not is analysed after all, and the plan made again (each round has fewer such replies)."""
+        reused = {} if shadow else self._remembered(scope, slots)
+        texts = [s.analysed_text for i, s in enumerate(slots) if i not in reused and s.kind != "name"]
+        found = await self._engine.analyze(texts, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars) if texts else {}
+        split = _split_numbers(slots)
+        failed: list[int] = []
+        while True:
+            failed.clear()
+
+            def spans_of(i: int, slot: Slot, vault: PseudonymVault) -> Sequence[Span]:
+                if i in reused:
+                    if not ReplyMemo.confirm(reused[i][1], vault):
+                        failed.append(i)
+                    return ()
+                if slot.kind == "name":
+                    return [Span("PERSON", 0, len(slot.text), 1.0)]
+                spans = slot_spans(slot, _plausible(slot.analysed_text, found.get(slot.analysed_text, ())))
+                return spans + split.get(i, []) if i in split else spans
+
+            done = plan_redaction(slots, spans_of, dict(pii.actions), default_action=pii.default_action, hash_key=self._hash_key, max_values=pii.max_values)
+            if not failed:
+                return done, reused
+            for i in failed:
+                del reused[i]
+            found.update(await self._engine.analyze([slots[i].analysed_text for i in failed], config, pii.timeout_seconds))
+
+    def _reply(self, ctx: RequestContext, completion: Completion, vault: PseudonymVault, scope: tuple[Any, ...], pii: Any, shadow: bool) -> Completion:
+        policy = ctx.policy
         restore_from = vault if pii.restore and not shadow and len(vault) else None
         scanner = _scanner(pii) if pii.output.detect else None
         if restore_from is None and scanner is None:
@@ -418,29 +249,44 @@ class PiiStage:
         if shadow:
             return completion.map_deltas(lambda d: windowed(d, text, args, choices=n))
         said: dict[int, list[str]] = {}
-        memo = self._conversation_memo(vault)
 
         def remember(shown: dict[int, list[str]]) -> None:
             for choice, parts in shown.items():
-                self._remember(memo, ("reply", config, "".join(parts)), "".join(said.get(choice, ())))
+                self._replies.remember(scope, "".join(parts), "".join(said.get(choice, ())), vault)
 
         return completion.map_deltas(lambda d: _texts_seen(windowed(_texts_seen(d, said), text, args, choices=n), {}, remember))
 
-    def _resend_own_replies(self, vault: PseudonymVault, config: PiiDetectConfig, sites: list[Site]) -> list[Site]:
-        """Put back, for each text that is exactly a reply this stage delivered in the conversation
-        (the client resends it as an assistant message), the text the model wrote: its placeholders
-        unrestored. It needs no analysis: every character of it came from the model, except the
-        values restored into it, which go back as the same placeholders. Returns the other sites."""
-        memo = self._conversation_memo(vault)
-        rest = []
-        for site in sites:
-            said = memo.get(("reply", config, site.text))
-            if said is None:
-                rest.append(site)
-            else:
-                memo.move_to_end(("reply", config, site.text))
-                site.holder[site.key] = said
-        return rest
+
+def _unanalysable(slots: list[Slot], pii: Any, shadow: bool) -> list[tuple[Any, Any]]:
+    """What cannot be analysed, by ``pii.unanalysable``: refuse (raises, naming the field), or the
+    places to drop it from (empty for ``forward`` and in shadow mode)."""
+    binaries = [s for s in slots if s.kind == "binary"]
+    if not binaries or pii.unanalysable == "forward" or shadow:
+        return []
+    if pii.unanalysable == "refuse":
+        raise InvalidRequest(
+            f"{binaries[0].path} holds content Bedside cannot check for personal data (an image, audio, a file or token ids), "
+            "and this policy does not forward unchecked content. Send it as text, or ask your operator about pii.unanalysable.",
+            param=binaries[0].path,
+            code="unanalysable_content",
+        )
+    return list({(id(s.drop[0]), s.drop[1]): s.drop for s in binaries if s.drop is not None}.values())
+
+
+def _drop(targets: list[tuple[Any, Any]]) -> None:
+    """Remove each ``holder[key]``; list items from the highest position down."""
+    for holder, key in sorted(targets, key=lambda d: d[1] if isinstance(d[1], int) else -1, reverse=True):
+        if isinstance(holder, list) and isinstance(key, int) and key < len(holder):
+            del holder[key]
+        elif isinstance(holder, dict):
+            holder.pop(key, None)
+
+
+def _split_numbers(slots: list[Slot]) -> dict[int, list[Span]]:
+    """Card numbers whose digits end one plain text and begin the next (see ``numbers_split_across``)."""
+    plain = [i for i, s in enumerate(slots) if s.kind == "text" and not s.is_key and s.doc is None]
+    found = numbers_split_across([slots[i].text for i in plain])
+    return {plain[k]: [Span(e, a, b, 0.65) for e, a, b in spans] for k, spans in found.items()}
 
 
 async def _texts_seen(deltas: AsyncIterator[Delta], into: dict[int, list[str]], done: Callable[[dict[int, list[str]]], None] | None = None) -> AsyncIterator[Delta]:
@@ -483,12 +329,11 @@ def _scanner(pii: Any) -> OutputScanner:
 def build_pii_stage(settings: Any, metrics: Metrics, policies: Any) -> PiiStage:
     """The stage as ``build_services`` wires it: the engine is warmed now when a loaded policy
     enables PII (so the first request does not pay the spaCy load), else on first use (a reload
-    may turn PII on later). Vaults live in memory; the hash key sits in ``data_dir``."""
+    may turn PII on later). The hash key sits in ``data_dir``."""
     from proxy.secrets_store import load_or_create_key
 
     cfg = settings.pii
     engine = PiiEngine.from_model(cfg.model, workers=cfg.workers, max_queue=cfg.max_queue, cache_size=cfg.cache_size)
     if policies is not None and any(p.pii.enabled for p in policies.current.policies.values()):
         engine.warm()
-    vaults = InMemoryVaultStore(cfg.vault_ttl_seconds, cfg.vault_max_conversations)
-    return PiiStage(engine, vaults, metrics, hash_key=load_or_create_key(Path(settings.data_dir), "pii-hash.key"))
+    return PiiStage(engine, metrics, hash_key=load_or_create_key(Path(settings.data_dir), "pii-hash.key"))

@@ -43,9 +43,9 @@ class PolicyStage:
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         snapshot = self._store.current  # one read: this request keeps this snapshot to the end
         requested = ctx.model
-        policy = snapshot.resolve(requested)
+        policy = snapshot.resolve(requested, ctx.tenant)
         if policy is None:
-            names = ", ".join(snapshot.model_ids()) or "(none)"
+            names = ", ".join(snapshot.model_ids(ctx.tenant)) or "(none)"
             raise ModelNotFound(
                 f"There is no model '{requested}' here. You can use: {names}. GET /v1/models lists them too.",
                 param="model",

@@ -64,7 +64,7 @@ def test_unknown_field_suggests_the_closest(policies: Path, write: Write) -> Non
 
 def test_unknown_field_without_a_close_match_lists_the_known_ones(policies: Path, write: Write) -> None:
     write("support.yaml", OK + "routing:\n  zzz: 1\n")
-    assert problems(policies) == ["policies/support.yaml:4:3: routing.zzz: unknown field (known fields: aliases, upstream_model, allowed_models, upstream)"]
+    assert problems(policies) == ["policies/support.yaml:4:3: routing.zzz: unknown field (known fields: aliases, upstream_model, allowed_models, upstream, tenants)"]
 
 
 def test_wrong_type(policies: Path, write: Write) -> None:

@@ -12,8 +12,8 @@ from proxy.detectors.pii import PiiSpan
 from proxy.privacy.pseudonyms import (
     PLACEHOLDER_MAX_LEN,
     PLACEHOLDER_RE,
-    InMemoryVaultStore,
     PseudonymVault,
+    issued_in,
     partial_placeholder_suffix_len,
     redact,
     restore,
@@ -69,18 +69,25 @@ def test_overlapping_spans_are_merged() -> None:
     assert dict(out.counts) == {"PERSON": 1, "PHONE_NUMBER": 1}
 
 
-def test_numbering_is_stable_across_turns_and_per_type() -> None:
-    store = InMemoryVaultStore(ttl_seconds=600, max_conversations=10)
-    key = ("tenant-a", "conv-1")
+def test_numbering_follows_first_appearance_per_type() -> None:
+    vault = PseudonymVault()
     turn1 = "Ada Brook and Cy Moss"
-    r1 = redact(turn1, (PiiSpan("PERSON", 0, 9, 0.9), PiiSpan("PERSON", 14, 21, 0.9)), {}, store.get_or_create(key), hash_key=KEY)
+    r1 = redact(turn1, (PiiSpan("PERSON", 0, 9, 0.9), PiiSpan("PERSON", 14, 21, 0.9)), {}, vault, hash_key=KEY)
     turn2 = "Cy Moss wrote to ada@example.com; Ada Brook agreed"
     spans2 = (PiiSpan("PERSON", 0, 7, 0.9), PiiSpan("EMAIL_ADDRESS", 17, 32, 1.0), PiiSpan("PERSON", 34, 43, 0.9))
-    r2 = redact(turn2, spans2, {}, store.get_or_create(key), hash_key=KEY)
+    r2 = redact(turn2, spans2, {}, vault, hash_key=KEY)
     assert r1.text == "<PERSON_1> and <PERSON_2>"
     assert r2.text == "<PERSON_2> wrote to <EMAIL_ADDRESS_1>; <PERSON_1> agreed"
-    other = redact(turn1, (PiiSpan("PERSON", 14, 21, 0.9),), {}, store.get_or_create(("tenant-a", "conv-2")), hash_key=KEY)
+    other = redact(turn1, (PiiSpan("PERSON", 14, 21, 0.9),), {}, PseudonymVault(), hash_key=KEY)
     assert other.text == "Ada Brook and <PERSON_1>"
+
+
+def test_issued_in_lists_the_vaults_placeholders_a_text_uses() -> None:
+    vault = PseudonymVault()
+    vault.placeholder_for("PERSON", "Ada Brook")
+    vault.placeholder_for("EMAIL_ADDRESS", "ada@example.com")
+    assert issued_in("Hi [ PERSON 1 ], mail <EMAIL_ADDRESS_1>, not <PERSON_2> or FOO_1", vault) == (("<PERSON_1>", "Ada Brook"), ("<EMAIL_ADDRESS_1>", "ada@example.com"))
+    assert issued_in("nothing", PseudonymVault()) == ()
 
 
 def test_value_normalisation() -> None:
@@ -111,26 +118,6 @@ def test_vault_is_thread_safe() -> None:
     assert sorted(results[0], key=lambda p: int(p[8:-1])) == [f"<PERSON_{i}>" for i in range(1, 51)]
 
 
-def test_store_ttl_lru_and_drop() -> None:
-    now = [0.0]
-    store = InMemoryVaultStore(ttl_seconds=10, max_conversations=2, clock=lambda: now[0])
-    a = store.get_or_create(("t", "a"))
-    a.placeholder_for("PERSON", "Noor Hale")
-    now[0] = 5
-    assert store.get_or_create(("t", "a")) is a  # use renews its time to live
-    now[0] = 14
-    assert store.get_or_create(("t", "a")) is a
-    now[0] = 30
-    assert store.get_or_create(("t", "a")) is not a  # expired
-    store.get_or_create(("t", "b"))
-    store.get_or_create(("t", "c"))
-    assert len(store) == 2  # LRU bound: "a" evicted
-    b = store.get_or_create(("t", "b"))
-    store.drop(("t", "b"))
-    assert store.get_or_create(("t", "b")) is not b
-    store.drop(("t", "never"))
-
-
 def test_state_round_trip() -> None:
     vault = PseudonymVault()
     vault.placeholder_for("PERSON", "Noor Hale")
@@ -142,11 +129,10 @@ def test_state_round_trip() -> None:
 
 
 def test_no_values_in_repr() -> None:
-    store = InMemoryVaultStore(ttl_seconds=60, max_conversations=5)
-    vault = store.get_or_create(("tenant", "conv"))
+    vault = PseudonymVault()
     vault.placeholder_for("PERSON", "Ines Calloway")
     vault.placeholder_for("EMAIL_ADDRESS", "ines.c@example.com")
-    for obj in (vault, store):
+    for obj in (vault,):
         assert "Ines" not in repr(obj) and "example.com" not in repr(obj) and "Ines" not in str(obj)
 
 

@@ -23,6 +23,7 @@ from proxy.pipeline.deltas import FinishDelta, TextDelta, ToolCallDelta
 from proxy.pipeline.stage import Pipeline
 from proxy.policy import PolicyStore
 from proxy.rails.handoff import HandoffNotifier
+from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
 from proxy.stages.guardrails import GuardrailsStage
@@ -93,7 +94,7 @@ class Harness:
         self.store = PolicyStore(directory)
         transport = HttpxTransport(transport=httpx.MockTransport(self.upstream.handler))
         router = UpstreamRouter([OpenAIUpstream(UpstreamSettings(name="default", base_url="http://upstream.invalid/v1"), transport, Timeouts())])
-        stages: list[Any] = [IdentityStage(KeyRing()), PolicyStage(self.store, self.metrics)]
+        stages: list[Any] = [IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(self.store, self.metrics)]
         if guardrails:
             stages.append(GuardrailsStage(self.metrics, handoff))
         if output:

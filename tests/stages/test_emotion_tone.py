@@ -16,6 +16,7 @@ from proxy.pipeline.collect import collect
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.stage import Pipeline
 from proxy.policy import PolicyStore
+from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.emotion import EmotionStage
 from proxy.stages.forward import Forwarder
@@ -79,7 +80,7 @@ def _pipeline(tmp_path: Path, *, mode: str = "enforce", placement: str = "before
 
     metrics = Metrics()
     up = OpenAIUpstream(UpstreamSettings(name="u", base_url="http://up.test/v1"), HttpxTransport(transport=httpx.MockTransport(handler)), Timeouts())
-    stages = [IdentityStage(KeyRing()), PolicyStage(store, metrics), EmotionStage(metrics), ToneStage(metrics)]
+    stages = [IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(store, metrics), EmotionStage(metrics), ToneStage(metrics)]
     return Pipeline(stages, Forwarder(UpstreamRouter([up]), metrics)), seen, metrics
 
 

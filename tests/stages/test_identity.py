@@ -10,6 +10,7 @@ from proxy.auth import KeyRing, hash_key
 from proxy.errors import AuthenticationFailed, InvalidRequest
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
+from proxy.secrets_store import SubjectHasher
 from proxy.stages.identity import IdentityStage
 
 
@@ -21,7 +22,7 @@ async def _run(body: dict[str, Any], headers: dict[str, str] | None = None, ring
         seen.append(c)
         return Completion.from_text("ok", model="m")
 
-    await IdentityStage(ring or KeyRing())(ctx, terminal)
+    await IdentityStage(ring or KeyRing(), SubjectHasher(b"t" * 32))(ctx, terminal)
     assert seen == [ctx]
     return ctx
 

@@ -29,11 +29,12 @@ from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import TextDelta
 from proxy.pipeline.stage import Pipeline, Stage
 from proxy.policy import PolicyStore
-from proxy.privacy.pseudonyms import InMemoryVaultStore, PseudonymVault
+from proxy.privacy.pseudonyms import PseudonymVault
+from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
-from proxy.stages.pii import UNAVAILABLE_MESSAGE, PiiEngine, PiiStage, collect_texts, shared_detector_handle
+from proxy.stages.pii import UNAVAILABLE_MESSAGE, PiiEngine, PiiStage, shared_detector_handle
 from proxy.stages.pii_output import WINDOW, OutputScanner, ReplyProcessor
 from proxy.stages.policy import PolicyStage
 from proxy.testing import splits
@@ -49,10 +50,16 @@ POLICIES = {
 owner: tests
 pii: {enabled: true}
 """,
-    "shadow.yaml": """description: shadow
+    "shadow.yaml": """description: PII in shadow, explicitly
 owner: tests
 mode: shadow
 routing: {aliases: [shadow-model]}
+pii: {enabled: true, mode: shadow}
+""",
+    "policy-shadow.yaml": """description: the policy in shadow; PII left enforced
+owner: tests
+mode: shadow
+routing: {aliases: [policy-shadow-model]}
 pii: {enabled: true}
 """,
     "plain.yaml": """description: no PII section switched on
@@ -131,10 +138,10 @@ class Harness:
         self.metrics = Metrics()
         self.upstream = Upstream()
         self.engine = engine
-        self.stage = PiiStage(engine, InMemoryVaultStore(3600, 100), self.metrics, hash_key=b"k" * 32)
+        self.stage = PiiStage(engine, self.metrics, hash_key=b"k" * 32)
         transport = HttpxTransport(transport=httpx.MockTransport(self.upstream.handler))
         up = OpenAIUpstream(UpstreamSettings(name="up", base_url="http://upstream.test/v1"), transport, Timeouts())
-        stages: list[Stage] = [IdentityStage(KeyRing()), PolicyStage(PolicyStore(pdir), self.metrics), self.stage]
+        stages: list[Stage] = [IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(PolicyStore(pdir), self.metrics), self.stage]
         self.pipeline = Pipeline(stages, Forwarder(UpstreamRouter([up]), self.metrics))
         self.last: RequestContext | None = None
 
@@ -245,16 +252,6 @@ async def test_every_text_of_the_request_is_redacted(h: Harness) -> None:
     assert json.loads(msgs[3]["content"]) == {"status": "sent", "recipient": "<EMAIL_ADDRESS_1>", "phone": "<PHONE_NUMBER_1>"}
     assert msgs[4]["content"] == "I wrote to <EMAIL_ADDRESS_1>."
     assert msgs[5]["content"] == "Call me on <PHONE_NUMBER_1> too."
-
-
-def test_collect_texts_skips_bedside_messages_and_token_inputs() -> None:
-    body = {"messages": [{"role": "system", "content": "[bedside:persona]\nYou are Ava."}, {"role": "user", "content": "hi"}]}
-    sites, docs = collect_texts(body, "chat")
-    assert [s.text for s in sites] == ["hi"] and docs == []
-    sites, _ = collect_texts({"input": [[1, 2, 3]]}, "embeddings")
-    assert sites == []
-    sites, docs = collect_texts({"messages": [{"role": "assistant", "tool_calls": [{"function": {"arguments": "not json Ann"}}]}]}, "chat")
-    assert [s.text for s in sites] == ["not json Ann"]
 
 
 async def test_embeddings_input_is_redacted(h: Harness) -> None:
@@ -453,6 +450,14 @@ async def test_shadow_mode_counts_but_changes_nothing(h: Harness) -> None:
     decision = h.last.decisions["pii"]
     assert decision["shadow"] is True and decision["redacted"] == {"PERSON": 1, "EMAIL_ADDRESS": 1}
     assert decision["output_detected"] == {"PHONE_NUMBER": 1}
+
+
+async def test_a_shadow_policy_still_redacts_unless_pii_says_shadow(h: Harness) -> None:
+    h.upstream.chunks = ["Hi <PERSON_1>."]
+    result = await h.chat(ASK, model="policy-shadow-model")
+    assert h.sent()["messages"][-1]["content"] == "I am <PERSON_1>, write to <EMAIL_ADDRESS_1>."
+    assert _message(result)["content"] == f"Hi {ANN}."
+    assert h.last is not None and h.last.decisions["pii"]["shadow"] is False
 
 
 async def test_disabled_policy_is_a_zero_cost_pass_through(tmp_path: Path) -> None:

@@ -1,10 +1,15 @@
 """The ``pii`` section: what personal data is redacted before the model sees it, and how.
 
-Every text the request carries is analysed (system, user, assistant and tool messages, content
-parts, tool-call arguments, tool results, embeddings input). Each detected entity gets its action:
+Every value the request carries is analysed: every string and long number of every field, keys of
+objects the client made up included (one walk over the whole request, see
+``proxy.privacy.request_walk``); what cannot be analysed (images, audio, files, token arrays) is
+refused or dropped, by `unanalysable`. Each detected entity gets its action:
 `pseudonymize` (a stable placeholder like `<PERSON_1>`, restored in the reply when `restore` is on),
 `mask` (`<EMAIL_ADDRESS>`), `hash` (`<EMAIL_ADDRESS:1a2b3c4d>`, keyed), `drop` (removed) or `allow`.
 A request that cannot be analysed (error, timeout, overload) is refused, never forwarded.
+
+Redaction is enforced even when the policy runs in `shadow` mode: only `pii.mode: shadow` turns it
+into "analyse and count, change nothing", and only explicitly.
 """
 
 from __future__ import annotations
@@ -60,3 +65,20 @@ class Pii(StrictModel):
     custom: list[CustomRecognizer] = Field(default_factory=list, description="Operator-defined recognizers.")
     output: PiiOutput = Field(default_factory=PiiOutput, description="PII the model produces itself.")
     timeout_seconds: float = Field(default=5.0, gt=0, description="Longest analysis of one request; beyond it the request is refused.")
+    mode: Literal["enforce", "shadow"] = Field(
+        default="enforce",
+        description="`enforce` redacts. `shadow` only analyses and counts, and sends personal data to the model unchanged; "
+        "it must be set here explicitly (a policy's own `mode: shadow` does not relax PII).",
+    )
+    unanalysable: Literal["refuse", "drop", "forward"] = Field(
+        default="refuse",
+        description="Content Bedside cannot check for personal data (images as `data:` URLs, audio, file data, token arrays): "
+        "`refuse` the request (400 naming the field), `drop` it before forwarding, or `forward` it unchecked.",
+    )
+    max_values: int = Field(default=500, gt=0, description="Most distinct personal values one request may carry; beyond it the request is refused kindly.")
+    max_new_chars: int = Field(
+        default=40_000,
+        gt=0,
+        description="Most characters of new text (not analysed before; a conversation's resent history does not count) one request may ask to analyse; "
+        "beyond it the request is refused before any analysis (413). Bounds the CPU one request can cost.",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from proxy.policy.sections.base import ModelName, StrictModel
+from proxy.policy.sections.base import ModelName, NonEmptyStr, StrictModel
 
 
 class Routing(StrictModel):
@@ -32,6 +32,11 @@ class Routing(StrictModel):
         default=None,
         description="Name of a configured upstream; `null` uses the default upstream.",
     )
+    tenants: list[NonEmptyStr] | None = Field(
+        default=None,
+        description="Tenants (see client keys) that may use this policy. `null` allows every tenant; for any other "
+        "tenant its aliases do not exist (404, as for an unknown model). In open mode the tenant is `open`.",
+    )
 
     @field_validator("aliases")
     @classmethod
@@ -50,3 +55,7 @@ class Routing(StrictModel):
     def target_model(self, requested: str) -> str:
         """The model name to send upstream for a request that asked for ``requested``."""
         return self.upstream_model or requested
+
+    def serves(self, tenant: str) -> bool:
+        """Whether ``tenant`` may use this policy."""
+        return self.tenants is None or tenant in self.tenants
