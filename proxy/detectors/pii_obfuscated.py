@@ -142,16 +142,17 @@ class EmbeddedEmailRecognizer(EntityRecognizer):
         return [_result(self.name, "EMAIL_ADDRESS", m.start(), m.end(), 0.9) for m in _EMBEDDED_EMAIL.finditer(text)]
 
 
-_TAIL_DIGITS = re.compile(r"(?<![\w])(\d[\d \-]*\d|\d)\s*\Z")
-_HEAD_DIGITS = re.compile(r"\A\s*(\d[\d \-]*\d|\d)(?![\w])")
+_TAIL_DIGITS = re.compile(r"(\d[\d \-.]*\d)[^\w]{0,3}\Z")
+_HEAD_DIGITS = re.compile(r"\A\D{0,30}?(?<![\w])(\d[\d \-.]*\d)(?![\w])")
 
 
 def numbers_split_across(texts: Sequence[str]) -> dict[int, list[tuple[str, int, int]]]:
     """Card numbers split over consecutive texts: ``{index: [(entity, start, end), ...]}``.
 
-    The digits at the end of ``texts[i]`` and at the start of ``texts[i + 1]`` are joined; when
-    neither half is a card number on its own but together they are (13-19 digits, Luhn-valid), both
-    halves are returned as ``CREDIT_CARD`` spans of their own text.
+    The digits ending ``texts[i]`` and the first digits of ``texts[i + 1]`` (within its first 30
+    characters: "then 1111 1111") are joined; when neither half is a card number on its own but
+    together they are (13-19 digits, Luhn-valid, at least 4 digits each side), both halves are
+    returned as ``CREDIT_CARD`` spans of their own text.
     """
     found: dict[int, list[tuple[str, int, int]]] = {}
     for i in range(len(texts) - 1):
@@ -162,7 +163,7 @@ def numbers_split_across(texts: Sequence[str]) -> dict[int, list[tuple[str, int,
         left = "".join(c for c in tail.group(1) if c.isdigit())
         right = "".join(c for c in head.group(1) if c.isdigit())
         joined = left + right
-        if left and right and 13 <= len(joined) <= 19 and luhn_valid(joined) and not (len(left) >= 13 and luhn_valid(left)):
+        if len(left) >= 4 and len(right) >= 4 and 13 <= len(joined) <= 19 and luhn_valid(joined) and not (len(left) >= 13 and luhn_valid(left)):
             found.setdefault(i, []).append(("CREDIT_CARD", tail.start(1), tail.end(1)))
             found.setdefault(i + 1, []).append(("CREDIT_CARD", head.start(1), head.end(1)))
     return found

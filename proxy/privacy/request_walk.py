@@ -109,11 +109,18 @@ class Slot:
     drop: tuple[Any, Any] | None = None
     #: in a tool message or tool-call arguments: content from outside the conversation
     tool: bool = field(default=False)
+    #: the role of the message the slot belongs to (None outside the messages)
+    role: str | None = None
 
     @property
     def analysed_text(self) -> str:
-        """What the detector reads: the text, or for a number its key and its digits."""
-        return f"{self.context}: {self.text}" if self.kind == "number" and self.context else self.text
+        """What the detector reads: the text; for a number its key and its digits; for a name that
+        must stay verbatim, its words (``cust_ann_lee`` is read as ``cust ann lee``)."""
+        if self.kind == "number" and self.context:
+            return f"{self.context}: {self.text}"
+        if self.kind == "ident":
+            return self.text.replace("_", " ").replace("-", " ")
+        return self.text
 
     @property
     def offset(self) -> int:
@@ -130,7 +137,11 @@ def walk_request(body: dict[str, Any], endpoint: str) -> list[Slot]:
             # paths count the client's own messages: Bedside's guidance messages are not theirs
             client = [m for m in messages if not _is_bedside(m)]
             for i, message in enumerate(client):
+                start = len(out)
                 _message(message, f"messages[{i}]", out)
+                role = message.get("role") if isinstance(message, dict) else None
+                for slot in out[start:]:
+                    slot.role = role if isinstance(role, str) else None
     for key, value in body.items():
         if endpoint == "chat" and key == "messages":
             continue

@@ -46,6 +46,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import regex as re
 from prometheus_client import Counter
 
 from proxy.detectors.pii_obfuscated import numbers_split_across
@@ -77,6 +78,7 @@ _NOT_A_NAME = frozenset(
     later now soon again anytime asap""".split()
 )
 _REPLY_MEMO_SIZE = 20_000
+_LONG_DIGITS = re.compile(r"\d{7,}")
 #: a remembered reply: the model's own text and the (placeholder, value) pairs it used
 Remembered = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -218,6 +220,8 @@ class PiiStage:
                     return ()
                 if slot.kind == "name":
                     return [Span("PERSON", 0, len(slot.text), 1.0)]
+                if slot.kind == "ident" and _LONG_DIGITS.search(slot.text):
+                    return [Span("NUMBER", 0, len(slot.text), 1.0)]  # a function needs no phone or account number in its name
                 spans = slot_spans(slot, _plausible(slot.analysed_text, found.get(slot.analysed_text, ())))
                 return spans + split.get(i, []) if i in split else spans
 
@@ -283,8 +287,8 @@ def _drop(targets: list[tuple[Any, Any]]) -> None:
 
 
 def _split_numbers(slots: list[Slot]) -> dict[int, list[Span]]:
-    """Card numbers whose digits end one plain text and begin the next (see ``numbers_split_across``)."""
-    plain = [i for i, s in enumerate(slots) if s.kind == "text" and not s.is_key and s.doc is None]
+    """Card numbers whose digits end one user text and begin the next (see ``numbers_split_across``)."""
+    plain = [i for i, s in enumerate(slots) if s.kind == "text" and s.role == "user" and not s.is_key and s.doc is None]
     found = numbers_split_across([slots[i].text for i in plain])
     return {plain[k]: [Span(e, a, b, 0.65) for e, a, b in spans] for k, spans in found.items()}
 

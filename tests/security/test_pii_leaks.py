@@ -193,8 +193,14 @@ async def test_token_ids_for_embeddings_are_refused(client: AsyncTestClient[Any]
     assert upstream.recorded == []
 
 
-async def test_a_function_name_with_personal_data_is_refused(client: AsyncTestClient[Any], upstream: FakeUpstream) -> None:
-    body = _chat("hi", tools=[{"type": "function", "function": {"name": "mail_alice.canary7731@example.com", "parameters": {"type": "object"}}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        _chat("hi", tools=[{"type": "function", "function": {"name": "mail_alice.canary7731@example.com", "parameters": {"type": "object"}}}]),
+        _chat("hi", response_format={"type": "json_schema", "json_schema": {"name": "cust_14155550146", "schema": {"type": "object"}}}),
+    ],
+)
+async def test_a_name_with_personal_data_is_refused(client: AsyncTestClient[Any], upstream: FakeUpstream, body: dict[str, Any]) -> None:
     response = await client.post("/v1/chat/completions", json=body)
     assert response.status_code == 400 and response.json()["error"]["code"] == "pii_in_name"
     assert upstream.recorded == []
@@ -246,9 +252,15 @@ async def test_obfuscated_values_are_redacted(client: AsyncTestClient[Any], upst
     assert secret not in _upstream_saw(upstream)
 
 
-async def test_a_card_split_across_two_messages_is_redacted(client: AsyncTestClient[Any], upstream: FakeUpstream) -> None:
-    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "my card number is 4111 1111"}, {"role": "user", "content": "1111 1111, please refund"}]}
-    await client.post("/v1/chat/completions", json=body)
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "user", "content": "my card number is 4111 1111"}, {"role": "user", "content": "1111 1111, please refund"}],
+        [{"role": "user", "content": "My card starts 4111 1111"}, {"role": "assistant", "content": "And the rest?"}, {"role": "user", "content": "then 1111 1111."}],
+    ],
+)
+async def test_a_card_split_across_two_messages_is_redacted(client: AsyncTestClient[Any], upstream: FakeUpstream, messages: list[dict[str, str]]) -> None:
+    await client.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": messages})
     seen = _upstream_saw(upstream)
     assert "4111 1111" not in seen and "1111 1111" not in seen
 
