@@ -47,10 +47,9 @@ def _settings() -> "object":
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from proxy.app import create_app
     from proxy.logs import configure_logging
+    from proxy.server import serve
     from proxy.settings import Settings
 
     settings = _settings()
@@ -82,17 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gc.freeze()
     # requests allocate many short-lived containers; collect the young generation less often
     gc.set_threshold(20_000, 20, 50)
-    uvicorn.run(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-        timeout_graceful_shutdown=10,
-    )
+    serve(app, settings)
     return 0
 
 

@@ -84,6 +84,17 @@ class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address `bedside serve` listens on.")
     port: int = Field(8080, ge=0, le=65535, description="Port `bedside serve` listens on.")
     max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body accepted; larger bodies get 413.")
+    max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Largest request line plus headers accepted; larger get 431 and the connection is closed (checked while they arrive)."
+    )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client has to send a request's line and headers, from the connection opening or the previous response ending; then it is closed (408 if part of a request arrived).",
+    )
+    body_timeout: float = Field(30.0, gt=0, description="Seconds a client has to send a whole request body once its headers are in; then 408 and the connection is closed.")
+    body_idle_timeout: float = Field(10.0, gt=0, description="Seconds a request body may stall between two reads before 408 and the connection is closed.")
+    keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open waiting for the next request.")
     client: Literal["aiohttp", "httpx"] = Field("aiohttp", description="Upstream HTTP client: `aiohttp` (fastest) or `httpx` (proxies, HTTP/2).")
     max_connections: int = Field(256, gt=0, description="Pooled keep-alive connections per upstream.")
 
