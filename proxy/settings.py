@@ -86,6 +86,10 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest request body accepted; larger bodies get 413.")
     client: Literal["aiohttp", "httpx"] = Field("aiohttp", description="Upstream HTTP client: `aiohttp` (fastest) or `httpx` (proxies, HTTP/2).")
     max_connections: int = Field(256, gt=0, description="Pooled keep-alive connections per upstream.")
+    upstream_error_detail: bool = Field(
+        False,
+        description="Append the model server's own error message to errors Bedside passes on. Off by default: it can quote the request, including the persona prompt Bedside added.",
+    )
 
 
 class PolicySettings(BaseModel):
