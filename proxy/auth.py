@@ -104,15 +104,16 @@ def check_single_credential(raw_headers: Iterable[tuple[bytes, bytes]]) -> None:
 
     Takes the ASGI scope's header list, where repeated headers are still separate (a dict keeps only
     one of them, so which key was checked would depend on the order). Two ``Authorization``
-    headers, or two different keys across ``Authorization: Bearer``, ``api-key`` and ``x-api-key``,
-    are refused; the same key sent in two of those headers is accepted.
+    headers (also when a proxy joined them with a comma, which no key contains), or two different
+    keys across ``Authorization: Bearer``, ``api-key`` and ``x-api-key``, are refused; the same key
+    sent in two of those headers is accepted.
     """
     seen: set[bytes] = set()
     keys: set[bytes] = set()
     for name, value in raw_headers:
         if name not in _CREDENTIAL_HEADERS:
             continue
-        if name in seen:
+        if name in seen or b"," in value:
             raise _duplicate()
         seen.add(name)
         value = value.strip()

@@ -105,15 +105,14 @@ def decode_object(raw: bytes) -> dict[str, Any]:
     try:
         value = _decode(raw)
     except msgspec.DecodeError:
+        if not _is_utf8(raw):  # the decoder may stop at a syntax error before the bad bytes
+            raise _not_utf8() from None
         raise InvalidRequest(
             "The request body is not valid JSON. Check quotes, commas and brackets, and send it with 'Content-Type: application/json'.",
             code="invalid_json",
         ) from None
     except UnicodeDecodeError:
-        raise InvalidRequest(
-            "The request body is not valid UTF-8. Encode the JSON body as UTF-8 (what JSON requires) and send it again.",
-            code="invalid_encoding",
-        ) from None
+        raise _not_utf8() from None
     except RecursionError:
         raise _too_deep() from None
     if not isinstance(value, dict):
@@ -122,6 +121,21 @@ def decode_object(raw: bytes) -> dict[str, Any]:
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):
         raise _too_deep()
     return value
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_utf8() -> InvalidRequest:
+    return InvalidRequest(
+        "The request body is not valid UTF-8. Encode the JSON body as UTF-8 (what JSON requires) and send it again.",
+        code="invalid_encoding",
+    )
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -200,6 +214,10 @@ def _format_chars() -> re.Pattern[str]:
     return re.compile("[" + re.escape(chars) + "]")
 
 
+#: a JSON string escape (``\u005b``): strings holding JSON (tool-call arguments) are read unescaped too
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
 def normalise_for_mark(text: str) -> str:
     """``text`` as the reserved-mark check sees it: format characters dropped, NFKC, case-folded."""
     if text.isascii():
@@ -208,8 +226,17 @@ def normalise_for_mark(text: str) -> str:
 
 
 def has_reserved_mark(text: str) -> bool:
-    """Whether ``text`` carries ``[bedside:`` anywhere, however disguised (fullwidth, zero-width, case)."""
-    return RESERVED_MARK in normalise_for_mark(text)
+    """Whether ``text`` carries ``[bedside:`` anywhere, however disguised (fullwidth, zero-width,
+    case, or JSON ``\\u`` escapes inside a string that holds JSON, such as tool-call arguments)."""
+    if RESERVED_MARK in normalise_for_mark(text):
+        return True
+    for _ in range(3):  # JSON inside JSON inside JSON is as deep as anyone nests arguments
+        if "\\u" not in text:
+            return False
+        text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        if RESERVED_MARK in normalise_for_mark(text):
+            return True
+    return False
 
 
 def _check_no_mark(value: Any, path: str) -> None:
@@ -287,7 +314,7 @@ def _check_message(msg: Any, i: int) -> None:
     if not isinstance(msg, dict):
         raise InvalidRequest(f"{p} must be an object with 'role' and 'content'.", param=p, code="invalid_type")
     role = msg.get("role")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:
         raise InvalidRequest(f"{p}.role must be one of system, developer, user, assistant or tool.", param=f"{p}.role", code="invalid_value")
     content = msg.get("content")
     if content is None:
