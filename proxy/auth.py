@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from proxy.errors import AuthenticationFailed
+from proxy.errors import AuthenticationFailed, InvalidRequest
 from proxy.storage.tables import ApiKey
 
 OPEN_TENANT = "open"
@@ -94,6 +94,46 @@ def _presented_key(headers: Mapping[str, str]) -> str | None:
             return value.strip()
     api_key = headers.get("api-key") or headers.get("x-api-key")
     return api_key.strip() if api_key and api_key.strip() else None
+
+
+_CREDENTIAL_HEADERS = (b"authorization", b"api-key", b"x-api-key")
+
+
+def check_single_credential(raw_headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """Refuse (400 ``duplicate_authorization``) a request carrying two credentials.
+
+    Takes the ASGI scope's header list, where repeated headers are still separate (a dict keeps only
+    one of them, so which key was checked would depend on the order). Two ``Authorization``
+    headers (also when a proxy joined them with a comma, which no key contains), or two different
+    keys across ``Authorization: Bearer``, ``api-key`` and ``x-api-key``, are refused; the same key
+    sent in two of those headers is accepted.
+    """
+    seen: set[bytes] = set()
+    keys: set[bytes] = set()
+    for name, value in raw_headers:
+        if name not in _CREDENTIAL_HEADERS:
+            continue
+        if name in seen or b"," in value:
+            raise _duplicate()
+        seen.add(name)
+        value = value.strip()
+        if name == b"authorization":
+            scheme, _, token = value.partition(b" ")
+            if scheme.lower() != b"bearer":
+                continue  # not a key Bedside reads
+            value = token.strip()
+        if value:
+            keys.add(value)
+    if len(keys) > 1:
+        raise _duplicate()
+
+
+def _duplicate() -> InvalidRequest:
+    return InvalidRequest(
+        "The request carries more than one credential (two Authorization headers, or different keys in "
+        "Authorization and api-key). Send your key once, as 'Authorization: Bearer <key>'.",
+        code="duplicate_authorization",
+    )
 
 
 def create_db_key(engine: Engine, tenant: str, name: str | None = None) -> tuple[str, ApiKey]:

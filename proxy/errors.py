@@ -10,6 +10,7 @@ content or personal data (the canary test in ``tests/test_privacy_logs.py`` chec
     BedsideError (500 server_error)
     ├── InvalidRequest (400 invalid_request_error)
     │   ├── PayloadTooLarge (413)
+    │   ├── UnsupportedMediaType (415: not JSON, or a compressed body)
     │   └── PolicyRefusal (400, code from the policy: e.g. "tool_not_allowed")
     ├── AuthenticationFailed (401 authentication_error)
     ├── NotFound (404 invalid_request_error)
@@ -19,11 +20,13 @@ content or personal data (the canary test in ``tests/test_privacy_logs.py`` chec
         ├── UpstreamUnavailable (502: connection refused / reset before a reply)
         ├── UpstreamTimeout (504)
         ├── UpstreamProtocolError (502: the upstream sent something that is not OpenAI-shaped)
-        └── UpstreamStatusError (the upstream's own 4xx/5xx, status and error passed on)
+        └── UpstreamStatusError (the upstream's own 4xx/5xx: status, code and type passed on; its
+                                 message only with ``server.upstream_error_detail``)
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 
@@ -71,6 +74,13 @@ class InvalidRequest(BedsideError):
 class PayloadTooLarge(InvalidRequest):
     status = 413
     default_code = "request_too_large"
+
+
+class UnsupportedMediaType(InvalidRequest):
+    """The body is not JSON (``Content-Type``) or is compressed (``Content-Encoding``)."""
+
+    status = 415
+    default_code = "unsupported_media_type"
 
 
 class PolicyRefusal(InvalidRequest):
@@ -122,25 +132,40 @@ class UpstreamProtocolError(UpstreamError):
     default_code = "upstream_bad_response"
 
 
+#: upstream codes, params and types are passed on only in this shape (machine names, not text)
+_MACHINE_VALUE = re.compile(r"^[A-Za-z0-9_.\[\]-]{1,64}$")
+
+
+def _machine_value(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and _MACHINE_VALUE.match(value) else None
+
+
 class UpstreamStatusError(UpstreamError):
-    """The upstream answered with an HTTP error; its status and OpenAI error are passed on."""
+    """The upstream answered with an HTTP error; its status, code, param and type are passed on.
+
+    Its message is not: a model server's message can quote the request, including the persona
+    prompt Bedside added, which the client must not see. ``to_body(detail=True)`` (setting
+    ``server.upstream_error_detail``) appends it for deployments that want it.
+    """
 
     def __init__(self, message: str, *, status: int, upstream_body: dict[str, Any] | None = None) -> None:
         err = (upstream_body or {}).get("error") if isinstance(upstream_body, dict) else None
-        code = err.get("code") if isinstance(err, dict) else None
-        param = err.get("param") if isinstance(err, dict) else None
-        super().__init__(message, code=str(code) if code is not None else "upstream_error", param=param, status=status)
-        self.upstream_error = err if isinstance(err, dict) else None
+        err = err if isinstance(err, dict) else None
+        code = _machine_value(err.get("code")) if err is not None else None
+        param = _machine_value(err.get("param")) if err is not None else None
+        super().__init__(message, code=code or "upstream_error", param=param, status=status)
+        self.upstream_error = err
 
-    def to_body(self) -> dict[str, Any]:
+    def to_body(self, *, detail: bool = False) -> dict[str, Any]:
         body = super().to_body()
         if self.upstream_error is not None:
-            # The upstream's own error type survives (e.g. "invalid_request_error" for a 400), and
-            # its message follows ours so the developer still sees what the model server said.
-            up_type = self.upstream_error.get("type")
-            if isinstance(up_type, str) and up_type:
+            # The upstream's own error type survives (e.g. "invalid_request_error" for a 400)
+            up_type = _machine_value(self.upstream_error.get("type"))
+            if up_type:
                 body["error"]["type"] = up_type
             up_msg = self.upstream_error.get("message")
-            if isinstance(up_msg, str) and up_msg:
+            if detail and isinstance(up_msg, str) and up_msg:
                 body["error"]["message"] = f"{self.message} The model server said: {up_msg}"
         return body

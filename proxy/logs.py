@@ -22,7 +22,7 @@ import structlog
 SAFE_FIELDS = frozenset(
     {
         "event", "level", "timestamp", "logger",
-        "request_id", "method", "path", "status", "duration_ms", "endpoint", "stream",
+        "request_id", "client_request_id", "method", "path", "status", "duration_ms", "endpoint", "stream",
         "model", "requested_model", "policy", "policy_version", "tenant", "user", "conversation",
         "upstream", "upstream_status", "error_kind", "error_code", "error_type", "stage", "stages_ms",
         "host", "port", "demo", "auth", "detail", "version", "issues", "count", "reason", "kind",

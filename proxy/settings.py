@@ -97,6 +97,10 @@ class ServerSettings(BaseModel):
     keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open waiting for the next request.")
     client: Literal["aiohttp", "httpx"] = Field("aiohttp", description="Upstream HTTP client: `aiohttp` (fastest) or `httpx` (proxies, HTTP/2).")
     max_connections: int = Field(256, gt=0, description="Pooled keep-alive connections per upstream.")
+    upstream_error_detail: bool = Field(
+        False,
+        description="Append the model server's own error message to errors Bedside passes on. Off by default: it can quote the request, including the persona prompt Bedside added.",
+    )
 
 
 class PolicySettings(BaseModel):

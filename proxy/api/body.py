@@ -1,22 +1,70 @@
-"""Reading and checking request bodies: size limit, JSON, the few fields Bedside relies on.
+"""Reading and checking request bodies: size limit, encoding, nesting, JSON, and field types.
 
-Only what Bedside needs is checked (and explained kindly); every other field passes through to the
-upstream untouched, which validates the rest.
+Every check here runs before any stage or upstream call, so a malformed request is a 400 naming the
+field (``param``) with a ``code``, never a 500 from a stage that met an unexpected type.
+
+What is checked: the fields Bedside's stages read (``model``, ``messages`` with every message's
+``content``, parts, ``name``, ``tool_calls``), and the types of the OpenAI fields Bedside or its
+stages touch or clamp (``stream``, ``stream_options``, ``n``, ``max_tokens``, ``tools``,
+``tool_choice``, ``stop``, ``metadata``, ``logit_bias``, ...). Only types and shapes are checked,
+as the OpenAI API documents them, with ``null`` accepted for optional fields; values are left to
+the upstream. Unknown fields and unknown content-part types pass through untouched.
+
+Every string inside every message is also searched for Bedside's reserved mark (``[bedside:``),
+after Unicode compatibility normalisation (NFKC), removal of invisible format characters (category
+Cf: zero-width spaces, soft hyphens, BOMs) and case folding, so a client cannot pass its text off as
+Bedside's own guidance (which later stages trust and the PII stage skips).
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import sys
+import unicodedata
 from typing import Any
 
 import msgspec
 from litestar import Request
 
-from proxy.errors import InvalidRequest, PayloadTooLarge
+from proxy.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 
 _decode = msgspec.json.Decoder().decode
 #: the prefix of Bedside's own injected messages ([bedside:persona], [bedside:tone], ...)
 RESERVED_MARK = "[bedside:"
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+#: deepest JSON nesting accepted (a chat request needs about 8: body, messages, message, content,
+#: part, ...; tool schemas a few more). Deeper input is refused before anything recursive sees it.
+MAX_DEPTH = 64
+#: content-part types whose ``text`` the stages read
+_TEXT_PARTS = frozenset({"text", "input_text"})
+
+
+def check_media_type(headers: dict[str, str]) -> None:
+    """Only ``application/json`` bodies (UTF-8, uncompressed) are read; others get 415.
+
+    A missing ``Content-Type`` is refused too: every OpenAI client sends ``application/json``, and
+    refusing anything else means a web page cannot send a "simple" cross-site request (a form or
+    ``text/plain`` POST, which browsers send without asking) to a Bedside in open mode.
+    """
+    ctype = headers.get("content-type")
+    media, _, params = (ctype or "").partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = val.strip().strip('"').lower()
+    if media.strip().lower() != "application/json" or charset not in (None, "utf-8", "utf8"):
+        raise UnsupportedMediaType(
+            "Bedside reads JSON request bodies only. Send the body as JSON with the header 'Content-Type: application/json' "
+            "(the openai client and most HTTP libraries' json= option do this)."
+        )
+    encoding = headers.get("content-encoding")
+    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
+        raise UnsupportedMediaType(
+            "Bedside does not accept compressed request bodies (Content-Encoding gzip, deflate, br, ...). Send the JSON body uncompressed.",
+            code="unsupported_encoding",
+        )
 
 
 async def read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
@@ -43,25 +91,344 @@ def _too_large(limit: int) -> str:
     )
 
 
+def _too_deep() -> InvalidRequest:
+    return InvalidRequest(
+        f"The request body is nested more than {MAX_DEPTH} levels deep. Send a flatter JSON object: a chat request needs only a few levels.",
+        code="too_deeply_nested",
+    )
+
+
 def decode_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object; refuses invalid UTF-8, invalid JSON and deep nesting (400)."""
     if not raw.strip():
         raise InvalidRequest("The request body is empty. Send a JSON object, e.g. {\"model\": ..., \"messages\": [...]}.", code="invalid_json")
     try:
         value = _decode(raw)
     except msgspec.DecodeError:
+        if not _is_utf8(raw):  # the decoder may stop at a syntax error before the bad bytes
+            raise _not_utf8() from None
         raise InvalidRequest(
             "The request body is not valid JSON. Check quotes, commas and brackets, and send it with 'Content-Type: application/json'.",
             code="invalid_json",
         ) from None
+    except UnicodeDecodeError:
+        raise _not_utf8() from None
+    except RecursionError:
+        raise _too_deep() from None
     if not isinstance(value, dict):
         raise InvalidRequest("The request body must be a JSON object, not a list or a single value.", code="invalid_json")
+    # one opening bracket per level at least: bodies with few brackets cannot be deep
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth_exceeds(value, MAX_DEPTH):
+        raise _too_deep()
     return value
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _not_utf8() -> InvalidRequest:
+    return InvalidRequest(
+        "The request body is not valid UTF-8. Encode the JSON body as UTF-8 (what JSON requires) and send it again.",
+        code="invalid_encoding",
+    )
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether containers nest deeper than ``limit`` (iterative: deep input cannot recurse here)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+# ---- small type checks ---------------------------------------------------------------------------
+
+
+def _bad(param: str, message: str, code: str = "invalid_type") -> InvalidRequest:
+    return InvalidRequest(message, param=param, code=code)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _opt_str(obj: dict[str, Any], key: str, param: str) -> None:
+    v = obj.get(key)
+    if v is not None and not isinstance(v, str):
+        raise _bad(param, f"'{param}' must be a string.")
+
+
+def _opt_bool(obj: dict[str, Any], key: str, param: str) -> None:
+    v = obj.get(key)
+    if v is not None and not isinstance(v, bool):
+        raise _bad(param, f"'{param}' must be true or false.")
+
+
+def _opt_number(obj: dict[str, Any], key: str, param: str) -> None:
+    v = obj.get(key)
+    if v is not None and not _is_number(v):
+        raise _bad(param, f"'{param}' must be a number.")
+
+
+def _opt_int(obj: dict[str, Any], key: str, param: str) -> None:
+    v = obj.get(key)
+    if v is not None and not _is_int(v):
+        raise _bad(param, f"'{param}' must be a whole number.")
+
+
+def _opt_object(obj: dict[str, Any], key: str, param: str) -> dict[str, Any] | None:
+    v = obj.get(key)
+    if v is not None and not isinstance(v, dict):
+        raise _bad(param, f"'{param}' must be a JSON object.")
+    return v
 
 
 def _require_model(body: dict[str, Any]) -> None:
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
         raise InvalidRequest("Say which model to use: 'model' must be a non-empty string.", param="model", code="missing_model" if model is None else "invalid_type")
+
+
+# ---- the reserved mark ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _format_chars() -> re.Pattern[str]:
+    """Every Unicode format character (category Cf: zero-width spaces and joiners, BOM, soft hyphen, bidi controls)."""
+    chars = "".join(chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf")
+    return re.compile("[" + re.escape(chars) + "]")
+
+
+#: a JSON string escape (``\u005b``): strings holding JSON (tool-call arguments) are read unescaped too
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def normalise_for_mark(text: str) -> str:
+    """``text`` as the reserved-mark check sees it: format characters dropped, NFKC, case-folded."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKC", _format_chars().sub("", text)).casefold()
+
+
+def has_reserved_mark(text: str) -> bool:
+    """Whether ``text`` carries ``[bedside:`` anywhere, however disguised (fullwidth, zero-width,
+    case, or JSON ``\\u`` escapes inside a string that holds JSON, such as tool-call arguments)."""
+    if RESERVED_MARK in normalise_for_mark(text):
+        return True
+    for _ in range(3):  # JSON inside JSON inside JSON is as deep as anyone nests arguments
+        if "\\u" not in text:
+            return False
+        text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+        if RESERVED_MARK in normalise_for_mark(text):
+            return True
+    return False
+
+
+def _check_no_mark(value: Any, path: str) -> None:
+    """Refuse any string inside ``value`` (recursively: every field, every part) carrying the mark."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if has_reserved_mark(node):
+                # Bedside marks its own system messages this way and never returns them to clients, so a
+                # client message carrying the mark is an attempt to pass as Bedside's own guidance
+                raise InvalidRequest(
+                    f"{where} contains '{RESERVED_MARK}', which Bedside reserves for its own guidance. Remove it and send the request again.",
+                    param=where,
+                    code="reserved_marker",
+                )
+        elif isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(node))))
+
+
+# ---- messages ------------------------------------------------------------------------------------
+
+
+def _check_part(part: Any, p: str) -> None:
+    if not isinstance(part, dict):
+        raise _bad(p, f"{p} must be a content part object such as {{\"type\": \"text\", \"text\": \"...\"}}.")
+    kind = part.get("type")
+    if kind is None:
+        raise _bad(f"{p}.type", f"{p} has no 'type': say what the part is, e.g. \"text\" or \"image_url\".", "missing_value")
+    if not isinstance(kind, str):
+        raise _bad(f"{p}.type", f"{p}.type must be a string such as \"text\" or \"image_url\".")
+    if kind in _TEXT_PARTS:
+        if not isinstance(part.get("text"), str):
+            raise _bad(f"{p}.text", f"{p}.text must be a string: a text part carries its text there.")
+    elif kind == "image_url":
+        image = part.get("image_url")
+        if isinstance(image, dict):
+            if not isinstance(image.get("url"), str):
+                raise _bad(f"{p}.image_url.url", f"{p}.image_url.url must be a string (an https: or data: URL).")
+            _opt_str(image, "detail", f"{p}.image_url.detail")
+        elif not isinstance(image, str):
+            raise _bad(f"{p}.image_url", f"{p}.image_url must be an object with a 'url' string.")
+    elif kind == "input_audio":
+        audio = part.get("input_audio")
+        if not isinstance(audio, dict):
+            raise _bad(f"{p}.input_audio", f"{p}.input_audio must be an object with 'data' and 'format' strings.")
+        _opt_str(audio, "data", f"{p}.input_audio.data")
+        _opt_str(audio, "format", f"{p}.input_audio.format")
+    elif kind == "file":
+        file = part.get("file")
+        if not isinstance(file, dict):
+            raise _bad(f"{p}.file", f"{p}.file must be an object with 'file_id' or 'file_data'.")
+        for key in ("file_id", "file_data", "filename"):
+            _opt_str(file, key, f"{p}.file.{key}")
+    elif kind == "refusal":
+        if not isinstance(part.get("refusal"), str):
+            raise _bad(f"{p}.refusal", f"{p}.refusal must be a string.")
+    # other part types pass through: the upstream knows which it supports
+
+
+def _check_function(fn: Any, p: str) -> None:
+    """A tool call's or legacy function call's ``{name, arguments}``."""
+    if not isinstance(fn, dict):
+        raise _bad(p, f"{p} must be an object with 'name' and 'arguments'.")
+    _opt_str(fn, "name", f"{p}.name")
+    args = fn.get("arguments")
+    if args is not None and not isinstance(args, (str, dict)):
+        raise _bad(f"{p}.arguments", f"{p}.arguments must be a string of JSON (or a JSON object).")
+
+
+def _check_message(msg: Any, i: int) -> None:
+    p = f"messages[{i}]"
+    if not isinstance(msg, dict):
+        raise InvalidRequest(f"{p} must be an object with 'role' and 'content'.", param=p, code="invalid_type")
+    role = msg.get("role")
+    if not isinstance(role, str) or role not in _ROLES:
+        raise InvalidRequest(f"{p}.role must be one of system, developer, user, assistant or tool.", param=f"{p}.role", code="invalid_value")
+    content = msg.get("content")
+    if content is None:
+        if role in ("user", "system", "developer"):
+            raise InvalidRequest(f"{p}.content is missing.", param=f"{p}.content", code="invalid_value")
+    elif isinstance(content, list):
+        for j, part in enumerate(content):
+            _check_part(part, f"{p}.content[{j}]")
+    elif not isinstance(content, str):
+        raise InvalidRequest(f"{p}.content must be a string or a list of content parts.", param=f"{p}.content", code="invalid_type")
+    _opt_str(msg, "name", f"{p}.name")
+    _opt_str(msg, "tool_call_id", f"{p}.tool_call_id")
+    _opt_str(msg, "refusal", f"{p}.refusal")
+    calls = msg.get("tool_calls")
+    if calls is not None:
+        if not isinstance(calls, list):
+            raise _bad(f"{p}.tool_calls", f"{p}.tool_calls must be a list of tool call objects.")
+        for k, call in enumerate(calls):
+            cp = f"{p}.tool_calls[{k}]"
+            if not isinstance(call, dict):
+                raise _bad(cp, f"{cp} must be an object with 'id', 'type' and 'function'.")
+            _opt_str(call, "id", f"{cp}.id")
+            _opt_str(call, "type", f"{cp}.type")
+            if call.get("function") is not None:
+                _check_function(call["function"], f"{cp}.function")
+    if msg.get("function_call") is not None:
+        _check_function(msg["function_call"], f"{p}.function_call")
+    _check_no_mark(msg, p)
+
+
+# ---- the chat body -------------------------------------------------------------------------------
+
+
+def _check_tools(body: dict[str, Any]) -> None:
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise _bad("tools", "'tools' must be a list of tool definitions.")
+        for i, tool in enumerate(tools):
+            p = f"tools[{i}]"
+            if not isinstance(tool, dict):
+                raise _bad(p, f"{p} must be an object such as {{\"type\": \"function\", \"function\": {{\"name\": ...}}}}.")
+            _opt_str(tool, "type", f"{p}.type")
+            fn = tool.get("function")
+            if fn is not None:
+                if not isinstance(fn, dict):
+                    raise _bad(f"{p}.function", f"{p}.function must be an object with a 'name'.")
+                _opt_str(fn, "name", f"{p}.function.name")
+                _opt_str(fn, "description", f"{p}.function.description")
+                _opt_object(fn, "parameters", f"{p}.function.parameters")
+                _opt_bool(fn, "strict", f"{p}.function.strict")
+    choice = body.get("tool_choice")
+    if choice is not None and not isinstance(choice, str):
+        if not isinstance(choice, dict):
+            raise _bad("tool_choice", "'tool_choice' must be \"none\", \"auto\", \"required\" or an object naming a tool.")
+        _opt_str(choice, "type", "tool_choice.type")
+        fn = _opt_object(choice, "function", "tool_choice.function")
+        if fn is not None:
+            _opt_str(fn, "name", "tool_choice.function.name")
+    functions = body.get("functions")
+    if functions is not None:
+        if not isinstance(functions, list) or not all(isinstance(f, dict) for f in functions):
+            raise _bad("functions", "'functions' must be a list of function definitions.")
+        for i, f in enumerate(functions):
+            _opt_str(f, "name", f"functions[{i}].name")
+    call = body.get("function_call")
+    if call is not None and not isinstance(call, str):
+        if not isinstance(call, dict):
+            raise _bad("function_call", "'function_call' must be \"none\", \"auto\" or an object naming a function.")
+        _opt_str(call, "name", "function_call.name")
+
+
+def _check_options(body: dict[str, Any]) -> None:
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise _bad("stream", "'stream' must be true or false.")
+    options = _opt_object(body, "stream_options", "stream_options")
+    if options is not None:
+        _opt_bool(options, "include_usage", "stream_options.include_usage")
+        _opt_bool(options, "include_obfuscation", "stream_options.include_obfuscation")
+        if stream is not True:
+            raise _bad("stream_options", "'stream_options' applies only to streamed replies: set 'stream' to true, or leave 'stream_options' out.", "invalid_value")
+    n = body.get("n")
+    if n is not None and (not _is_int(n) or n < 1 or n > 128):
+        raise _bad("n", "'n' must be a whole number from 1 to 128.", "invalid_value")
+    for field in ("max_tokens", "max_completion_tokens"):
+        v = body.get(field)
+        if v is not None and (not _is_int(v) or v < 1):
+            raise _bad(field, f"'{field}' must be a positive whole number.", "invalid_value")
+    for field in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
+        _opt_number(body, field, field)
+    for field in ("seed", "top_logprobs"):
+        _opt_int(body, field, field)
+    for field in ("logprobs", "parallel_tool_calls", "store"):
+        _opt_bool(body, field, field)
+    for field in ("user", "safety_identifier", "prompt_cache_key", "reasoning_effort", "service_tier", "verbosity"):
+        _opt_str(body, field, field)
+    for field in ("audio", "prediction", "web_search_options"):
+        _opt_object(body, field, field)
+    fmt = _opt_object(body, "response_format", "response_format")
+    if fmt is not None:
+        _opt_str(fmt, "type", "response_format.type")
+    stop = body.get("stop")
+    if stop is not None and not isinstance(stop, str) and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
+        raise _bad("stop", "'stop' must be a string or a list of strings.")
+    metadata = _opt_object(body, "metadata", "metadata")
+    if metadata is not None and not all(isinstance(v, str) for v in metadata.values()):
+        raise _bad("metadata", "'metadata' must be an object whose values are strings.")
+    bias = _opt_object(body, "logit_bias", "logit_bias")
+    if bias is not None and not all(_is_number(v) for v in bias.values()):
+        raise _bad("logit_bias", "'logit_bias' must be an object mapping token ids to numbers from -100 to 100.")
+    modalities = body.get("modalities")
+    if modalities is not None and not (isinstance(modalities, list) and all(isinstance(m, str) for m in modalities)):
+        raise _bad("modalities", "'modalities' must be a list of strings such as [\"text\"].")
 
 
 def check_chat(body: dict[str, Any]) -> None:
@@ -75,45 +442,9 @@ def check_chat(body: dict[str, Any]) -> None:
     if not messages:
         raise InvalidRequest("'messages' is empty: send at least one message.", param="messages", code="empty_messages")
     for i, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            raise InvalidRequest(f"messages[{i}] must be an object with 'role' and 'content'.", param=f"messages[{i}]", code="invalid_type")
-        role = msg.get("role")
-        if role not in _ROLES:
-            raise InvalidRequest(
-                f"messages[{i}].role must be one of system, developer, user, assistant or tool.",
-                param=f"messages[{i}].role",
-                code="invalid_value",
-            )
-        content = msg.get("content")
-        if isinstance(content, str) and content.startswith(RESERVED_MARK):
-            # Bedside marks its own system messages this way and never returns them to clients, so a
-            # client message carrying the mark is an attempt to pass as Bedside's own guidance
-            raise InvalidRequest(
-                f"messages[{i}].content starts with '{RESERVED_MARK}', which Bedside reserves for its own guidance. Remove that prefix and send it again.",
-                param=f"messages[{i}].content",
-                code="reserved_marker",
-            )
-        if content is not None and not isinstance(content, (str, list)):
-            raise InvalidRequest(f"messages[{i}].content must be a string or a list of content parts.", param=f"messages[{i}].content", code="invalid_type")
-        if content is None and role in ("user", "system", "developer"):
-            raise InvalidRequest(f"messages[{i}].content is missing.", param=f"messages[{i}].content", code="invalid_value")
-    stream = body.get("stream")
-    if stream is not None and not isinstance(stream, bool):
-        raise InvalidRequest("'stream' must be true or false.", param="stream", code="invalid_type")
-    n = body.get("n")
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > 128):
-        raise InvalidRequest("'n' must be a whole number from 1 to 128.", param="n", code="invalid_value")
-    for field in ("max_tokens", "max_completion_tokens"):
-        v = body.get(field)
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
-            raise InvalidRequest(f"'{field}' must be a positive whole number.", param=field, code="invalid_value")
-    for field in ("temperature", "top_p"):
-        v = body.get(field)
-        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool)):
-            raise InvalidRequest(f"'{field}' must be a number.", param=field, code="invalid_type")
-    tools = body.get("tools")
-    if tools is not None and not isinstance(tools, list):
-        raise InvalidRequest("'tools' must be a list of tool definitions.", param="tools", code="invalid_type")
+        _check_message(msg, i)
+    _check_options(body)
+    _check_tools(body)
 
 
 def check_embeddings(body: dict[str, Any]) -> None:
@@ -122,7 +453,16 @@ def check_embeddings(body: dict[str, Any]) -> None:
     ok = isinstance(value, str) or (
         isinstance(value, list)
         and value
-        and (all(isinstance(v, str) for v in value) or all(isinstance(v, int) for v in value) or all(isinstance(v, list) for v in value))
+        and (
+            all(isinstance(v, str) for v in value)
+            or all(_is_int(v) for v in value)
+            or all(isinstance(v, list) and v and all(_is_int(t) for t in v) for v in value)
+        )
     )
     if not ok:
         raise InvalidRequest("'input' must be a string or a non-empty list of strings (or token lists).", param="input", code="invalid_type")
+    _opt_str(body, "encoding_format", "encoding_format")
+    _opt_str(body, "user", "user")
+    dims = body.get("dimensions")
+    if dims is not None and (not _is_int(dims) or dims < 1):
+        raise _bad("dimensions", "'dimensions' must be a positive whole number.", "invalid_value")

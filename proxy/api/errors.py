@@ -8,14 +8,25 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
-from proxy.errors import BedsideError, InvalidRequest, NotFound
+from proxy.errors import BedsideError, InvalidRequest, NotFound, UpstreamStatusError
 from proxy.logs import get_logger
 
 _encode = msgspec.json.Encoder().encode
 
 
-def error_response(exc: BedsideError, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(content=_encode(exc.to_body()), status_code=exc.http_status, media_type=MediaType.JSON, headers=headers)
+def error_response(exc: BedsideError, headers: dict[str, str] | None = None, *, upstream_detail: bool = False) -> Response[bytes]:
+    """The OpenAI error JSON; an upstream's own message only with ``upstream_detail``."""
+    body = exc.to_body(detail=upstream_detail) if isinstance(exc, UpstreamStatusError) else exc.to_body()
+    return Response(content=_encode(body), status_code=exc.http_status, media_type=MediaType.JSON, headers=headers)
+
+
+def internal_error() -> BedsideError:
+    """What a client sees when Bedside itself failed (an unexpected exception)."""
+    return BedsideError(
+        "Something went wrong inside Bedside. Nothing was sent on your behalf; please try again, and tell your operator if it keeps happening.",
+        code="internal_error",
+        kind="internal_error",
+    )
 
 
 def _bedside_handler(request: Request[Any, Any, Any], exc: BedsideError) -> Response[bytes]:
@@ -38,8 +49,7 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     get_logger().error("unhandled_error", path=request.url.path, exc_info=exc)
-    err = BedsideError("Something went wrong inside Bedside. Nothing was sent on your behalf; please try again, and tell your operator if it keeps happening.")
-    return error_response(err)
+    return error_response(internal_error())
 
 
 def unsupported_message(path: str) -> str:

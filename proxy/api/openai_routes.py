@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import msgspec
@@ -19,10 +20,12 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from proxy.api.body import check_chat, check_embeddings, decode_object, read_body
-from proxy.api.errors import error_response, unsupported_message
+from proxy.api.body import check_chat, check_embeddings, check_media_type, decode_object, read_body
+from proxy.api.errors import error_response, internal_error, unsupported_message
 from proxy.api.requestlog import finish_request
-from proxy.errors import BedsideError, ModelNotFound, NotFound, UpstreamError
+from proxy.auth import check_single_credential
+from proxy.errors import BedsideError, ModelNotFound, NotFound, UpstreamError, UpstreamStatusError
+from proxy.logs import get_logger
 from proxy.pipeline.collect import collect
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import Endpoint, RequestContext
@@ -33,54 +36,110 @@ _encode = msgspec.json.Encoder().encode
 _MODELS_TTL = 60.0
 
 
-def _request_id(headers: dict[str, str]) -> str:
+#: a client's X-Request-ID is echoed back only in this shape
+_ECHO_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+#: runs that look like words or names (letters) or phone numbers and dates (digits)
+_WORDLIKE = re.compile(r"[A-Za-z]{7,}|[0-9]{8,}")
+
+
+def _random_looking(value: str) -> bool:
+    """Whether a client's request id looks like a random token (a UUID, or 16+ mixed letters and
+    digits without word- or phone-like runs) rather than something that could be personal data."""
+    if _UUID.match(value):
+        return True
+    return (
+        16 <= len(value) <= 64
+        and _ECHO_ID.match(value) is not None
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+        and _WORDLIKE.search(value) is None
+    )
+
+
+def _request_ids(headers: dict[str, str]) -> tuple[str, str]:
+    """(the id Bedside uses in logs, audit and upstream calls, the id echoed to the client).
+
+    A client's ``X-Request-ID`` is echoed when it has a safe shape, and used as the request's own id
+    only when it looks random: a phone number or a name sent as an id never reaches the logs (the
+    request line carries it hashed, as ``client_request_id``)."""
+    ours = os.urandom(16).hex()
     given = headers.get("x-request-id")
-    if given and len(given) <= 64 and given.replace("-", "").replace("_", "").isalnum():
-        return given
-    return os.urandom(16).hex()
+    if not given or _ECHO_ID.match(given) is None:
+        return ours, ours
+    return (given if _random_looking(given) else ours), given
 
 
-def _new_context(request: Request[Any, Any, Any], endpoint: Endpoint) -> RequestContext:
+def _new_context(request: Request[Any, Any, Any], endpoint: Endpoint) -> tuple[RequestContext, dict[str, str]]:
+    """The request's context and the headers every reply to it carries (``x-request-id``)."""
     # ASGI header names are lower-case bytes already: one dict comprehension, no Headers object
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
-    return RequestContext(request_id=_request_id(headers), endpoint=endpoint, body={}, headers=headers)
+    request_id, echoed = _request_ids(headers)
+    ctx = RequestContext(request_id=request_id, endpoint=endpoint, body={}, headers=headers)
+    return ctx, {"x-request-id": echoed}
+
+
+def _authenticate(request: Request[Any, Any, Any], services: Services, headers: Mapping[str, str]) -> str:
+    """One credential (400 when two differ), and a valid one (401): before anything else is read."""
+    check_single_credential(request.scope["headers"])
+    return services.keyring.authenticate(headers)
 
 
 async def _read_request(request: Request[Any, Any, Any], services: Services, ctx: RequestContext) -> None:
-    """Fill ``ctx.body`` from the request, checking size, JSON and the fields Bedside relies on."""
-    endpoint = ctx.endpoint
+    """Authenticate, then fill ``ctx.body`` from the request: media type, encoding, size, JSON and
+    the fields Bedside relies on. The identity stage authenticates again (it owns ``ctx.tenant``)."""
+    ctx.tenant = _authenticate(request, services, ctx.headers)
+    check_media_type(ctx.headers)
     raw = await read_body(request, services.settings.server.max_body_bytes)
     ctx.body = decode_object(raw)
-    if endpoint == "chat":
+    if ctx.endpoint == "chat":
         check_chat(ctx.body)
     else:
         check_embeddings(ctx.body)
     ctx.requested_model = ctx.model
 
 
+def _internal_error(services: Services, ctx: RequestContext, exc: BaseException, headers: dict[str, str]) -> Response[Any]:
+    """An unexpected exception before the reply: logged by type only (its message may quote the
+    input), counted and logged as a 500 request, answered with a kind OpenAI error."""
+    get_logger().error("request_failed", request_id=ctx.request_id, endpoint=ctx.endpoint, error_type=type(exc).__name__)
+    err = internal_error()
+    finish_request(services, ctx, err.http_status, err, exc_type=type(exc).__name__)
+    return error_response(err, {**headers, **ctx.response_headers})
+
+
 @post("/v1/chat/completions", status_code=200)
 async def chat_completions(request: Request[Any, Any, Any]) -> Response[Any]:
     services: Services = request.app.state.services
-    ctx = _new_context(request, "chat")
+    ctx, headers = _new_context(request, "chat")
+    completion: Completion | None = None
     try:
         await _read_request(request, services, ctx)
         completion = await services.pipeline(ctx)
+        headers = {**headers, **ctx.response_headers}
+        if ctx.stream:
+            options = ctx.body.get("stream_options")
+            include_usage = isinstance(options, dict) and options.get("include_usage") is True
+            stream = Stream(
+                _sse(services, ctx, completion, include_usage),
+                media_type="text/event-stream",
+                headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"},
+            )
+            completion = None  # the stream owns it now: _sse closes it and logs the request
+            return stream
+        body = await collect(completion)  # closes the completion
+        completion = None
     except BedsideError as exc:
         finish_request(services, ctx, exc.http_status, exc)
-        return error_response(exc, {"x-request-id": ctx.request_id, **ctx.response_headers})
-    headers = {"x-request-id": ctx.request_id, **ctx.response_headers}
-    if ctx.stream:
-        include_usage = bool((ctx.body.get("stream_options") or {}).get("include_usage"))
-        return Stream(
-            _sse(services, ctx, completion, include_usage),
-            media_type="text/event-stream",
-            headers={**headers, "cache-control": "no-cache", "x-accel-buffering": "no"},
-        )
-    try:
-        body = await collect(completion)
-    except BedsideError as exc:
-        finish_request(services, ctx, exc.http_status, exc)
-        return error_response(exc, headers)
+        return error_response(exc, {**headers, **ctx.response_headers}, upstream_detail=services.settings.server.upstream_error_detail)
+    except asyncio.CancelledError:
+        finish_request(services, ctx, 499)  # the client went away before the reply
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug still ends as a logged, counted, kind 500
+        return _internal_error(services, ctx, exc, headers)
+    finally:
+        if completion is not None:
+            await completion.aclose()
     finish_request(services, ctx, 200)
     return Response(content=_encode(body), media_type=MediaType.JSON, headers=headers)
 
@@ -89,6 +148,7 @@ async def _sse(services: Services, ctx: RequestContext, completion: Completion, 
     encoder = ChunkEncoder(completion.meta, include_usage=include_usage)
     status = 200
     error: BedsideError | None = None
+    exc_type: str | None = None
     first = True
     try:
         async for delta in completion.deltas:
@@ -104,37 +164,41 @@ async def _sse(services: Services, ctx: RequestContext, completion: Completion, 
         status = exc.http_status
         if isinstance(exc, UpstreamError):
             services.metrics.upstream_errors.labels(ctx.upstream_name or "unknown", exc.kind).inc()
-        yield error_frame(exc.to_body())
+        yield error_frame(exc.to_body() if not isinstance(exc, UpstreamStatusError) else exc.to_body(detail=services.settings.server.upstream_error_detail))
         yield DONE
     except (asyncio.CancelledError, GeneratorExit):
         status = 499  # the client went away; closing the completion cancels the upstream request
         raise
     except Exception as exc:  # noqa: BLE001 - a bug must still end the stream cleanly
-        from proxy.logs import get_logger
-
-        get_logger().error("stream_failed", request_id=ctx.request_id, exc_info=exc)
-        error = BedsideError("Something went wrong inside Bedside while answering. Please try again.")
+        get_logger().error("stream_failed", request_id=ctx.request_id, error_type=type(exc).__name__)
+        error = internal_error()
+        exc_type = type(exc).__name__
         status = 500
         yield error_frame(error.to_body())
         yield DONE
     finally:
         await completion.aclose()
-        finish_request(services, ctx, status, error)
+        finish_request(services, ctx, status, error, exc_type=exc_type)
 
 
 @post("/v1/embeddings", status_code=200)
 async def embeddings(request: Request[Any, Any, Any]) -> Response[Any]:
     services: Services = request.app.state.services
-    ctx = _new_context(request, "embeddings")
+    ctx, headers = _new_context(request, "embeddings")
     try:
         await _read_request(request, services, ctx)
         completion = await services.pipeline(ctx)
+        content = _encode(completion.json_body)
     except BedsideError as exc:
         finish_request(services, ctx, exc.http_status, exc)
-        return error_response(exc, {"x-request-id": ctx.request_id, **ctx.response_headers})
+        return error_response(exc, {**headers, **ctx.response_headers}, upstream_detail=services.settings.server.upstream_error_detail)
+    except asyncio.CancelledError:
+        finish_request(services, ctx, 499)
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug still ends as a logged, counted, kind 500
+        return _internal_error(services, ctx, exc, headers)
     finish_request(services, ctx, 200)
-    headers = {"x-request-id": ctx.request_id, **ctx.response_headers}
-    return Response(content=_encode(completion.json_body), media_type=MediaType.JSON, headers=headers)
+    return Response(content=content, media_type=MediaType.JSON, headers={**headers, **ctx.response_headers})
 
 
 class ModelCatalogue:
@@ -168,7 +232,7 @@ class ModelCatalogue:
 @get("/v1/models")
 async def list_models(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     services: Services = state.services
-    services.keyring.authenticate(dict(request.headers))
+    _authenticate(request, services, request.headers)
     data = await state.catalogue.list(services)
     return Response(content=_encode({"object": "list", "data": data}), media_type=MediaType.JSON)
 
@@ -176,7 +240,7 @@ async def list_models(request: Request[Any, Any, Any], state: State) -> Response
 @get("/v1/models/{model_id:path}")
 async def retrieve_model(request: Request[Any, Any, Any], state: State, model_id: FromPath[str]) -> Response[Any]:
     services: Services = state.services
-    services.keyring.authenticate(dict(request.headers))
+    _authenticate(request, services, request.headers)
     model_id = model_id.lstrip("/")
     for entry in await state.catalogue.list(services):
         if entry["id"] == model_id:
@@ -187,7 +251,7 @@ async def retrieve_model(request: Request[Any, Any, Any], state: State, model_id
 @route("/v1/{rest:path}", http_method=["GET", "POST", "PUT", "PATCH", "DELETE"], status_code=404)
 async def unsupported(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     services: Services = state.services
-    services.keyring.authenticate(dict(request.headers))
+    _authenticate(request, services, request.headers)
     raise NotFound(unsupported_message(request.url.path), code="unknown_endpoint")
 
 

@@ -1,7 +1,19 @@
-"""The one log line and the metrics of each request (no content, subjects hashed)."""
+"""The one log line and the metrics of each request (no content, subjects hashed).
+
+Every request the chat and embeddings routes accept ends here exactly once, however it ends: a
+reply, a ``BedsideError``, an unexpected exception (status 500, logged by exception type only), or
+a client that went away (499).
+
+Client-chosen strings are logged only when they cannot carry personal data: the requested
+``model`` verbatim when it is a policy alias, a model an upstream is configured for, or has the
+shape of a model name (see :func:`loggable_model`); otherwise ``"h:"`` and its keyed hash. The
+request id is the client's ``X-Request-ID`` only when that looks random; otherwise Bedside's own,
+with the client's hashed in ``client_request_id``.
+"""
 
 from __future__ import annotations
 
+import re
 import time
 
 from proxy import logs
@@ -12,8 +24,37 @@ from proxy.services import Services
 
 _LOG = get_logger()
 
+#: the shape of a model name: short, no spaces, no '@' (e-mail), no '+' (phone)
+_MODEL_SHAPE = re.compile(r"^[A-Za-z0-9._:/-]{1,64}$")
+#: release dates inside model names (gpt-4o-2024-08-06, claude-3-5-sonnet-20241022)
+_DATE = re.compile(r"(?:19|20)\d\d[-._]?(?:0[1-9]|1[0-2])[-._]?(?:0[1-9]|[12]\d|3[01])")
+#: six or more digits, single separators allowed between them (phone, account or card numbers)
+_NUMBER = re.compile(r"\d(?:[-._:/]?\d){5,}")
 
-def finish_request(services: Services, ctx: RequestContext, status: int, error: BedsideError | None = None) -> None:
+
+def model_has_safe_shape(model: str) -> bool:
+    """Whether a model name has a shape that cannot carry a phone number, e-mail or sentence."""
+    return _MODEL_SHAPE.match(model) is not None and _NUMBER.search(_DATE.sub("D", model)) is None
+
+
+def _configured_models(services: Services) -> set[str]:
+    names = set(services.model_aliases())
+    for upstream in services.settings.all_upstreams():
+        names.update(m for m in upstream.models if "*" not in m)
+    return names
+
+
+def loggable_model(services: Services, model: str | None) -> str | None:
+    """The model name as the log may carry it: verbatim when known or model-shaped, else hashed."""
+    if not model:
+        return None
+    if model_has_safe_shape(model) or model in _configured_models(services):
+        return model
+    return f"h:{services.hasher(model)}"
+
+
+def finish_request(services: Services, ctx: RequestContext, status: int, error: BedsideError | None = None, *, exc_type: str | None = None) -> None:
+    """Count and log one finished request. ``exc_type``: the type name of an unexpected exception."""
     elapsed = time.perf_counter() - ctx.started
     m = services.metrics
     m.child(m.requests, ctx.endpoint, str(status)).inc()
@@ -30,7 +71,7 @@ def finish_request(services: Services, ctx: RequestContext, status: int, error: 
         "status": status,
         "duration_ms": round(elapsed * 1000, 3),
         "stream": ctx.stream,
-        "model": ctx.requested_model or ctx.model,
+        "model": loggable_model(services, ctx.requested_model or ctx.model),
         "policy": policy,
         "tenant": ctx.tenant,
         "user": services.hasher(ctx.user_id),
@@ -38,6 +79,11 @@ def finish_request(services: Services, ctx: RequestContext, status: int, error: 
         "upstream": ctx.upstream_name,
         "stages_ms": {k: round(v * 1000, 3) for k, v in ctx.timings.items()},
     }
+    client_id = ctx.headers.get("x-request-id")
+    if client_id and client_id != ctx.request_id:
+        fields["client_request_id"] = f"h:{services.hasher(client_id)}"
+    if exc_type is not None:
+        fields["exc_types"] = [exc_type]
     if error is not None:
         log.info("request", error_kind=error.kind, error_code=error.code, **fields)
     else:

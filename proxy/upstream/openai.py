@@ -263,7 +263,7 @@ async def _status_error(resp: UpstreamResponse) -> UpstreamError:
     elif status == 404:
         msg = "The model server does not know this model or endpoint. Check the model name."
     else:
-        msg = "The model server could not accept this request."
+        msg = f"The model server could not accept this request (HTTP {status}). The error's 'code' and 'param' say what it objected to."
     return UpstreamStatusError(msg, status=status, upstream_body=body if isinstance(body, dict) else None)
 
 
