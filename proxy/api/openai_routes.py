@@ -209,7 +209,7 @@ class ModelCatalogue:
         self._expires = 0.0
         self._lock = asyncio.Lock()
 
-    async def list(self, services: Services) -> list[dict[str, Any]]:
+    async def list(self, services: Services, tenant: str | None = None) -> list[dict[str, Any]]:
         async with self._lock:
             if time.monotonic() >= self._expires:
                 found: list[dict[str, Any]] = []
@@ -222,7 +222,7 @@ class ModelCatalogue:
                 self._expires = time.monotonic() + _MODELS_TTL
             upstream_models = self._cached
         entries: dict[str, dict[str, Any]] = {}
-        for alias in services.model_aliases():
+        for alias in services.model_aliases(tenant):
             entries[alias] = {"id": alias, "object": "model", "created": 0, "owned_by": "bedside"}
         for m in upstream_models:
             entries.setdefault(m["id"], {"id": m["id"], "object": "model", "created": int(m.get("created") or 0), "owned_by": str(m.get("owned_by") or "upstream")})
@@ -232,17 +232,17 @@ class ModelCatalogue:
 @get("/v1/models")
 async def list_models(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     services: Services = state.services
-    _authenticate(request, services, request.headers)
-    data = await state.catalogue.list(services)
+    tenant = _authenticate(request, services, request.headers)
+    data = await state.catalogue.list(services, tenant)
     return Response(content=_encode({"object": "list", "data": data}), media_type=MediaType.JSON)
 
 
 @get("/v1/models/{model_id:path}")
 async def retrieve_model(request: Request[Any, Any, Any], state: State, model_id: FromPath[str]) -> Response[Any]:
     services: Services = state.services
-    _authenticate(request, services, request.headers)
+    tenant = _authenticate(request, services, request.headers)
     model_id = model_id.lstrip("/")
-    for entry in await state.catalogue.list(services):
+    for entry in await state.catalogue.list(services, tenant):
         if entry["id"] == model_id:
             return Response(content=_encode(entry), media_type=MediaType.JSON)
     raise ModelNotFound(f"There is no model '{model_id}' here. GET /v1/models lists the models you can use.", param="model")

@@ -14,7 +14,9 @@ one of these kinds:
             its digits are analysed (with the key it sits under as context); PII becomes the
             placeholder string.
 ``ident``   a name the upstream must receive verbatim (function and schema names): analysed, and
-            the request is refused when it holds personal data.
+            the request is refused when it holds structured personal data (an e-mail, phone,
+            card, IBAN, SSN or IP address, or a run of seven digits; names of people are not
+            looked for there: NER reads ``lookup order`` as one).
 ``binary``  what cannot be analysed: ``data:`` URLs (images), audio and file data, token arrays.
             The policy refuses them (default) or drops them.
 

@@ -218,11 +218,15 @@ class PiiStage:
                     if not ReplyMemo.confirm(reused[i][1], vault):
                         failed.append(i)
                     return ()
+                if not slot.text.strip():
+                    return ()
                 if slot.kind == "name":
                     return [Span("PERSON", 0, len(slot.text), 1.0)]
                 if slot.kind == "ident" and _LONG_DIGITS.search(slot.text):
                     return [Span("NUMBER", 0, len(slot.text), 1.0)]  # a function needs no phone or account number in its name
                 spans = slot_spans(slot, _plausible(slot.analysed_text, found.get(slot.analysed_text, ())))
+                if slot.kind == "ident":  # NER reads "lookup order" as a name: only structured values refuse a name
+                    spans = [sp for sp in spans if sp.entity in OUTPUT_ENTITIES]
                 return spans + split.get(i, []) if i in split else spans
 
             done = plan_redaction(slots, spans_of, dict(pii.actions), default_action=pii.default_action, hash_key=self._hash_key, max_values=pii.max_values)

@@ -230,6 +230,10 @@ async def test_a_policy_can_be_restricted_to_tenants(tmp_path: Path, upstream: F
         unknown = await c.post("/v1/chat/completions", json={"model": "no-such", "messages": [{"role": "user", "content": "hi"}]}, headers={"authorization": "Bearer key-globex"})
         assert other.status_code == unknown.status_code == 404
         assert other.json()["error"]["message"].replace("'vip'", "'no-such'") == unknown.json()["error"]["message"]  # "not yours" reads as "does not exist"
+        listed = {m["id"] for m in (await c.get("/v1/models", headers={"authorization": "Bearer key-globex"})).json()["data"]}
+        assert "vip" not in listed
+        assert "vip" in {m["id"] for m in (await c.get("/v1/models", headers={"authorization": "Bearer key-acme"})).json()["data"]}
+        assert (await c.get("/v1/models/vip", headers={"authorization": "Bearer key-globex"})).status_code == 404
 
 
 # ---- 4. obfuscated values ---------------------------------------------------------------------
