@@ -28,10 +28,11 @@ import msgspec
 from litestar import Request
 
 from proxy.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from proxy.marks import BEDSIDE_MARK
 
 _decode = msgspec.json.Decoder().decode
 #: the prefix of Bedside's own injected messages ([bedside:persona], [bedside:tone], ...)
-RESERVED_MARK = "[bedside:"
+RESERVED_MARK = BEDSIDE_MARK
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 #: deepest JSON nesting accepted (a chat request needs about 8: body, messages, message, content,
 #: part, ...; tool schemas a few more). Deeper input is refused before anything recursive sees it.

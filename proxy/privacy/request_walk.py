@@ -37,11 +37,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["BEDSIDE_MARK", "JsonDoc", "Slot", "walk_request"]
+from proxy.marks import BEDSIDE_MARK
+
+__all__ = ["JsonDoc", "Slot", "walk_request"]
 
 Kind = Literal["text", "name", "number", "ident", "binary"]
-#: Bedside's own guidance messages start with this; they carry no user data.
-BEDSIDE_MARK = "[bedside:"
 #: Numbers shorter than this hold no structured PII (a card, phone, IBAN or SSN has more digits).
 MIN_NUMBER_DIGITS = 6
 

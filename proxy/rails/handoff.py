@@ -48,6 +48,7 @@ from typing import Any
 import aiohttp
 
 from proxy.logs import get_logger
+from proxy.marks import BEDSIDE_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.context import RequestContext
 from proxy.policy.sections.rails import Handoff
@@ -161,7 +162,7 @@ class HandoffNotifier:
             if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
                 continue
             text = text_of(m.get("content")).strip()
-            if text and not text.startswith("[bedside:"):
+            if text and not text.startswith(BEDSIDE_MARK):
                 out.append({"role": str(m["role"]), "content": self._redact(text[:_MAX_TURN_CHARS])})
         return out[-turns:]
 

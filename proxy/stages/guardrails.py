@@ -43,6 +43,7 @@ import anyio
 import anyio.to_thread
 
 from proxy.logs import get_logger
+from proxy.marks import BEDSIDE_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
@@ -117,7 +118,7 @@ def input_texts(messages: Any) -> list[InputText]:
             out.append(InputText("user", text, i))
         elif role in ("tool", "function") and i > last_assistant:
             out.append(InputText("tool", text, i))
-        elif role in ("system", "developer") and not text.startswith("[bedside:"):
+        elif role in ("system", "developer") and not text.startswith(BEDSIDE_MARK):
             out.append(InputText("document", text, i))
     return out
 

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+from proxy.marks import REASK_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
@@ -38,7 +39,6 @@ from proxy.rails.output import OutputRules, OutputScan, ReaskNeeded, compile_out
 __all__ = ["OutputChecksStage"]
 
 _CACHE_SIZE = 64
-REASK_MARK = "[bedside:rails]"
 
 
 async def _replay(deltas: list[Delta]) -> AsyncIterator[Delta]:

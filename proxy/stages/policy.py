@@ -21,6 +21,7 @@ import copy
 from typing import Any, ClassVar
 
 from proxy.errors import ModelNotFound, PolicyRefusal
+from proxy.marks import BEDSIDE_MARK, PERSONA_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
@@ -29,7 +30,6 @@ from proxy.pipeline.stage import Next
 from proxy.policy import PolicyStore, ResolvedPolicy
 
 #: marks Bedside's own system messages so later stages (and people reading traces) recognise them
-PERSONA_MARK = "[bedside:persona]"
 _SYSTEM_ROLES = ("system", "developer")
 
 
@@ -184,7 +184,7 @@ def _clamp_tokens(policy: ResolvedPolicy, body: dict[str, Any], changes: list[st
 
 def _is_ours(message: dict[str, Any]) -> bool:
     content = message.get("content")
-    return isinstance(content, str) and content.startswith("[bedside:")
+    return isinstance(content, str) and content.startswith(BEDSIDE_MARK)
 
 
 def _tool_name(tool: Any) -> str:

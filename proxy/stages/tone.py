@@ -20,13 +20,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from proxy.logs import get_logger
+from proxy.marks import TONE_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.stage import Next
 from proxy.stages.messages import last_user_index, leading_system_end
 
-TONE_MARK = "[bedside:tone]"
 _NEGATIVE = frozenset({"frustration", "anger", "anxiety", "sadness"})
 
 

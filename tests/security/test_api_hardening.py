@@ -531,6 +531,6 @@ async def test_odd_query_strings_change_nothing(client: AsyncTestClient[Any]) ->
 
 
 def test_the_reserved_mark_is_one_constant() -> None:
-    root = Path(__file__).resolve().parents[2] / "proxy" / "api"
-    uses = [p.name for p in root.glob("*.py") if '"[bedside:"' in p.read_text()]
-    assert uses == ["body.py"]
+    root = Path(__file__).resolve().parents[2] / "proxy"
+    uses = [str(p.relative_to(root)) for p in root.rglob("*.py") if '"[bedside:' in p.read_text()]
+    assert uses == ["marks.py"]
