@@ -44,6 +44,9 @@ __all__ = ["JsonDoc", "Slot", "walk_request"]
 Kind = Literal["text", "name", "number", "ident", "binary"]
 #: Numbers shorter than this hold no structured PII (a card, phone, IBAN or SSN has more digits).
 MIN_NUMBER_DIGITS = 6
+#: JSON held in a string (tool arguments, tool results) nested deeper than this is read as text
+#: (the API refuses bodies nested deeper, see proxy/api/body.py)
+MAX_JSON_DEPTH = 64
 
 _SKIP_TOP = frozenset(
     """model messages user safety_identifier stream n temperature top_p max_tokens max_completion_tokens
@@ -316,7 +319,7 @@ def _embedding_input(body: dict[str, Any], value: Any, out: list[Slot]) -> None:
 
 def _json_or_text(holder: Any, key: Any, value: str, path: str, out: list[Slot], *, tool: bool) -> None:
     """A string that holds a JSON object or array is walked as JSON; anything else is text."""
-    if value.lstrip()[:1] in ("{", "["):
+    if value.lstrip()[:1] in ("{", "[") and _depth(value) <= MAX_JSON_DEPTH:
         try:
             doc = json.loads(value)
         except ValueError:
@@ -358,6 +361,28 @@ def _value(holder: Any, key: Any, value: Any, path: str, out: list[Slot]) -> Non
             return
         for i, v in enumerate(value):
             _value(value, i, v, f"{path}[{i}]", out)
+
+
+def _depth(text: str) -> int:
+    """How deeply brackets nest in ``text`` (ignoring brackets inside JSON strings); no recursion."""
+    deepest = level = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif ch in "]}":
+            level -= 1
+    return deepest
 
 
 def _digits(value: int | float) -> str | None:

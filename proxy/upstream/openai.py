@@ -227,12 +227,15 @@ async def _body_deltas(choices: list[Any], usage: Any) -> AsyncIterator[Delta]:
             raise UpstreamProtocolError("The model server's reply has a malformed choice.", kind="upstream_garbage")
         index = choice.get("index", position)
         message = choice.get("message") or {}
+        calls = message.get("tool_calls") if isinstance(message, dict) else None
+        if not isinstance(message, dict) or not isinstance(index, int) or isinstance(index, bool) or not isinstance(calls or [], list) or not all(isinstance(c, dict) for c in calls or ()):
+            raise UpstreamProtocolError("The model server's reply has a malformed choice.", kind="upstream_garbage")
         content = message.get("content")
         if isinstance(content, str) and content:
             # logprobs travel with the text so output checks can drop those of text they refuse
             yield TextDelta(content, index, choice.get("logprobs"))
-        for i, call in enumerate(message.get("tool_calls") or ()):
-            fn = call.get("function") or {}
+        for i, call in enumerate(calls or ()):
+            fn = call.get("function") if isinstance(call.get("function"), dict) else {}
             yield ToolCallDelta(i, index, call.get("id"), fn.get("name"), fn.get("arguments") or "", call.get("type") or "function")
         if message.get("function_call"):
             yield ExtraDelta({"function_call": message["function_call"]}, index)

@@ -285,3 +285,17 @@ async def test_too_much_new_text_is_refused_before_analysis(client: AsyncTestCli
     response = await client.post("/v1/chat/completions", json=_chat(text))
     assert response.status_code == 413 and response.json()["error"]["code"] == "too_much_text_to_check"
     assert upstream.recorded == []
+
+
+@pytest.mark.parametrize("where", ["arguments", "tool result"])
+async def test_deeply_nested_json_inside_a_string_is_read_as_text(client: AsyncTestClient[Any], upstream: FakeUpstream, where: str) -> None:
+    deep = "[" * 2000 + json.dumps(ALICE_MAIL) + "]" * 2000
+    call = {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": deep if where == "arguments" else "{}"}}
+    messages = [
+        {"role": "user", "content": "look it up"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": deep if where == "tool result" else "ok"},
+    ]
+    response = await client.post("/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": messages})
+    assert response.status_code == 200, response.text
+    assert ALICE_MAIL not in _upstream_saw(upstream)
