@@ -26,6 +26,8 @@ from typing import Any
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from proxy.detectors.structured_pii import SSN_AREA, SSN_GROUP, SSN_SERIAL
+
 #: Name of the recognition source that :mod:`proxy.detectors.pii_engine` ranks as heuristic.
 BEDSIDE_SOURCE = "bedside"
 
@@ -415,7 +417,7 @@ class PhoneShapeRecognizer(_BedsideRecognizer):
 
 _SSN_RE = re.compile(
     r"(?i:ssn|ss\#|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?)[^\n\d]{0,20}?"
-    r"(?P<s>(?<!\d)(?!000|666|9)\d{3}([- ]?)(?!00)\d{2}\2(?!0000)\d{4}(?!\d))"
+    rf"(?P<s>(?<!\d){SSN_AREA}(?P<sep>[- ]?){SSN_GROUP}(?P=sep){SSN_SERIAL}(?!\d))"
 )
 
 
