@@ -7,7 +7,8 @@
   recognizers only (``NoOpNlpEngine``), marks the handle ``degraded`` and says why in ``detail``
   for ``/readyz``;
 * tldextract (used by the e-mail recognizer) is switched to its bundled public-suffix snapshot
-  before any recognizer runs.
+  before any recognizer runs (:func:`proxy.detectors.setup.prepare_detectors`; importing this
+  module changes nothing).
 
 ``AnalyzerHandle.analyze`` returns non-overlapping results, one entity type per span, after these
 fixes to false positives seen with stock Presidio: a URL inside every e-mail, an IPv4 address also
@@ -19,15 +20,12 @@ recurs in the same text.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import regex as re
 import spacy.util
-import tldextract
-import tldextract.tldextract as _tld_module
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, NoOpNlpEngine, SpacyNlpEngine
@@ -47,6 +45,7 @@ from proxy.detectors.pii_recognizers import (
     strong_surnames,
     surnames,
 )
+from proxy.detectors.setup import offline_tldextract, prepare_detectors
 from proxy.detectors.spacy_ops import fuse_ner_encoder, use_numpy_blas
 
 __all__ = ["DEFAULT_MODEL", "AnalyzerHandle", "build_analyzer", "offline_tldextract", "resolve_overlaps"]
@@ -84,24 +83,6 @@ _PRIORITY = (
 )  # fmt: skip
 #: Entities always asked of Presidio so the fixes above can see them.
 _HELPER_ENTITIES = ("EMAIL_ADDRESS", "IP_ADDRESS")
-_TLD_LOCK = threading.Lock()
-
-
-def offline_tldextract() -> tldextract.TLDExtract:
-    """Make the module-level ``tldextract.extract`` use the bundled suffix list (idempotent).
-
-    Presidio's e-mail recognizer calls ``tldextract.extract``, whose default extractor fetches the
-    public suffix list over the network on first use.
-    """
-    with _TLD_LOCK:
-        current = _tld_module.TLD_EXTRACTOR
-        if not current.suffix_list_urls and getattr(current, "_bedside_offline", False):
-            return current
-        offline = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
-        offline("example.com")  # load the snapshot now, not inside the first request
-        offline._bedside_offline = True  # type: ignore[attr-defined]  # marker for idempotence
-        _tld_module.TLD_EXTRACTOR = offline
-        return offline
 
 
 @dataclass
@@ -214,9 +195,11 @@ def _model_available(model: str) -> bool:
 def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
     """Build Presidio with ``model`` (a spaCy package name) or, failing that, patterns only.
 
-    Never downloads: a missing model gives a degraded handle and a loud warning instead.
+    Never downloads: a missing model gives a degraded handle and a loud warning instead. Calls
+    :func:`~proxy.detectors.setup.prepare_detectors` first (idempotent: the start-up step is
+    normally done already).
     """
-    offline_tldextract()
+    prepare_detectors()
     nlp_engine: NlpEngine
     degraded, detail = False, "ok"
     if model and _model_available(model):
