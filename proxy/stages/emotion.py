@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from cachetools import LRUCache
 
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
@@ -38,8 +39,7 @@ class CachingClassifier:
     def __init__(self, inner: "EmotionClassifier", size: int = 8192) -> None:
         self.inner = inner
         self.name = getattr(inner, "name", "classifier")
-        self._size = size
-        self._cache: OrderedDict[bytes, "EmotionReading"] = OrderedDict()
+        self._cache: LRUCache[bytes, EmotionReading] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def classify(self, text: str) -> "EmotionReading":
@@ -47,13 +47,10 @@ class CachingClassifier:
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
                 return hit
         reading = self.inner.classify(text)
         with self._lock:
             self._cache[key] = reading
-            if len(self._cache) > self._size:
-                self._cache.popitem(last=False)
         return reading
 
 
