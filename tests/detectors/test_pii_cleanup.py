@@ -40,4 +40,4 @@ def test_clean_completes_names_and_filters_by_entity_and_threshold() -> None:
     raw = [r("PERSON", 0, 3, 0.9), r("PERSON", 13, 16, 0.3), r("LOCATION", 24, 27, 0.5)]
     out = clean(text, raw, {"PERSON"}, 0.45)
     assert spans(text, out) == [("PERSON", "Ann"), ("PERSON", "Bob"), ("PERSON", "Ann")]  # a name recurs: Bob is found again at 0.6
-    assert clean(text, raw, {"LOCATION"}, 0.45) == []
+    assert spans(text, clean(text, raw, {"LOCATION"}, 0.45)) == [("LOCATION", "Ann")]  # names are completed only when PERSON is wanted
