@@ -23,7 +23,7 @@ from typing import Any
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE
+from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE
 from proxy.detectors.structured_pii import EMAIL_BODY, luhn_valid
 
 __all__ = ["EmbeddedEmailRecognizer", "SpacedDigitsRecognizer", "SpokenEmailRecognizer", "luhn_valid", "numbers_split_across"]
