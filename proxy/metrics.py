@@ -37,6 +37,7 @@ class Metrics:
         self.tone_rules = Counter("bedside_tone_rules", "Tone rules injected, by policy and rule name.", ["policy", "rule"], registry=r)
         self.escalations = Counter("bedside_escalations", "Escalations offered (rising frustration), by policy.", ["policy"], registry=r)
         self.pii_redactions = Counter("bedside_pii_redactions", "Personal data redacted before the upstream, by policy and entity type.", ["policy", "entity"], registry=r)
+        self.pii_output = Counter("bedside_pii_output", "PII the model wrote itself, by policy, entity type and action (mask, allow, shadow).", ["policy", "entity", "action"], registry=r)
         self.rails_verdicts = Counter("bedside_rails_verdicts", "Rail verdicts, by policy, direction (input/output), check and verdict.", ["policy", "direction", "check", "verdict"], registry=r)
         self.handoffs = Counter("bedside_handoffs", "Handoffs to a person, by policy and reason.", ["policy", "reason"], registry=r)
         self.open_tenant = Gauge("bedside_open_tenant", "1 when no API key is configured and anyone may call Bedside.", registry=r)

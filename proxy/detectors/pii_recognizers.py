@@ -1,4 +1,5 @@
-"""Bedside's own Presidio recognizers: street addresses and better PERSON recall.
+"""Bedside's own Presidio recognizers: better PERSON recall here; addresses and cued numbers in
+:mod:`proxy.detectors.pii_addresses` and :mod:`proxy.detectors.pii_numbers` (re-exported).
 
 No stock Presidio recognizer or small spaCy model finds street addresses, and the small model misses
 a third of person names (single first names, lower-case names, names at the top of a signature).
@@ -24,155 +25,27 @@ from importlib import resources
 from typing import Any
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import RecognizerResult
 
-#: Name of the recognition source that :mod:`proxy.detectors.pii_engine` ranks as heuristic.
-BEDSIDE_SOURCE = "bedside"
+from proxy.detectors.pii_addresses import StreetAddressRecognizer
+from proxy.detectors.pii_numbers import CardNumberRecognizer, PhoneShapeRecognizer, SsnCueRecognizer
+from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE, BedsideRecognizer
 
-_UP = r"\p{Lu}"
-_WORD_CAP = r"\p{Lu}[\p{L}\p{M}'’.-]*"
-_WORD_ANY = r"[\p{L}][\p{L}\p{M}'’.-]*"
-_NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
-#: Small words that never start a street name word ("3 dogs on the street" is no address).
-_STOP = (
-    r"(?!(?i:on|the|in|at|of|to|and|or|a|an|my|your|our|his|her|their|for|with|from|is|are|was|"
-    r"were|down|up|across|near|by|more|less|times|minutes|hours|days|weeks|years|per)\b)"
-)
-
-_US_SUFFIX = (
-    r"(?i:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
-    r"terrace|ter|crescent|cres|circle|cir|parkway|pkwy|highway|hwy|freeway|fwy|expressway|expy|"
-    r"loop|pass|trail|trl|square|sq|alley|aly|row|close|mews|plaza|plz|walk|grove|gardens|gdns|"
-    r"green|greens|heights|hts|hill|park|point|pt|ridge|run|path|pike|turnpike|tpke|crossing|"
-    r"crossroad|junction|jct|landing|bend|cove|creek|estates?|glen|harbou?r|hollow|knoll|manor|"
-    r"meadows?|orchard|radial|shores?|springs?|summit|trace|valley|view|vista|wharf|wynd|quay|"
-    r"parade|esplanade|promenade|causeway|chase|croft|drove|rise|vale|yard|broadway)"
-)
-#: Street words that precede the name (French, Italian, Spanish, Portuguese, Polish, ...).
-_PREFIX = (
-    r"(?i:via|viale|vicolo|piazza|piazzale|corso|largo|strada|rue|avenue|allée|allee|boulevard|"
-    r"chemin|impasse|quai|calle|carrer|avenida|avda\.?|paseo|camino|rua|praça|praca|travessa|"
-    r"estrada|alameda|ul\.|ulica|al\.|aleja|pl\.|plac|os\.|calea|bulevardul|odos|leoforos)"
-)
-_PARTICLE = r"(?i:de|del|della|dei|degli|di|da|do|dos|das|des|du|la|le|les|van|von|der|den|y|e)"
-#: Street-type endings of compound or following words (German, Dutch, Nordic, Finnish, Hungarian...).
-_COMPOUND = (
-    r"(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|ufer|steig|vej|vägen|väg|gatan|"
-    r"gata|gate|veien|vei|vegen|veg|gade|stræde|stræti|vegur|braut|katu|kuja|tie|polku|kaari|"
-    r"straat|laan|gracht|plein|kade|dreef|steeg|singel|utca|út|tér|körút|sor|iela|tänav|terrasse)"
-)
-_UNIT = (
-    r"(?i:apt\.?|apartment|suite|ste\.?|unit|flat|fl\.?|floor|room|rm\.?|bldg\.?|building|#)"
-    r"\s*#?\s*[A-Za-z]?\d{1,5}[A-Za-z]?"
-)
-_STREET_PATTERNS: tuple[tuple[str, float], ...] = (
-    # 12 Baker Street / 1600 N. Pennsylvania Ave NW / 221B baker st
-    (
-        rf"\b{_NUM}(?:[ \t]+{_NUM})?[ \t]+(?:(?i:[NSEW]|north|south|east|west)\.?[ \t]+)?"
-        rf"(?:(?!{_US_SUFFIX}\b){_STOP}{_WORD_ANY}[ \t]+){{0,3}}{_STOP}{_WORD_ANY}[ \t]+{_US_SUFFIX}\b\.?"
-        r"(?:[ \t]+(?:N|S|E|W|NE|NW|SE|SW)\b)?",
-        0.75,
-    ),
-    # Via Roma 131 / ul. Zamkowa 33 / Rua Cyro Franco 1213 / 20 Rue Eloued / 33 avenue de Provence
-    (
-        rf"\b(?:{_NUM},?[ \t]+)?{_PREFIX}[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}"
-        rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}){{0,3}}(?:,?[ \t]+{_NUM}\b)?",
-        0.7,
-    ),
-    # Parijsstraat 8 / Brucker Bundesstrasse 31 / Rákóczi út 66. / Stensås terrasse 38
-    (
-        rf"\b(?:{_NUM}[ \t]+)?(?:{_WORD_CAP}[ \t]+){{0,2}}(?:[\p{{L}}-]*{_COMPOUND})[ \t]*{_NUM}\b\.?",
-        0.7,
-    ),
-    # postal code + street + house number: 7878 Rahu 37 / 94941 2505 Heatherleigh
-    (rf"\b\d{{3,6}}[ \t]+(?:{_WORD_CAP}[ \t]+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.6),
-    (rf"\b\d{{3,6}}[ \t]+\d{{1,5}}[ \t]+{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}", 0.6),
-    # military and post-office boxes
-    (r"\b(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{2,5}(?:\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{5})?", 0.8),
-    (rf"\b(?:USS|USNS|USNV|USCGC)\s+{_WORD_CAP}(?:\s+{_WORD_CAP})?\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{{5}}", 0.8),
-    (r"\b(?i:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach)\s+\d{1,6}\b", 0.7),
-    # the corner of X and Y
-    (
-        r"\b(?i:corner\s+of)\s+(?:the\s+)?(?:[\p{L}\d.'’-]+\s+){0,4}?[\p{Lu}\d][\p{L}\d.'’-]*"
-        r"\s+(?:and|&)\s+[\p{Lu}\d][\p{L}\d.'’-]*(?:\s+[\p{Lu}\d][\p{L}\d.'’-]*){0,3}",
-        0.65,
-    ),
-    # a unit on its own: Apt. 4B, Suite 210
-    (r"\b(?i:apt\.?|apartment|suite|flat)\s*#?\s*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5),
-)
-#: Address cue words: "Name 12" after one of these is read as a street and number.
-_ADDRESS_CUE = (
-    r"(?:address(?:\s+is)?|live[sd]?\s+(?:at|on|in)|living\s+(?:at|on)|located\s+(?:at|on)|"
-    r"reside[sd]?\s+(?:at|on)|moved\s+to|meet\s+(?:me\s+)?at|stop\s+at|deliver(?:ed)?\s+to|"
-    r"ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return\s+(?:it\s+)?to|is\s+on|street:)"
-)
-_CUED_STREET = rf"(?i:{_ADDRESS_CUE})[:\s]+(?P<s>(?:{_WORD_CAP}[ \t]+){{0,3}}{_WORD_CAP}[ \t]+{_NUM}\b\.?)"
-_TAIL_SEP = r"(?:[ \t]*[,\n][ \t>]*|[ \t]+)"
-_TAIL_SEGMENT = (
-    rf"(?:{_UNIT}|\d{{4,6}}(?:-\d{{4}})?|[A-Z]{{1,2}}\d[A-Z\d]?\s*\d[A-Z]{{2}}|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
-    rf"|\p{{Lu}}{{2,3}}\b|\(\p{{Lu}}\p{{Ll}}+\))"
-)
-_TAIL_PLACE = rf"{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}(?![\p{{L}}\p{{M}}'’.-])(?![ \t]*:)"
-
-_STREET_RES = tuple((re.compile(p), s) for p, s in _STREET_PATTERNS)
-_CUED_RE = re.compile(_CUED_STREET)
-_TAIL_SEGMENT_RE = re.compile(_TAIL_SEP + _TAIL_SEGMENT)
-_TAIL_PLACE_RE = re.compile(r"[ \t]*[,\n][ \t>]*" + _TAIL_PLACE)
-_MAX_TAIL = 6
-
-
-def _extend_tail(text: str, end: int) -> int:
-    """Extend an address match over unit, city, state, postcode and country segments."""
-    for _ in range(_MAX_TAIL):
-        m = _TAIL_SEGMENT_RE.match(text, end)
-        if m is None:
-            m = _TAIL_PLACE_RE.match(text, end)
-        if m is None:
-            break
-        end = m.end()
-    return end
-
-
-class _BedsideRecognizer(EntityRecognizer):
-    """Base for Bedside's recognizers: no model to load, results tagged as Bedside's."""
-
-    def load(self) -> None:
-        """Nothing to load: the patterns are compiled at import."""
-
-    def _result(self, entity: str, start: int, end: int, score: float) -> RecognizerResult:
-        return RecognizerResult(
-            entity,
-            start,
-            end,
-            score,
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: type(self).__name__,
-                "source": BEDSIDE_SOURCE,
-            },
-        )
-
-
-class StreetAddressRecognizer(_BedsideRecognizer):
-    """Finds ``STREET_ADDRESS`` spans by the shapes streets are written in (see module docstring)."""
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["STREET_ADDRESS"], name="BedsideStreetAddress")
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
-        """Return address spans; overlapping matches are merged later by the engine."""
-        if "STREET_ADDRESS" not in entities:
-            return []
-        out: list[RecognizerResult] = []
-        for rx, score in _STREET_RES:
-            for m in rx.finditer(text):
-                start, end = m.span()
-                while end > start and text[end - 1] in " ,":
-                    end -= 1
-                out.append(self._result("STREET_ADDRESS", start, _extend_tail(text, end), score))
-        for m in _CUED_RE.finditer(text):
-            out.append(self._result("STREET_ADDRESS", m.start("s"), _extend_tail(text, m.end("s")), 0.6))
-        return out
-
+#: The address and number recognizers are re-exported: the engine and the tests import every
+#: recognizer from here.
+__all__ = [
+    "BEDSIDE_SOURCE",
+    "NOT_NAMES",
+    "CardNumberRecognizer",
+    "PersonHeuristicRecognizer",
+    "PhoneShapeRecognizer",
+    "SsnCueRecognizer",
+    "StreetAddressRecognizer",
+    "first_names",
+    "fold",
+    "strong_surnames",
+    "surnames",
+]
 
 _NAME_TOKEN = r"(?:\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}?[\p{Ll}\p{M}'’]+)*|\p{Lu}{2,}(?:-\p{Lu}{2,})?)"  # noqa: S105  # a regex, not a password
 _INITIAL = r"\p{Lu}\.?"
@@ -306,7 +179,7 @@ def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (s, e) if e - s >= 2 else None
 
 
-class PersonHeuristicRecognizer(_BedsideRecognizer):
+class PersonHeuristicRecognizer(BedsideRecognizer):
     """Finds ``PERSON`` spans the small spaCy model misses (see module docstring)."""
 
     def __init__(self) -> None:
@@ -360,99 +233,4 @@ class PersonHeuristicRecognizer(_BedsideRecognizer):
         if "\n" in text.strip():
             for m in _LINE_NAME_RE.finditer(text):
                 add(m.start("n"), m.end("n"), 0.5)
-        return out
-
-
-_EXT = r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?"
-_PHONE_END = r"(?!\d)(?!-\d)"
-_PHONE_STRONG = (
-    r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
-    r"|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}"
-    r"|0\d{1,4}(?:[ .-]\d{2,8}){1,4})" + _EXT + _PHONE_END
-)
-_PHONE_CUED = (
-    r"(?i:phone|tel|telephone|mobile|cell|cellphone|call|ring|text|sms|whatsapp|fax|reach|contact|"
-    r"dial|answering|messages|registered|number|no\.)(?:[^\n\d]{0,25}?)[:\s]*"
-    r"(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,12}(?:[ .-]\d{2,8}){0,4}" + _EXT + ")" + _PHONE_END
-)
-#: A number followed by what kind of line it is: ``085 175 7641-Office``, ``28-64-66-98 fax``.
-_PHONE_LABELLED = (
-    r"(?<![\w+])(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}" + _EXT + ")"
-    r"[ -]?(?i:office|fax|mobile|cell|home|work|desk)\b"
-)
-_PHONE_STRONG_RE = re.compile(_PHONE_STRONG)
-_DATE_RE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
-_PHONE_CUED_RE = re.compile(_PHONE_CUED)
-_PHONE_LABELLED_RE = re.compile(_PHONE_LABELLED)
-
-
-class PhoneShapeRecognizer(_BedsideRecognizer):
-    """``PHONE_NUMBER`` by shape, for numbers libphonenumber rejects (555 numbers, local formats).
-
-    Presidio's own recognizer scores 0.4 and relies on spaCy lemmas for its context boost, so with
-    no NLP engine phones fall under the usual threshold. This one needs no artefacts: ``+``
-    international, ``(555) 010-4477`` and ``555-010-4477`` shapes on their own; other digit groups
-    (``78 651 450``) only after a phone cue word.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["PHONE_NUMBER"], name="BedsidePhone")
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
-        """Return phone spans with at least 7 digits."""
-        if "PHONE_NUMBER" not in entities:
-            return []
-        out = []
-        for m in _PHONE_STRONG_RE.finditer(text):
-            if sum(c.isdigit() for c in m.group()) >= 7 and not _DATE_RE.fullmatch(m.group()):
-                out.append(self._result("PHONE_NUMBER", m.start(), m.end(), 0.6))
-        for rx in (_PHONE_CUED_RE, _PHONE_LABELLED_RE):
-            for m in rx.finditer(text):
-                if 7 <= sum(c.isdigit() for c in m.group("p")) <= 15:
-                    out.append(self._result("PHONE_NUMBER", m.start("p"), m.end("p"), 0.6))
-        return out
-
-
-_SSN_RE = re.compile(
-    r"(?i:ssn|ss\#|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?)[^\n\d]{0,20}?"
-    r"(?P<s>(?<!\d)(?!000|666|9)\d{3}([- ]?)(?!00)\d{2}\2(?!0000)\d{4}(?!\d))"
-)
-
-
-class SsnCueRecognizer(_BedsideRecognizer):
-    """``US_SSN`` after an SSN cue word, in any of the usual separators (Presidio scores the
-    undashed forms 0.05 and relies on spaCy lemmas for its context boost)."""
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["US_SSN"], name="BedsideSsn")
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
-        """Return SSN spans that follow an SSN cue."""
-        if "US_SSN" not in entities:
-            return []
-        return [self._result("US_SSN", m.start("s"), m.end("s"), 0.7) for m in _SSN_RE.finditer(text)]
-
-
-_CARD_CUE = r"(?i:card|cc|credit|debit|visa|mastercard|amex|maestro|discover)"
-_CARD_RE = re.compile(_CARD_CUE + r"[^\n\d]{0,30}?(?P<c>(?<!\d)\d{4}(?:[ -]?\d{2,4}){2,4}(?!\d))")
-
-
-class CardNumberRecognizer(_BedsideRecognizer):
-    """``CREDIT_CARD``: 12-19 digits after a card word, even when the Luhn check fails.
-
-    Presidio only accepts numbers with a valid checksum; a mistyped card number is still a card
-    number a user would not want sent upstream.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["CREDIT_CARD"], name="BedsideCardNumber")
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
-        """Return card-number spans that follow a card cue word."""
-        if "CREDIT_CARD" not in entities:
-            return []
-        out = []
-        for m in _CARD_RE.finditer(text):
-            if 12 <= sum(c.isdigit() for c in m.group("c")) <= 19:
-                out.append(self._result("CREDIT_CARD", m.start("c"), m.end("c"), 0.6))
         return out

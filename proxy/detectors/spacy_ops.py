@@ -7,9 +7,8 @@ one from ~16 to ~12 ms). The arithmetic is the same single-precision product, so
 not change (``tests/test_spacy_ops.py`` compares both on the same texts).
 
 Only the layers' ``ops`` are swapped: the transition decoder inside the NER (Cython, its own
-BLAS handle) is untouched. numpy's BLAS is limited to one thread (``threadpoolctl``): Bedside runs
-requests side by side, and OpenBLAS's own threads would spin on the other core for products this
-small (the same request cost twice the CPU time for a few hundred microseconds less wall time).
+BLAS handle) is untouched. numpy's BLAS is limited to one thread by the start-up step
+:func:`proxy.detectors.setup.prepare_detectors` (a process-wide setting: nothing here changes it).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from typing import Any
 
 import numpy as np
 from thinc.api import NumpyOps
-from threadpoolctl import threadpool_limits
 
 __all__ = ["NumpyBlasOps", "fuse_ner_encoder", "use_numpy_blas"]
 
@@ -45,10 +43,9 @@ class NumpyBlasOps(NumpyOps):
 def use_numpy_blas(nlp: Any) -> int:
     """Give every layer of every component of the spaCy pipeline ``nlp`` a :class:`NumpyBlasOps`.
 
-    Returns the number of layers changed; layers on another backend (a GPU) are left alone. Also
-    limits numpy's BLAS to one thread for the whole process (see the module docstring).
+    Returns the number of layers changed; layers on another backend (a GPU) are left alone. The
+    process-wide BLAS thread limit is :func:`proxy.detectors.setup.prepare_detectors`'s job.
     """
-    threadpool_limits(limits=1, user_api="blas")
     ops = NumpyBlasOps()
     changed = 0
     for _name, component in nlp.pipeline:

@@ -12,14 +12,19 @@ goes on without an emotion reading. Nothing is stored.
 
 Readings are cached by text (the client resends the whole history with every turn), so a turn costs
 one classification however long the conversation is.
+
+Models load at start-up: :func:`build_emotion_stage` (what ``build_services`` calls) warms the
+classifier of every loaded policy that enables emotion (:meth:`EmotionStage.warm`), so the first
+request does not load it on the event loop. A classifier a later reload asks for loads on first use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from cachetools import LRUCache
 
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
@@ -32,14 +37,19 @@ if TYPE_CHECKING:
     from proxy.detectors.emotion import EmotionClassifier, EmotionReading
 
 
+__all__ = ["WARM_PROBE", "CachingClassifier", "EmotionStage", "build_emotion_stage"]
+
+#: Text classified once when a classifier is warmed (loads what it loads on first use, e.g. VADER).
+WARM_PROBE = "Thanks, but this still doesn't work and I'm getting frustrated."
+
+
 class CachingClassifier:
     """An ``EmotionClassifier`` that remembers readings by the text's SHA-256 (bounded LRU)."""
 
     def __init__(self, inner: "EmotionClassifier", size: int = 8192) -> None:
         self.inner = inner
         self.name = getattr(inner, "name", "classifier")
-        self._size = size
-        self._cache: OrderedDict[bytes, "EmotionReading"] = OrderedDict()
+        self._cache: LRUCache[bytes, EmotionReading] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
     def classify(self, text: str) -> "EmotionReading":
@@ -47,13 +57,10 @@ class CachingClassifier:
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(key)
                 return hit
         reading = self.inner.classify(text)
         with self._lock:
             self._cache[key] = reading
-            if len(self._cache) > self._size:
-                self._cache.popitem(last=False)
         return reading
 
 
@@ -64,6 +71,26 @@ class EmotionStage:
         self._metrics = metrics
         self._classifiers: dict[str, CachingClassifier] = {}
         self._lock = threading.Lock()
+
+    def warm(self, spec: str) -> CachingClassifier:
+        """Load the classifier named ``spec`` now (blocking; thread-safe; once per spec) and read
+        one probe text with it, so lazily loaded parts load too (the reading is not cached)."""
+        found = self.classifier(spec)
+        found.inner.classify(WARM_PROBE)
+        return found
+
+    def warm_policies(self, policies: Any) -> list[str]:
+        """:meth:`warm` the classifier of each loaded policy that enables emotion; returns the specs
+        warmed. ``policies`` is a policy store (``policies.current.policies``) or None."""
+        specs: list[str] = []
+        if policies is not None:
+            for policy in policies.current.policies.values():
+                section = getattr(policy, "emotion", None)
+                if section is not None and section.enabled and section.classifier not in specs:
+                    specs.append(section.classifier)
+        for spec in specs:
+            self.warm(spec)
+        return specs
 
     def classifier(self, spec: str) -> CachingClassifier:
         """The (cached) classifier named by a policy; loaded once per spec."""
@@ -118,3 +145,11 @@ class EmotionStage:
             sentiment_shift=round(conv.sentiment_shift, 2),
             turns=len(conv.turns),
         )
+
+
+def build_emotion_stage(metrics: Metrics, policies: Any) -> EmotionStage:
+    """The stage as ``build_services`` wires it: the classifiers of the loaded policies that enable
+    emotion are loaded now, at start-up, like the PII engine (``build_pii_stage``)."""
+    stage = EmotionStage(metrics)
+    stage.warm_policies(policies)
+    return stage

@@ -26,7 +26,7 @@ wrote itself is masked (``output.detect`` / ``output.action``). Streaming and JS
 identical. A reply that ended normally is remembered (keyed by tenant, user and a hash of the text
 the user saw) as the model wrote it, with the placeholders it used; when the client resends it as
 history, it goes upstream as the model wrote it, unanalysed, provided those placeholders stand for
-the same values in the new request (:class:`ReplyMemo`); otherwise it is analysed like any text.
+the same values in the new request (:class:`~proxy.stages.pii_memo.ReplyMemo`); otherwise it is analysed like any text.
 
 Disabled (``pii.enabled: false``): the stage calls the next one and returns, nothing else.
 Shadow (``pii.mode: shadow``, explicit; a policy's own ``mode: shadow`` does not relax it): the
@@ -38,16 +38,12 @@ content hash in the detector, so resent history costs nothing and needs no threa
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import regex as re
-from prometheus_client import Counter
 
 from proxy.detectors.pii_obfuscated import numbers_split_across
 from proxy.errors import BedsideError, InvalidRequest, PayloadTooLarge, ServiceUnavailable
@@ -58,9 +54,10 @@ from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta, TextDelta
 from proxy.pipeline.holdback import windowed
 from proxy.pipeline.stage import Next
-from proxy.privacy.pseudonyms import PseudonymVault, issued_in
+from proxy.privacy.pseudonyms import PseudonymVault
 from proxy.privacy.request_redaction import RequestRedaction, Span, plan_redaction, slot_spans
 from proxy.privacy.request_walk import Slot, walk_request
+from proxy.stages.pii_memo import Remembered, ReplyMemo
 from proxy.stages.pii_output import OUTPUT_ENTITIES, OutputScanner, ReplyProcessor
 from proxy.stages.pii_pool import Overloaded, PiiEngine, TooMuchToAnalyse, shared_detector_handle
 
@@ -77,63 +74,7 @@ _NOT_A_NAME = frozenset(
     """where what when why who whom whose which how there here on at in by to from for with back
     later now soon again anytime asap""".split()
 )
-_REPLY_MEMO_SIZE = 20_000
 _LONG_DIGITS = re.compile(r"\d{7,}")
-#: a remembered reply: the model's own text and the (placeholder, value) pairs it used
-Remembered = tuple[str, tuple[tuple[str, str], ...]]
-
-
-class ReplyMemo:
-    """Replies the stage delivered, as the model wrote them: ``(tenant, user, config, sha256 of the
-    shown text) -> (model text, ((placeholder, value), ...))``. Bounded (least recently used
-    forgotten first), thread-safe, in process memory only. Only the hash of the shown text is kept.
-
-    A resent reply is used as the model's text only when every placeholder it used stands for the
-    same value in the new request's vault (:meth:`confirm`), so an entry can never put a value into
-    a request that did not carry it.
-    """
-
-    def __init__(self, size: int = _REPLY_MEMO_SIZE) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[Any, ...], Remembered] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    @staticmethod
-    def key(scope: tuple[Any, ...], shown: str) -> tuple[Any, ...]:
-        return (*scope, hashlib.sha256(shown.encode("utf-8", "surrogatepass")).digest())
-
-    def remember(self, scope: tuple[Any, ...], shown: str, said: str, vault: PseudonymVault) -> None:
-        with self._lock:
-            self._entries[self.key(scope, shown)] = (said, issued_in(said, vault))
-            self._entries.move_to_end(self.key(scope, shown))
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-    def get(self, scope: tuple[Any, ...], shown: str) -> Remembered | None:
-        key = self.key(scope, shown)
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    @staticmethod
-    def confirm(pairs: tuple[tuple[str, str], ...], vault: PseudonymVault) -> bool:
-        """Whether every placeholder of a remembered reply means the same value in ``vault``."""
-        return all(vault.value_for(p) == v for p, v in pairs)
-
-
-def _output_counter(metrics: Metrics) -> Counter:
-    """``bedside_pii_output_total``, registered once per app registry (kept on the metrics object)."""
-    existing = getattr(metrics, "pii_output", None)
-    if isinstance(existing, Counter):
-        return existing
-    counter = Counter("bedside_pii_output", "PII the model wrote itself, by policy, entity type and action (mask, allow, shadow).", ["policy", "entity", "action"], registry=metrics.registry)
-    metrics.pii_output = counter  # type: ignore[attr-defined]  # one registry per app: attach it to the app's Metrics
-    return counter
 
 
 class PiiStage:
@@ -143,7 +84,7 @@ class PiiStage:
         self._engine = engine
         self._metrics = metrics
         self._hash_key = hash_key
-        self._output = _output_counter(metrics)
+        self._output = metrics.pii_output
         self._replies = replies if replies is not None else ReplyMemo()
 
     def readiness(self) -> dict[str, Any]:

@@ -19,19 +19,18 @@ released, and streaming and non-streaming replies come out identical. If no boun
 within ``MAX_HOLD`` characters (a very long unbroken token), the cut falls back to any position
 outside detected values, so time to first token stays bounded.
 
-Output detection is regex-only (compiled once; e-mail, phone, card with Luhn, IBAN with mod 97,
+Output detection is regex-only (:mod:`proxy.detectors.structured_pii`, the definition the
+``pii_leak`` rail and the handoff scrub use too: e-mail, phone, card with Luhn, IBAN with mod 97,
 SSN, IPv4/IPv6), never the NER model: it runs on every chunk.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
-import regex as re
-
+from proxy.detectors import structured_pii
+from proxy.detectors.structured_pii import Match as OutputMatch
 from proxy.pipeline.holdback import WindowResult
 from proxy.privacy.pseudonyms import PLACEHOLDER_MAX_LEN, PseudonymVault, partial_placeholder_suffix_len, restore
 
@@ -43,72 +42,12 @@ WINDOW = max(48, PLACEHOLDER_MAX_LEN + 1)
 #: Held characters beyond which the cut no longer waits for a boundary character.
 MAX_HOLD = 256
 #: Entities the output scanner knows, in priority order (earlier wins an overlap).
-OUTPUT_ENTITIES: tuple[str, ...] = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER")
+OUTPUT_ENTITIES: tuple[str, ...] = structured_pii.ENTITIES
 _EMAIL_CHARS = frozenset("._%+-@:")
-
-_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![\w-])")
-_IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?(?![\w])")
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
-_IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)")
-_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
-_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w])")
-
-
-@dataclass(frozen=True, slots=True)
-class OutputMatch:
-    entity: str
-    start: int
-    end: int
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _iban_ok(value: str) -> bool:
-    s = value.replace(" ", "")
-    if not 15 <= len(s) <= 34:
-        return False
-    moved = s[4:] + s[:4]
-    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
-
-
-def _phone_ok(value: str) -> bool:
-    digits = sum(c.isdigit() for c in value)
-    return 8 <= digits <= 15 if value.startswith("+") else 10 <= digits <= 11
-
-
-def _ip_ok(value: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return not (ip.is_loopback or ip.is_unspecified)
-
-
-def _ipv6_ok(value: str) -> bool:
-    return len(value) >= 6 and sum(1 for g in value.split(":") if g) >= 2 and _ip_ok(value)
-
-
-_FINDERS: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
-    "EMAIL_ADDRESS": (_EMAIL, lambda v: True),
-    "IBAN_CODE": (_IBAN, _iban_ok),
-    "CREDIT_CARD": (_CARD, lambda v: _luhn("".join(c for c in v if c.isdigit()))),
-    "IP_ADDRESS": (_IPV4, _ip_ok),
-    "US_SSN": (_SSN, lambda v: True),
-    "PHONE_NUMBER": (_PHONE, _phone_ok),
-}
 
 
 class OutputScanner:
-    """Finds structured PII in reply text with compiled regular expressions (no NER).
+    """Finds structured PII in reply text (:mod:`proxy.detectors.structured_pii`, no NER).
 
     ``entities`` limits the types looked for; ``allow`` lists values never reported (compared
     stripped and case-insensitively, e.g. the company's support address).
@@ -117,25 +56,11 @@ class OutputScanner:
     def __init__(self, entities: Iterable[str] = OUTPUT_ENTITIES, allow: Iterable[str] = ()) -> None:
         wanted = set(entities)
         self.entities = tuple(e for e in OUTPUT_ENTITIES if e in wanted)
-        self._allow = frozenset(a.strip().casefold() for a in allow)
+        self._allow = tuple(allow)
 
     def find(self, text: str) -> list[OutputMatch]:
         """Non-overlapping matches sorted by start; on overlap the earlier entity of OUTPUT_ENTITIES wins."""
-        found: list[OutputMatch] = []
-        for entity in self.entities:
-            rx, valid = _FINDERS[entity]
-            candidates = list(rx.finditer(text))
-            if entity == "IP_ADDRESS":
-                candidates += list(_IPV6.finditer(text))
-            for m in candidates:
-                value = m.group()
-                ok = _ipv6_ok(value) if ":" in value else valid(value)
-                if not ok or value.strip().casefold() in self._allow:
-                    continue
-                if any(m.start() < f.end and f.start < m.end() for f in found):
-                    continue
-                found.append(OutputMatch(entity, m.start(), m.end()))
-        return sorted(found, key=lambda f: f.start)
+        return structured_pii.find(text, self.entities, self._allow)
 
 
 class ReplyProcessor:

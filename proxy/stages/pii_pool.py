@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,6 +20,7 @@ from proxy.logs import get_logger
 
 if TYPE_CHECKING:  # importing presidio is slow: it happens when the engine is first built
     from proxy.detectors.pii import PiiDetectConfig, PiiDetector, PiiSpan
+    from proxy.detectors.pii_engine import AnalyzerHandle
 
 __all__ = ["Overloaded", "PiiEngine", "TooMuchToAnalyse", "shared_detector_handle"]
 
@@ -37,10 +37,10 @@ class Overloaded(RuntimeError):
     """More requests wait for PII analysis than the queue allows."""
 
 
-@lru_cache(maxsize=4)
-def shared_detector_handle(model: str | None) -> Any:
-    """One Presidio analyzer per process and model (thread-safe and stateless per call), so that
-    several apps in one process (tests, benchmarks) load spaCy once."""
+def shared_detector_handle(model: str | None) -> AnalyzerHandle:
+    """A new analyzer for ``model`` (no process-wide cache any more: whoever builds a
+    :class:`PiiEngine` owns its analyzer). Kept under its old name for ``tests/test_pii_canary.py``;
+    new code calls :func:`proxy.detectors.pii_engine.build_analyzer`."""
     from proxy.detectors.pii_engine import build_analyzer
 
     return build_analyzer(model)
@@ -64,13 +64,24 @@ class PiiEngine:
         self._count_lock = threading.Lock()
 
     @classmethod
-    def from_model(cls, model: str | None, *, workers: int = 2, max_queue: int = 64, cache_size: int = 4096) -> PiiEngine:
-        """Presidio with ``model`` (patterns only when it is not installed; never downloads)."""
+    def from_model(
+        cls,
+        model: str | None,
+        *,
+        workers: int = 2,
+        max_queue: int = 64,
+        cache_size: int = 4096,
+        analyzer: Callable[[], AnalyzerHandle] | None = None,
+    ) -> PiiEngine:
+        """Presidio with ``model`` (patterns only when it is not installed; never downloads), built
+        when the engine is warmed. ``analyzer`` builds the analyzer instead (e.g. tests sharing one
+        already loaded); by default each engine builds and owns its own."""
 
         def build() -> PiiDetector:
             from proxy.detectors.pii import PiiDetector
+            from proxy.detectors.pii_engine import build_analyzer
 
-            handle = shared_detector_handle(model)
+            handle = analyzer() if analyzer is not None else build_analyzer(model)
             if handle.degraded:
                 get_logger().warning("pii_engine_degraded", detail=f"PII ENGINE DEGRADED: {handle.detail}")
             return PiiDetector(handle, cache_size=cache_size)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from proxy.detectors.pii import CustomRecognizerSpec, PiiDetectConfig, PiiDetector, PiiSpan
-from proxy.detectors.pii_engine import AnalyzerHandle, build_analyzer
+from proxy.detectors.pii_engine import AnalyzerHandle
 
 
 class CountingEngine:
@@ -33,8 +33,8 @@ class BrokenEngine:
 
 
 @pytest.fixture(scope="module")
-def handle() -> AnalyzerHandle:
-    return build_analyzer()
+def handle(ner_handle: AnalyzerHandle) -> AnalyzerHandle:
+    return ner_handle
 
 
 @pytest.fixture

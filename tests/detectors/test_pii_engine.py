@@ -19,8 +19,8 @@ ALL = [
 
 
 @pytest.fixture(scope="module")
-def ner() -> AnalyzerHandle:
-    return build_analyzer()
+def ner(ner_handle: AnalyzerHandle) -> AnalyzerHandle:
+    return ner_handle
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.detectors.pii_engine import AnalyzerHandle, build_analyzer
+from proxy.detectors.pii_engine import AnalyzerHandle
 from proxy.detectors.pii_recognizers import NOT_NAMES, fold, strong_surnames, surnames
 
 
 @pytest.fixture(scope="module")
-def ner() -> AnalyzerHandle:
-    return build_analyzer()
+def ner(ner_handle: AnalyzerHandle) -> AnalyzerHandle:
+    return ner_handle
 
 
 def persons(handle: AnalyzerHandle, text: str) -> list[str]:

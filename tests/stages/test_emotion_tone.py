@@ -4,7 +4,7 @@ declared place, with the header and metrics; escalation on rising frustration; s
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -18,7 +18,7 @@ from proxy.pipeline.stage import Pipeline
 from proxy.policy import PolicyStore
 from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
-from proxy.stages.emotion import EmotionStage
+from proxy.stages.emotion import EmotionStage, build_emotion_stage
 from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
 from proxy.stages.policy import PolicyStage
@@ -177,3 +177,49 @@ def test_every_emotion_label_is_known_to_the_policy_schema(label: str) -> None:
     from proxy.policy.sections.tone import Emotion
 
     assert label in Emotion.__args__  # type: ignore[attr-defined]
+
+
+class Counting:
+    """A plug-in classifier that counts how often it is built and used (for the warm-up tests)."""
+
+    name = "counting"
+    built = 0
+    read: ClassVar[list[str]] = []
+
+    def __init__(self) -> None:
+        Counting.built += 1
+
+    def classify(self, text: str) -> EmotionReading:
+        Counting.read.append(text)
+        from proxy.detectors.emotion import neutral_reading
+
+        return neutral_reading()
+
+
+def counting() -> Counting:
+    return Counting()
+
+
+def test_build_emotion_stage_loads_the_models_of_loaded_policies_at_start_up(tmp_path: Path) -> None:
+    pdir = tmp_path / "p"
+    pdir.mkdir()
+    (pdir / "bot.yaml").write_text(POLICY.format(mode="enforce", placement="before_last_user", classifier="tests.stages.test_emotion_tone:counting"))
+    store = PolicyStore(pdir, default_policy=None)
+    Counting.built, Counting.read = 0, []
+    stage = build_emotion_stage(Metrics(), store)
+    assert Counting.built == 1 and len(Counting.read) == 1  # loaded and exercised once, before any request
+    assert stage.classifier("tests.stages.test_emotion_tone:counting").inner.__class__ is Counting
+    assert stage.warm_policies(store) == ["tests.stages.test_emotion_tone:counting"]
+    assert Counting.built == 1  # once per spec
+
+
+def test_build_emotion_stage_loads_nothing_without_policies() -> None:
+    Counting.built = 0
+    stage = build_emotion_stage(Metrics(), None)
+    assert stage.warm_policies(None) == [] and Counting.built == 0
+
+
+def test_warm_builtin_classifier() -> None:
+    stage = EmotionStage(Metrics())
+    warmed = stage.warm("builtin")
+    assert warmed is stage.classifier("builtin") and warmed.name.startswith("bedside-linear")

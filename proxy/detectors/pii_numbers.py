@@ -1,0 +1,113 @@
+"""Numbers after a cue: ``PHONE_NUMBER`` by shape, ``US_SSN`` and ``CREDIT_CARD`` after their words.
+
+Recall-oriented companions of Presidio's validated recognizers for the request side: they accept
+shapes that only a context word makes personal data (a local phone number after ``call``, an SSN
+without dashes after ``SSN``, a mistyped card number after ``card``). The SSN rules come from
+:mod:`proxy.detectors.structured_pii`, the one definition of structured PII.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex as re
+from presidio_analyzer import RecognizerResult
+
+from proxy.detectors.pii_recognizer_base import BedsideRecognizer
+from proxy.detectors.structured_pii import SSN_AREA, SSN_GROUP, SSN_SERIAL
+
+__all__ = ["CardNumberRecognizer", "PhoneShapeRecognizer", "SsnCueRecognizer"]
+
+_EXT = r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?"
+_PHONE_END = r"(?!\d)(?!-\d)"
+_PHONE_STRONG = (
+    r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
+    r"|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}"
+    r"|0\d{1,4}(?:[ .-]\d{2,8}){1,4})" + _EXT + _PHONE_END
+)
+_PHONE_CUED = (
+    r"(?i:phone|tel|telephone|mobile|cell|cellphone|call|ring|text|sms|whatsapp|fax|reach|contact|"
+    r"dial|answering|messages|registered|number|no\.)(?:[^\n\d]{0,25}?)[:\s]*"
+    r"(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,12}(?:[ .-]\d{2,8}){0,4}" + _EXT + ")" + _PHONE_END
+)
+#: A number followed by what kind of line it is: ``085 175 7641-Office``, ``28-64-66-98 fax``.
+_PHONE_LABELLED = (
+    r"(?<![\w+])(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}" + _EXT + ")"
+    r"[ -]?(?i:office|fax|mobile|cell|home|work|desk)\b"
+)
+_PHONE_STRONG_RE = re.compile(_PHONE_STRONG)
+_DATE_RE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
+_PHONE_CUED_RE = re.compile(_PHONE_CUED)
+_PHONE_LABELLED_RE = re.compile(_PHONE_LABELLED)
+
+
+class PhoneShapeRecognizer(BedsideRecognizer):
+    """``PHONE_NUMBER`` by shape, for numbers libphonenumber rejects (555 numbers, local formats).
+
+    Presidio's own recognizer scores 0.4 and relies on spaCy lemmas for its context boost, so with
+    no NLP engine phones fall under the usual threshold. This one needs no artefacts: ``+``
+    international, ``(555) 010-4477`` and ``555-010-4477`` shapes on their own; other digit groups
+    (``78 651 450``) only after a phone cue word.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PHONE_NUMBER"], name="BedsidePhone")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Return phone spans with at least 7 digits."""
+        if "PHONE_NUMBER" not in entities:
+            return []
+        out = []
+        for m in _PHONE_STRONG_RE.finditer(text):
+            if sum(c.isdigit() for c in m.group()) >= 7 and not _DATE_RE.fullmatch(m.group()):
+                out.append(self._result("PHONE_NUMBER", m.start(), m.end(), 0.6))
+        for rx in (_PHONE_CUED_RE, _PHONE_LABELLED_RE):
+            for m in rx.finditer(text):
+                if 7 <= sum(c.isdigit() for c in m.group("p")) <= 15:
+                    out.append(self._result("PHONE_NUMBER", m.start("p"), m.end("p"), 0.6))
+        return out
+
+
+_SSN_RE = re.compile(
+    r"(?i:ssn|ss\#|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?)[^\n\d]{0,20}?"
+    rf"(?P<s>(?<!\d){SSN_AREA}(?P<sep>[- ]?){SSN_GROUP}(?P=sep){SSN_SERIAL}(?!\d))"
+)
+
+
+class SsnCueRecognizer(BedsideRecognizer):
+    """``US_SSN`` after an SSN cue word, in any of the usual separators (Presidio scores the
+    undashed forms 0.05 and relies on spaCy lemmas for its context boost)."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["US_SSN"], name="BedsideSsn")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Return SSN spans that follow an SSN cue."""
+        if "US_SSN" not in entities:
+            return []
+        return [self._result("US_SSN", m.start("s"), m.end("s"), 0.7) for m in _SSN_RE.finditer(text)]
+
+
+_CARD_CUE = r"(?i:card|cc|credit|debit|visa|mastercard|amex|maestro|discover)"
+_CARD_RE = re.compile(_CARD_CUE + r"[^\n\d]{0,30}?(?P<c>(?<!\d)\d{4}(?:[ -]?\d{2,4}){2,4}(?!\d))")
+
+
+class CardNumberRecognizer(BedsideRecognizer):
+    """``CREDIT_CARD``: 12-19 digits after a card word, even when the Luhn check fails.
+
+    Presidio only accepts numbers with a valid checksum; a mistyped card number is still a card
+    number a user would not want sent upstream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["CREDIT_CARD"], name="BedsideCardNumber")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        """Return card-number spans that follow a card cue word."""
+        if "CREDIT_CARD" not in entities:
+            return []
+        out = []
+        for m in _CARD_RE.finditer(text):
+            if 12 <= sum(c.isdigit() for c in m.group("c")) <= 19:
+                out.append(self._result("CREDIT_CARD", m.start("c"), m.end("c"), 0.6))
+        return out

@@ -1,0 +1,179 @@
+"""The one definition of *structured* personal data: e-mail, phone, payment card, IBAN, US SSN, IP.
+
+Used by the reply side of the PII stage (``proxy.stages.pii_output``: masking what the model wrote),
+the ``pii_leak`` output rail and the handoff scrub (``proxy.rails.patterns``), and, for their
+validators and shared shapes, by Bedside's Presidio recognizers (``pii_recognizers``,
+``pii_obfuscated``). Plain regular expressions compiled once at import (no state, no I/O) and
+checksums; no NER, so :func:`find` costs microseconds and can run on every streamed chunk.
+
+What counts (see also ``docs/pii.md``, "Structured PII"):
+
+=============  ===================================================================================
+EMAIL_ADDRESS  ``local@domain.tld``: local part starts with a letter or digit, up to 64 of
+               ``A-Z a-z 0-9 . _ % + -``; one or more domain labels, a 2-24 letter TLD
+IBAN_CODE      two capital letters, two check digits, 2-7 groups of four (spaces optional), a short
+               last group; 15-34 characters and the ISO 13616 mod-97 check equals 1
+CREDIT_CARD    13-19 digits, optionally grouped by spaces or dashes; Luhn-valid
+IP_ADDRESS     dotted IPv4 or IPv6 (``ipaddress`` must parse it), not loopback or unspecified
+US_SSN         ``ddd-dd-dddd`` with a valid area (not 000, 666, 9xx), group (not 00), serial (not 0000)
+PHONE_NUMBER   digit groups separated by space, dot or dash, optionally ``+country`` and an
+               ``(area)`` part: 8-15 digits after a ``+``, else 10-11 digits
+=============  ===================================================================================
+
+On overlap the entity earlier in :data:`ENTITIES` wins (an IBAN is not also read as a card).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import regex as re
+
+__all__ = [
+    "EMAIL_BODY",
+    "ENTITIES",
+    "PATTERNS",
+    "SSN_AREA",
+    "SSN_GROUP",
+    "SSN_SERIAL",
+    "Match",
+    "find",
+    "iban_valid",
+    "ip_valid",
+    "luhn_valid",
+    "phone_valid",
+    "scrub",
+    "valid",
+]
+
+#: Entities in priority order (earlier wins an overlap).
+ENTITIES: Final[tuple[str, ...]] = ("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER")
+
+#: An e-mail address without its boundaries (recognizers that find addresses inside URLs or file
+#: names put their own around it).
+EMAIL_BODY: Final = r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}"
+#: The three parts of a valid US SSN (area, group, serial), as regex fragments.
+SSN_AREA: Final = r"(?!000|666|9\d\d)\d{3}"
+SSN_GROUP: Final = r"(?!00)\d{2}"
+SSN_SERIAL: Final = r"(?!0000)\d{4}"
+
+_EMAIL = r"(?<![\w.%+-])" + EMAIL_BODY + r"(?![\w-])"
+_IBAN = r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?(?![\w])"
+_CARD = r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"
+_IPV4 = r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)"
+_IPV6 = r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"
+_SSN = rf"(?<![\d-]){SSN_AREA}-{SSN_GROUP}-{SSN_SERIAL}(?![\d-])"
+_PHONE = r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w])"
+
+_ANY_CUE = re.compile(r"[\d@:]")
+
+#: ``(entity, compiled pattern)`` in priority order; IP_ADDRESS has two (IPv4, IPv6). A match is
+#: PII only when :func:`valid` accepts it.
+PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
+    ("EMAIL_ADDRESS", re.compile(_EMAIL)),
+    ("IBAN_CODE", re.compile(_IBAN)),
+    ("CREDIT_CARD", re.compile(_CARD)),
+    ("IP_ADDRESS", re.compile(_IPV4)),
+    ("IP_ADDRESS", re.compile(_IPV6)),
+    ("US_SSN", re.compile(_SSN)),
+    ("PHONE_NUMBER", re.compile(_PHONE)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One structured value: its type and character offsets (no text kept)."""
+
+    entity: str
+    start: int
+    end: int
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn checksum of a string of decimal digits (payment card numbers)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_valid(value: str) -> bool:
+    """ISO 13616: 15-34 characters (spaces ignored) and the mod-97 check equals 1."""
+    s = value.replace(" ", "").upper()
+    if not 15 <= len(s) <= 34 or not s.isalnum() or not s.isascii():
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def phone_valid(value: str) -> bool:
+    """8-15 digits after a leading ``+`` (international), else 10-11 (national with area code)."""
+    digits = sum(c.isdigit() for c in value)
+    return 8 <= digits <= 15 if value.startswith("+") else 10 <= digits <= 11
+
+
+def ip_valid(value: str) -> bool:
+    """An IPv4 or IPv6 address that is neither loopback nor unspecified; IPv6 needs 2+ groups."""
+    if ":" in value and (len(value) < 6 or sum(1 for g in value.split(":") if g) < 2):
+        return False
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return not (ip.is_loopback or ip.is_unspecified)
+
+
+_VALIDATORS: Final[dict[str, Callable[[str], bool]]] = {
+    "IBAN_CODE": iban_valid,
+    "CREDIT_CARD": lambda v: luhn_valid("".join(c for c in v if c.isdigit())),
+    "IP_ADDRESS": ip_valid,
+    "PHONE_NUMBER": phone_valid,
+}
+
+
+def valid(entity: str, value: str) -> bool:
+    """Whether a pattern match for ``entity`` passes its checksum or bounds (e-mail, SSN: always)."""
+    check = _VALIDATORS.get(entity)
+    return True if check is None else check(value)
+
+
+def find(text: str, entities: Iterable[str] = ENTITIES, allow: Iterable[str] = ()) -> list[Match]:
+    """Non-overlapping structured PII in ``text``, sorted by start.
+
+    ``entities`` limits the types looked for (order does not matter: :data:`ENTITIES` decides
+    overlaps); ``allow`` lists values never reported (compared stripped and case-insensitively).
+    """
+    wanted = set(entities)
+    allowed = {a.strip().casefold() for a in allow}
+    found: list[Match] = []
+    if _ANY_CUE.search(text) is None:  # every pattern needs a digit, an "@" or a ":"
+        return found
+    for entity, pattern in PATTERNS:
+        if entity not in wanted:
+            continue
+        for m in pattern.finditer(text):
+            value = m.group()
+            if not valid(entity, value) or (allowed and value.strip().casefold() in allowed):
+                continue
+            if any(m.start() < f.end and f.start < m.end() for f in found):
+                continue
+            found.append(Match(entity, m.start(), m.end()))
+    return sorted(found, key=lambda f: f.start)
+
+
+def scrub(text: str, entities: Iterable[str] = ENTITIES) -> str:
+    """``text`` with each structured value replaced by ``<ENTITY>``."""
+    out: list[str] = []
+    pos = 0
+    for m in find(text, entities):
+        out.append(text[pos : m.start])
+        out.append(f"<{m.entity}>")
+        pos = m.end
+    out.append(text[pos:])
+    return "".join(out)

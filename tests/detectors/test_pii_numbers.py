@@ -1,0 +1,34 @@
+"""The cued number recognizers on their own (no analyzer): phone shapes, SSN and card after cues."""
+
+from __future__ import annotations
+
+from proxy.detectors.pii_numbers import CardNumberRecognizer, PhoneShapeRecognizer, SsnCueRecognizer
+from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE
+
+
+def found(recognizer: object, text: str, entity: str) -> list[str]:
+    results = recognizer.analyze(text, [entity])  # type: ignore[attr-defined]
+    assert all(r.recognition_metadata["source"] == BEDSIDE_SOURCE for r in results)
+    return sorted({text[r.start : r.end] for r in results})  # duplicates are merged by the engine
+
+
+def test_phone_shapes_and_cues() -> None:
+    phone = PhoneShapeRecognizer()
+    assert found(phone, "ring (555) 010-4477 today", "PHONE_NUMBER") == ["(555) 010-4477"]
+    assert found(phone, "my mobile: 78 651 450", "PHONE_NUMBER") == ["78 651 450"]
+    assert found(phone, "on 2024-01-15 we met", "PHONE_NUMBER") == []
+    assert found(phone, "ring (555) 010-4477", "EMAIL_ADDRESS") == []
+
+
+def test_ssn_after_a_cue_with_valid_parts_only() -> None:
+    ssn = SsnCueRecognizer()
+    assert found(ssn, "SSN 123 45 6789", "US_SSN") == ["123 45 6789"]
+    assert found(ssn, "social security number: 123456789", "US_SSN") == ["123456789"]
+    assert found(ssn, "SSN 666-45-6789 or 123-00-6789", "US_SSN") == []
+    assert found(ssn, "ref 123-45-6789", "US_SSN") == []  # no cue
+
+
+def test_card_after_a_cue_even_when_luhn_fails() -> None:
+    card = CardNumberRecognizer()
+    assert found(card, "my visa is 4111 1111 1111 1112", "CREDIT_CARD") == ["4111 1111 1111 1112"]
+    assert found(card, "order 4111 1111 1111 1112", "CREDIT_CARD") == []
