@@ -22,8 +22,9 @@ from proxy.detectors.pii import PiiDetectConfig, PiiDetector, PiiSpan
 from proxy.logs import configure_logging
 from proxy.services import build_services
 from proxy.settings import Settings
-from proxy.stages.pii import PiiEngine, PiiStage, shared_detector_handle
+from proxy.stages.pii import PiiEngine, PiiStage
 from proxy.testing import FakeUpstream
+from tests.detectors.analyzers import patterns_analyzer
 
 NAME = "Zebulon Quartermaine"
 CANARIES = [NAME, "zebulon.canary@example.com", "+1 415 555 0172", "4111 1111 1111 1111", "078-05-1120", "DE89 3704 0044 0532 0130 00"]
@@ -42,7 +43,7 @@ class CrashingDetector(PiiDetector):
     """Fails with the analysed text (the PII) in its exception message."""
 
     def __init__(self) -> None:
-        super().__init__(shared_detector_handle(None))
+        super().__init__(patterns_analyzer())
 
     def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
         raise RuntimeError(f"cannot analyse {text}")

@@ -59,12 +59,12 @@ from proxy.privacy.request_redaction import RequestRedaction, Span, plan_redacti
 from proxy.privacy.request_walk import Slot, walk_request
 from proxy.stages.pii_memo import Remembered, ReplyMemo
 from proxy.stages.pii_output import OUTPUT_ENTITIES, OutputScanner, ReplyProcessor
-from proxy.stages.pii_pool import Overloaded, PiiEngine, TooMuchToAnalyse, shared_detector_handle
+from proxy.stages.pii_pool import Overloaded, PiiEngine, TooMuchToAnalyse
 
 if TYPE_CHECKING:
     from proxy.detectors.pii import PiiDetectConfig, PiiSpan
 
-__all__ = ["UNAVAILABLE_MESSAGE", "PiiEngine", "PiiStage", "ReplyMemo", "build_pii_stage", "shared_detector_handle"]
+__all__ = ["UNAVAILABLE_MESSAGE", "PiiEngine", "PiiStage", "ReplyMemo", "build_pii_stage"]
 
 #: What the user reads when their message could not be checked (no content, no detail).
 UNAVAILABLE_MESSAGE = "Bedside could not check this message for personal data, so it was not sent. Please try again in a moment."

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # importing presidio is slow: it happens when the engine is f
     from proxy.detectors.pii import PiiDetectConfig, PiiDetector, PiiSpan
     from proxy.detectors.pii_engine import AnalyzerHandle
 
-__all__ = ["Overloaded", "PiiEngine", "TooMuchToAnalyse", "shared_detector_handle"]
+__all__ = ["Overloaded", "PiiEngine", "TooMuchToAnalyse"]
 
 
 class TooMuchToAnalyse(ValueError):
@@ -35,15 +35,6 @@ class TooMuchToAnalyse(ValueError):
 
 class Overloaded(RuntimeError):
     """More requests wait for PII analysis than the queue allows."""
-
-
-def shared_detector_handle(model: str | None) -> AnalyzerHandle:
-    """A new analyzer for ``model`` (no process-wide cache any more: whoever builds a
-    :class:`PiiEngine` owns its analyzer). Kept under its old name for ``tests/test_pii_canary.py``;
-    new code calls :func:`proxy.detectors.pii_engine.build_analyzer`."""
-    from proxy.detectors.pii_engine import build_analyzer
-
-    return build_analyzer(model)
 
 
 class PiiEngine:
