@@ -52,9 +52,9 @@ from proxy.marks import BEDSIDE_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.context import RequestContext
 from proxy.policy.sections.rails import Handoff
+from proxy.rails.messages import text_of
 from proxy.rails.metrics import rails_metrics
 from proxy.rails.patterns import scrub_structured_pii
-from proxy.stages.messages import text_of
 
 __all__ = ["HandoffNotifier", "HandoffTarget", "sign", "verify_signature"]
 

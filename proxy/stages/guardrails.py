@@ -58,8 +58,8 @@ from proxy.rails import (
     run_validators,
 )
 from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.messages import text_of
 from proxy.rails.metrics import rails_metrics
-from proxy.stages.messages import text_of
 
 __all__ = ["GuardrailsStage", "InputText", "input_texts"]
 
