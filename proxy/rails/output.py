@@ -40,10 +40,10 @@ import regex
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta
 from proxy.pipeline.holdback import WindowResult, windowed
-from proxy.rails import BedsideForbiddenPhrases, BedsideRequiredDisclosure
 from proxy.rails.metrics import RailsMetrics
 from proxy.rails.output_validators import OVERLAP_WORDS, BedsideOverEmpathy, BedsidePiiLeak, BedsideSystemPromptLeak, word_spans
 from proxy.rails.patterns import DRIFT_PHRASES, EMPATHY_RE, LEAK_PHRASES, PII_PATTERNS
+from proxy.rails.validators import BedsideForbiddenPhrases, BedsideRequiredDisclosure
 
 __all__ = ["OutputRules", "OutputScan", "ReaskNeeded", "compile_output_rails"]
 

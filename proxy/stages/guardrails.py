@@ -49,17 +49,18 @@ from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.stage import Next
 from proxy.policy.sections.rails import InputRail, TopicRule
-from proxy.rails import (
+from proxy.rails.guardrails_setup import prepare_rails
+from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.messages import text_of
+from proxy.rails.metrics import rails_metrics
+from proxy.rails.run import run_validators
+from proxy.rails.validators import (
     BedsideCrisis,
     BedsideDeniedTopics,
     BedsideJailbreak,
     BedsideLanguage,
     BedsideMaxLength,
-    run_validators,
 )
-from proxy.rails.handoff import HandoffNotifier
-from proxy.rails.messages import text_of
-from proxy.rails.metrics import rails_metrics
 
 __all__ = ["GuardrailsStage", "InputText", "input_texts"]
 
@@ -152,6 +153,7 @@ class GuardrailsStage:
     name: ClassVar[str] = "guardrails"
 
     def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, thread_chars: int = 4000) -> None:
+        prepare_rails()  # idempotent; the process start-up calls it first once it exists
         self._metrics = metrics
         self._rails_metrics = rails_metrics(metrics)
         self._handoff = handoff

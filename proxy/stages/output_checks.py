@@ -32,6 +32,7 @@ from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta
 from proxy.pipeline.stage import Next
+from proxy.rails.guardrails_setup import prepare_rails
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import rails_metrics
 from proxy.rails.output import OutputRules, OutputScan, ReaskNeeded, compile_output_rails
@@ -50,6 +51,7 @@ class OutputChecksStage:
     name: ClassVar[str] = "output_checks"
 
     def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None) -> None:
+        prepare_rails()  # idempotent; the process start-up calls it first once it exists
         self._rails_metrics = rails_metrics(metrics)
         self._handoff = handoff
         self._compiled: OrderedDict[tuple[str, str], OutputRules] = OrderedDict()
