@@ -62,3 +62,42 @@ def test_fresh_process_with_empty_home_builds_a_guard_and_exits(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().endswith("done")
     assert not (tmp_path / ".guardrailsrc").exists()
+
+
+def test_importing_the_rails_and_checks_changes_nothing(tmp_path: Path) -> None:
+    """No module of proxy.rails or proxy.checks (nor the rails stages) sets an environment variable,
+    touches guardrails' settings or even imports guardrails-ai; only the validator modules import it,
+    and then only guardrails' own import-time variable changes."""
+    script = textwrap.dedent(
+        """
+        import importlib, os, pkgutil, sys
+        import proxy.checks, proxy.rails
+        adapters = {"proxy.rails.validators", "proxy.rails.output_validators"}
+        names = sorted(m.name for pkg in (proxy.rails, proxy.checks) for m in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."))
+        names += ["proxy.stages.input_rails", "proxy.stages.output_rails"]
+        before = dict(os.environ)
+        for name in names:
+            if name not in adapters:
+                importlib.import_module(name)
+        assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())
+        assert not any(m == "guardrails" or m.startswith("guardrails.") for m in sys.modules), "guardrails imported"
+        for name in sorted(adapters):
+            importlib.import_module(name)
+        changed = {k for k in set(os.environ) | set(before) if os.environ.get(k) != before.get(k)}
+        assert changed <= {"COLOREDLOGS_LEVEL_STYLES"}, changed  # set by guardrails.cli.logger itself
+        from guardrails.classes.rc import RC
+        from guardrails.settings import settings
+        from proxy.rails.guardrails_setup import offline_rc, prepare_rails
+        assert RC.load is not offline_rc and not settings.disable_tracing
+        assert "litellm" not in sys.modules
+        prepare_rails()
+        assert settings.disable_tracing and settings.rc.enable_metrics is False
+        assert os.environ["GUARDRAILS_RUN_SYNC"] == "true"
+        print("done")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUARDRAILS_", "OTEL_", "LITELLM_", "COLOREDLOGS_"))}
+    env["HOME"] = str(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("done")
