@@ -23,6 +23,7 @@ from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Stage
 from proxy.policy import PolicyStore, ReloadResult
 from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.metrics import RailsMetrics
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
 from proxy.stages.emotion import EmotionStage
@@ -168,8 +169,9 @@ def build_stages(
         stages.append(EmotionStage(metrics))
         stages.append(ToneStage(metrics))
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
-        stages.append(InputRailsStage(metrics, handoff))  # inside pii: rails and handoff events see redacted text
-        stages.append(OutputRailsStage(metrics, handoff))  # just before forward
+        rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
+        stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
+        stages.append(OutputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # just before forward
     return stages
 
 

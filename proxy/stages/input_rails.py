@@ -51,7 +51,7 @@ from proxy.pipeline.context import RequestContext
 from proxy.pipeline.stage import Next
 from proxy.rails.guardrails_setup import prepare_rails
 from proxy.rails.handoff import HandoffNotifier
-from proxy.rails.metrics import rails_metrics
+from proxy.rails.metrics import RailsMetrics
 
 __all__ = ["InputRailsStage"]
 
@@ -61,10 +61,11 @@ _CACHE_SIZE = 64
 class InputRailsStage:
     name: ClassVar[str] = "input_rails"
 
-    def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, thread_chars: int = 4000) -> None:
+    def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, rails_metrics: RailsMetrics | None = None, thread_chars: int = 4000) -> None:
         prepare_rails()  # idempotent; the process start-up calls it first once it exists
         self._metrics = metrics
-        self._rails_metrics = rails_metrics(metrics)
+        # one RailsMetrics per registry: given, else the notifier's, else this stage's own
+        self._rails_metrics = rails_metrics or (handoff.rails_metrics if handoff is not None else RailsMetrics(metrics))
         self._handoff = handoff
         self._thread_chars = thread_chars
         self._limiter = anyio.CapacityLimiter(4)

@@ -41,7 +41,7 @@ from proxy.pipeline.deltas import Delta
 from proxy.pipeline.stage import Next
 from proxy.rails.guardrails_setup import prepare_rails
 from proxy.rails.handoff import HandoffNotifier
-from proxy.rails.metrics import rails_metrics
+from proxy.rails.metrics import RailsMetrics
 
 __all__ = ["OutputRailsStage"]
 
@@ -56,9 +56,10 @@ async def _replay(deltas: list[Delta]) -> AsyncIterator[Delta]:
 class OutputRailsStage:
     name: ClassVar[str] = "output_rails"
 
-    def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None) -> None:
+    def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, rails_metrics: RailsMetrics | None = None) -> None:
         prepare_rails()  # idempotent; the process start-up calls it first once it exists
-        self._rails_metrics = rails_metrics(metrics)
+        # one RailsMetrics per registry: given, else the notifier's, else this stage's own
+        self._rails_metrics = rails_metrics or (handoff.rails_metrics if handoff is not None else RailsMetrics(metrics))
         self._handoff = handoff
         #: compiled checks per policy version (called on the event loop only)
         self._compiled: LRUCache[tuple[str, str], OutputRules] = LRUCache(_CACHE_SIZE)

@@ -23,6 +23,7 @@ from proxy.pipeline.deltas import FinishDelta, TextDelta, ToolCallDelta
 from proxy.pipeline.stage import Pipeline
 from proxy.policy import PolicyStore
 from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.metrics import RailsMetrics
 from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
@@ -95,10 +96,11 @@ class Harness:
         transport = HttpxTransport(transport=httpx.MockTransport(self.upstream.handler))
         router = UpstreamRouter([OpenAIUpstream(UpstreamSettings(name="default", base_url="http://upstream.invalid/v1"), transport, Timeouts())])
         stages: list[Any] = [IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(self.store, self.metrics)]
+        self.rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(self.metrics)
         if input_rails:
-            stages.append(InputRailsStage(self.metrics, handoff))
+            stages.append(InputRailsStage(self.metrics, handoff, rails_metrics=self.rails_metrics))
         if output:
-            stages.append(OutputRailsStage(self.metrics, handoff))
+            stages.append(OutputRailsStage(self.metrics, handoff, rails_metrics=self.rails_metrics))
         self.pipeline = Pipeline(stages, Forwarder(router, self.metrics))
 
     async def ask(

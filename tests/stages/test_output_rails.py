@@ -248,7 +248,6 @@ async def test_verdict_metrics_and_no_text_in_decisions(harness: Harness) -> Non
 async def test_the_window_holds_only_what_may_still_become_a_match(policy_dir: Path) -> None:
     """Time to first token grows by the window: plain words are released as soon as they end."""
     from proxy.checks.output_scan import OutputScan
-    from proxy.rails.metrics import rails_metrics
 
     harness = Harness(policy_dir, input_rails=False)
     ctx_policy = harness.store.current.resolve("m")
@@ -257,7 +256,7 @@ async def test_the_window_holds_only_what_may_still_become_a_match(policy_dir: P
 
     ctx = RequestContext(request_id="r", endpoint="chat", body={"messages": []}, headers={})
     ctx.policy = ctx_policy
-    scan = OutputScan(stage_rules, ctx, rails_metrics(harness.metrics), enforce=True, allow_reask=False, refusal="no", handoff_text="h")
+    scan = OutputScan(stage_rules, ctx, harness.rails_metrics, enforce=True, allow_reask=False, refusal="no", handoff_text="h")
     released: list[str] = []
 
     async def source() -> AsyncIterator[Delta]:
