@@ -23,7 +23,7 @@ Headers: ``X-Bedside-Event`` (the id; the same on every retry, so receivers can 
 (:func:`verify_signature` checks one).
 
 Privacy: ``context`` holds the last ``context_turns`` user and assistant turns of the request *as
-the guardrails stage saw them*, which is after the PII stage has redacted them; system and tool
+the input rails stage saw them*, which is after the PII stage has redacted them; system and tool
 messages are left out. As a second line of defence every text also goes through ``redact``
 (default :func:`proxy.rails.patterns.scrub_structured_pii`: e-mails, phones, cards, SSNs, IBANs,
 IPs); the PII issue may pass a Presidio-backed redactor instead. The user is named by the

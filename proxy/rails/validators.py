@@ -5,7 +5,7 @@ Every validator returns ``PassResult`` or ``FailResult``. A failure's ``error_me
 ``metadata["reasons"]`` holds the same names as a list, and ``fix_value`` is set where a fix makes
 sense (forbidden phrases removed, disclosure appended, text truncated). Span offsets, not text, go
 in ``error_spans``. All validators default to ``on_fail="noop"``: Bedside decides what a failure
-means (block, fix, hand off) in its guardrails stage, not inside guardrails-ai.
+means (block, fix, hand off) in its rails stages, not inside guardrails-ai.
 
 This module imports guardrails-ai: the checks import it when they are compiled, after
 :func:`proxy.rails.guardrails_setup.prepare_rails`, and every validator's constructor calls
