@@ -2,12 +2,12 @@
 
     python bench/rails_cost.py [--runs 2000]
 
-1. **Input rails** through ``GuardrailsStage`` for a 150-word user message, with all five input
+1. **Input rails** through ``InputRailsStage`` for a 150-word user message, with all five input
    checks (jailbreak, crisis, denied topics, max length, language), and with the example policies'
    default pair (jailbreak, crisis). Target: ≤ 2 ms p50.
 2. **Output rails on a stream**: the same pipeline (identity, policy, forward over an in-process
    ``httpx.MockTransport`` upstream streaming a 150-word reply word by word) with and without
-   ``OutputChecksStage`` (forbidden phrases, persona drift, prompt leak, PII leak, over-empathy).
+   ``OutputRailsStage`` (forbidden phrases, persona drift, prompt leak, PII leak, over-empathy).
    Time to the first text delta, p50 of each and the difference. Target: ≤ 2 ms added. Also the
    whole stream's extra CPU, and how many characters were held back when the first text left.
 
@@ -40,9 +40,9 @@ from proxy.policy import PolicyStore
 from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
-from proxy.stages.guardrails import GuardrailsStage
 from proxy.stages.identity import IdentityStage
-from proxy.stages.output_checks import OutputChecksStage
+from proxy.stages.input_rails import InputRailsStage
+from proxy.stages.output_rails import OutputRailsStage
 from proxy.stages.policy import PolicyStage
 from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.openai import OpenAIUpstream
@@ -109,7 +109,7 @@ def _pct(values: list[float], q: float) -> float:
 
 async def input_rails(store: PolicyStore, alias: str, runs: int) -> tuple[float, float]:
     metrics = Metrics()
-    stage = GuardrailsStage(metrics)
+    stage = InputRailsStage(metrics)
     policy = store.current.resolve(alias)
 
     async def terminal(ctx: RequestContext) -> Completion:
@@ -123,7 +123,7 @@ async def input_rails(store: PolicyStore, alias: str, runs: int) -> tuple[float,
         await stage(ctx, terminal)
         if i >= 50:
             times.append(time.perf_counter() - t)
-        assert ctx.decisions["guardrails"]["action"] == "pass", ctx.decisions
+        assert ctx.decisions["input_rails"]["action"] == "pass", ctx.decisions
     return _pct(times, 0.5) * 1000, _pct(times, 0.99) * 1000
 
 
@@ -148,7 +148,7 @@ def _pipeline(store: PolicyStore, with_output: bool) -> Pipeline:
     router = UpstreamRouter([OpenAIUpstream(UpstreamSettings(name="default", base_url="http://bench.invalid/v1"), transport, Timeouts())])
     stages: list[Any] = [IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(store, metrics)]
     if with_output:
-        stages.append(OutputChecksStage(metrics))
+        stages.append(OutputRailsStage(metrics))
     return Pipeline(stages, Forwarder(router, metrics))
 
 
@@ -196,14 +196,14 @@ async def main(runs: int) -> None:
             (Path(tmp) / f"{name}.yaml").write_text(text, encoding="utf-8")
         store = PolicyStore(Path(tmp), default_policy=None)
         words = len(REQUEST.split())
-        print(f"Input rails through GuardrailsStage, {words}-word user message, {runs} runs (target: <= 2 ms p50)")
+        print(f"Input rails through InputRailsStage, {words}-word user message, {runs} runs (target: <= 2 ms p50)")
         for alias, label in (("allrails", "all five (jailbreak, crisis, topics x3, max_length, language)"), ("pair", "jailbreak + crisis (example policies)")):
             p50, p99 = await input_rails(store, alias, runs)
             print(f"  {label:<62} p50 {p50:6.3f} ms   p99 {p99:6.3f} ms   {'OK' if p50 <= 2 else 'OVER TARGET'}")
         out = await output_rails(store, max(200, runs // 4))
         print(f"\nOutput rails on a stream ({len(REPLY.split())}-word reply, word chunks, in-process upstream; target: <= 2 ms added TTFT)")
-        print(f"  time to first text delta without output_checks   p50 {out['ttft_without']:6.3f} ms  (first delta {out['first_len_without']:.0f} chars)")
-        print(f"  time to first text delta with output_checks      p50 {out['ttft_with']:6.3f} ms  (first delta {out['first_len_with']:.0f} chars)")
+        print(f"  time to first text delta without output_rails    p50 {out['ttft_without']:6.3f} ms  (first delta {out['first_len_without']:.0f} chars)")
+        print(f"  time to first text delta with output_rails       p50 {out['ttft_with']:6.3f} ms  (first delta {out['first_len_with']:.0f} chars)")
         print(f"  added to TTFT                                        {out['ttft_added']:6.3f} ms   {'OK' if out['ttft_added'] <= 2 else 'OVER TARGET'}")
         print(f"  added to the whole stream (CPU, all 5 output rails)  {out['stream_added']:6.3f} ms")
 

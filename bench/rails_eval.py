@@ -104,13 +104,16 @@ def main() -> int:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     from proxy.detectors.jailbreak import JailbreakDetector
-    from proxy.rails import (
+    from proxy.rails.guardrails_setup import prepare_rails
+    from proxy.rails.run import GuardRunner, run_validators
+
+    prepare_rails()  # the rails' start-up step, before any validator or Guard exists
+    from proxy.rails.validators import (
         BedsideCrisis,
         BedsideDeniedTopics,
         BedsideJailbreak,
         BedsideLanguage,
         BedsideMaxLength,
-        run_validators,
     )
 
     rows = _load(args.data)
@@ -143,12 +146,13 @@ def main() -> int:
         BedsideLanguage(allowed=["en"]),
         BedsideMaxLength(max_chars=8000),
     ]
+    guards = GuardRunner()
     outcome = run_validators(REQUEST, rails)
     print(f"\nLatency, one core, {len(REQUEST.split())}-word request (passed={outcome.passed}), {args.runs} runs")
     print(f"{'what':52s} {'p50 ms':>8s} {'p99 ms':>8s}")
     for label, fn in (
         ("all input rails, direct validate() (default)", lambda: run_validators(REQUEST, rails)),
-        ("all input rails, through a guardrails Guard", lambda: run_validators(REQUEST, rails, via_guard=True)),
+        ("all input rails, through a guardrails Guard", lambda: guards.run(REQUEST, rails)),
         *((f"  {v.rail_alias} alone", (lambda v=v: v.validate(REQUEST, {}))) for v in rails),
     ):
         p50, p99 = _percentiles(fn, args.runs)

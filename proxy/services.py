@@ -23,13 +23,14 @@ from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Stage
 from proxy.policy import PolicyStore, ReloadResult
 from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.metrics import RailsMetrics
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
 from proxy.stages.emotion import EmotionStage
 from proxy.stages.forward import Forwarder
-from proxy.stages.guardrails import GuardrailsStage
 from proxy.stages.identity import IdentityStage
-from proxy.stages.output_checks import OutputChecksStage
+from proxy.stages.input_rails import InputRailsStage
+from proxy.stages.output_rails import OutputRailsStage
 from proxy.stages.pii import build_pii_stage
 from proxy.stages.policy import PolicyStage
 from proxy.stages.tone import ToneStage
@@ -168,8 +169,9 @@ def build_stages(
         stages.append(EmotionStage(metrics))
         stages.append(ToneStage(metrics))
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
-        stages.append(GuardrailsStage(metrics, handoff))  # inside pii: rails and handoff events see redacted text
-        stages.append(OutputChecksStage(metrics, handoff))  # just before forward
+        rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
+        stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
+        stages.append(OutputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # just before forward
     return stages
 
 

@@ -1,7 +1,18 @@
-"""Switch off everything in guardrails-ai that could reach the network.
+"""Switch off everything in guardrails-ai that could reach the network: :func:`prepare_rails`.
 
-Call :func:`disable_guardrails_network` before the first ``Guard`` or validator exists (importing
-:mod:`proxy.rails` does it for you). It is idempotent and cheap after the first call.
+:func:`prepare_rails` is the one start-up step of the rails: it sets the environment defaults below
+and pins guardrails' settings. It must run before the first ``Guard`` or validator exists and
+before anything may import litellm; it is idempotent, thread-safe and cheap after the first call.
+The process start-up (``proxy.runtime.prepare_process()``) calls it; until then the rails'
+builders call it too (the input- and output-rails stages, every Bedside validator's constructor,
+:class:`proxy.rails.run.GuardRunner`), so nothing is built unprepared.
+
+Importing this module, or any module of :mod:`proxy.rails` and :mod:`proxy.checks`, changes
+nothing: no environment variable, no guardrails setting. guardrails-ai itself is imported only by
+the validator modules (:mod:`proxy.rails.validators`, :mod:`proxy.rails.output_validators`),
+which the checks import when they are compiled, after :func:`prepare_rails`. (Importing
+guardrails sets ``COLOREDLOGS_LEVEL_STYLES`` in ``os.environ`` from ``guardrails.cli.logger``;
+it does not import litellm, read the network or build its telemetry.)
 
 What guardrails-ai 0.11 would otherwise do, found by reading its installed source:
 
@@ -34,7 +45,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["disable_guardrails_network", "offline_rc"]
+__all__ = ["offline_rc", "prepare_rails"]
 
 _lock = threading.Lock()
 _done = False
@@ -75,19 +86,22 @@ def _inert_hub_telemetry() -> None:
         inst._processor = None
 
 
-def disable_guardrails_network() -> None:
+def prepare_rails() -> None:
     """Make guardrails-ai fully offline: no telemetry, no metrics, no remote inference.
 
     Idempotent and thread-safe. Sets environment defaults (without overriding explicit operator
-    choices for the OTEL and litellm variables, except ``GUARDRAILS_RUN_SYNC`` which Bedside needs).
+    choices for the OTEL, Hugging Face and litellm variables; ``GUARDRAILS_RUN_SYNC`` is forced to
+    ``true``, which Bedside needs), then pins guardrails' settings.
     """
     global _done
+    if _done:
+        return
     with _lock:
+        if _done:
+            return
         for key, value in _ENV.items():
             os.environ.setdefault(key, value)
         os.environ["GUARDRAILS_RUN_SYNC"] = "true"
-        if _done:
-            return
         from guardrails.classes.rc import RC
         from guardrails.settings import settings
 

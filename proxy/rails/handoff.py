@@ -23,7 +23,7 @@ Headers: ``X-Bedside-Event`` (the id; the same on every retry, so receivers can 
 (:func:`verify_signature` checks one).
 
 Privacy: ``context`` holds the last ``context_turns`` user and assistant turns of the request *as
-the guardrails stage saw them*, which is after the PII stage has redacted them; system and tool
+the input rails stage saw them*, which is after the PII stage has redacted them; system and tool
 messages are left out. As a second line of defence every text also goes through ``redact``
 (default :func:`proxy.rails.patterns.scrub_structured_pii`: e-mails, phones, cards, SSNs, IBANs,
 IPs); the PII issue may pass a Presidio-backed redactor instead. The user is named by the
@@ -52,9 +52,9 @@ from proxy.marks import BEDSIDE_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.context import RequestContext
 from proxy.policy.sections.rails import Handoff
-from proxy.rails.metrics import rails_metrics
+from proxy.rails.messages import text_of
+from proxy.rails.metrics import RailsMetrics
 from proxy.rails.patterns import scrub_structured_pii
-from proxy.stages.messages import text_of
 
 __all__ = ["HandoffNotifier", "HandoffTarget", "sign", "verify_signature"]
 
@@ -103,7 +103,7 @@ class HandoffNotifier:
     def __init__(
         self,
         hasher: Callable[[str | None], str | None],
-        metrics: Metrics,
+        metrics: Metrics | RailsMetrics,
         *,
         redact: Callable[[str], str] = scrub_structured_pii,
         queue_size: int = 256,
@@ -113,7 +113,7 @@ class HandoffNotifier:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self._hasher = hasher
-        self._metrics = rails_metrics(metrics)
+        self._metrics = metrics if isinstance(metrics, RailsMetrics) else RailsMetrics(metrics)
         self._redact = redact
         self._queue_size = queue_size
         self._workers = workers
@@ -123,6 +123,11 @@ class HandoffNotifier:
         self._queue: asyncio.Queue[tuple[dict[str, Any], HandoffTarget]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def rails_metrics(self) -> RailsMetrics:
+        """The rails counters this notifier counts on (shared with the rails stages)."""
+        return self._metrics
 
     def __repr__(self) -> str:
         pending = self._queue.qsize() if self._queue is not None else 0

@@ -1,4 +1,8 @@
-"""The rails' Prometheus counters on each app's :class:`proxy.metrics.Metrics` (extras registered once).
+"""The rails' Prometheus counters on an app's :class:`proxy.metrics.Metrics`: :class:`RailsMetrics`.
+
+One :class:`RailsMetrics` per :class:`~proxy.metrics.Metrics`, built by its owner (the services
+build it once, through the handoff notifier, and hand it to both rails stages): constructing a
+second one on the same registry raises, as for any Prometheus collector registered twice.
 
 * ``bedside_rails_verdicts_total{policy, direction, check, verdict}``: every rail evaluated;
   ``direction`` is ``input`` or ``output``, ``verdict`` ``pass``, ``fail`` or ``error``;
@@ -13,34 +17,20 @@ Labels are policy and check names only, never content or identifiers of people.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 from prometheus_client import Counter
 
 from proxy.metrics import Metrics
 
-__all__ = ["RailsMetrics", "rails_metrics"]
+__all__ = ["RailsMetrics"]
 
 
 class RailsMetrics:
+    """The two counters operators plot live on :class:`Metrics` itself; the detail ones are
+    registered on its registry here."""
+
     def __init__(self, metrics: Metrics) -> None:
         r = metrics.registry
-        # the two counters operators plot live on Metrics itself; the detail ones are registered here
         self.verdicts = metrics.rails_verdicts
         self.handoffs = metrics.handoffs
         self.actions = Counter("bedside_rails_actions", "Actions taken on rail failures.", ["policy", "direction", "check", "action"], registry=r)
         self.deliveries = Counter("bedside_handoff_deliveries", "Handoff webhook delivery attempts, by policy and result.", ["policy", "result"], registry=r)
-
-
-_by_metrics: weakref.WeakKeyDictionary[Metrics, RailsMetrics] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def rails_metrics(metrics: Metrics) -> RailsMetrics:
-    """The rails counters of ``metrics`` (created on first use; one set per registry)."""
-    with _lock:
-        found = _by_metrics.get(metrics)
-        if found is None:
-            found = _by_metrics[metrics] = RailsMetrics(metrics)
-        return found

@@ -13,31 +13,19 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from proxy.rails.guardrails_setup import disable_guardrails_network
-
-disable_guardrails_network()
-
-from guardrails.classes.validation.validation_result import (  # noqa: E402
+from guardrails.classes.validation.validation_result import (
     ErrorSpan,
     FailResult,
     PassResult,
     ValidationResult,
 )
-from guardrails.validator_base import Validator, register_validator  # noqa: E402
+from guardrails.validator_base import register_validator
 
-from proxy.rails.patterns import EMPATHY_RE, LEAK_PHRASES, find_structured_pii  # noqa: E402
+from proxy.rails.patterns import EMPATHY_RE, LEAK_PHRASES, find_structured_pii
+from proxy.rails.text import OVERLAP_WORDS, word_spans
+from proxy.rails.validators import BedsideValidator
 
 __all__ = ["OVERLAP_WORDS", "BedsideOverEmpathy", "BedsidePiiLeak", "BedsideSystemPromptLeak", "word_spans"]
-
-#: A run of this many consecutive words of the persona prompt in a reply counts as a leak.
-OVERLAP_WORDS = 8
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
-
-
-def word_spans(text: str) -> list[tuple[str, int, int]]:
-    """``(lower-cased word, start, end)`` for each word of ``text``."""
-    return [(m.group().lower().replace("’", "'"), m.start(), m.end()) for m in _WORD.finditer(text)]
-
 
 def _fail(name: str, reasons: Sequence[str], spans: Sequence[tuple[int, int, str]], fix: str | None, **meta: Any) -> FailResult:
     return FailResult(
@@ -59,7 +47,7 @@ def _cut(text: str, spans: Sequence[tuple[int, int, Any]], replace: Any) -> str:
 
 
 @register_validator(name="bedside/system_prompt_leak", data_type="string")
-class BedsideSystemPromptLeak(Validator):
+class BedsideSystemPromptLeak(BedsideValidator):
     """Fail when the text quotes the persona prompt (``OVERLAP_WORDS`` consecutive words of it) or
     introduces its own instructions ("my instructions are", "here is my system prompt", ...)."""
 
@@ -109,7 +97,7 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 
 
 @register_validator(name="bedside/pii_leak", data_type="string")
-class BedsidePiiLeak(Validator):
+class BedsidePiiLeak(BedsideValidator):
     """Fail on structured personal data in the text (e-mail, phone, card, SSN, IBAN, IPv4); the fix
     replaces each match with ``<ENTITY>``. Placeholders issued by the PII stage are not PII."""
 
@@ -126,7 +114,7 @@ class BedsidePiiLeak(Validator):
 
 
 @register_validator(name="bedside/over_empathy", data_type="string")
-class BedsideOverEmpathy(Validator):
+class BedsideOverEmpathy(BedsideValidator):
     """Fail when the text holds more than ``max_apologies`` stock apology or empathy phrases; every
     phrase is reported as a span, and the fix drops those beyond the limit."""
 

@@ -5,34 +5,32 @@ Every validator returns ``PassResult`` or ``FailResult``. A failure's ``error_me
 ``metadata["reasons"]`` holds the same names as a list, and ``fix_value`` is set where a fix makes
 sense (forbidden phrases removed, disclosure appended, text truncated). Span offsets, not text, go
 in ``error_spans``. All validators default to ``on_fail="noop"``: Bedside decides what a failure
-means (block, fix, hand off) in its guardrails stage, not inside guardrails-ai.
+means (block, fix, hand off) in its rails stages, not inside guardrails-ai.
 
-Importing this module switches guardrails-ai's network features off first
-(:func:`proxy.rails.guardrails_setup.disable_guardrails_network`).
+This module imports guardrails-ai: the checks import it when they are compiled, after
+:func:`proxy.rails.guardrails_setup.prepare_rails`, and every validator's constructor calls
+``prepare_rails()`` first (idempotent), so none exists before guardrails is offline.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import Any, Final
+from typing import Any
 
-from proxy.rails.guardrails_setup import disable_guardrails_network
-
-disable_guardrails_network()
-
-from guardrails.classes.validation.validation_result import (  # noqa: E402
+from guardrails.classes.validation.validation_result import (
     ErrorSpan,
     FailResult,
     PassResult,
     ValidationResult,
 )
-from guardrails.validator_base import Validator, register_validator  # noqa: E402
+from guardrails.validator_base import Validator, register_validator
 
-from proxy.detectors.crisis import CrisisDetector  # noqa: E402
-from proxy.detectors.jailbreak import JailbreakDetector  # noqa: E402
-from proxy.detectors.topics import TopicMatcher, TopicSpec, resolve_topics  # noqa: E402
+from proxy.detectors.crisis import CrisisDetector
+from proxy.detectors.jailbreak import JailbreakDetector
+from proxy.detectors.topics import TopicMatcher, TopicSpec, resolve_topics
+from proxy.rails.guardrails_setup import prepare_rails
+from proxy.rails.language import detect_language
 
 __all__ = [
     "BedsideCrisis",
@@ -42,8 +40,17 @@ __all__ = [
     "BedsideLanguage",
     "BedsideMaxLength",
     "BedsideRequiredDisclosure",
+    "BedsideValidator",
     "detect_language",
 ]
+
+
+class BedsideValidator(Validator):
+    """The base of Bedside's validators: guardrails is made offline before any of them exists."""
+
+    def __init__(self, on_fail: Any = "noop", **kwargs: Any) -> None:
+        prepare_rails()
+        super().__init__(on_fail=on_fail, **kwargs)
 
 
 def _fail(name: str, reasons: Sequence[str], *, fix: Any = None, spans: Sequence[ErrorSpan] = ()) -> FailResult:
@@ -55,18 +62,13 @@ def _fail(name: str, reasons: Sequence[str], *, fix: Any = None, spans: Sequence
     )
 
 
-@lru_cache(maxsize=8)
-def _jailbreak_detector(threshold: float) -> JailbreakDetector:
-    return JailbreakDetector(threshold)
-
-
 @register_validator(name="bedside/jailbreak", data_type="string")
-class BedsideJailbreak(Validator):
+class BedsideJailbreak(BedsideValidator):
     """Fail on prompt injection / jailbreak (see :mod:`proxy.detectors.jailbreak`)."""
 
     def __init__(self, threshold: float = 0.5, source: str = "user", on_fail: Any = "noop") -> None:
         super().__init__(on_fail=on_fail, threshold=threshold, source=source)
-        self._detector = _jailbreak_detector(threshold)
+        self._detector = JailbreakDetector(threshold)
         self._source = source
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
@@ -78,7 +80,7 @@ class BedsideJailbreak(Validator):
 
 
 @register_validator(name="bedside/crisis", data_type="string")
-class BedsideCrisis(Validator):
+class BedsideCrisis(BedsideValidator):
     """Fail when the text signals self-harm, abuse or a medical emergency."""
 
     def __init__(self, threshold: float = 0.5, on_fail: Any = "noop") -> None:
@@ -93,7 +95,7 @@ class BedsideCrisis(Validator):
 
 
 @register_validator(name="bedside/denied_topics", data_type="string")
-class BedsideDeniedTopics(Validator):
+class BedsideDeniedTopics(BedsideValidator):
     """Fail when the text is about a denied topic (built-in names or ``TopicSpec`` objects)."""
 
     def __init__(
@@ -110,7 +112,7 @@ class BedsideDeniedTopics(Validator):
 
 
 @register_validator(name="bedside/forbidden_phrases", data_type="string")
-class BedsideForbiddenPhrases(Validator):
+class BedsideForbiddenPhrases(BedsideValidator):
     """Fail on any of the phrases (case-insensitive, whole words); the fix replaces each span."""
 
     def __init__(self, phrases: Sequence[str] = (), replacement: str = "", on_fail: Any = "noop") -> None:
@@ -140,7 +142,7 @@ class BedsideForbiddenPhrases(Validator):
 
 
 @register_validator(name="bedside/required_disclosure", data_type="string")
-class BedsideRequiredDisclosure(Validator):
+class BedsideRequiredDisclosure(BedsideValidator):
     """Fail unless the text contains one of the phrases; the fix appends the first phrase."""
 
     def __init__(self, phrases: Sequence[str] = (), separator: str = "\n\n", on_fail: Any = "noop") -> None:
@@ -161,7 +163,7 @@ class BedsideRequiredDisclosure(Validator):
 
 
 @register_validator(name="bedside/max_length", data_type="string")
-class BedsideMaxLength(Validator):
+class BedsideMaxLength(BedsideValidator):
     """Fail when the text exceeds ``max_chars`` (and/or ``max_words``); the fix truncates it."""
 
     def __init__(self, max_chars: int | None = None, max_words: int | None = None, on_fail: Any = "noop") -> None:
@@ -189,76 +191,8 @@ class BedsideMaxLength(Validator):
         return PassResult()
 
 
-# --- language ---------------------------------------------------------------------------------
-_STOPWORDS: Final[dict[str, frozenset[str]]] = {
-    lang: frozenset(words.split())
-    for lang, words in {
-        "en": "the and is are was were you your i my to of in that it this for with have not be "
-              "what can please would could do does how me we they an at from there will",
-        "es": "el la los las y es son que de en un una por para con no se su mi tu yo lo como "
-              "pero más está estoy tengo quiero hola gracias usted",
-        "fr": "le la les et est sont que de des du en un une pour avec ne pas se son mon je tu "
-              "vous nous il elle ce qui bonjour merci suis",
-        "de": "der die das und ist sind nicht ein eine zu mit für ich du sie wir es den dem "
-              "auf ein auch wie bitte danke habe haben mein",
-        "it": "il lo la gli le e è sono che di in un una per con non si mio tu io noi come "
-              "ma anche questo ciao grazie sono ho",
-        "pt": "o a os as e é são que de do da em um uma por para com não se meu eu você nós "
-              "como mas também olá obrigado tenho",
-        "nl": "de het een en is zijn niet van in op voor met ik je jij wij we dat die er "
-              "maar ook hoe alstublieft dank heb",
-    }.items()
-}
-_SCRIPTS: Final = (
-    ("ja", ((0x3040, 0x30FF),)),
-    ("ko", ((0xAC00, 0xD7AF), (0x1100, 0x11FF))),
-    ("zh", ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))),
-    ("ru", ((0x0400, 0x04FF),)),
-    ("el", ((0x0370, 0x03FF),)),
-    ("ar", ((0x0600, 0x06FF), (0x0750, 0x077F))),
-    ("he", ((0x0590, 0x05FF),)),
-    ("hi", ((0x0900, 0x097F),)),
-    ("th", ((0x0E00, 0x0E7F),)),
-)
-_LATIN_WORD = re.compile(r"[a-zà-öø-ÿ']+")
-
-
-def detect_language(text: str, *, min_words: int = 3) -> str | None:
-    """A cheap guess at the language of ``text``: ISO 639-1 code, or None when unsure.
-
-    Non-Latin scripts decide by script (Japanese kana wins over shared Han characters; any
-    Cyrillic is reported as "ru"). Latin text is judged by counting common function words of
-    en/es/fr/de/it/pt/nl; fewer than ``min_words`` words or fewer than two function-word hits
-    give None.
-    """
-    if not text.isascii():
-        counts: dict[str, int] = {}
-        latin = 0
-        for ch in text:
-            cp = ord(ch)
-            if cp < 0x250:
-                latin += ch.isalpha()
-                continue
-            for lang, ranges in _SCRIPTS:
-                if any(lo <= cp <= hi for lo, hi in ranges):
-                    counts[lang] = counts.get(lang, 0) + 1
-                    break
-        if counts:
-            if counts.get("ja") and counts.get("zh"):
-                counts["ja"] += counts.pop("zh")
-            lang, n = max(counts.items(), key=lambda kv: kv[1])
-            if n >= latin:
-                return lang
-    words = _LATIN_WORD.findall(text.lower())
-    if len(words) < min_words:
-        return None
-    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOPWORDS.items()}
-    lang, best = max(scores.items(), key=lambda kv: kv[1])
-    return lang if best >= 2 else None
-
-
 @register_validator(name="bedside/language", data_type="string")
-class BedsideLanguage(Validator):
+class BedsideLanguage(BedsideValidator):
     """Fail when the text is confidently in a language outside ``allowed``; unsure texts pass."""
 
     def __init__(self, allowed: Sequence[str] = ("en",), min_words: int = 3, on_fail: Any = "noop") -> None:

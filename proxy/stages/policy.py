@@ -8,8 +8,8 @@ persona system message, clamped parameters, allowed tools), ``ctx.facts["route"]
 Short-circuits: ``ModelNotFound`` (404, listing the models that exist) when no policy serves the
 model; ``PolicyRefusal`` (400, the policy's ``policy_violation`` text) for a refused client system
 message, a disallowed tool under ``on_disallowed_tool: refuse``, or input over the clamps.
-Output: the persona's ``forbidden_phrases`` are checked on the reply through the hold-back window;
-a match ends the reply with the policy's refusal text and ``finish_reason: "content_filter"``.
+The persona's ``forbidden_phrases`` are enforced on the reply by the output rails stage (one
+mechanism: the ``forbidden_phrases`` rail, or ``block`` when the policy declares none).
 
 In ``shadow`` mode every decision is computed and recorded, and nothing is changed except routing
 (an alias must still reach a real model). See docs/policies.md.
@@ -25,7 +25,6 @@ from proxy.marks import BEDSIDE_MARK, PERSONA_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
-from proxy.pipeline.holdback import WindowResult, windowed
 from proxy.pipeline.stage import Next
 from proxy.policy import PolicyStore, ResolvedPolicy
 
@@ -72,17 +71,7 @@ class PolicyStage:
                 changes.append(f"would_refuse:{refusal}")
         ctx.decide(self.name, name=policy.name, version=policy.version_header, mode=policy.mode, changes=changes, shadow=shadow)
 
-        completion = await call_next(ctx)
-        phrases = [p.lower() for p in policy.persona.forbidden_phrases]
-        rail_covers = any(r.check == "forbidden_phrases" for r in policy.rails.output)
-        if phrases and ctx.endpoint == "chat" and not rail_covers:
-            # the persona's phrases are enforced here unless a `forbidden_phrases` output rail
-            # (which also covers them, with its own action) is declared
-            refusal_text = policy.microcopy.render("refusal", policy.persona.language, reference=ctx.request_id)
-            n = int(ctx.body.get("n") or 1)
-            check = _phrase_check(phrases, refusal_text, ctx, enforce=not shadow)
-            completion.map_deltas(lambda d: windowed(d, check, choices=n))
-        return completion
+        return await call_next(ctx)
 
 
 def apply_policy(policy: ResolvedPolicy, body: dict[str, Any], changes: list[str]) -> str | None:
@@ -206,22 +195,3 @@ def _chars(messages: list[dict[str, Any]]) -> int:
         elif isinstance(content, list):
             total += sum(len(p.get("text", "")) for p in content if isinstance(p, dict))
     return total
-
-
-def _phrase_check(phrases: list[str], refusal: str, ctx: RequestContext, *, enforce: bool) -> Any:
-    """A hold-back processor ending the reply at the first forbidden phrase (shadow: record only)."""
-    longest = max(len(p) for p in phrases)
-
-    def check(pending: str, final: bool) -> WindowResult:
-        lowered = pending.lower()
-        found = [h for h in (lowered.find(p) for p in phrases) if h >= 0]
-        if found:
-            if not enforce:
-                ctx.decide("policy", output="forbidden_phrase", action="would_block")
-                return WindowResult(pending, hold=0)
-            ctx.decide("policy", output="forbidden_phrase", action="block")
-            cut = min(found)
-            return WindowResult(pending[:cut], stop=(" " if cut else "") + refusal)
-        return WindowResult(pending, hold=longest - 1)
-
-    return check

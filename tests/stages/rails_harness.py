@@ -1,7 +1,7 @@
-"""A real pipeline for the rails stage tests: identity, policy, guardrails, output checks, forward,
+"""A real pipeline for the rails stage tests: identity, policy, input rails, output rails, forward,
 over an ``httpx.MockTransport`` upstream that answers with a scripted reply split into chosen chunks.
 
-Not a test module: ``tests/stages/test_guardrails_stage.py`` and ``test_output_checks.py`` import it.
+Not a test module: ``tests/stages/test_input_rails.py`` and ``test_output_rails.py`` import it.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from proxy.pipeline.deltas import FinishDelta, TextDelta, ToolCallDelta
 from proxy.pipeline.stage import Pipeline
 from proxy.policy import PolicyStore
 from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.metrics import RailsMetrics
 from proxy.secrets_store import SubjectHasher
 from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
-from proxy.stages.guardrails import GuardrailsStage
 from proxy.stages.identity import IdentityStage
-from proxy.stages.output_checks import OutputChecksStage
+from proxy.stages.input_rails import InputRailsStage
+from proxy.stages.output_rails import OutputRailsStage
 from proxy.stages.policy import PolicyStage
 from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.openai import OpenAIUpstream
@@ -88,17 +89,18 @@ class Reply:
 class Harness:
     """The pipeline over a policy directory and a scripted upstream."""
 
-    def __init__(self, directory: Path, *, handoff: HandoffNotifier | None = None, output: bool = True, guardrails: bool = True, metrics: Metrics | None = None) -> None:
+    def __init__(self, directory: Path, *, handoff: HandoffNotifier | None = None, output: bool = True, input_rails: bool = True, metrics: Metrics | None = None) -> None:
         self.metrics = metrics or Metrics()
         self.upstream = Upstream()
         self.store = PolicyStore(directory)
         transport = HttpxTransport(transport=httpx.MockTransport(self.upstream.handler))
         router = UpstreamRouter([OpenAIUpstream(UpstreamSettings(name="default", base_url="http://upstream.invalid/v1"), transport, Timeouts())])
         stages: list[Any] = [IdentityStage(KeyRing(), SubjectHasher(b"t" * 32)), PolicyStage(self.store, self.metrics)]
-        if guardrails:
-            stages.append(GuardrailsStage(self.metrics, handoff))
+        self.rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(self.metrics)
+        if input_rails:
+            stages.append(InputRailsStage(self.metrics, handoff, rails_metrics=self.rails_metrics))
         if output:
-            stages.append(OutputChecksStage(self.metrics, handoff))
+            stages.append(OutputRailsStage(self.metrics, handoff, rails_metrics=self.rails_metrics))
         self.pipeline = Pipeline(stages, Forwarder(router, self.metrics))
 
     async def ask(

@@ -1,11 +1,14 @@
-"""Output checks stage: the policy's output rails on the reply, streaming included.
+"""Output rails stage (``output_rails``, the policy's ``rails.output``): the reply, streaming included.
+
+The checks are compiled by :func:`proxy.checks.output_rails.compile_output_rails` from
+:mod:`proxy.checks.registry`; :class:`proxy.checks.output_scan.OutputScan` applies them.
 
 Reads: ``ctx.policy.rails.output`` (checks, actions, phrases, ``max_apologies``),
 ``ctx.policy.persona`` (``forbidden_phrases``, ``system_prompt``, ``disclosure``, ``language``),
 ``ctx.policy.microcopy``, ``ctx.policy.mode``, ``ctx.body`` (``messages`` for the first-turn test,
 ``n``, ``stream``), and the reply's deltas (text and tool-call arguments).
-Writes: the reply, through the hold-back window (:mod:`proxy.rails.output`); decision
-``output_checks`` (failures: check, action, reason names; ``reask``); ``x-bedside-rails`` header;
+Writes: the reply, through the hold-back window; decision
+``output_rails`` (failures: check, action, reason names; ``reask``); ``x-bedside-rails`` header;
 metrics ``bedside_rails_verdicts_total{direction="output"}``, ``bedside_rails_actions_total``,
 ``bedside_handoffs_total``.
 Short-circuits: never before the reply. A ``block`` or ``handoff`` failure ends the choice with the
@@ -16,27 +19,31 @@ problem; a second failure blocks. On a stream ``reask`` acts as ``block``.
 
 It sits just before the forwarder, inside the PII stage: the reply it checks still carries the PII
 stage's placeholders (restored afterwards), so ``pii_leak`` only sees personal data the model wrote
-itself. The policy stage still checks ``persona.forbidden_phrases`` on its own (outside this stage);
-a ``forbidden_phrases`` rail here covers the persona's phrases plus its own, with its own action.
+itself. This stage is the one place ``persona.forbidden_phrases`` are enforced: by the policy's
+``forbidden_phrases`` rail (the persona's phrases plus its own, with its action), or, when the
+policy declares none, with ``block`` on the reply's text.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+from cachetools import LRUCache
+
+from proxy.checks.output_rails import OutputRules, compile_output_rails
+from proxy.checks.output_scan import OutputScan, ReaskNeeded
 from proxy.marks import REASK_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta
 from proxy.pipeline.stage import Next
+from proxy.rails.guardrails_setup import prepare_rails
 from proxy.rails.handoff import HandoffNotifier
-from proxy.rails.metrics import rails_metrics
-from proxy.rails.output import OutputRules, OutputScan, ReaskNeeded, compile_output_rails
+from proxy.rails.metrics import RailsMetrics
 
-__all__ = ["OutputChecksStage"]
+__all__ = ["OutputRailsStage"]
 
 _CACHE_SIZE = 64
 
@@ -46,13 +53,16 @@ async def _replay(deltas: list[Delta]) -> AsyncIterator[Delta]:
         yield delta
 
 
-class OutputChecksStage:
-    name: ClassVar[str] = "output_checks"
+class OutputRailsStage:
+    name: ClassVar[str] = "output_rails"
 
-    def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None) -> None:
-        self._rails_metrics = rails_metrics(metrics)
+    def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, rails_metrics: RailsMetrics | None = None) -> None:
+        prepare_rails()  # idempotent; the process start-up calls it first once it exists
+        # one RailsMetrics per registry: given, else the notifier's, else this stage's own
+        self._rails_metrics = rails_metrics or (handoff.rails_metrics if handoff is not None else RailsMetrics(metrics))
         self._handoff = handoff
-        self._compiled: OrderedDict[tuple[str, str], OutputRules] = OrderedDict()
+        #: compiled checks per policy version (called on the event loop only)
+        self._compiled: LRUCache[tuple[str, str], OutputRules] = LRUCache(_CACHE_SIZE)
 
     def rules_for(self, policy: Any) -> OutputRules:
         """The compiled output rails of ``policy`` (cached per policy version)."""
@@ -60,8 +70,6 @@ class OutputChecksStage:
         found = self._compiled.get(key)
         if found is None:
             found = self._compiled[key] = compile_output_rails(policy)
-            while len(self._compiled) > _CACHE_SIZE:
-                self._compiled.popitem(last=False)
         return found
 
     def _scan(self, ctx: RequestContext, rules: OutputRules, *, allow_reask: bool) -> OutputScan:
@@ -89,12 +97,14 @@ class OutputChecksStage:
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy
-        if policy is None or ctx.endpoint != "chat" or not policy.rails.output:
+        if policy is None or ctx.endpoint != "chat":
             return await call_next(ctx)
         rules = self.rules_for(policy)
-        if not rules.rules and rules.disclosure is None:
+        if rules.empty:
             return await call_next(ctx)
-        ctx.decide(self.name, checks=[r.check for r in policy.rails.output])
+        declared = [r.check for r in policy.rails.output]
+        implied = [r.check for r in rules.rules if r.check not in declared]  # the persona's forbidden phrases
+        ctx.decide(self.name, checks=implied + declared)
         n = int(ctx.body.get("n") or 1)
         reask = rules.reask and not ctx.stream and policy.mode != "shadow"
         sent = ctx.body

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from proxy.checks.input_rails import input_texts
 from proxy.metrics import Metrics
 from proxy.policy import PolicyLoadError, load_policy_set
 from proxy.rails.handoff import HandoffNotifier, HandoffTarget
-from proxy.stages.guardrails import input_texts
 from tests.stages.rails_harness import Harness, write_policy
 
 REFUSAL = "I'd rather not go there, but I'm glad to help with your order."
@@ -104,7 +104,7 @@ async def test_a_jailbreak_gets_the_kind_refusal_and_never_reaches_the_model(har
     got = await harness.ask(JAILBREAK, stream=stream)
     assert (got.text, got.finish, got.short_circuit) == (REFUSAL, "content_filter", "rails")
     assert harness.upstream.bodies == []
-    decision = got.ctx.decisions["guardrails"]
+    decision = got.ctx.decisions["input_rails"]
     assert decision["action"] == "block"
     assert decision["failures"][0]["check"] == "jailbreak" and "override_instructions" in decision["failures"][0]["reasons"]
     assert "DAN" not in str(decision) and "Ignore" not in str(decision)
@@ -134,7 +134,7 @@ async def test_crisis_hands_off_with_the_policy_message_and_an_event(harness: Ha
 async def test_handoff_wins_over_block_when_both_fail(harness: Harness, notifier: RecordingNotifier) -> None:
     got = await harness.ask(JAILBREAK + " " + CRISIS)
     assert got.text.startswith("Thank you for telling me")
-    assert {f["check"] for f in got.ctx.decisions["guardrails"]["failures"]} >= {"jailbreak", "crisis"}
+    assert {f["check"] for f in got.ctx.decisions["input_rails"]["failures"]} >= {"jailbreak", "crisis"}
     assert len(notifier.sent) == 1
 
 
@@ -146,14 +146,14 @@ async def test_injection_hidden_in_a_tool_result_is_caught_by_source(harness: Ha
     ]
     got = await harness.ask(messages)
     assert got.finish == "content_filter"
-    assert got.ctx.decisions["guardrails"]["failures"][0]["source"] == "tool"
+    assert got.ctx.decisions["input_rails"]["failures"][0]["source"] == "tool"
 
 
 async def test_denied_topics_builtin_and_custom(harness: Harness) -> None:
     assert (await harness.ask("Should I sue my landlord? What are my legal options?")).finish == "content_filter"
     assert (await harness.ask("Should I put my savings into bitcoin?")).finish == "content_filter"
     ok = await harness.ask("Where is my parcel? It was due Monday.")
-    assert ok.finish == "stop" and ok.ctx.decisions["guardrails"]["action"] == "pass"
+    assert ok.finish == "stop" and ok.ctx.decisions["input_rails"]["action"] == "pass"
 
 
 async def test_max_length_fix_shortens_the_message_before_the_model(harness: Harness) -> None:
@@ -167,13 +167,13 @@ async def test_max_length_fix_shortens_the_message_before_the_model(harness: Har
 async def test_language_limit(harness: Harness) -> None:
     got = await harness.ask("Hola, quiero saber dónde está mi pedido, por favor, gracias.")
     assert got.finish == "content_filter"
-    assert got.ctx.decisions["guardrails"]["failures"][0]["reasons"] == ["language_not_allowed:es"]
+    assert got.ctx.decisions["input_rails"]["failures"][0]["reasons"] == ["language_not_allowed:es"]
 
 
 async def test_log_records_only_and_sources_are_honoured(harness: Harness) -> None:
     got = await harness.ask(JAILBREAK[:50], model="logger")
     assert got.finish == "stop" and harness.upstream.bodies
-    assert got.ctx.decisions["guardrails"]["action"] == "log"
+    assert got.ctx.decisions["input_rails"]["action"] == "log"
     # the third rail checks tool results and documents only: a client system message carrying
     # instructions to exfiltrate is a document
     docs = [
@@ -182,15 +182,15 @@ async def test_log_records_only_and_sources_are_honoured(harness: Harness) -> No
     ]
     got = await harness.ask(docs, model="logger")
     assert got.finish == "content_filter"
-    assert [f["source"] for f in got.ctx.decisions["guardrails"]["failures"]] == ["document"]
+    assert [f["source"] for f in got.ctx.decisions["input_rails"]["failures"]] == ["document"]
 
 
 async def test_shadow_mode_records_and_forwards(harness: Harness, notifier: RecordingNotifier) -> None:
     for text in (JAILBREAK, CRISIS):
         got = await harness.ask(text, model="shadowed")
         assert got.finish == "stop" and got.short_circuit is None
-        assert got.ctx.decisions["guardrails"]["action"].startswith("would_")
-        assert got.ctx.decisions["guardrails"]["shadow"] is True
+        assert got.ctx.decisions["input_rails"]["action"].startswith("would_")
+        assert got.ctx.decisions["input_rails"]["shadow"] is True
     assert notifier.sent == []
     assert len(harness.upstream.bodies) == 2
 
@@ -204,7 +204,7 @@ async def test_a_crashing_validator_fails_closed(harness: Harness, monkeypatch: 
     monkeypatch.setattr(BedsideCrisis, "_validate", boom)
     got = await harness.ask("Where is my parcel?")
     assert (got.text, got.finish) == (REFUSAL, "content_filter")
-    failure = got.ctx.decisions["guardrails"]["failures"][0]
+    failure = got.ctx.decisions["input_rails"]["failures"][0]
     assert failure["reasons"] == ["validator_error"] and failure["action"] == "block"
     assert harness.counter("bedside_rails_verdicts_total", policy="default", direction="input", check="crisis", verdict="error") == 1
 

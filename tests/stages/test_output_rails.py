@@ -95,7 +95,7 @@ def policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def harness(policy_dir: Path) -> Harness:
-    return Harness(policy_dir, guardrails=False)
+    return Harness(policy_dir, input_rails=False)
 
 
 BANNED = [
@@ -111,7 +111,7 @@ async def test_every_split_of_a_banned_phrase_is_stopped_the_same_way(harness: H
     whole = await harness.ask("hi", reply=[reply])
     assert whole.finish == "content_filter"
     assert whole.text == f"Sure. {REFUSAL}"
-    assert whole.ctx.decisions["output_checks"]["failures"] == [{"check": check, "action": "block", "reasons": ["leak_phrase" if check == "system_prompt_leak" else "forbidden_phrase"]}]
+    assert whole.ctx.decisions["output_rails"]["failures"] == [{"check": check, "action": "block", "reasons": ["leak_phrase" if check == "system_prompt_leak" else "forbidden_phrase"]}]
     start = reply.index(phrase.capitalize())
     for cut in range(start, start + len(phrase) + 1):  # every position inside the phrase, and its edges
         streamed = await harness.ask("hi", stream=True, reply=[reply[:cut], reply[cut:]])
@@ -156,7 +156,7 @@ FIXED = "I'm Ava, an AI assistant. I'm so sorry for the delay. Please. Write to 
 async def test_fixes_rewrite_spans_identically_at_every_split(harness: Harness) -> None:
     whole = await harness.ask("hi", model="fixer", reply=[FIX_REPLY])
     assert (whole.text, whole.finish) == (FIXED, "stop")
-    checks = [f["check"] for f in whole.ctx.decisions["output_checks"]["failures"]]
+    checks = [f["check"] for f in whole.ctx.decisions["output_rails"]["failures"]]
     assert checks == ["forbidden_phrases", "over_empathy", "pii_leak"]
     for parts in splits(FIX_REPLY):
         streamed = await harness.ask("hi", model="fixer", stream=True, reply=parts)
@@ -202,7 +202,7 @@ async def test_reask_calls_the_upstream_once_more_with_the_problem_named(harness
     correction = harness.upstream.bodies[1]["messages"][-1]
     assert correction["role"] == "system" and correction["content"].startswith("[bedside:rails]")
     assert '"guaranteed refund"' in correction["content"]
-    assert got.ctx.decisions["output_checks"]["reask"] == "forbidden_phrases"
+    assert got.ctx.decisions["output_rails"]["reask"] == "forbidden_phrases"
 
 
 async def test_reask_is_bounded_to_one_extra_call_then_blocks(harness: Harness) -> None:
@@ -232,7 +232,7 @@ async def test_shadow_mode_records_and_changes_nothing(harness: Harness) -> None
     for stream in (False, True):
         got = await harness.ask("hi", model="shadowed", stream=stream, reply=[reply[:10], reply[10:]])
         assert (got.text, got.finish) == (reply, "stop")
-        actions = [f["action"] for f in got.ctx.decisions["output_checks"]["failures"]]
+        actions = [f["action"] for f in got.ctx.decisions["output_rails"]["failures"]]
         assert actions == ["would_block", "would_fix"]
 
 
@@ -247,17 +247,16 @@ async def test_verdict_metrics_and_no_text_in_decisions(harness: Harness) -> Non
 
 async def test_the_window_holds_only_what_may_still_become_a_match(policy_dir: Path) -> None:
     """Time to first token grows by the window: plain words are released as soon as they end."""
-    from proxy.rails.metrics import rails_metrics
-    from proxy.rails.output import OutputScan
+    from proxy.checks.output_scan import OutputScan
 
-    harness = Harness(policy_dir, guardrails=False)
+    harness = Harness(policy_dir, input_rails=False)
     ctx_policy = harness.store.current.resolve("m")
     stage_rules = harness.pipeline.stages[-1].rules_for(ctx_policy)  # type: ignore[attr-defined]
     from proxy.pipeline.context import RequestContext
 
     ctx = RequestContext(request_id="r", endpoint="chat", body={"messages": []}, headers={})
     ctx.policy = ctx_policy
-    scan = OutputScan(stage_rules, ctx, rails_metrics(harness.metrics), enforce=True, allow_reask=False, refusal="no", handoff_text="h")
+    scan = OutputScan(stage_rules, ctx, harness.rails_metrics, enforce=True, allow_reask=False, refusal="no", handoff_text="h")
     released: list[str] = []
 
     async def source() -> AsyncIterator[Delta]:

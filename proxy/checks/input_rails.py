@@ -1,0 +1,114 @@
+"""The input rails engine: which texts of a request the input checks read, and running them.
+
+* ``user``: the latest user message;
+* ``tool``: tool results (``role: tool`` / ``function``) after the last assistant message;
+* ``document``: the client's own system/developer messages (where retrieval apps put documents);
+  Bedside's own (``[bedside:``) messages are not documents.
+
+Only ``jailbreak`` reads tool results and documents; the other input checks judge the person's own
+words (their sources are narrowed to ``user`` when compiled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from proxy.checks.base import InputCheck
+from proxy.checks.registry import compile_check
+from proxy.marks import BEDSIDE_MARK
+from proxy.rails.messages import text_of
+from proxy.rails.run import run_validators
+
+__all__ = ["InputFailure", "InputText", "compile_input_rails", "evaluate", "input_texts", "strongest"]
+
+#: When several rails fail, the strongest action wins.
+SEVERITY = {"handoff": 4, "block": 3, "fix": 2, "reask": 3, "log": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class InputText:
+    """One text an input rail may check: where it came from and the message index."""
+
+    source: str
+    text: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class InputFailure:
+    """One failed check on one text: reason names (never text), the action, and a fix if any."""
+
+    check: str
+    source: str
+    reasons: tuple[str, ...]
+    action: str
+    fix: str | None
+    index: int
+
+
+def input_texts(messages: Any) -> list[InputText]:
+    """The texts of a chat request the input rails look at, by source (see the module doc)."""
+    out: list[InputText] = []
+    if not isinstance(messages, list):
+        return out
+    last_user = last_assistant = -1
+    for i, m in enumerate(messages):
+        if isinstance(m, dict):
+            if m.get("role") == "user":
+                last_user = i
+            elif m.get("role") == "assistant":
+                last_assistant = i
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            continue
+        role = m.get("role")
+        text = text_of(m.get("content"))
+        if not text.strip():
+            continue
+        if role == "user" and i == last_user:
+            out.append(InputText("user", text, i))
+        elif role in ("tool", "function") and i > last_assistant:
+            out.append(InputText("tool", text, i))
+        elif role in ("system", "developer") and not text.startswith(BEDSIDE_MARK):
+            out.append(InputText("document", text, i))
+    return out
+
+
+def compile_input_rails(policy: Any) -> tuple[InputCheck, ...]:
+    """The compiled ``rails.input`` of ``policy``, in order (validators built once per policy version)."""
+    out: list[InputCheck] = []
+    for rule in policy.rails.input:
+        check = compile_check("input", rule, policy)
+        assert isinstance(check, InputCheck), rule.check
+        out.append(check)
+    return tuple(out)
+
+
+def evaluate(checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: Any = None) -> list[InputFailure]:
+    """Run every check over the texts it applies to; returns the failures (thread-safe).
+
+    ``verdict(check, "pass" | "fail" | "error")`` is called once per check. A validator error
+    blocks, and so does a ``fix`` that has no fixed text (fail closed)."""
+    failures: list[InputFailure] = []
+    for check in checks:
+        result = "pass"
+        for item in texts:
+            if item.source not in check.sources:
+                continue
+            outcome = run_validators(item.text, [check.validator], metadata={"source": item.source})
+            for f in outcome.failures:
+                error = "validator_error" in f.reasons
+                result = "error" if error else "fail"
+                action = "block" if error or (check.action == "fix" and f.fix_value is None) else check.action
+                failures.append(InputFailure(check.check, item.source, f.reasons, action, f.fix_value, item.index))
+        if verdict is not None:
+            verdict(check.check, result)
+    return failures
+
+
+def strongest(failures: Sequence[InputFailure]) -> InputFailure:
+    """The first failure with the strongest action (handoff > block > fix > log)."""
+    action = max((f.action for f in failures), key=lambda a: SEVERITY[a])
+    return next(f for f in failures if f.action == action)

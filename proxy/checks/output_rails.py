@@ -1,0 +1,54 @@
+"""A policy's output rails compiled: :func:`compile_output_rails` -> :class:`OutputRules`.
+
+Each ``rails.output`` entry is compiled by its check module (:mod:`proxy.checks.registry`); the
+persona's forbidden phrases are added with ``block`` when the policy declares no
+``forbidden_phrases`` rail (:func:`proxy.checks.forbidden_phrases.persona_default`), so they are
+enforced in one place whatever the policy says. :mod:`proxy.checks.output_scan` applies the
+result to a reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from proxy.checks import forbidden_phrases
+from proxy.checks.base import PrefixCheck, SpanCheck
+from proxy.checks.registry import compile_check
+from proxy.rails.guardrails_setup import prepare_rails
+
+__all__ = ["OutputRules", "compile_output_rails"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputRules:
+    rules: tuple[SpanCheck, ...]
+    disclosure: PrefixCheck | None
+    #: whether any rail's action is ``reask`` (the stage then reads a JSON reply whole)
+    reask: bool
+
+    @property
+    def tool_rules(self) -> tuple[SpanCheck, ...]:
+        return tuple(r for r in self.rules if r.tools)
+
+    @property
+    def empty(self) -> bool:
+        return not self.rules and self.disclosure is None
+
+
+def compile_output_rails(policy: Any) -> OutputRules:
+    """The compiled ``rails.output`` of ``policy`` (validators built once per policy version)."""
+    prepare_rails()  # idempotent: guardrails is offline before any validator exists
+    rules: list[SpanCheck] = []
+    disclosure: PrefixCheck | None = None
+    for rule in policy.rails.output:
+        check = compile_check("output", rule, policy)
+        if isinstance(check, PrefixCheck):
+            disclosure = check
+        elif isinstance(check, SpanCheck):
+            rules.append(check)
+    default = forbidden_phrases.persona_default(policy)
+    if default is not None:
+        rules.insert(0, default)
+    reask = any(r.action == "reask" for r in policy.rails.output)
+    return OutputRules(tuple(rules), disclosure, reask)
