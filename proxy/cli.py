@@ -49,9 +49,11 @@ def _settings() -> "object":
 def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.app import create_app
     from proxy.logs import configure_logging
+    from proxy.runtime import prepare_process
     from proxy.server import serve
     from proxy.settings import Settings
 
+    prepare_process()
     settings = _settings()
     assert isinstance(settings, Settings)
     overrides: dict[str, object] = {}
