@@ -35,6 +35,7 @@ _PROBE = textwrap.dedent(
     names = sorted(
         ".".join(p.with_suffix("").parts[:-1] if p.name == "__init__.py" else p.with_suffix("").parts)
         for p in root.rglob("*.py")
+        if p.name != "__main__.py"  # running a command is not importing a module
     )
     effects = {}
 
