@@ -4,7 +4,8 @@
 * ``docs/policy-reference.md`` and ``docs/policy.schema.json``, from the policy models
   (:mod:`proxy.policy.reference`).
 
-The default directory is the ``docs/`` of the source tree this module sits in (a clone). A test
+The default directory is the ``docs/`` of the source tree this module sits in (a clone; an
+installed package has none and needs ``--out``), never a path inside an installed package. A test
 runs the check, so a changed setting or policy field without its regenerated page fails the suite.
 """
 
@@ -139,7 +140,12 @@ def stale(directory: Path = DOCS_DIR) -> list[Path]:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """Write (or with ``--check`` verify) every generated reference page."""
-    directory: Path = args.out
+    directory: Path | None = args.out
+    if directory is None:
+        if not (DOCS_DIR.parent / "pyproject.toml").is_file():  # an installed package: no docs/ of ours to write
+            print("bedside docs writes the docs/ of a clone; run it from one, or pass --out DIR.", file=sys.stderr)
+            return 2
+        directory = DOCS_DIR
     if args.check:
         out_of_date = stale(directory)
         for path in out_of_date:
@@ -156,7 +162,7 @@ def register(sub: Any) -> None:
     """``bedside docs [--check] [--out DIR]``."""
     docs = sub.add_parser("docs", help="write the generated reference pages (configuration, policy reference, policy JSON Schema)")
     docs.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated page is out of date")
-    docs.add_argument("--out", type=Path, default=DOCS_DIR, help="the docs directory (default: the clone's docs/)")
+    docs.add_argument("--out", type=Path, default=None, help="the docs directory (default: the docs/ of the clone this command runs from)")
     docs.set_defaults(fn=cmd_docs)
 
 

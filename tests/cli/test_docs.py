@@ -28,3 +28,14 @@ def test_check_reports_stale_pages_and_writing_fixes_them(tmp_path: Path, capsys
     assert {p.name for p in tmp_path.iterdir()} == {"configuration.md", "policy-reference.md", SCHEMA_NAME}
     (tmp_path / "configuration.md").write_text("old\n", encoding="utf-8")
     assert main(["--check", "--out", str(tmp_path)]) == 1
+
+
+def test_an_installed_package_needs_out(monkeypatch: object, tmp_path: Path) -> None:
+    import pytest
+
+    from proxy.cli import docs
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setattr(docs, "DOCS_DIR", tmp_path / "site-packages" / "docs")
+    assert main([]) == 2 and main(["--check"]) == 2
+    assert not (tmp_path / "site-packages").exists()
