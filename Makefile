@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench lock clean pg
+.PHONY: run test test-fast lint lint-imports docs bench lock clean pg
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,9 +31,18 @@ pg:
 	  pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
 
-lint: $(STAMP)
-	$(BIN)/ruff check proxy tests bench
+## lint: ruff, mypy, and the import direction (import-linter contracts in pyproject.toml)
+lint: $(STAMP) lint-imports
+	$(BIN)/ruff check proxy training tests bench
 	$(BIN)/mypy
+
+## lint-imports: the layers and forbidden imports of docs/architecture.md
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
+
+## docs: regenerate docs/configuration.md, docs/policy-reference.md and docs/policy.schema.json
+docs: $(STAMP)
+	$(BIN)/bedside docs
 
 ## bench: latency/throughput against the floor (see bench/README.md)
 bench: $(STAMP)

@@ -63,7 +63,7 @@ def _rates(rows: list[tuple[str, int, str]], flag: Callable[[str], bool]) -> dic
 def _held_out(jb: Path) -> dict[str, int]:
     """Flag counts per file from out-of-fold (cross-validated) scores; needs scikit-learn."""
     try:
-        from proxy.training.train_jailbreak import cross_validate, load
+        from training.train_jailbreak import cross_validate, load
     except ImportError:
         print("(scikit-learn not installed: held-out column shows 0)")
         return {}
@@ -135,7 +135,7 @@ def main() -> int:
         n, hhit, hit, fhit = totals[label]
         name = "overall " + ("attacks" if label else "benign")
         print(f"{name:46s} {n:5d} {metric:>10s} {hhit / n:9.3f} {hit / n:9.3f} {fhit / n:9.3f}")
-    print("held-out: grouped 5-fold cross-validation of the n-gram model (proxy.training.train_jailbreak)")
+    print("held-out: grouped 5-fold cross-validation of the n-gram model (training.train_jailbreak)")
     print("shipped*: the shipped weights, trained on these very files (in-sample, optimistic)")
     print("features: the hand-written technique features alone, no model")
 

@@ -2,7 +2,8 @@
 
 ``upstream_transport`` replaces the upstream HTTP client: an ``httpx`` transport (e.g.
 ``httpx.MockTransport`` or respx's handler) or any ``HttpTransport``. Nothing is built at import
-time; everything comes from ``settings``.
+time; everything comes from ``settings``. The process start-up step
+(:func:`proxy.runtime.prepare_process`) runs first, before anything is built.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from proxy.api import health, openai_routes
 from proxy.api.errors import EXCEPTION_HANDLERS
 from proxy.api.health import ReadinessCache
 from proxy.api.openai_routes import ModelCatalogue
+from proxy.runtime import prepare_process
 from proxy.services import Services, build_services
 from proxy.settings import Settings
 
 
 def create_app(settings: Settings | None = None, *, upstream_transport: Any = None, services: Services | None = None) -> Litestar:
+    prepare_process()
     settings = settings or Settings()
     services = services or build_services(settings, upstream_transport=upstream_transport)
 

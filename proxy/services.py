@@ -20,7 +20,7 @@ from proxy.auth import KeyRing
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
-from proxy.pipeline.stage import Pipeline, Stage
+from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
@@ -72,7 +72,7 @@ class Services:
             checks["policies"] = {"ok": True, "version": current.version, "count": len(current.policies), "last_reload_ok": self.last_reload_ok}
         warnings: list[str] = []
         for stage in self.pipeline.stages:  # stages with a detector report it (e.g. pii: degraded engine)
-            check = stage.readiness() if hasattr(stage, "readiness") else None
+            check = stage.readiness() if isinstance(stage, Readiness) else None
             if check is not None:
                 checks[stage.name] = check
                 if check.get("degraded"):

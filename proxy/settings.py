@@ -5,7 +5,7 @@ nested with ``__``, e.g. ``BEDSIDE_SERVER__PORT=8080``), a ``.env`` file, then t
 named by ``BEDSIDE_CONFIG`` (optional). The one-upstream case needs no file:
 ``BEDSIDE_UPSTREAM_URL`` and ``BEDSIDE_UPSTREAM_API_KEY`` are enough.
 
-Every setting is documented in ``docs/configuration.md``, which ``python -m proxy.docgen`` writes
+Every setting is documented in ``docs/configuration.md``, which ``bedside docs`` writes
 from the field descriptions below (a test keeps it current).
 """
 

@@ -48,7 +48,6 @@ class Completion:
     #: stage wrapped or replaced it), the collector returns it as it came instead of rebuilding it
     passthrough: dict[str, Any] | None = None
     _passthrough_of: Any = None
-    _closers: list[Callable[[], Any]] = field(default_factory=list)
 
     @classmethod
     def from_text(
@@ -81,23 +80,14 @@ class Completion:
             return self.passthrough
         return None
 
-    def on_close(self, fn: Callable[[], Any]) -> None:
-        """Register a callback run when the reply is finished or abandoned (may be async)."""
-        self._closers.append(fn)
-
     async def aclose(self) -> None:
-        """Close the delta iterator (cancelling the upstream request) and run close callbacks."""
+        """Close the delta iterator (cancelling the upstream request)."""
         aclose = getattr(self.deltas, "aclose", None)
         if aclose is not None:
             try:
                 await aclose()
             except Exception:  # noqa: BLE001, S110 - closing must not mask the real outcome
                 pass
-        closers, self._closers = self._closers, []
-        for fn in closers:
-            result = fn()
-            if hasattr(result, "__await__"):
-                await result
 
 
 def new_meta(model: str) -> dict[str, Any]:

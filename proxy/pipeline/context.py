@@ -12,9 +12,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+if TYPE_CHECKING:  # types only: the pipeline runs whatever the stages put here
+    from proxy.detectors.emotion_conversation import ConversationEmotion
+    from proxy.policy.policy_set import ResolvedPolicy
 
 Endpoint = Literal["chat", "embeddings"]
+
+
+class Facts(TypedDict, total=False):
+    """Results a stage leaves for the stages after it. Every key is optional: a stage that did not
+    run (or found nothing) leaves its key out, so readers use ``facts.get(key)``."""
+
+    #: the emotion stage: readings of the user turns, the current emotion and its trend
+    emotion: ConversationEmotion
+    #: the policy stage: the upstream the policy routes to (``routing.upstream``), read by forward
+    route: str | None
 
 
 @dataclass(slots=True)
@@ -39,8 +53,9 @@ class RequestContext:
     _conversation_derive: Callable[[], str | None] | None = None
 
     # ---- policy stage ----------------------------------------------------------------------
-    #: the frozen policy snapshot for this request (proxy.policy.ResolvedPolicy), read-only
-    policy: Any = None
+    #: the frozen policy snapshot for this request, read-only (None before the policy stage, or
+    #: when policies are off)
+    policy: ResolvedPolicy | None = None
     #: the model name the client asked for
     requested_model: str | None = None
 
@@ -55,8 +70,8 @@ class RequestContext:
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: request-phase seconds spent in each stage (excluding the stages inside it)
     timings: dict[str, float] = field(default_factory=dict)
-    #: results later stages read, keyed by the stage that wrote them (e.g. "emotion")
-    facts: dict[str, Any] = field(default_factory=dict)
+    #: results later stages read, keyed by what they are (see :class:`Facts`)
+    facts: Facts = field(default_factory=lambda: Facts())
 
     @property
     def stream(self) -> bool:

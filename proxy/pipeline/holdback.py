@@ -42,11 +42,6 @@ class WindowResult:
 Processor = Callable[[str, bool], WindowResult]
 
 
-def fixed_window(n: int) -> Callable[[str], int]:
-    """A hold function for checks whose matches are at most ``n + 1`` characters long."""
-    return lambda text: min(n, len(text))
-
-
 class _Buffer:
     """Unreleased text of one choice, and the logprob entries of it with their character spans."""
 

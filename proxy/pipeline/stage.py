@@ -17,14 +17,16 @@ A stage may
   reply is streaming a stage never raises: it ends the stream with a refusal text and
   ``finish_reason: "content_filter"``.
 
-Stages are built once at start-up with explicit arguments and hold no per-request state.
+Stages are built once at start-up with explicit arguments and hold no per-request state. A
+stage with something ``/readyz`` should report (a detector that may be degraded) also implements
+:class:`Readiness`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
@@ -39,6 +41,14 @@ class Stage(Protocol):
     name: ClassVar[str]
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion: ...
+
+
+@runtime_checkable
+class Readiness(Protocol):
+    """A stage that reports to ``/readyz``: ``{"ok": bool, "degraded": bool, "detail": str, ...}``
+    (a true ``degraded`` adds a warning naming the stage)."""
+
+    def readiness(self) -> dict[str, Any]: ...
 
 
 class Pipeline:
@@ -58,10 +68,6 @@ class Pipeline:
 
     async def __call__(self, ctx: RequestContext) -> Completion:
         return await self._entry(ctx)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.stages)
 
 
 def _timed(stage: Stage, inner: Next) -> Next:

@@ -1,10 +1,9 @@
-"""``bedside policy test``: policy test cases run through the real pipeline, offline.
+"""Policy test cases: the schema of ``policies/tests/*.yaml`` and its reader.
 
 Operators keep test cases beside their policies (``policies/tests/*.yaml``). Each case is a
 request, an optional scripted upstream reply, and expectations on what the upstream received and
-what the user received. The runner builds the real app (every stage, the policies of the
-directory under test) with the upstream faked at the HTTP transport, sends each case (as JSON, as a
-stream, or both: both must give the same verdict) and reports pass or fail with the reasons.
+what the user received. ``bedside policy test`` (:mod:`proxy.cli.policy_cases`) runs them through
+the real app, offline; this module only describes and reads them.
 
 A case file::
 
@@ -31,19 +30,13 @@ A case file::
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
-import msgspec
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from proxy.testing import sse_payloads, streamed_text
-
-_encode = msgspec.json.Encoder().encode
+__all__ = ["Case", "CaseFile", "Expect", "ResponseExpect", "UpstreamExpect", "UpstreamScript", "load_case_files"]
 
 
 class _Strict(BaseModel):
@@ -93,48 +86,6 @@ class CaseFile(_Strict):
     cases: list[Case]
 
 
-@dataclass
-class CaseResult:
-    file: Path
-    case: str
-    mode: str
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-
-class _ScriptedUpstream:
-    """An httpx transport answering chat requests with the case's scripted reply, recording bodies."""
-
-    def __init__(self) -> None:
-        self.script = UpstreamScript()
-        self.bodies: list[dict[str, Any]] = []
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        body = msgspec.json.decode(request.content) if request.content else {}
-        if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"object": "list", "data": []})
-        self.bodies.append(body)
-        s = self.script
-        message: dict[str, Any] = {"role": "assistant", "content": s.reply or None}
-        if s.tool_calls:
-            message["tool_calls"] = s.tool_calls
-        base = {"id": "chatcmpl-case", "created": 0, "model": body.get("model", "")}
-        if not body.get("stream"):
-            return httpx.Response(200, json={**base, "object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": s.finish_reason}]})
-        frames = [{**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
-        words = s.reply.split(" ")
-        for i, w in enumerate(words):
-            frames.append({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": w + (" " if i < len(words) - 1 else "")}, "finish_reason": None}]})
-        for i, call in enumerate(s.tool_calls):
-            frames.append({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"tool_calls": [{**call, "index": i}]}, "finish_reason": None}]})
-        frames.append({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": s.finish_reason}]})
-        data = b"".join(b"data: " + _encode(f) + b"\n\n" for f in frames) + b"data: [DONE]\n\n"
-        return httpx.Response(200, content=data, headers={"content-type": "text/event-stream"})
-
-
 def load_case_files(directory: Path) -> tuple[list[tuple[Path, CaseFile]], list[str]]:
     """Every ``tests/*.yaml`` under the policy directory; problems as readable lines."""
     files: list[tuple[Path, CaseFile]] = []
@@ -150,112 +101,3 @@ def load_case_files(directory: Path) -> tuple[list[tuple[Path, CaseFile]], list[
                 loc = ".".join(str(p) for p in err["loc"])
                 problems.append(f"{path}: {loc}: {err['msg']}")
     return files, problems
-
-
-def run_cases(directory: Path, *, progress: Any = None) -> tuple[list[CaseResult], list[str]]:
-    """Run every case of ``directory/tests`` against the policies of ``directory``."""
-    from litestar.testing import TestClient
-
-    from proxy.app import create_app
-    from proxy.settings import Settings
-
-    files, problems = load_case_files(directory)
-    results: list[CaseResult] = []
-    if not files:
-        return results, problems
-    scripted = _ScriptedUpstream()
-    with tempfile.TemporaryDirectory(prefix="bedside-policy-test-") as data_dir:
-        settings = Settings(
-            data_dir=Path(data_dir),
-            upstream_url="http://scripted-upstream.invalid/v1",
-            policy={"directory": directory, "watch": False},
-        )
-        app = create_app(settings, upstream_transport=httpx.MockTransport(scripted.handler))
-        with TestClient(app) as client:
-            for path, case_file in files:
-                for case in case_file.cases:
-                    for mode in case.modes:
-                        scripted.script = case.upstream
-                        scripted.bodies.clear()
-                        body = {**case.request, "stream": mode == "stream"}
-                        resp = client.post("/v1/chat/completions", content=_encode(body), headers={"content-type": "application/json", **case.headers})
-                        result = CaseResult(path, case.name, mode, _verdict(case, mode, resp, scripted.bodies))
-                        results.append(result)
-                        if progress is not None:
-                            progress(result)
-    return results, problems
-
-
-def _verdict(case: Case, mode: str, resp: httpx.Response, bodies: list[dict[str, Any]]) -> list[str]:
-    exp = case.expect
-    fails: list[str] = []
-    if resp.status_code != exp.status:
-        fails.append(f"status: expected {exp.status}, got {resp.status_code}")
-    for name, value in exp.headers.items():
-        if resp.headers.get(name) != value:
-            fails.append(f"header {name}: expected {value!r}, got {resp.headers.get(name)!r}")
-    up = exp.upstream
-    called = bool(bodies)
-    if up.called is not None and up.called != called:
-        fails.append(f"upstream: expected {'a call' if up.called else 'no call'}, got {'a call' if called else 'none'}")
-    if bodies:
-        sent = bodies[-1]
-        if up.model is not None and sent.get("model") != up.model:
-            fails.append(f"upstream model: expected {up.model!r}, got {sent.get('model')!r}")
-        system = "\n".join(m.get("content") or "" for m in sent.get("messages", []) if m.get("role") in ("system", "developer") and isinstance(m.get("content"), str))
-        for text in up.system_contains:
-            if text not in system:
-                fails.append(f"upstream system messages lack {text!r}")
-        for text in up.system_not_contains:
-            if text in system:
-                fails.append(f"upstream system messages contain {text!r}")
-        if up.tools is not None:
-            names = [(t.get("function") or {}).get("name") for t in sent.get("tools") or []]
-            if names != up.tools:
-                fails.append(f"upstream tools: expected {up.tools}, got {names}")
-        for key, value in up.params.items():
-            if sent.get(key) != value:
-                fails.append(f"upstream {key}: expected {value!r}, got {sent.get(key)!r}")
-        for key in up.absent:
-            if key in sent:
-                fails.append(f"upstream {key}: expected absent, got {sent[key]!r}")
-    elif up.model or up.system_contains or up.tools is not None or up.params:
-        fails.append("upstream: expectations on the upstream request, but nothing reached the upstream")
-    r = exp.response
-    text, finish, code = _reply(resp, mode)
-    if r.error_code is not None and code != r.error_code:
-        fails.append(f"error code: expected {r.error_code!r}, got {code!r}")
-    if r.finish_reason is not None and finish != r.finish_reason:
-        fails.append(f"finish_reason: expected {r.finish_reason!r}, got {finish!r}")
-    for t in r.contains:
-        if t not in text:
-            fails.append(f"reply lacks {t!r}")
-    for t in r.not_contains:
-        if t.lower() in text.lower():
-            fails.append(f"reply contains {t!r}")
-    return fails
-
-
-def _reply(resp: httpx.Response, mode: str) -> tuple[str, str | None, str | None]:
-    """(user-visible text incl. error messages, finish reason, error code)."""
-    if resp.headers.get("content-type", "").startswith("text/event-stream"):
-        payloads = sse_payloads(resp.content)
-        finish = None
-        code = None
-        extra = ""
-        for p in payloads:
-            if isinstance(p, dict):
-                for c in p.get("choices") or ():
-                    finish = c.get("finish_reason") or finish
-                if "error" in p:
-                    code = p["error"].get("code")
-                    extra += p["error"].get("message", "")
-        return streamed_text(payloads) + extra, finish, code
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.text, None, None
-    if "error" in body:
-        return body["error"].get("message", ""), None, body["error"].get("code")
-    choice = (body.get("choices") or [{}])[0]
-    return (choice.get("message") or {}).get("content") or "", choice.get("finish_reason"), None

@@ -100,7 +100,7 @@ def test_reading_is_immutable(clf: LinearEmotionClassifier) -> None:
 def test_training_features_equal_runtime_features(clf: LinearEmotionClassifier) -> None:
     """The training script's matrix rows are exactly what the runtime computes per text."""
     pytest.importorskip("scipy")
-    from proxy.training.train_emotion import featurize_corpus
+    from training.train_emotion import featurize_corpus
 
     texts = ["I'm NOT happy at all!!!", "thank you so much", "why?? it STILL doesn't work", "ok"]
     matrix = featurize_corpus(texts, clf.config)

@@ -13,7 +13,7 @@ from thinc.api import expand_window
 
 from proxy.detectors import emotion as emo
 from proxy.detectors.emotion_cnn import TokenCnn, _Embeddings, embedding_files, load_cnn, window
-from proxy.training.train_emotion_cnn import to_thinc
+from training.train_emotion_cnn import to_thinc
 
 TEXTS = ["I've been waiting 3 weeks and still no refund!!!", "thank you so much, that fixed it", "hm", "😡😡", "a " * 200]
 

@@ -2,8 +2,8 @@
 
 Usage (from the project root)::
 
-    python -m proxy.training.train_emotion [--data ../shared/data/emotion/goemotions]
-                                           [--out proxy/detectors/emotion_model]
+    python -m training.train_emotion [--data ../shared/data/emotion/goemotions]
+                                     [--out proxy/detectors/emotion_model]
 
 Only the **train** split is read. A seeded 10% slice of it is held out: the model is fitted on the
 other 90% and the held-out figures (Ekman macro-F1 on single-label comments, per-class precision
@@ -49,7 +49,8 @@ import numpy.typing as npt
 from proxy.detectors import emotion as emo
 
 DEFAULT_DATA = Path("../shared/data/emotion/goemotions")
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "detectors" / "emotion_model"
+#: the source tree the runtime loads the artefacts from (never an installed package)
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "proxy" / "detectors" / "emotion_model"
 SEED = 20261122
 PROBES = (
     "I've been waiting 3 weeks and still no refund!!!",

@@ -1,9 +1,9 @@
 """Train the token-embedding network that reads emotions next to the linear model.
 
-Usage (from the project root, after ``proxy.training.train_emotion``)::
+Usage (from the project root, after ``training.train_emotion``)::
 
-    python -m proxy.training.train_emotion_cnn [--data ../shared/data/emotion/goemotions]
-                                               [--out proxy/detectors/emotion_model]
+    python -m training.train_emotion_cnn [--data ../shared/data/emotion/goemotions]
+                                         [--out proxy/detectors/emotion_model]
 
 Reads only the **train** split and holds out the same seeded 10% slice as the linear model (same
 seed), so the held-out figures of the blend are honest: neither part saw those comments. The
@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from proxy.detectors import emotion as emo
 from proxy.detectors.emotion_cnn import MAX_TOKENS, TokenCnn, _Embeddings, embedding_files
-from proxy.training.train_emotion import DEFAULT_DATA, DEFAULT_OUT, SEED, f1_table, log, read_tsv, sha256
+from training.train_emotion import DEFAULT_DATA, DEFAULT_OUT, SEED, f1_table, log, read_tsv, sha256
 
 BLENDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)
 

@@ -1,13 +1,13 @@
 """Train the jailbreak detector's hashed n-gram model and calibrate how it joins the features.
 
-Run offline: ``python -m proxy.training.train_jailbreak [--data ../shared/data/jailbreak]``.
+Run offline: ``python -m training.train_jailbreak [--data ../shared/data/jailbreak]``.
 Deterministic (fixed fold assignment and solver); writes
 ``proxy/detectors/jailbreak_model/weights.npz`` and prints cross-validated figures.
 
 Data: attacks = ``jailbreak_prompts_2023_05_07.csv`` + ``prompt_injections.csv`` + the one
 "Unconstrained AI model DAN" row of the benign file; benign = the other rows of
 ``awesome_chatgpt_prompts_benign.csv``; plus the hand-written sentences of
-:mod:`proxy.training.jailbreak_extra` (and long benign texts glued from them).
+:mod:`training.jailbreak_extra` (and long benign texts glued from them).
 
 Evaluation: 5-fold stratified *grouped* cross-validation (near-duplicate prompts, grouped by
 their first 60 normalised characters, never straddle a fold). The model's out-of-fold logits are
@@ -31,10 +31,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 
 from proxy.detectors.jailbreak import N_BUCKETS, hashed_ngrams, heuristic_logit, normalise, tokens
-from proxy.training.jailbreak_extra import ATTACKS, BENIGN
+from training.jailbreak_extra import ATTACKS, BENIGN
 
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "jailbreak"
-OUT = Path(__file__).resolve().parents[1] / "detectors" / "jailbreak_model" / "weights.npz"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "jailbreak"
+#: the source tree the runtime loads the artefact from (never an installed package)
+OUT = Path(__file__).resolve().parents[1] / "proxy" / "detectors" / "jailbreak_model" / "weights.npz"
 TARGET_FPR = 0.02
 MODEL_CLIP = 4.0
 C = 2.0

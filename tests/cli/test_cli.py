@@ -11,7 +11,7 @@ from pathlib import Path
 from proxy.cli import main
 from proxy.testing import bedside_argv, free_port
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -99,3 +99,19 @@ def test_keys_lifecycle_in_process(tmp_path: Path, capsys: object, monkeypatch: 
 def test_console_script_entry_point_exists() -> None:
     assert sys.executable
     assert main.__module__ == "proxy.cli"
+
+
+def test_python_dash_m_runs_the_same_command() -> None:
+    """``python -m proxy.cli`` (proxy/cli/__main__.py) is what the tests and benchmarks start."""
+    out = _run("docs", "--check")
+    assert out.returncode == 0, out.stderr
+    helped = _run("--help")
+    for command in ("serve", "demo-upstream", "version", "config", "db", "policy", "keys", "docs"):
+        assert command in helped.stdout
+
+
+def test_the_console_script_is_proxy_cli_main() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"]["bedside"] == "proxy.cli:main"

@@ -1,0 +1,23 @@
+"""``bedside demo-upstream [--host] [--port]``: the offline demo model as an OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def cmd_demo_upstream(args: argparse.Namespace) -> int:
+    from proxy.demo.server import run
+
+    run(args.host, args.port, faults=args.faults, record=args.record, slow_seconds=args.slow_seconds)
+    return 0
+
+
+def register(sub: Any) -> None:
+    demo = sub.add_parser("demo-upstream", help="run the offline demo model server")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8090)
+    demo.add_argument("--faults", action="store_true", help="test harness: misbehave for models named fault-* (see proxy/demo/server.py)")
+    demo.add_argument("--record", action="store_true", help="test harness: record request bodies, served at GET /_recorded")
+    demo.add_argument("--slow-seconds", type=float, default=5.0, help="delay of the fault-slow and fault-stall models")
+    demo.set_defaults(fn=cmd_demo_upstream)

@@ -1,1 +1,0 @@
-"""Training scripts for the small models Bedside ships (run offline, on ``../shared/data``)."""

@@ -1,0 +1,151 @@
+"""No side effects at import; one idempotent start-up step (``proxy.runtime.prepare_process``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from proxy import runtime
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Modules whose import still changes the process, with the engineer who removes the effect. Each
+#: is expected to turn clean at the merge of its refactor (then the xfail below starts passing).
+KNOWN_IMPORT_EFFECTS: dict[str, str] = {
+    # threadpoolctl sets KMP_DUPLICATE_LIB_OK at its own import; detectors refactor: import it
+    # inside proxy.detectors.spacy_ops.use_numpy_blas (or prepare_detectors) instead of at the top
+    "proxy.detectors.spacy_ops": "detectors refactor: threadpoolctl, imported at the top, sets KMP_DUPLICATE_LIB_OK at import",
+    "proxy.rails": "rails refactor: proxy/rails/__init__.py calls disable_guardrails_network() at import",
+    "proxy.rails.validators": "rails refactor: calls disable_guardrails_network() at import",
+    "proxy.rails.output_validators": "rails refactor: calls disable_guardrails_network() at import",
+}
+
+_PROBE = textwrap.dedent(
+    """
+    import importlib, json, os, pathlib, sys
+
+    # the module names from the files: pkgutil.walk_packages would import the packages first
+    root = pathlib.Path("proxy")
+    names = sorted(
+        ".".join(p.with_suffix("").parts[:-1] if p.name == "__init__.py" else p.with_suffix("").parts)
+        for p in root.rglob("*.py")
+        if p.name != "__main__.py"  # running a command is not importing a module
+    )
+    effects = {}
+
+    def culprit():
+        # the innermost Bedside module whose top level is running: the import that caused it
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_globals.get("__name__", "")
+            if frame.f_code.co_name == "<module>" and name.startswith("proxy"):
+                return name
+            frame = frame.f_back
+        return None
+
+    real_set, real_del = os._Environ.__setitem__, os._Environ.__delitem__
+
+    def note(key):
+        effects.setdefault(culprit() or current, set()).add(key)
+
+    def setitem(self, key, value):
+        note(key)
+        real_set(self, key, value)
+
+    def delitem(self, key):
+        note(key)
+        real_del(self, key)
+
+    os._Environ.__setitem__, os._Environ.__delitem__ = setitem, delitem
+    for current in names:
+        before = dict(os.environ)
+        importlib.import_module(current)
+        after = dict(os.environ)
+        for key in set(before) | set(after):  # changes that bypassed os.environ (putenv, C code)
+            if before.get(key) != after.get(key) and not any(key in v for v in effects.values()):
+                effects.setdefault(current, set()).add(key)
+    print(json.dumps({"modules": names, "effects": {m: sorted(k) for m, k in effects.items()}}))
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def import_effects() -> dict[str, object]:
+    """Import every ``proxy`` module (each file, packages first) in a fresh interpreter, noting who changed ``os.environ``."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(REPO), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert out.returncode == 0, out.stderr[-4000:]
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _owner(module: str) -> str | None:
+    for prefix, owner in KNOWN_IMPORT_EFFECTS.items():
+        if module == prefix:
+            return owner
+    return None
+
+
+def test_every_module_is_found(import_effects: dict[str, object]) -> None:
+    modules = import_effects["modules"]
+    assert isinstance(modules, list)
+    assert {"proxy.app", "proxy.runtime", "proxy.cli", "proxy.pipeline.stage", "proxy.policy.schema"} <= set(modules)
+
+
+def test_importing_a_module_leaves_the_environment_alone(import_effects: dict[str, object]) -> None:
+    effects = import_effects["effects"]
+    assert isinstance(effects, dict)
+    unexpected = {m: keys for m, keys in effects.items() if _owner(m) is None}
+    assert unexpected == {}, f"importing these modules changed os.environ: {unexpected}; move the change into proxy.runtime.prepare_process"
+
+
+@pytest.mark.xfail(strict=False, reason="known import-time effects, removed by the rails and detectors refactors (see KNOWN_IMPORT_EFFECTS)")
+def test_known_import_effects_are_gone(import_effects: dict[str, object]) -> None:
+    effects = import_effects["effects"]
+    assert isinstance(effects, dict)
+    assert {m: keys for m, keys in effects.items() if _owner(m) is not None} == {}
+
+
+def test_prepare_process_is_idempotent_and_thread_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(runtime, "_prepared", False)
+    monkeypatch.setattr("proxy.rails.guardrails_setup.disable_guardrails_network", lambda: calls.append("rails"))
+    monkeypatch.setattr("proxy.detectors.pii_engine.offline_tldextract", lambda: calls.append("tld"))
+    threads = [threading.Thread(target=runtime.prepare_process) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    runtime.prepare_process()
+    assert sorted(calls) == ["rails", "tld"]
+    assert runtime.prepared()
+
+
+def test_prepare_process_makes_the_process_offline() -> None:
+    """In a fresh interpreter: nothing set before the call, everything after it; a second call changes nothing."""
+    probe = textwrap.dedent(
+        """
+        import json, os
+        import proxy.app, proxy.runtime
+        before = dict(os.environ)
+        proxy.runtime.prepare_process()
+        once = dict(os.environ)
+        proxy.runtime.prepare_process()
+        import tldextract.tldextract as t
+        print(json.dumps({"added": sorted(set(once) - set(before)), "again": once == dict(os.environ),
+                          "tld_offline": not t.TLD_EXTRACTOR.suffix_list_urls}))
+        """
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(REPO), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert out.returncode == 0, out.stderr[-4000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["again"] is True
+    assert result["tld_offline"] is True
+    assert "GUARDRAILS_RUN_SYNC" in result["added"] or "GUARDRAILS_RUN_SYNC" in __import__("os").environ
