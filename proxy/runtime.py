@@ -8,12 +8,13 @@ does the ``bedside`` command before it serves or builds the app or the detectors
 What it does today:
 
 * guardrails-ai offline (telemetry, metrics and remote inference off; ``GUARDRAILS_RUN_SYNC`` and
-  the OTEL / litellm / Hugging Face offline variables set): :func:`proxy.rails.guardrails_setup.disable_guardrails_network`;
-* the module-level ``tldextract`` extractor that Presidio's e-mail recognizer uses switched to the
-  bundled suffix list, so the first e-mail never fetches it: :func:`proxy.detectors.pii_engine.offline_tldextract`.
+  the OTEL / litellm / Hugging Face offline variables set): :func:`proxy.rails.guardrails_setup.prepare_rails`;
+* the detectors' process-wide settings: the ``tldextract`` extractor that Presidio's e-mail
+  recognizer uses switched to the bundled suffix list (the first e-mail never fetches it) and
+  numpy's BLAS limited to one thread: :func:`proxy.detectors.setup.prepare_detectors`.
 
-numpy's BLAS is limited to one thread by :func:`proxy.detectors.spacy_ops.use_numpy_blas` when the
-PII analyzer is built (not at import), so it is not repeated here.
+Both are idempotent themselves, and the builders that need them call them too, so a library user
+who builds a detector or a rails stage without this step still gets an offline process.
 
 Idempotent and thread-safe: the second and later calls return at once.
 """
@@ -36,14 +37,11 @@ def prepare_process() -> None:
     with _lock:
         if _prepared:
             return
-        # At the merge of the rails and detectors refactors switch these two calls to
-        # ``proxy.rails.guardrails_setup.prepare_rails()`` and
-        # ``proxy.detectors.setup.prepare_detectors()``, which take over what these do.
-        from proxy.detectors.pii_engine import offline_tldextract
-        from proxy.rails.guardrails_setup import disable_guardrails_network
+        from proxy.detectors.setup import prepare_detectors
+        from proxy.rails.guardrails_setup import prepare_rails
 
-        disable_guardrails_network()
-        offline_tldextract()
+        prepare_rails()
+        prepare_detectors()
         _prepared = True
 
 

@@ -26,7 +26,7 @@ from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
-from proxy.stages.emotion import EmotionStage
+from proxy.stages.emotion import build_emotion_stage
 from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
 from proxy.stages.input_rails import InputRailsStage
@@ -160,13 +160,13 @@ def build_stages(
     settings: Settings, keyring: KeyRing, metrics: Metrics, policies: PolicyStore | None, hasher: SubjectHasher, handoff: HandoffNotifier | None = None
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
-    audit, identity, policy, consent, emotion, tone, pii, memory, guardrails, output checks, forward.
+    audit, identity, policy, consent, emotion, tone, pii, memory, input rails, output rails, forward.
     Stages of later issues slot in at their place; this list holds the ones that exist."""
     stages: list[Stage] = [IdentityStage(keyring, hasher)]
     if policies is not None:
         stages.append(PolicyStage(policies, metrics))
         # consent goes here (a later issue)
-        stages.append(EmotionStage(metrics))
+        stages.append(build_emotion_stage(metrics, policies))
         stages.append(ToneStage(metrics))
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
         rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry

@@ -5,7 +5,7 @@ Bedside reads how the user feels on its own label set::
     frustration  anger  confusion  anxiety  sadness  joy  gratitude  neutral
 
 plus a ``distress`` flag. The shipped model (:class:`LinearEmotionClassifier`) is a pair of linear
-softmax heads over one hashed feature vector, trained by ``python -m proxy.training.train_emotion``
+softmax heads over one hashed feature vector, trained by ``python -m training.train_emotion``
 on the GoEmotions train split (Reddit comments, 27 fine emotions + neutral):
 
 * the **Bedside head** is trained on the fine labels mapped with :data:`FINE_TO_BEDSIDE`;

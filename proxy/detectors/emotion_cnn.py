@@ -5,7 +5,7 @@ one reads each turn through the token embeddings WordLlama ships inside its PyPI
 (``wordllama`` 0.4, MIT: 32,000 Llama-2 tokens x 256 dimensions, distilled from Llama 2 70B's
 embeddings), so "furious" and "livid" start close even if only one was in the training data.
 
-Architecture (trained by ``python -m proxy.training.train_emotion_cnn`` with thinc, the library
+Architecture (trained by ``python -m training.train_emotion_cnn`` with thinc, the library
 spaCy is built on; weights in ``emotion_model/cnn.npz``):
 
     tokens (Llama-2 BPE, at most 64) -> frozen embeddings (256, scaled)

@@ -11,7 +11,7 @@ How a score is made (all in-process, numpy only, no downloads):
    out to dodge filters ("i g n o r e"), which are also collapsed and re-scanned.
 3. **Hashed n-gram model**: word unigrams and bigrams hashed (crc32) into ``2**17`` buckets, binary
    and L2-normalised so length alone carries no signal; a logistic-regression weight vector trained
-   by :mod:`proxy.training.train_jailbreak` and shipped as ``jailbreak_model/weights.npz``.
+   by `training/train_jailbreak.py` and shipped as ``jailbreak_model/weights.npz``.
 4. ``logit = sum(feature weights) + alpha * model_logit + bias``; ``score = sigmoid(logit)``.
 
 ``source`` is where the text came from. For ``"tool"`` and ``"document"`` (indirect injection)

@@ -64,7 +64,7 @@ class SpacedDigitsRecognizer(EntityRecognizer):
             separators = sum(1 for c in raw.lstrip("+ ") if not c.isdigit())
             found = _classify_digits(bool(m.group("plus")), digits, separators)
             if found is not None and found[0] in entities:
-                out.append(_result(self.name, found[0], m.start(), m.end(), found[1]))
+                out.append(_result("BedsideSpacedDigits", found[0], m.start(), m.end(), found[1]))
         return out
 
 
@@ -109,7 +109,7 @@ class SpokenEmailRecognizer(EntityRecognizer):
             local = m.group("local")
             if local.casefold() in _NOT_LOCAL:
                 continue
-            out.append(_result(self.name, "EMAIL_ADDRESS", m.start(), m.end(), 0.6))
+            out.append(_result("BedsideSpokenEmail", "EMAIL_ADDRESS", m.start(), m.end(), 0.6))
         return out
 
 
@@ -130,7 +130,7 @@ class EmbeddedEmailRecognizer(EntityRecognizer):
         """Return address-shaped spans wherever they stand."""
         if "EMAIL_ADDRESS" not in entities or "@" not in text:
             return []
-        return [_result(self.name, "EMAIL_ADDRESS", m.start(), m.end(), 0.9) for m in _EMBEDDED_EMAIL.finditer(text)]
+        return [_result("BedsideEmbeddedEmail", "EMAIL_ADDRESS", m.start(), m.end(), 0.9) for m in _EMBEDDED_EMAIL.finditer(text)]
 
 
 _TAIL_DIGITS = re.compile(r"(\d[\d \-.]*\d)[^\w]{0,3}\Z")

@@ -95,6 +95,12 @@ class RequestContext:
         self._conversation_id = value
         self._conversation_derive = None
 
+    def require_policy(self) -> ResolvedPolicy:
+        """The request's policy, for stages inside the policy stage (which always sets it)."""
+        if self.policy is None:
+            raise RuntimeError("the policy stage must run before this stage")
+        return self.policy
+
     def decide(self, stage: str, **values: Any) -> None:
         """Record a decision for the audit log (machine values only: names, counts, verdicts)."""
         self.decisions.setdefault(stage, {}).update(values)

@@ -125,7 +125,7 @@ class EmotionStage:
     def _record(self, ctx: RequestContext, conv: Any, *, header: bool) -> None:
         ctx.facts["emotion"] = conv
         current = conv.current
-        policy = ctx.policy.name
+        policy = ctx.require_policy().name
         self._metrics.emotion.labels(policy, current.label).inc()
         self._metrics.sentiment_shift.observe(conv.sentiment_shift)
         if current.label == "confusion":

@@ -73,7 +73,7 @@ class OutputRailsStage:
         return found
 
     def _scan(self, ctx: RequestContext, rules: OutputRules, *, allow_reask: bool) -> OutputScan:
-        policy = ctx.policy
+        policy = ctx.require_policy()
         language = policy.persona.language
         notifier = self._handoff
         metrics = self._rails_metrics

@@ -93,9 +93,9 @@ class PiiStage:
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy
-        pii = getattr(policy, "pii", None)
-        if pii is None or not pii.enabled:
+        if policy is None or not policy.pii.enabled:
             return await call_next(ctx)
+        pii = policy.pii
         shadow = pii.mode == "shadow"
         config = _config(pii)
         slots = walk_request(ctx.body, ctx.endpoint)
@@ -178,7 +178,7 @@ class PiiStage:
             found.update(await self._engine.analyze([slots[i].analysed_text for i in failed], config, pii.timeout_seconds))
 
     def _reply(self, ctx: RequestContext, completion: Completion, vault: PseudonymVault, scope: tuple[Any, ...], pii: Any, shadow: bool) -> Completion:
-        policy = ctx.policy
+        policy = ctx.require_policy()
         restore_from = vault if pii.restore and not shadow and len(vault) else None
         scanner = _scanner(pii) if pii.output.detect else None
         if restore_from is None and scanner is None:

@@ -180,9 +180,9 @@ def _tool_name(tool: Any) -> str:
     if isinstance(tool, dict):
         fn = tool.get("function")
         if isinstance(fn, dict) and isinstance(fn.get("name"), str):
-            return fn["name"]
+            return str(fn["name"])
         if isinstance(tool.get("name"), str):
-            return tool["name"]
+            return str(tool["name"])
     return ""
 
 

@@ -37,25 +37,26 @@ class ToneStage:
         self._metrics = metrics
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
-        tone = getattr(ctx.policy, "tone", None)
+        policy = ctx.policy
         conv = ctx.facts.get("emotion")
-        if tone is None or not tone.enabled or conv is None or ctx.endpoint != "chat":
+        if policy is None or not policy.tone.enabled or conv is None or ctx.endpoint != "chat":
             return await call_next(ctx)
+        tone = policy.tone
         try:
             fired, escalate = select_rules(tone, conv)
             lines = [rule.say for rule in fired]
             if escalate:
                 from proxy.policy import render_template
 
-                lines.append(render_template(tone.escalation.instruction, ctx.policy.microcopy.variables(ctx.request_id)))
+                lines.append(render_template(tone.escalation.instruction, policy.microcopy.variables(ctx.request_id)))
             if lines:
-                shadow = ctx.policy.mode == "shadow"
+                shadow = policy.mode == "shadow"
                 if not shadow:
                     inject(ctx.body["messages"], guidance(lines), tone.placement)
                 for rule in fired:
-                    self._metrics.tone_rules.labels(ctx.policy.name, rule.name).inc()
+                    self._metrics.tone_rules.labels(policy.name, rule.name).inc()
                 if escalate:
-                    self._metrics.escalations.labels(ctx.policy.name).inc()
+                    self._metrics.escalations.labels(policy.name).inc()
                 ctx.decide(self.name, rules=[r.name for r in fired], escalated=escalate, injected=not shadow)
         except Exception as exc:  # noqa: BLE001 - tone fails open by design
             get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
