@@ -8,6 +8,11 @@ on which key, or how much of one, matched.
 With no key anywhere, Bedside serves one open tenant (``open``) and says so at start-up, in
 ``/readyz`` and in the ``bedside_open_tenant`` gauge. Configuring any key turns authentication on
 for every endpoint except the probes (``/healthz``, ``/readyz``).
+
+Keys carry **scopes**: ``chat`` (the OpenAI endpoints; every key made before scopes existed, and
+every key in settings, has it) and ``privacy`` (the ``/v1/users/{user}/...`` consent API).
+``KeyRing.authenticate_scoped`` refuses a valid key without the scope with 403
+``insufficient_scope``; in open mode there is nothing to check and the open tenant is served.
 """
 
 from __future__ import annotations
@@ -15,18 +20,41 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from proxy.errors import AuthenticationFailed, InvalidRequest
-from proxy.storage.tables import ApiKey
+from proxy.errors import AuthenticationFailed, BedsideError, InvalidRequest
+from proxy.storage.tables import DEFAULT_SCOPES, ApiKey
 
 OPEN_TENANT = "open"
 KEY_PREFIX = "bsk-"
+#: what a key may be allowed to do
+SCOPES = frozenset({"chat", "privacy"})
+
+
+class PermissionDenied(BedsideError):
+    """A valid key without the scope the endpoint needs."""
+
+    status: ClassVar[int] = 403
+    error_type: ClassVar[str] = "permission_error"
+    default_code: ClassVar[str | None] = "insufficient_scope"
+
+
+def parse_scopes(value: str | Iterable[str] | None) -> frozenset[str]:
+    """Scopes from ``"chat privacy"`` (or commas, or a list); empty or None means the default, ``chat``."""
+    if value is None:
+        return frozenset({DEFAULT_SCOPES})
+    parts = value.replace(",", " ").split() if isinstance(value, str) else [str(v).strip() for v in value]
+    scopes = frozenset(p for p in parts if p)
+    unknown = scopes - SCOPES
+    if unknown:
+        raise ValueError(f"unknown scope(s) {sorted(unknown)}: a key's scopes are among {sorted(SCOPES)}")
+    return scopes or frozenset({DEFAULT_SCOPES})
 
 
 def hash_key(key: str) -> str:
@@ -41,32 +69,66 @@ def new_key() -> str:
 class _Entry:
     digest: bytes
     tenant: str
+    scopes: frozenset[str]
+
+
+#: a key as the ring takes it: (sha256 hex, tenant) with the default scopes, or (sha256 hex, tenant, scopes)
+KeySpec = tuple[str, str] | tuple[str, str, str | Iterable[str]]
+
+
+def _entry(spec: Sequence[object]) -> _Entry:
+    digest, tenant = str(spec[0]), str(spec[1])
+    scopes = spec[2] if len(spec) > 2 else None
+    return _Entry(bytes.fromhex(digest), tenant, parse_scopes(scopes))  # type: ignore[arg-type]  # str or iterable, checked by parse_scopes
 
 
 class KeyRing:
-    """The set of valid keys; replaced whole on refresh (one attribute assignment)."""
+    """The set of valid keys with their tenants and scopes; replaced whole on refresh (one assignment)."""
 
-    def __init__(self, static: Iterable[tuple[str, str]] = ()) -> None:
-        self._static = tuple(_Entry(bytes.fromhex(h), t) for h, t in static)
+    def __init__(self, static: Iterable[KeySpec] = ()) -> None:
+        self._static = tuple(_entry(spec) for spec in static)
         self._entries: tuple[_Entry, ...] = self._static
 
     @property
     def open(self) -> bool:
         return not self._entries
 
-    def replace_dynamic(self, rows: Iterable[tuple[str, str]]) -> None:
-        self._entries = self._static + tuple(_Entry(bytes.fromhex(h), t) for h, t in rows)
+    def replace_dynamic(self, rows: Iterable[KeySpec]) -> None:
+        self._entries = self._static + tuple(_entry(spec) for spec in rows)
 
     def refresh_from_db(self, engine: Engine) -> None:
         with Session(engine) as session:
-            rows = session.exec(select(ApiKey.key_sha256, ApiKey.tenant).where(ApiKey.revoked_at == None)).all()  # noqa: E711 - SQL NULL
-        self.replace_dynamic((str(h), str(t)) for h, t in rows)
+            rows = session.exec(select(ApiKey.key_sha256, ApiKey.tenant, ApiKey.scopes).where(ApiKey.revoked_at == None)).all()  # noqa: E711 - SQL NULL
+        self.replace_dynamic((str(h), str(t), str(s)) for h, t, s in rows)
 
     def authenticate(self, headers: Mapping[str, str]) -> str:
-        """The tenant for the request's key; ``open`` in open mode; else AuthenticationFailed."""
+        """The tenant for the request's key (any scope); ``open`` in open mode; else AuthenticationFailed."""
+        entry = self._match(headers)
+        return OPEN_TENANT if entry is None else entry.tenant
+
+    def authenticate_scoped(self, headers: Mapping[str, str], scope: str) -> str:
+        """The tenant for the request's key if it has ``scope``; ``open`` in open mode.
+
+        A missing or unknown key is 401 (as ``authenticate``); a valid key without the scope is 403
+        ``insufficient_scope``, which names the scope but nothing about the key.
+        """
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}")
+        entry = self._match(headers)
+        if entry is None:
+            return OPEN_TENANT
+        if scope not in entry.scopes:
+            raise PermissionDenied(
+                f"This API key may not use this endpoint: it needs the '{scope}' scope. "
+                f"Ask your operator for a key with it (`bedside keys create --tenant NAME --scopes {scope}`)."
+            )
+        return entry.tenant
+
+    def _match(self, headers: Mapping[str, str]) -> _Entry | None:
+        """The entry of the presented key; None in open mode; AuthenticationFailed otherwise."""
         entries = self._entries
         if not entries:
-            return OPEN_TENANT
+            return None
         presented = _presented_key(headers)
         if presented is None:
             raise AuthenticationFailed(
@@ -75,15 +137,15 @@ class KeyRing:
                 code="missing_api_key",
             )
         digest = hashlib.sha256(presented.encode("utf-8")).digest()
-        tenant: str | None = None
-        for entry in entries:
+        found: _Entry | None = None
+        for entry in entries:  # every entry is compared, whichever matches
             if hmac.compare_digest(entry.digest, digest):
-                tenant = entry.tenant
-        if tenant is None:
+                found = entry
+        if found is None:
             raise AuthenticationFailed(
                 "The API key was not recognised. Check for typos, or ask your operator for a valid key.",
             )
-        return tenant
+        return found
 
 
 def _presented_key(headers: Mapping[str, str]) -> str | None:
@@ -136,10 +198,10 @@ def _duplicate() -> InvalidRequest:
     )
 
 
-def create_db_key(engine: Engine, tenant: str, name: str | None = None) -> tuple[str, ApiKey]:
-    """A new key stored hashed; the plain key is returned once and never stored."""
+def create_db_key(engine: Engine, tenant: str, name: str | None = None, scopes: str | Iterable[str] | None = None) -> tuple[str, ApiKey]:
+    """A new key stored hashed; the plain key is returned once and never stored. Scopes default to ``chat``."""
     key = new_key()
-    row = ApiKey(tenant=tenant, name=name, key_sha256=hash_key(key), prefix=key[:10])
+    row = ApiKey(tenant=tenant, name=name, key_sha256=hash_key(key), prefix=key[:10], scopes=" ".join(sorted(parse_scopes(scopes))))
     with Session(engine) as session:
         session.add(row)
         session.commit()

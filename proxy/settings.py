@@ -141,6 +141,33 @@ class DatabaseSettings(BaseModel):
     auto_migrate: bool = Field(True, description="Run alembic migrations at start-up.")
 
 
+class PrivacySettings(BaseModel):
+    """Consent and encrypted per-user storage (see docs/privacy.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kek_file: Path | None = Field(
+        None,
+        description="File of key-encryption keys (KEKs), one per line (64 hex digits), current first, older ones after it until a rotation finishes. "
+        "Default: `kek.key` in `data_dir`, created 0600 on first use. Keep it out of the database's backups.",
+    )
+    kek_env: str | None = Field(None, description="Name of an environment variable holding the KEKs instead (comma-separated, current first). Wins over `kek_file`.")
+    subject_key_file: Path | None = Field(
+        None,
+        description="File holding the HMAC key (64 hex digits) that turns user ids into the subjects stored in the database. Default: `privacy-subject.key` in `data_dir`. "
+        "Every replica must share it: another key means users are not found again.",
+    )
+    notice_file: Path | None = Field(None, description="The consent notice shown to users (UTF-8 text); receipts carry its SHA-256. Default: Bedside's built-in notice.")
+    notice_version: str | None = Field(None, max_length=64, description="Version recorded in receipts for `notice_file` (required with it).")
+    db_threads: int = Field(8, ge=1, le=256, description="Worker threads for privacy database work at once (keeps blocking calls off the event loop).")
+
+    @model_validator(mode="after")
+    def _notice(self) -> "PrivacySettings":
+        if self.notice_file is not None and not self.notice_version:
+            raise ValueError("privacy.notice_file needs privacy.notice_version (recorded in every consent receipt)")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything Bedside reads from its environment."""
 
@@ -165,6 +192,7 @@ class Settings(BaseSettings):
     pii: PiiSettings = Field(default_factory=PiiSettings, description="PII detection engine (what is redacted is set per policy).")
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="Consent and encrypted per-user storage.")
 
     @classmethod
     def settings_customise_sources(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+#: the purposes a user can consent to (stored as plain strings with a CHECK, never a native enum)
+PURPOSES = ("memory", "transcripts")
+#: the scope every API key has unless given others (existing keys got it in revision 0002)
+DEFAULT_SCOPES = "chat"
 
 
 def _now() -> datetime:
@@ -23,3 +29,52 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=16, description="The key's first characters, to recognise it in lists.")
     created_at: datetime = Field(default_factory=_now)
     revoked_at: datetime | None = Field(default=None)
+    scopes: str = Field(
+        default=DEFAULT_SCOPES,
+        max_length=200,
+        sa_column_kwargs={"server_default": DEFAULT_SCOPES},
+        description="Space-separated scopes: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... consent API).",
+    )
+
+
+class DataKey(SQLModel, table=True):
+    """One (tenant, user) data key: 32 random bytes, stored only wrapped by a key-encryption key.
+
+    ``subject`` is the keyed HMAC of tenant and user id (never the raw id). ``kek_id`` names the
+    KEK that wrapped it (the KEK itself never enters the database). Destroying the key
+    (crypto-shredding) clears ``wrapped_key`` and sets ``destroyed_at``; the row stays so the
+    version is never reused.
+    """
+
+    __tablename__ = "data_keys"
+    __table_args__ = (sa.UniqueConstraint("tenant", "subject", "key_version", name="uq_data_keys_tenant_subject_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=128)
+    subject: str = Field(max_length=64)
+    key_version: int
+    kek_id: str = Field(max_length=64)
+    wrapped_key: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=_now)
+    destroyed_at: datetime | None = Field(default=None)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """One consent decision, appended and never updated: the latest per purpose is the state."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('memory', 'transcripts')", name="ck_consent_events_purpose"),
+        sa.Index("ix_consent_events_scope", "tenant", "subject", "purpose", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: str = Field(unique=True, max_length=36, description="Random UUID shown to the client as the receipt's id.")
+    tenant: str = Field(max_length=128)
+    subject: str = Field(max_length=64)
+    purpose: str = Field(max_length=16)
+    granted: bool
+    method: str = Field(max_length=32, description="How consent was collected, e.g. `api`.")
+    notice_version: str = Field(max_length=64)
+    notice_hash: str = Field(max_length=64, description="SHA-256 (hex) of the notice text shown to the user.")
+    created_at: datetime = Field(default_factory=_now)

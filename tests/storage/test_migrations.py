@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,56 +13,59 @@ from sqlmodel import SQLModel
 
 import proxy.storage.tables  # noqa: F401 - registers the tables
 from proxy.storage import migrate
-from proxy.storage.engine import make_engine, ping
+from proxy.storage.engine import make_engine
+from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
-PG_ADMIN = os.environ.get("BEDSIDE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _pg_available() -> bool:
-    try:
-        engine = make_engine(PG_ADMIN)
-        ping(engine)
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema-isolated database on the local PostgreSQL (CI must have it running)."""
-    if not _pg_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 in CI: `make pg` should have started it")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (start it with `make pg`)")
-    name = f"bedside_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+TABLES = {"api_keys", "data_keys", "consent_events"}
 
 
 def _round_trip(url: str) -> None:
+    # 0001 with a key in it, then 0002: the existing key keeps what it could do (chat)
+    migrate.upgrade(url, "0001")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO api_keys (tenant, key_sha256, prefix, created_at) VALUES ('acme', :h, 'bsk-x', :t)"),
+            {"h": "a" * 64, "t": datetime.now(UTC)},
+        )
+    engine.dispose()
     migrate.upgrade(url)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+            assert conn.execute(sa.text("SELECT scopes FROM api_keys")).scalar() == "chat"
         assert diff == [], f"models and migrations disagree: {diff}"
-        assert "api_keys" in sa.inspect(engine).get_table_names()
+        assert TABLES <= set(sa.inspect(engine).get_table_names())
+        # purposes are a CHECK on a plain string column (no native enum to trip a downgrade)
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO consent_events (receipt_id, tenant, subject, purpose, granted, method, notice_version, notice_hash, created_at) "
+                    "VALUES ('r', 't', 's', 'marketing', true, 'api', 'v1', 'h', :t)"
+                ),
+                {"t": datetime.now(UTC)},
+            )
     finally:
         engine.dispose()
-    migrate.downgrade(url, "base")
+    # down one step: the new tables go, the key survives without its scopes column
+    migrate.downgrade(url, "0001")
     engine = make_engine(url)
-    assert "api_keys" not in sa.inspect(engine).get_table_names()
+    inspector = sa.inspect(engine)
+    assert set(inspector.get_table_names()) & TABLES == {"api_keys"}
+    assert "scopes" not in {c["name"] for c in inspector.get_columns("api_keys")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM api_keys")).scalar() == 1
     engine.dispose()
     migrate.upgrade(url)
+    migrate.downgrade(url, "base")
+    engine = make_engine(url)
+    assert not set(sa.inspect(engine).get_table_names()) & TABLES
+    engine.dispose()
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    assert TABLES <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
 
 
 def test_sqlite_round_trip_and_pragmas(tmp_path: Path) -> None:
@@ -78,5 +79,5 @@ def test_sqlite_round_trip_and_pragmas(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_round_trip(pg_url: str) -> None:
+def test_postgres_round_trip(pg_url: str) -> None:  # noqa: F811 - the imported fixture
     _round_trip(pg_url)

@@ -1,0 +1,113 @@
+"""The privacy API: a tenant's users' consent (``/v1/users/{user}/consent``).
+
+* ``PUT /v1/users/{user}/consent`` with ``{"purpose": "memory" | "transcripts", "granted": bool}``
+  appends the decision and answers its receipt.
+* ``GET /v1/users/{user}/consent`` answers the current state per purpose and the history.
+
+``{user}`` is the tenant's own id for its end user (the same value as ``X-Bedside-User``); it is
+stored only as a keyed HMAC. In open mode (no API key anywhere) the open tenant is served; once
+keys exist a key with the ``privacy`` scope is required (401 without a valid key, 403
+``insufficient_scope`` for a key without the scope). A user the tenant has no record of is 404
+``user_not_found`` (nothing granted), and a user of another tenant is exactly the same 404: users
+are looked up within the caller's tenant only, so there is nothing else to answer.
+
+The routes are not registered by ``proxy.app`` yet: the app adds :data:`ROUTES` to its handlers and
+puts a :class:`PrivacyAPI` in its state as ``privacy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response, get, put
+from litestar.datastructures import State
+from litestar.params import FromPath
+
+from proxy.api.body import check_media_type, decode_object, read_body
+from proxy.auth import KeyRing, check_single_credential
+from proxy.crypto.subjects import MAX_USER_ID
+from proxy.errors import InvalidRequest, NotFound
+from proxy.privacy.consent import ConsentLedger
+from proxy.storage.tables import PURPOSES
+
+_encode = msgspec.json.Encoder().encode
+SCOPE = "privacy"
+#: a consent body is two small fields
+MAX_BODY_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyAPI:
+    """What the privacy routes need, kept in the app state as ``privacy``."""
+
+    keyring: KeyRing
+    ledger: ConsentLedger
+
+
+def _privacy(state: State) -> PrivacyAPI:
+    api: PrivacyAPI = state.privacy
+    return api
+
+
+def _headers(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
+
+
+def _tenant(request: Request[Any, Any, Any], api: PrivacyAPI, headers: dict[str, str]) -> str:
+    check_single_credential(request.scope["headers"])
+    return api.keyring.authenticate_scoped(headers, SCOPE)
+
+
+def _user(user: str) -> str:
+    user = user.strip()
+    if not user or len(user) > MAX_USER_ID or any(ord(c) < 32 or ord(c) == 127 for c in user):
+        raise InvalidRequest(f"The user id in the path must be 1 to {MAX_USER_ID} printable characters.", param="user", code="invalid_user")
+    return user
+
+
+def _json(body: dict[str, Any]) -> Response[bytes]:
+    return Response(content=_encode(body), media_type=MediaType.JSON)
+
+
+def _decision(body: dict[str, Any]) -> tuple[str, bool]:
+    unknown = sorted(set(body) - {"purpose", "granted"})
+    if unknown:
+        raise InvalidRequest(f"Unknown field '{unknown[0][:64]}'. A consent decision has exactly 'purpose' and 'granted'.", param=unknown[0][:64], code="unknown_parameter")
+    purpose = body.get("purpose")
+    if purpose not in PURPOSES:
+        raise InvalidRequest(f"'purpose' must be one of {', '.join(repr(p) for p in PURPOSES)}.", param="purpose", code="invalid_purpose")
+    granted = body.get("granted")
+    if not isinstance(granted, bool):
+        raise InvalidRequest("'granted' must be true (grant) or false (withdraw).", param="granted", code="invalid_type")
+    return str(purpose), granted
+
+
+@put("/v1/users/{user:str}/consent", status_code=200)
+async def put_consent(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
+    api = _privacy(state)
+    headers = _headers(request)
+    tenant = _tenant(request, api, headers)
+    check_media_type(headers)
+    purpose, granted = _decision(decode_object(await read_body(request, MAX_BODY_BYTES)))
+    receipt = await api.ledger.record(tenant, _user(user), purpose, granted, method="api")
+    return _json(receipt.to_json())
+
+
+@get("/v1/users/{user:str}/consent")
+async def get_consent(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
+    api = _privacy(state)
+    tenant = _tenant(request, api, _headers(request))
+    user = _user(user)
+    state_ = await api.ledger.state(tenant, user)
+    if not state_.history and not await api.ledger.known(tenant, user):
+        raise NotFound(
+            "Bedside has no record of this user: nothing is granted. Record a decision with PUT on this path.",
+            param="user",
+            code="user_not_found",
+        )
+    return _json({**state_.to_json(), "user": user})
+
+
+ROUTES = [put_consent, get_consent]
