@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 
-from proxy.api import health, openai_routes
+from proxy.api import health, openai_routes, privacy
 from proxy.api.errors import EXCEPTION_HANDLERS
 from proxy.api.health import ReadinessCache
 from proxy.api.openai_routes import ModelCatalogue
@@ -34,8 +34,10 @@ def create_app(settings: Settings | None = None, *, upstream_transport: Any = No
         await services.stop()
 
     state = State({"services": services, "catalogue": ModelCatalogue(), "readiness": ReadinessCache()})
+    if services.privacy is not None:
+        state["privacy"] = privacy.PrivacyAPI(services.keyring, services.privacy.ledger)
     return Litestar(
-        route_handlers=[*openai_routes.ROUTES, *health.ROUTES],
+        route_handlers=[*privacy.ROUTES, *openai_routes.ROUTES, *health.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

@@ -22,6 +22,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
+from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
 from proxy.secrets_store import SubjectHasher, load_or_create_key
@@ -57,6 +58,10 @@ class Services:
     hasher: SubjectHasher
     policies: PolicyStore | None = None
     handoff: HandoffNotifier | None = None
+    #: consent ledger, encrypted storage and their keys (see docs/privacy.md)
+    privacy: Privacy | None = None
+    #: KEK ids that wrap live data keys but that this process does not hold (checked at start-up)
+    missing_keks: dict[str, int] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop_watch: asyncio.Event | None = None
 
@@ -100,6 +105,15 @@ class Services:
         log = get_logger()
         if self.settings.database.auto_migrate:
             await anyio.to_thread.run_sync(migrate.upgrade, self.settings.database_url())
+        if self.privacy is not None:
+            self.missing_keks = await anyio.to_thread.run_sync(missing_keks, self.engine, self.privacy.keys)
+            if self.missing_keks:
+                log.error(
+                    "kek_missing",
+                    detail="Users' data keys are wrapped by key-encryption keys this Bedside does not hold: their data cannot be read. "
+                    "Give every replica the same KEK (BEDSIDE_PRIVACY__KEK_FILE or __KEK_ENV); see docs/privacy.md.",
+                    keks=sorted(self.missing_keks),
+                )
         await self.refresh_keys()
         self._tasks.append(asyncio.create_task(self._refresh_keys_forever()))
         if self.policies is not None:
@@ -203,6 +217,6 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
         )
     handoff = HandoffNotifier(hasher, metrics)
     pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff), Forwarder(router, metrics))
-    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff)
+    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=build_privacy(settings, engine))
     holder.append(services)
     return services

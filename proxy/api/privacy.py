@@ -11,8 +11,8 @@ keys exist a key with the ``privacy`` scope is required (401 without a valid key
 ``user_not_found`` (nothing granted), and a user of another tenant is exactly the same 404: users
 are looked up within the caller's tenant only, so there is nothing else to answer.
 
-The routes are not registered by ``proxy.app`` yet: the app adds :data:`ROUTES` to its handlers and
-puts a :class:`PrivacyAPI` in its state as ``privacy``.
+``proxy.app`` adds :data:`ROUTES` to its handlers and puts a :class:`PrivacyAPI` (the key ring and
+the services' consent ledger) in its state as ``privacy``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Building the privacy services from settings (for ``proxy.services``, which the merger wires).
+"""Building the privacy services from settings (``proxy.services`` calls it once at start-up).
 
 ``build_privacy`` touches no network and no event loop: it reads the KEK and subject key (creating
-the embedded defaults in ``data_dir`` on first use) and builds the repository, envelope, consent
-ledger and the state the privacy routes need. ``check_keks`` is the start-up check: every live data
+the embedded defaults in ``data_dir`` on first use) and builds the repository, envelope and consent
+ledger (the app hands the ledger to the privacy routes). ``check_keks`` is the start-up check: every live data
 key must be wrapped by a KEK this Bedside holds, otherwise users' data would be unreadable and the
 operator must hear about it before a request does.
 """
@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from proxy.api.privacy import PrivacyAPI
-from proxy.auth import KeyRing
 from proxy.crypto.envelope import Envelope
 from proxy.crypto.keys import EnvKeyProvider, FileKeyProvider, KeyProvider
 from proxy.crypto.subjects import SubjectKey
@@ -34,7 +32,6 @@ class Privacy:
     subjects: SubjectKey
     envelope: Envelope
     ledger: ConsentLedger
-    api: PrivacyAPI
 
 
 def key_provider(settings: Settings) -> KeyProvider:
@@ -60,12 +57,12 @@ def notice(settings: Settings) -> Notice:
     return Notice(p.notice_version or "", p.notice_file.read_text(encoding="utf-8"))
 
 
-def build_privacy(settings: Settings, engine: Engine, keyring: KeyRing) -> Privacy:
+def build_privacy(settings: Settings, engine: Engine) -> Privacy:
     repo = PrivacyRepository(engine, max_threads=settings.privacy.db_threads)
     keys = key_provider(settings)
     subjects = subject_key(settings)
     ledger = ConsentLedger(repo, subjects, notice(settings))
-    return Privacy(repo, keys, subjects, Envelope(repo, keys), ledger, PrivacyAPI(keyring, ledger))
+    return Privacy(repo, keys, subjects, Envelope(repo, keys), ledger)
 
 
 def missing_keks(engine: Engine, keys: KeyProvider) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""The consent API on a small Litestar app (the routes are not in proxy.app yet), real SQLite and PostgreSQL."""
+"""The consent API (routes of proxy.api.privacy, as the app registers them), real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -141,3 +141,18 @@ async def test_bodies_and_user_ids_are_checked(make_client: Callable[[KeyRing], 
         r = await c.delete("/v1/users/alice/consent")
         assert r.status_code in (404, 405)
         assert set(r.json()) == {"error"}
+
+
+async def test_the_app_serves_the_consent_api(tmp_path: Any) -> None:
+    from proxy.app import create_app
+    from proxy.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path / "data", policy={"enabled": False}))
+    async with AsyncTestClient(app) as c:
+        granted = await c.put("/v1/users/alice/consent", json={"purpose": "memory", "granted": True})
+        assert granted.status_code == 200, granted.text
+        assert granted.json()["granted"] is True
+        state = await c.get("/v1/users/alice/consent")
+        assert state.status_code == 200 and state.json()
+        other = await c.get("/v1/users/nobody/consent")
+        assert other.status_code == 404
