@@ -21,7 +21,7 @@ import regex as re
 
 from proxy.errors import InvalidRequest
 from proxy.privacy.pseudonyms import Action, PseudonymVault, SpanLike, redact
-from proxy.privacy.request_walk import JsonDoc, Slot
+from proxy.privacy.slots import JsonDoc, Slot
 
 __all__ = ["RequestRedaction", "Span", "plan_redaction", "slot_spans"]
 

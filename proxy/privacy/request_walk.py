@@ -34,103 +34,23 @@ in order of first appearance stay stable while a conversation's history grows.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from proxy.marks import BEDSIDE_MARK
+from proxy.privacy.request_vocabulary import (
+    BINARY_KEYS,
+    ENUMS,
+    KNOWN_MESSAGE,
+    KNOWN_PART,
+    KNOWN_TOP,
+    MAX_JSON_DEPTH,
+    MIN_NUMBER_DIGITS,
+    SKIP_TOP,
+    STRUCTURAL_KEYS,
+)
+from proxy.privacy.slots import JsonDoc, Slot
 
 __all__ = ["JsonDoc", "Slot", "walk_request"]
-
-Kind = Literal["text", "name", "number", "ident", "binary"]
-#: Numbers shorter than this hold no structured PII (a card, phone, IBAN or SSN has more digits).
-MIN_NUMBER_DIGITS = 6
-#: JSON held in a string (tool arguments, tool results) nested deeper than this is read as text
-#: (the API refuses bodies nested deeper, see proxy/api/body.py)
-MAX_JSON_DEPTH = 64
-
-_SKIP_TOP = frozenset(
-    """model messages user safety_identifier stream n temperature top_p max_tokens max_completion_tokens
-    presence_penalty frequency_penalty seed top_logprobs logprobs parallel_tool_calls store
-    stream_options dimensions encoding_format""".split()
-)
-_ENUMS: dict[str, frozenset[str]] = {
-    "role": frozenset({"system", "developer", "user", "assistant", "tool", "function"}),
-    "type": frozenset(
-        """text image_url input_audio file refusal input_text output_text function json_schema json_object
-        content object string number integer boolean array null custom grammar""".split()
-    ),
-    "detail": frozenset({"auto", "low", "high"}),
-    "format": frozenset({"wav", "mp3", "flac", "opus", "pcm16", "aac"}),
-    "tool_choice": frozenset({"none", "auto", "required"}),
-    "function_call": frozenset({"none", "auto"}),
-    "reasoning_effort": frozenset({"minimal", "low", "medium", "high", "none"}),
-    "service_tier": frozenset({"auto", "default", "flex", "scale", "priority"}),
-    "verbosity": frozenset({"low", "medium", "high"}),
-    "voice": frozenset({"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}),
-    "modalities": frozenset({"text", "audio"}),
-}
-_BINARY_KEYS = frozenset({"file_data"})
-#: Field names of the API's own (their values are still walked; only the names are not analysed).
-_KNOWN_TOP = frozenset(
-    """tools functions tool_choice function_call response_format logit_bias metadata stop prediction
-    modalities audio reasoning_effort service_tier verbosity web_search_options input""".split()
-)
-_KNOWN_MESSAGE = frozenset("content name tool_calls function_call tool_call_id refusal audio".split())
-_KNOWN_PART = frozenset("type text image_url input_audio file refusal cache_control".split())
-#: Keys of JSON Schema and of the API's nested objects: structure, never personal data.
-_STRUCTURAL_KEYS = frozenset(
-    """type properties description items required enum title default format content text name
-    additionalProperties anyOf oneOf allOf not $ref $defs definitions minimum maximum minLength
-    maxLength minItems maxItems pattern const examples strict schema nullable url detail""".split()
-)
-
-
-@dataclass(slots=True)
-class JsonDoc:
-    """A string that holds JSON: parsed into ``doc``, written back as JSON once a slot changed it."""
-
-    holder: Any
-    key: Any
-    doc: Any
-
-    def write_back(self) -> None:
-        self.holder[self.key] = json.dumps(self.doc, ensure_ascii=False)
-
-
-@dataclass(slots=True)
-class Slot:
-    """One value of the request: ``holder[key]`` (or the key itself when ``is_key``)."""
-
-    kind: Kind
-    path: str
-    holder: Any
-    key: Any
-    text: str
-    is_key: bool = False
-    #: numbers: the key they sit under, analysed in front of the digits as context
-    context: str = ""
-    doc: JsonDoc | None = None
-    #: for ``binary``: what to remove when the policy drops it (a content part, or the field)
-    drop: tuple[Any, Any] | None = None
-    #: in a tool message or tool-call arguments: content from outside the conversation
-    tool: bool = field(default=False)
-    #: the role of the message the slot belongs to (None outside the messages)
-    role: str | None = None
-
-    @property
-    def analysed_text(self) -> str:
-        """What the detector reads: the text; for a number its key and its digits; for a name that
-        must stay verbatim, its words (``cust_ann_lee`` is read as ``cust ann lee``)."""
-        if self.kind == "number" and self.context:
-            return f"{self.context}: {self.text}"
-        if self.kind == "ident":
-            return self.text.replace("_", " ").replace("-", " ")
-        return self.text
-
-    @property
-    def offset(self) -> int:
-        """Where :attr:`text` starts inside :attr:`analysed_text`."""
-        return len(self.context) + 2 if self.kind == "number" and self.context else 0
 
 
 def walk_request(body: dict[str, Any], endpoint: str) -> list[Slot]:
@@ -151,9 +71,9 @@ def walk_request(body: dict[str, Any], endpoint: str) -> list[Slot]:
         if endpoint == "chat" and key == "messages":
             continue
         path = str(key)
-        if key in _SKIP_TOP:
+        if key in SKIP_TOP:
             continue
-        if key not in _KNOWN_TOP:
+        if key not in KNOWN_TOP:
             out.append(Slot("text", f"{path} (field name)", body, key, key, is_key=True))
         if endpoint == "embeddings" and key == "input":
             _embedding_input(body, value, out)
@@ -199,7 +119,7 @@ def _message(message: Any, path: str, out: list[Slot]) -> None:
         elif key == "function_call" and isinstance(value, dict):
             _call({"function": value}, sub, out, inner=value)
         else:
-            if key not in _KNOWN_MESSAGE:
+            if key not in KNOWN_MESSAGE:
                 out.append(Slot("text", f"{sub} (field name)", message, key, key, is_key=True))
             _value(message, key, value, sub, out)
 
@@ -235,12 +155,12 @@ def _part(parts: list[Any], index: int, part: dict[str, Any], path: str, out: li
                     _value(value, k, v, f"{sub}.{k}", out)
         elif key in ("image_url", "file") and isinstance(value, dict):
             for k, v in value.items():
-                if (k in _BINARY_KEYS or k == "url") and isinstance(v, str) and (k in _BINARY_KEYS or _is_data_url(v)):
+                if (k in BINARY_KEYS or k == "url") and isinstance(v, str) and (k in BINARY_KEYS or _is_data_url(v)):
                     out.append(Slot("binary", f"{sub}.{k}", value, k, "", drop=(parts, index)))
                 else:
                     _value(value, k, v, f"{sub}.{k}", out)
         else:
-            if key not in _KNOWN_PART:
+            if key not in KNOWN_PART:
                 out.append(Slot("text", f"{sub} (field name)", part, key, key, is_key=True))
             _value(part, key, value, sub, out)
 
@@ -337,9 +257,9 @@ def _json_or_text(holder: Any, key: Any, value: str, path: str, out: list[Slot],
 
 def _value(holder: Any, key: Any, value: Any, path: str, out: list[Slot]) -> None:
     """Any JSON value, generically: strings are text, long numbers are numbers, object keys are
-    text, and values of the closed vocabularies (see ``_ENUMS``) are skipped when they belong."""
+    text, and values of the closed vocabularies (see ``ENUMS``) are skipped when they belong."""
     if isinstance(value, str):
-        if isinstance(key, str) and value in _ENUMS.get(key, ()):
+        if isinstance(key, str) and value in ENUMS.get(key, ()):
             return
         if _is_data_url(value):
             out.append(Slot("binary", path, holder, key, "", drop=(holder, key)))
@@ -353,11 +273,11 @@ def _value(holder: Any, key: Any, value: Any, path: str, out: list[Slot]) -> Non
             out.append(Slot("number", path, holder, key, digits, context=key if isinstance(key, str) and len(key) <= 40 else ""))
     elif isinstance(value, dict):
         for k, v in list(value.items()):
-            if k not in _STRUCTURAL_KEYS:
+            if k not in STRUCTURAL_KEYS:
                 out.append(Slot("text", f"{path}.{k} (field name)", value, k, k, is_key=True))
             _value(value, k, v, f"{path}.{k}", out)
     elif isinstance(value, list):
-        if isinstance(key, str) and key in _ENUMS and all(isinstance(v, str) and v in _ENUMS[key] for v in value):
+        if isinstance(key, str) and key in ENUMS and all(isinstance(v, str) and v in ENUMS[key] for v in value):
             return
         for i, v in enumerate(value):
             _value(value, i, v, f"{path}[{i}]", out)

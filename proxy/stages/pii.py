@@ -56,7 +56,8 @@ from proxy.pipeline.holdback import windowed
 from proxy.pipeline.stage import Next
 from proxy.privacy.pseudonyms import PseudonymVault
 from proxy.privacy.request_redaction import RequestRedaction, Span, plan_redaction, slot_spans
-from proxy.privacy.request_walk import Slot, walk_request
+from proxy.privacy.request_walk import walk_request
+from proxy.privacy.slots import Slot
 from proxy.stages.pii_memo import Remembered, ReplyMemo
 from proxy.stages.pii_output import OUTPUT_ENTITIES, OutputScanner, ReplyProcessor
 from proxy.stages.pii_pool import Overloaded, PiiEngine, TooMuchToAnalyse
