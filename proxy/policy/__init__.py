@@ -12,6 +12,7 @@ See docs/policies.md for the guide and docs/policy-reference.md for every field.
 """
 
 from proxy.policy.errors import PolicyIssue, PolicyLoadError
+from proxy.policy.git_version import git_commit
 from proxy.policy.merge import APPEND_SUFFIX, NOT_INHERITED
 from proxy.policy.microcopy import TEMPLATE_VARIABLES, render_template, template_problems
 from proxy.policy.policy_set import (
@@ -19,11 +20,10 @@ from proxy.policy.policy_set import (
     ResolvedPolicy,
     check_directory,
     content_hash,
-    git_commit,
     load_policy_set,
-    show,
 )
 from proxy.policy.schema import Policy
+from proxy.policy.show import show
 from proxy.policy.store import PolicyStore, ReloadResult
 
 __all__ = [

@@ -12,19 +12,16 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field
 
 from proxy.policy.errors import PolicyIssue, PolicyLoadError, sorted_issues
+from proxy.policy.git_version import git_commit
 from proxy.policy.loader import ParsedFile, parse_file, validate_policy
 from proxy.policy.merge import extends_chain, merge
 from proxy.policy.schema import Policy
@@ -105,96 +102,6 @@ class PolicySet:
         default = self.default
         extra = default.routing.allowed_models or [] if default is not None and (tenant is None or default.routing.serves(tenant)) else []
         return sorted({*self.aliases(tenant), *extra})
-
-
-_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-
-
-def _read_ref(gitdir: Path, common: Path, ref: str) -> str | None:
-    for base in (gitdir, common):
-        candidate = base / ref
-        if candidate.is_file():
-            return candidate.read_text().strip()
-    packed = common / "packed-refs"
-    if packed.is_file():
-        for line in packed.read_text().splitlines():
-            sha, _, name = line.partition(" ")
-            if name.strip() == ref:
-                return sha
-    return None
-
-
-def _head_from_files(dotgit: Path) -> str | None:
-    gitdir = dotgit
-    if dotgit.is_file():  # a worktree or submodule: "gitdir: <path>"
-        target = dotgit.read_text().strip().removeprefix("gitdir:").strip()
-        gitdir = (dotgit.parent / target).resolve()
-    common = gitdir
-    if (gitdir / "commondir").is_file():
-        common = (gitdir / (gitdir / "commondir").read_text().strip()).resolve()
-    head = (gitdir / "HEAD").read_text().strip()
-    sha = _read_ref(gitdir, common, head[4:].strip()) if head.startswith("ref:") else head
-    return sha if sha and _SHA.match(sha) else None
-
-
-def git_commit(directory: Path) -> str | None:
-    """The commit checked out in the git work tree holding ``directory``, or ``None``.
-
-    Reads ``.git`` directly and falls back to ``git rev-parse HEAD`` (2 s timeout); never raises.
-    """
-    try:
-        start = directory.resolve()
-        for folder in (start, *start.parents):
-            dotgit = folder / ".git"
-            if dotgit.exists():
-                sha = _head_from_files(dotgit)
-                if sha:
-                    return sha
-                break
-        else:
-            return None
-        git = shutil.which("git")
-        if git is None:
-            return None
-        done = subprocess.run(  # noqa: S603  # fixed argv, no shell, git resolved by which()
-            [git, "rev-parse", "HEAD"],
-            cwd=start,
-            capture_output=True,
-            text=True,
-            timeout=2,
-            check=False,
-        )
-        sha = done.stdout.strip()
-        return sha if done.returncode == 0 and _SHA.match(sha) else None
-    except (OSError, ValueError, subprocess.SubprocessError):
-        return None
-
-
-class _ShowDumper(yaml.SafeDumper):
-    """Writes multi-line strings as ``|`` blocks so prompts read as they were written."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_ShowDumper.add_representer(str, _str)
-
-
-def show(policy: ResolvedPolicy) -> str:
-    """The merged policy as YAML, with a comment naming its file, lineage and version."""
-    header = f"# policy {policy.name} from {policy.source_file}"
-    if len(policy.lineage) > 1:
-        header += f" (extends {' -> '.join(policy.lineage[1:])})"
-    header += f"\n# version {policy.version_header}\n"
-    return header + yaml.dump(
-        policy.policy_dict(),
-        Dumper=_ShowDumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-    )
 
 
 def _policy_files(directory: Path) -> tuple[list[Path], list[PolicyIssue]]:
