@@ -102,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     started = time.monotonic()
     upstream = FakeUpstream()
-    open_srv = Bedside("open", upstream.url)
+    # --quick gives slow clients 15 s: the servers then cut them off sooner than the defaults (10 s
+    # for headers, 30 s for a body), the way an operator can
+    limits = {"BEDSIDE_SERVER__HEADER_TIMEOUT": "5", "BEDSIDE_SERVER__BODY_TIMEOUT": "8", "BEDSIDE_SERVER__BODY_IDLE_TIMEOUT": "5"} if args.quick else {}
+    open_srv = Bedside("open", upstream.url, settings=limits)
     keyed = Bedside("keyed", upstream.url, tenants=["tenant-a", "tenant-b"])
     failed_start = False
     try:

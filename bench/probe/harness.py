@@ -233,7 +233,7 @@ class StartError(RuntimeError):
     pass
 
 
-def _env(data_dir: Path, upstream_url: str) -> dict[str, str]:
+def _env(data_dir: Path, upstream_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEDSIDE_")}
     env.update(
         PYTHONPATH=str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
@@ -244,6 +244,7 @@ def _env(data_dir: Path, upstream_url: str) -> dict[str, str]:
         BEDSIDE_UPSTREAM_URL=upstream_url,
         BEDSIDE_LOG__LEVEL="info",
     )
+    env.update(extra or {})
     return env
 
 
@@ -256,6 +257,8 @@ class Bedside:
     tenants: list[str] = field(default_factory=list)  # create one key per tenant before starting
     port: int = field(default_factory=free_port)
     keys: dict[str, str] = field(default_factory=dict)
+    #: extra BEDSIDE_ settings (the quick run shortens the slow-client limits, as an operator can)
+    settings: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -268,7 +271,7 @@ class Bedside:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> None:
-        env = _env(self.data_dir, self.upstream_url)
+        env = _env(self.data_dir, self.upstream_url, self.settings)
         for tenant in self.tenants:
             out = subprocess.run([sys.executable, "-m", "proxy.cli", "keys", "create", "--tenant", tenant], cwd=self.workdir, env=env, capture_output=True, text=True, timeout=60)
             if out.returncode != 0 or not out.stdout.strip():
