@@ -122,6 +122,7 @@ class Turn:
     """One recorded turn, decrypted. ``user_text`` and ``reply_text`` are None when unreadable (``unreadable`` says why)."""
 
     id: str
+    conversation: str
     turn: int
     created_at: datetime
     policy_name: str
@@ -193,7 +194,7 @@ class TranscriptWriter:
             unreadable = "key_destroyed"
         except CryptoError:
             unreadable = "decryption_failed"
-        return Turn(row.id, row.turn, _utc(row.created_at), row.policy_name, row.policy_version, dict(row.readings or {}), user_text, reply_text, unreadable)
+        return Turn(row.id, row.conversation, row.turn, _utc(row.created_at), row.policy_name, row.policy_version, dict(row.readings or {}), user_text, reply_text, unreadable)
 
     # ---- async --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
 from proxy.crypto.envelope import Envelope
 from proxy.crypto.keys import LocalKeyProvider
@@ -18,6 +19,7 @@ from proxy.privacy.transcripts import PolicyTag, TranscriptWriter, clean_reading
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.storage.repositories import PrivacyRepository, ScopeError
+from proxy.storage.tables import Transcript
 from proxy.storage.transcripts import TranscriptRepository
 from tests.storage.dbs import db_url  # noqa: F401 - fixture
 
@@ -35,6 +37,12 @@ def engine(db_url: str) -> Iterator[sa.engine.Engine]:  # noqa: F811 - the impor
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+def age(engine: sa.engine.Engine, row_ids: list[str], days: int) -> None:
+    """Make rows ``days`` old (through the column's type, so SQLite stores it in the ORM's format)."""
+    with engine.begin() as conn:
+        conn.execute(sa.update(Transcript).where(col(Transcript.id).in_(row_ids)).values(created_at=datetime.now(UTC) - timedelta(days=days)))
 
 
 def writer_for(engine: sa.engine.Engine) -> TranscriptWriter:
@@ -125,10 +133,8 @@ def test_purge_deletes_only_old_rows(engine: sa.engine.Engine) -> None:
     w = writer_for(engine)
     old = [w.record_sync(ALICE, "c", i, POLICY, {}, "old", "old") for i in range(2)] + [w.record_sync(ALICE_GLOBEX, "c", 1, POLICY, {}, "old", "old")]
     fresh = [w.record_sync(ALICE, "c", 9, POLICY, {}, "new", "new"), w.record_sync(BOB, "c", 1, POLICY, {}, "new", "new")]
-    with engine.begin() as conn:
-        for row_id in old:
-            conn.execute(sa.text("UPDATE transcripts SET created_at = :t WHERE id = :i"), {"t": datetime.now(UTC) - timedelta(days=91), "i": row_id})
-        conn.execute(sa.text("UPDATE transcripts SET created_at = :t WHERE id = :i"), {"t": datetime.now(UTC) - timedelta(days=89), "i": fresh[0]})
+    age(engine, old, 91)
+    age(engine, fresh[:1], 89)
     assert purge_expired(engine, 90, dry_run=True) == {"acme": 2, "globex": 1}
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM transcripts")).scalar() == 5
