@@ -22,6 +22,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
+from proxy.privacy.transcripts import purge_expired
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
@@ -116,6 +117,8 @@ class Services:
                 )
         await self.refresh_keys()
         self._tasks.append(asyncio.create_task(self._refresh_keys_forever()))
+        if self.privacy is not None:
+            self._tasks.append(asyncio.create_task(self._purge_forever()))
         if self.policies is not None:
             if self.settings.policy.watch:
                 self._stop_watch = asyncio.Event()
@@ -143,6 +146,21 @@ class Services:
         while True:
             await asyncio.sleep(KEY_REFRESH_SECONDS)
             await self.refresh_keys()
+
+    async def purge_transcripts(self) -> dict[str, int]:
+        """One retention purge (in a worker thread): transcripts older than ``privacy.transcript_retention_days``."""
+        counts = await anyio.to_thread.run_sync(purge_expired, self.engine, self.settings.privacy.transcript_retention_days)
+        if counts:
+            get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
+        return counts
+
+    async def _purge_forever(self) -> None:
+        while True:
+            try:
+                await self.purge_transcripts()
+            except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval
+                get_logger().warning("retention_purge_failed", exc_info=True)
+            await asyncio.sleep(self.settings.privacy.purge_interval_seconds)
 
     async def stop(self) -> None:
         if self._stop_watch is not None:

@@ -160,6 +160,10 @@ class PrivacySettings(BaseModel):
     notice_file: Path | None = Field(None, description="The consent notice shown to users (UTF-8 text); receipts carry its SHA-256. Default: Bedside's built-in notice.")
     notice_version: str | None = Field(None, max_length=64, description="Version recorded in receipts for `notice_file` (required with it).")
     db_threads: int = Field(8, ge=1, le=256, description="Worker threads for privacy database work at once (keeps blocking calls off the event loop).")
+    transcript_retention_days: int = Field(
+        90, ge=1, le=36500, description="Transcripts older than this many days are deleted by `bedside retention purge` and by the periodic purge in `serve`."
+    )
+    purge_interval_seconds: int = Field(3600, ge=1, description="How often `serve` runs the retention purge (the first run is at start-up).")
 
     @model_validator(mode="after")
     def _notice(self) -> "PrivacySettings":

@@ -10,12 +10,16 @@
     bedside policy show NAME [--dir DIR]     the merged policy as it will be applied
     bedside policy test [DIR]                run DIR/tests/*.yaml cases through the real pipeline, offline
     bedside db upgrade | downgrade REV       apply alembic migrations
-    bedside keys create --tenant T [--name]  create a client key (printed once, stored hashed)
+    bedside keys create --tenant T [--name] [--scopes chat,privacy]
+                                             create a client key (printed once, stored hashed)
     bedside keys list | revoke ID | hash KEY
+    bedside kek generate --out FILE          write a new KEK file (0600), print its id
+    bedside kek rotate --old FILE --new FILE re-wrap every live data key under the new KEK
+    bedside retention purge [--dry-run]      delete transcripts older than privacy.transcript_retention_days
     bedside docs [--check]                   write (or check) the generated reference pages in docs/
 
 One module per command family (``serve``, ``demo``, ``config``, ``db``, ``policy`` and its case
-runner ``policy_cases``, ``keys``, ``docs``), each with a ``register(subparsers)``. Commands import
+runner ``policy_cases``, ``keys``, ``kek``, ``retention``, ``docs``), each with a ``register(subparsers)``. Commands import
 what they need when they run, so ``bedside version`` stays fast. Commands that build the app or the
 detectors run :func:`proxy.runtime.prepare_process` first (``create_app`` does it too).
 
@@ -27,7 +31,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from proxy.cli import config, db, demo, docs, keys, policy, serve
+from proxy.cli import config, db, demo, docs, kek, keys, policy, retention, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.register(sub)
     policy.register(sub)
     keys.register(sub)
+    kek.register(sub)
+    retention.register(sub)
     docs.register(sub)
     return parser
 

@@ -1,4 +1,4 @@
-"""``bedside keys create --tenant T [--name N] | list | revoke ID | hash KEY``: client API keys."""
+"""``bedside keys create --tenant T [--name N] [--scopes chat,privacy] | list | revoke ID | hash KEY``: client API keys."""
 
 from __future__ import annotations
 
@@ -22,14 +22,19 @@ def cmd_keys(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url())
     try:
         if args.keys_command == "create":
-            key, row = auth.create_db_key(engine, args.tenant, args.name)
+            try:
+                scopes = auth.parse_scopes(args.scopes)
+            except ValueError as exc:
+                print(str(exc), file=sys.stderr)
+                return 2
+            key, row = auth.create_db_key(engine, args.tenant, args.name, scopes)
             print(key)
-            print(f"Created key {row.id} for tenant '{row.tenant}'. It is shown only now: store it safely.", file=sys.stderr)
+            print(f"Created key {row.id} for tenant '{row.tenant}' with scopes {row.scopes.replace(' ', ',')}. It is shown only now: store it safely.", file=sys.stderr)
             return 0
         if args.keys_command == "list":
             for row in auth.list_db_keys(engine):
                 state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-                print(f"{row.id}\t{row.tenant}\t{row.prefix}...\t{row.name or ''}\t{state}")
+                print(f"{row.id}\t{row.tenant}\t{row.prefix}...\t{row.scopes.replace(' ', ',')}\t{row.name or ''}\t{state}")
             return 0
         if auth.revoke_db_key(engine, args.id):
             print(f"Revoked key {args.id}; running proxies stop accepting it within seconds.")
@@ -46,6 +51,7 @@ def register(sub: Any) -> None:
     create = keys_sub.add_parser("create")
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", default=None)
+    create.add_argument("--scopes", default=None, help="comma-separated: chat (the OpenAI endpoints, the default), privacy (the /v1/users/... API)")
     create.set_defaults(fn=cmd_keys)
     keys_sub.add_parser("list").set_defaults(fn=cmd_keys)
     revoke = keys_sub.add_parser("revoke")

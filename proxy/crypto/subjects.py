@@ -15,6 +15,7 @@ from proxy.storage.repositories import ScopeError, UserScope
 
 MAX_USER_ID = 256
 _DOMAIN = b"bedside/subject/v1\x00"
+_CONVERSATION_DOMAIN = b"bedside/conversation/v1\x00"
 
 
 class SubjectKey:
@@ -35,6 +36,13 @@ class SubjectKey:
         if user is None or not user.strip() or len(user.strip()) > MAX_USER_ID:
             raise ScopeError(f"a user-data query needs a user id (1 to {MAX_USER_ID} characters)")
         return UserScope(tenant, self.subject(tenant, user.strip()))
+
+    def conversation(self, scope: UserScope, conversation_id: str) -> str:
+        """The keyed HMAC (64 hex) of a conversation id of one user: stored instead of the id (transcripts)."""
+        if not conversation_id or not conversation_id.strip():
+            raise ValueError("a conversation id is needed")
+        message = b"\x00".join((scope.tenant.encode("utf-8"), scope.subject.encode("ascii"), conversation_id.strip().encode("utf-8", "surrogatepass")))
+        return hmac.new(self._key, _CONVERSATION_DOMAIN + message, hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
         return "SubjectKey(<key hidden>)"

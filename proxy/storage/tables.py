@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -77,4 +78,32 @@ class ConsentEvent(SQLModel, table=True):
     method: str = Field(max_length=32, description="How consent was collected, e.g. `api`.")
     notice_version: str = Field(max_length=64)
     notice_hash: str = Field(max_length=64, description="SHA-256 (hex) of the notice text shown to the user.")
+    created_at: datetime = Field(default_factory=_now)
+
+
+class Transcript(SQLModel, table=True):
+    """One recorded turn of a conversation, kept only under ``transcripts`` consent.
+
+    ``subject`` and ``conversation`` are keyed HMACs (of the user and of the conversation id), never
+    the ids. ``readings`` holds machine values only (emotion label and intensity, tone rule ids,
+    rails verdicts), never text. ``content`` is the turn's user text and reply as one envelope
+    ciphertext bound to tenant, subject, table, row id and column; the id is a random UUID known
+    before the insert because it is part of that binding.
+    """
+
+    __tablename__ = "transcripts"
+    __table_args__ = (
+        sa.Index("ix_transcripts_scope", "tenant", "subject", "conversation", "turn"),
+        sa.Index("ix_transcripts_created_at", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36, description="Random UUID (part of the ciphertext's associated data).")
+    tenant: str = Field(max_length=128)
+    subject: str = Field(max_length=64)
+    conversation: str = Field(max_length=64, description="Keyed HMAC of the conversation id.")
+    turn: int
+    policy_name: str = Field(max_length=128)
+    policy_version: str = Field(max_length=64)
+    readings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    content: bytes = Field(sa_type=sa.LargeBinary)
     created_at: datetime = Field(default_factory=_now)

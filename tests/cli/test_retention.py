@@ -1,0 +1,104 @@
+"""`bedside retention purge [--dry-run]` (via main(), SQLite and PostgreSQL) and the periodic purge in serve's services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col
+
+from proxy.cli import main
+from proxy.crypto.envelope import Envelope
+from proxy.crypto.keys import LocalKeyProvider
+from proxy.crypto.subjects import SubjectKey
+from proxy.privacy.transcripts import TranscriptWriter
+from proxy.storage import migrate
+from proxy.storage.engine import make_engine
+from proxy.storage.repositories import PrivacyRepository
+from proxy.storage.tables import Transcript
+from proxy.storage.transcripts import TranscriptRepository
+from tests.storage.dbs import db_url  # noqa: F401 - fixture
+
+SUBJECTS = SubjectKey(b"s" * 32)
+
+
+def _seed(url: str) -> dict[str, str]:
+    """acme: 2 old + 1 new rows, globex: 1 old; returns row id -> label."""
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        w = TranscriptWriter(TranscriptRepository(engine), Envelope(PrivacyRepository(engine), LocalKeyProvider([b"K" * 32])), SUBJECTS)
+        rows = {
+            w.record_sync(SUBJECTS.scope("acme", "alice"), "c", 1, ("p", "v"), {}, "u", "r"): "old",
+            w.record_sync(SUBJECTS.scope("acme", "bob"), "c", 1, ("p", "v"), {}, "u", "r"): "old",
+            w.record_sync(SUBJECTS.scope("acme", "alice"), "c", 2, ("p", "v"), {}, "u", "r"): "new",
+            w.record_sync(SUBJECTS.scope("globex", "carol"), "c", 1, ("p", "v"), {}, "u", "r"): "old",
+        }
+        old = [i for i, label in rows.items() if label == "old"]
+        with engine.begin() as conn:
+            conn.execute(sa.update(Transcript).where(col(Transcript.id).in_(old)).values(created_at=datetime.now(UTC) - timedelta(days=31)))
+        return rows
+    finally:
+        engine.dispose()
+
+
+def _remaining(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.text("SELECT id FROM transcripts"))}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> str:  # noqa: F811 - the imported fixture
+    for name in list(os.environ):
+        if name.startswith("BEDSIDE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("BEDSIDE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BEDSIDE_DATABASE__URL", db_url)
+    monkeypatch.setenv("BEDSIDE_PRIVACY__TRANSCRIPT_RETENTION_DAYS", "30")
+    return db_url
+
+
+def test_purge_dry_run_then_for_real(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _seed(env)
+    assert main(["retention", "purge", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "acme\t2\nglobex\t1\n" in out and "would delete 3 transcript turn(s) older than 30 days in 2 tenant(s)" in out
+    assert _remaining(env) == set(rows)
+    assert main(["retention", "purge"]) == 0
+    assert "deleted 3 transcript turn(s)" in capsys.readouterr().out
+    assert _remaining(env) == {i for i, label in rows.items() if label == "new"}
+    assert main(["retention", "purge"]) == 0
+    assert "deleted 0 transcript turn(s) older than 30 days in 0 tenant(s)" in capsys.readouterr().out
+
+
+def test_serve_purges_periodically(tmp_path: Path) -> None:
+    from proxy.services import build_services
+    from proxy.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'data' / 'bedside.db'}"
+    rows = _seed(url)
+    settings = Settings(data_dir=tmp_path / "data", policy={"enabled": False}, privacy={"transcript_retention_days": 30, "purge_interval_seconds": 1})
+
+    async def go() -> None:
+        services = build_services(settings)
+        await services.start()
+        try:
+            for _ in range(100):
+                if len(_remaining(url)) == 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert _remaining(url) == {i for i, label in rows.items() if label == "new"}
+            assert any(t.get_coro().__qualname__.endswith("_purge_forever") for t in services._tasks if not t.done())
+        finally:
+            await services.stop()
+        assert not services._tasks
+
+    asyncio.run(go())
