@@ -15,6 +15,7 @@ from proxy.policy.sections.base import StrictModel
 
 MemoryKind = Literal["preference", "fact", "identifier"]
 Sensitivity = Literal["standard", "sensitive", "no-store"]
+ALL_KINDS: tuple[MemoryKind, ...] = ("preference", "fact", "identifier")
 
 
 class Memory(StrictModel):
@@ -23,7 +24,7 @@ class Memory(StrictModel):
     token_budget: int = Field(default=300, ge=20, le=4000, description="Most tokens (about words x 1.3) of memories injected into one request.")
     retention_days: int = Field(default=180, ge=1, le=3650, description="Memories not updated for this many days are no longer used.")
     remember: list[MemoryKind] = Field(
-        default_factory=lambda: ["preference", "fact", "identifier"],
+        default_factory=lambda: list(ALL_KINDS),
         description="What kinds are remembered: `preference` (I prefer e-mail), `fact` (I'm vegetarian), `identifier` (my order number is ...).",
     )
     default_sensitivity: Sensitivity = Field(
