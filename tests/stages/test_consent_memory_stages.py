@@ -103,7 +103,17 @@ class BrokenStore:
         raise RuntimeError("secret detail 4417")
 
 
-async def test_memory_fails_open_counting_and_logging_the_type_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+class Log:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def warning(self, event: str, **kw: Any) -> None:
+        self.events.append((event, kw))
+
+
+async def test_memory_fails_open_counting_and_logging_the_type_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = Log()
+    monkeypatch.setattr("proxy.stages.memory.get_logger", lambda: log)
     metrics = Metrics()
     stage = MemoryStage(BrokenStore(), metrics)  # type: ignore[arg-type]
     ctx = _ctx(_policy(tmp_path))
@@ -114,8 +124,8 @@ async def test_memory_fails_open_counting_and_logging_the_type_only(tmp_path: Pa
         pass
     assert metrics.stage_failures.labels("memory", "open")._value.get() == 2  # the read and the write
     assert ctx.decisions["memory"]["failed"] == "write"
-    out = capsys.readouterr()
-    assert "RuntimeError" in out.out + out.err and "4417" not in out.out + out.err
+    assert [e for e, _ in log.events] == ["memory_failed", "memory_failed"]
+    assert all(kw["error_type"] == "RuntimeError" for _, kw in log.events) and "4417" not in repr(log.events)
 
 
 @pytest.mark.parametrize(
