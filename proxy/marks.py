@@ -8,13 +8,14 @@ model can trust it as the operator's guidance.
 
 from __future__ import annotations
 
-__all__ = ["BEDSIDE_MARK", "PERSONA_MARK", "REASK_MARK", "TONE_MARK", "is_bedside_text"]
+__all__ = ["BEDSIDE_MARK", "MEMORY_MARK", "PERSONA_MARK", "REASK_MARK", "TONE_MARK", "is_bedside_text"]
 
 #: The prefix of every message Bedside writes itself.
 BEDSIDE_MARK = "[bedside:"
 PERSONA_MARK = BEDSIDE_MARK + "persona]"
 TONE_MARK = BEDSIDE_MARK + "tone]"
 REASK_MARK = BEDSIDE_MARK + "rails]"
+MEMORY_MARK = BEDSIDE_MARK + "memory]"
 
 
 def is_bedside_text(text: object) -> bool:

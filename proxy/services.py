@@ -28,10 +28,12 @@ from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
+from proxy.stages.consent import ConsentStage
 from proxy.stages.emotion import build_emotion_stage
 from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
 from proxy.stages.input_rails import InputRailsStage
+from proxy.stages.memory import MemoryStage
 from proxy.stages.output_rails import OutputRailsStage
 from proxy.stages.pii import build_pii_stage
 from proxy.stages.policy import PolicyStage
@@ -189,7 +191,13 @@ def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpT
 
 
 def build_stages(
-    settings: Settings, keyring: KeyRing, metrics: Metrics, policies: PolicyStore | None, hasher: SubjectHasher, handoff: HandoffNotifier | None = None
+    settings: Settings,
+    keyring: KeyRing,
+    metrics: Metrics,
+    policies: PolicyStore | None,
+    hasher: SubjectHasher,
+    handoff: HandoffNotifier | None = None,
+    privacy: Privacy | None = None,
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
     audit, identity, policy, consent, emotion, tone, pii, memory, input rails, output rails, forward.
@@ -197,10 +205,13 @@ def build_stages(
     stages: list[Stage] = [IdentityStage(keyring, hasher)]
     if policies is not None:
         stages.append(PolicyStage(policies, metrics))
-        # consent goes here (a later issue)
+        if privacy is not None:
+            stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
         stages.append(build_emotion_stage(metrics, policies))
         stages.append(ToneStage(metrics))
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
+        if privacy is not None:
+            stages.append(MemoryStage(privacy.memories, metrics))  # inside pii: injects through the request's vault
         rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
         stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
         stages.append(OutputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # just before forward
@@ -234,7 +245,8 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
         )
     handoff = HandoffNotifier(hasher, metrics)
-    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff), Forwarder(router, metrics))
-    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=build_privacy(settings, engine))
+    privacy = build_privacy(settings, engine)
+    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy), Forwarder(router, metrics))
+    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy)
     holder.append(services)
     return services

@@ -1,8 +1,12 @@
-"""The privacy API: a tenant's users' consent (``/v1/users/{user}/consent``).
+"""The privacy API: a tenant's users' consent (``/v1/users/{user}/consent``) and memories.
 
 * ``PUT /v1/users/{user}/consent`` with ``{"purpose": "memory" | "transcripts", "granted": bool}``
   appends the decision and answers its receipt.
 * ``GET /v1/users/{user}/consent`` answers the current state per purpose and the history.
+* ``GET /v1/users/{user}/memories`` lists what Bedside remembers of the user (decrypted, values
+  included: it is the user's own data), ``DELETE /v1/users/{user}/memories/{id}`` forgets one and
+  ``DELETE /v1/users/{user}/memories`` forgets all of them (that user's only). Withdrawing the
+  ``memory`` purpose forgets them all too.
 
 ``{user}`` is the tenant's own id for its end user (the same value as ``X-Bedside-User``); it is
 stored only as a keyed HMAC. In open mode (no API key anywhere) the open tenant is served; once
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response, get, put
+from litestar import MediaType, Request, Response, delete, get, put
 from litestar.datastructures import State
 from litestar.params import FromPath
 
@@ -30,6 +34,7 @@ from proxy.auth import KeyRing, check_single_credential
 from proxy.crypto.subjects import MAX_USER_ID
 from proxy.errors import InvalidRequest, NotFound
 from proxy.privacy.consent import ConsentLedger
+from proxy.privacy.memory import MemoryStore
 from proxy.storage.tables import PURPOSES
 
 _encode = msgspec.json.Encoder().encode
@@ -44,6 +49,7 @@ class PrivacyAPI:
 
     keyring: KeyRing
     ledger: ConsentLedger
+    memories: MemoryStore | None = None
 
 
 def _privacy(state: State) -> PrivacyAPI:
@@ -91,7 +97,10 @@ async def put_consent(request: Request[Any, Any, Any], state: State, user: FromP
     tenant = _tenant(request, api, headers)
     check_media_type(headers)
     purpose, granted = _decision(decode_object(await read_body(request, MAX_BODY_BYTES)))
-    receipt = await api.ledger.record(tenant, _user(user), purpose, granted, method="api")
+    user = _user(user)
+    receipt = await api.ledger.record(tenant, user, purpose, granted, method="api")
+    if purpose == "memory" and not granted and api.memories is not None:
+        await api.memories.forget_all(api.memories.scope(tenant, user))  # withdrawn: nothing kept
     return _json(receipt.to_json())
 
 
@@ -102,12 +111,46 @@ async def get_consent(request: Request[Any, Any, Any], state: State, user: FromP
     user = _user(user)
     state_ = await api.ledger.state(tenant, user)
     if not state_.history and not await api.ledger.known(tenant, user):
-        raise NotFound(
-            "Bedside has no record of this user: nothing is granted. Record a decision with PUT on this path.",
-            param="user",
-            code="user_not_found",
-        )
+        raise _no_user()
     return _json({**state_.to_json(), "user": user})
 
 
-ROUTES = [put_consent, get_consent]
+def _no_user() -> NotFound:
+    return NotFound(
+        "Bedside has no record of this user: nothing is granted. Record a decision with PUT on this path.",
+        param="user",
+        code="user_not_found",
+    )
+
+
+async def _memory_scope(request: Request[Any, Any, Any], state: State, user: str) -> tuple[MemoryStore, Any]:
+    """The memory store and the user's scope; the same 404 for an unknown user and another tenant's."""
+    api = _privacy(state)
+    tenant = _tenant(request, api, _headers(request))
+    user = _user(user)
+    if api.memories is None or not await api.ledger.known(tenant, user):
+        raise _no_user()
+    return api.memories, api.memories.scope(tenant, user)
+
+
+@get("/v1/users/{user:str}/memories")
+async def list_memories(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
+    store, scope = await _memory_scope(request, state, user)
+    return _json({"object": "list", "data": [m.to_json() for m in await store.load(scope)]})
+
+
+@delete("/v1/users/{user:str}/memories/{memory_id:str}", status_code=200)
+async def forget_memory(request: Request[Any, Any, Any], state: State, user: FromPath[str], memory_id: FromPath[str]) -> Response[bytes]:
+    store, scope = await _memory_scope(request, state, user)
+    if len(memory_id) > 36 or not await store.forget(scope, memory_id):
+        raise NotFound("This user has no memory with this id.", param="id", code="memory_not_found")
+    return _json({"object": "memory.deleted", "id": memory_id, "deleted": True})
+
+
+@delete("/v1/users/{user:str}/memories", status_code=200)
+async def forget_memories(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
+    store, scope = await _memory_scope(request, state, user)
+    return _json({"object": "memory.deleted", "deleted": await store.forget_all(scope)})
+
+
+ROUTES = [put_consent, get_consent, list_memories, forget_memory, forget_memories]

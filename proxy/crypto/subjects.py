@@ -46,3 +46,11 @@ class SubjectKey:
 
     def __repr__(self) -> str:
         return "SubjectKey(<key hidden>)"
+
+
+_CONVERSATION_DOMAIN = b"bedside/conversation/v1\x00"
+
+
+def conversation_subject(key: SubjectKey, tenant: str, conversation: str) -> str:
+    """The keyed HMAC of a conversation id (provenance of a memory), in its own domain: never equal to a user's subject."""
+    return hmac.new(key._key, _CONVERSATION_DOMAIN + tenant.encode("utf-8") + b"\x00" + conversation.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()

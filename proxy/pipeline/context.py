@@ -17,8 +17,18 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 if TYPE_CHECKING:  # types only: the pipeline runs whatever the stages put here
     from proxy.detectors.emotion_conversation import ConversationEmotion
     from proxy.policy.policy_set import ResolvedPolicy
+    from proxy.privacy.pseudonyms import PseudonymVault
 
 Endpoint = Literal["chat", "embeddings"]
+Sensitivity = Literal["standard", "sensitive", "no-store"]
+
+
+class ConsentFact(TypedDict):
+    """What the consent stage found: the purposes the user granted now, and the conversation's sensitivity."""
+
+    #: purposes granted (``memory``, ``transcripts``); empty without a user id or when the ledger failed
+    granted: frozenset[str]
+    sensitivity: Sensitivity
 
 
 class Facts(TypedDict, total=False):
@@ -29,6 +39,11 @@ class Facts(TypedDict, total=False):
     emotion: ConversationEmotion
     #: the policy stage: the upstream the policy routes to (``routing.upstream``), read by forward
     route: str | None
+    #: the consent stage: granted purposes and sensitivity (absent: nothing granted)
+    consent: ConsentFact
+    #: the PII stage (enforce mode): this request's pseudonym vault, so later stages can redact
+    #: what they add (memories) with this request's placeholders, which the reply is restored from
+    pii_vault: PseudonymVault
 
 
 @dataclass(slots=True)

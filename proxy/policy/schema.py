@@ -21,6 +21,7 @@ from proxy.policy.sections import (
     StrictModel,
 )
 from proxy.policy.sections.base import NonEmptyStr, Slug
+from proxy.policy.sections.memory import Memory
 from proxy.policy.sections.pii import Pii
 from proxy.policy.sections.rails import Rails
 from proxy.policy.sections.tone import EmotionSection, Tone
@@ -57,6 +58,7 @@ class Policy(StrictModel):
     tone: Tone = Field(default_factory=Tone, description="Tone rules injected for the model.")
     pii: Pii = Field(default_factory=Pii, description="Personal data redaction and restoration.")
     rails: Rails = Field(default_factory=Rails, description="Input and output checks, and human handoff.")
+    memory: Memory = Field(default_factory=Memory, description="Opt-in memory across conversations.")
 
     @classmethod
     def section_names(cls) -> list[str]:

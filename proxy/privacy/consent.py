@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -108,6 +109,12 @@ class ConsentLedger:
         self.repo = repo
         self.subjects = subjects
         self.notice = notice
+        #: called with (tenant, user) after every recorded decision (the consent stage drops its cached state)
+        self._listeners: list[Callable[[str, str], None]] = []
+
+    def on_change(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(tenant, user)`` after each decision this process records."""
+        self._listeners.append(listener)
 
     def scope(self, tenant: str, user: str) -> UserScope:
         return self.subjects.scope(tenant, user)
@@ -127,6 +134,8 @@ class ConsentLedger:
             notice_version=self.notice.version,
             notice_hash=self.notice.sha256,
         )
+        for listener in self._listeners:
+            listener(tenant, user)
         return Receipt.of(row)
 
     def state_sync(self, tenant: str, user: str) -> ConsentState:
@@ -142,6 +151,10 @@ class ConsentLedger:
         row = self.repo.latest_consent(self.scope(tenant, user)).get(purpose)
         return row is not None and row.granted
 
+    def granted_purposes_sync(self, tenant: str, user: str) -> frozenset[str]:
+        """Every purpose granted now, in one indexed query (what the consent stage reads per request)."""
+        return frozenset(p for p, row in self.repo.latest_consent(self.scope(tenant, user)).items() if row.granted)
+
     def known_sync(self, tenant: str, user: str) -> bool:
         return self.repo.known(self.scope(tenant, user))
 
@@ -155,6 +168,9 @@ class ConsentLedger:
 
     async def granted(self, tenant: str, user: str, purpose: Purpose) -> bool:
         return await self.repo.run(self.granted_sync, tenant, user, purpose)
+
+    async def granted_purposes(self, tenant: str, user: str) -> frozenset[str]:
+        return await self.repo.run(self.granted_purposes_sync, tenant, user)
 
     async def known(self, tenant: str, user: str) -> bool:
         return await self.repo.run(self.known_sync, tenant, user)

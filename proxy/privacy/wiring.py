@@ -17,6 +17,7 @@ from proxy.crypto.envelope import Envelope
 from proxy.crypto.keys import EnvKeyProvider, FileKeyProvider, KeyProvider
 from proxy.crypto.subjects import SubjectKey
 from proxy.privacy.consent import BUILTIN, ConsentLedger, Notice
+from proxy.privacy.memory import MemoryStore
 from proxy.secrets_store import load_or_create_key
 from proxy.settings import Settings
 from proxy.storage.repositories import DataKeyMaintenance, PrivacyRepository
@@ -32,6 +33,7 @@ class Privacy:
     subjects: SubjectKey
     envelope: Envelope
     ledger: ConsentLedger
+    memories: MemoryStore
 
 
 def key_provider(settings: Settings) -> KeyProvider:
@@ -62,7 +64,8 @@ def build_privacy(settings: Settings, engine: Engine) -> Privacy:
     keys = key_provider(settings)
     subjects = subject_key(settings)
     ledger = ConsentLedger(repo, subjects, notice(settings))
-    return Privacy(repo, keys, subjects, Envelope(repo, keys), ledger)
+    envelope = Envelope(repo, keys)
+    return Privacy(repo, keys, subjects, envelope, ledger, MemoryStore(repo, envelope, subjects))
 
 
 def missing_keks(engine: Engine, keys: KeyProvider) -> dict[str, int]:

@@ -120,6 +120,7 @@ class PiiStage:
             get_logger().warning("pii_check_failed", stage=self.name, reason=kind, error_type=type(exc).__name__)
             raise ServiceUnavailable(UNAVAILABLE_MESSAGE, code="pii_check_unavailable", kind=f"pii_{kind}") from None
         if not shadow:
+            ctx.facts["pii_vault"] = done.vault  # the memory stage redacts what it injects with it
             for i, (said, _) in reused.items():
                 slots[i].holder[slots[i].key] = said
             done.apply()

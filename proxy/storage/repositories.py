@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from proxy.storage.tables import PURPOSES, ConsentEvent, DataKey
+from proxy.storage.tables import MEMORY_KINDS, PURPOSES, ConsentEvent, DataKey, MemoryRow
 
 T = TypeVar("T")
 
@@ -183,6 +183,58 @@ class PrivacyRepository:
                 if hit is not None:
                     return True
         return False
+
+    # ---- memories ----------------------------------------------------------------------------
+
+    def add_memory(self, scope: UserScope, row: MemoryRow) -> MemoryRow:
+        """Insert one memory of the user (its id and ciphertexts made by the caller, bound to that id)."""
+        scope = _checked(scope)
+        if (row.tenant, row.subject) != (scope.tenant, scope.subject):
+            raise ScopeError("a memory row must belong to the scope it is added under")
+        if row.kind not in MEMORY_KINDS:
+            raise ValueError(f"unknown memory kind {row.kind!r}")
+        with Session(self.engine) as session:
+            session.add(row)
+            session.commit()
+            session.refresh(row)
+        return row
+
+    def memories(self, scope: UserScope) -> list[MemoryRow]:
+        """The user's memories, oldest first."""
+        scope = _checked(scope)
+        with Session(self.engine) as session:
+            query = select(MemoryRow).where(MemoryRow.tenant == scope.tenant, MemoryRow.subject == scope.subject).order_by(col(MemoryRow.created_at), col(MemoryRow.id))
+            return list(session.exec(query))
+
+    def replace_memory(self, scope: UserScope, memory_id: str, *, text: bytes, data: bytes, conversation: str, turn: int) -> bool:
+        """Overwrite one memory of the user (a changed preference); False when it is not theirs or gone."""
+        scope = _checked(scope)
+        with Session(self.engine) as session:
+            result = session.execute(
+                sa.update(MemoryRow)
+                .where(col(MemoryRow.id) == memory_id, col(MemoryRow.tenant) == scope.tenant, col(MemoryRow.subject) == scope.subject)
+                .values(text=text, data=data, conversation=conversation, turn=turn, updated_at=_now())
+            )
+            session.commit()
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def delete_memory(self, scope: UserScope, memory_id: str) -> bool:
+        """Forget one memory of the user; False when the id is not one of theirs."""
+        scope = _checked(scope)
+        with Session(self.engine) as session:
+            result = session.execute(
+                sa.delete(MemoryRow).where(col(MemoryRow.id) == memory_id, col(MemoryRow.tenant) == scope.tenant, col(MemoryRow.subject) == scope.subject)
+            )
+            session.commit()
+            return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    def delete_memories(self, scope: UserScope) -> int:
+        """Forget every memory of the user (and nobody else's); returns how many."""
+        scope = _checked(scope)
+        with Session(self.engine) as session:
+            result = session.execute(sa.delete(MemoryRow).where(col(MemoryRow.tenant) == scope.tenant, col(MemoryRow.subject) == scope.subject))
+            session.commit()
+            return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True, slots=True)

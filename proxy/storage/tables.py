@@ -107,3 +107,34 @@ class Transcript(SQLModel, table=True):
     readings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     content: bytes = Field(sa_type=sa.LargeBinary)
     created_at: datetime = Field(default_factory=_now)
+
+
+#: what a memory is about (a CHECK on a plain string column)
+MEMORY_KINDS = ("preference", "fact", "identifier")
+
+
+class MemoryRow(SQLModel, table=True):
+    """One thing a user said about themselves, remembered across conversations (only with consent).
+
+    ``subject`` is the keyed HMAC of tenant and user id, ``conversation`` the keyed HMAC of the
+    conversation it was said in. ``text`` (the user's words, with placeholders for personal values)
+    and ``data`` (the values behind those placeholders and the topic) are envelope ciphertexts bound
+    to this table, row id and column.
+    """
+
+    __tablename__ = "memories"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('preference', 'fact', 'identifier')", name="ck_memories_kind"),
+        sa.Index("ix_memories_scope", "tenant", "subject"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36, description="Random UUID, known before the insert (part of the ciphertexts' associated data).")
+    tenant: str = Field(max_length=128)
+    subject: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    text: bytes = Field(sa_type=sa.LargeBinary)
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    conversation: str = Field(max_length=64)
+    turn: int
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)

@@ -16,7 +16,7 @@ from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
-TABLES = {"api_keys", "data_keys", "consent_events"}
+TABLES = {"api_keys", "data_keys", "consent_events", "memories"}
 
 
 def _round_trip(url: str) -> None:
@@ -48,7 +48,23 @@ def _round_trip(url: str) -> None:
             )
     finally:
         engine.dispose()
-    # down one step: the new tables go, the key survives without its scopes column
+    # 0003 down and up: only the memories table goes and comes back, the other tables keep their rows
+    migrate.downgrade(url, "0002")
+    engine = make_engine(url)
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"memories"}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM api_keys")).scalar() == 1
+    engine.dispose()
+    migrate.upgrade(url, "0003")
+    engine = make_engine(url)
+    assert "memories" in sa.inspect(engine).get_table_names()
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # kinds are a CHECK too
+        conn.execute(
+            sa.text("INSERT INTO memories (id, tenant, subject, kind, text, data, conversation, turn, created_at, updated_at) VALUES ('m', 't', 's', 'secret', :b, :b, 'c', 1, :t, :t)"),
+            {"b": b"x", "t": datetime.now(UTC)},
+        )
+    engine.dispose()
+    # down to 0001: the new tables go, the key survives without its scopes column
     migrate.downgrade(url, "0001")
     engine = make_engine(url)
     inspector = sa.inspect(engine)

@@ -1,4 +1,4 @@
-"""Revision 0004_transcripts on SQLite and PostgreSQL: up, down one step (other tables and rows stay), up again, models match."""
+"""Revision 0004 on SQLite and PostgreSQL: up, down one step (other tables and rows stay), up again, models match."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
-REVISION = "0004_transcripts"
+REVISION = "0004"
 
 
 def _tables(url: str) -> set[str]:

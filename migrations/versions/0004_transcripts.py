@@ -1,10 +1,8 @@
 """transcripts: recorded turns under transcripts consent, content envelope-encrypted
 
-Revision ID: 0004_transcripts
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06
-
-Written next to 0003_memories; the merge re-chains it after that revision (down_revision).
 """
 
 from __future__ import annotations
@@ -15,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0004_transcripts"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

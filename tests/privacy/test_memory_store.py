@@ -1,0 +1,42 @@
+"""MemoryStore on SQLite and PostgreSQL: ciphertexts bound to their row and user, scoped deletes."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from proxy.crypto.envelope import Envelope
+from proxy.crypto.keys import LocalKeyProvider
+from proxy.crypto.subjects import SubjectKey
+from proxy.privacy.memory import MemoryStore
+from proxy.privacy.memory_rules import Extracted
+from proxy.storage import migrate
+from proxy.storage.engine import make_engine
+from proxy.storage.repositories import PrivacyRepository, ScopeError
+from tests.storage.dbs import db_url  # noqa: F401 - fixture
+
+
+def test_bound_rows_scoped_reads_and_deletes(db_url: str) -> None:  # noqa: F811
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    repo = PrivacyRepository(engine)
+    store = MemoryStore(repo, Envelope(repo, LocalKeyProvider([b"K" * 32])), SubjectKey(b"s" * 32))
+    ann, bob = store.scope("acme", "ann"), store.scope("acme", "bob")
+    assert store.remember_sync(ann, [Extracted("identifier", "e-mail", "My e-mail is <EMAIL_ADDRESS_1>.")], {"<EMAIL_ADDRESS_1>": "a@x.org"}, tenant="acme", conversation="c", turn=2) == (1, 0)
+    store.remember_sync(ann, [Extracted("fact", "diet", "I'm vegan.")], {}, tenant="acme", conversation="c", turn=3)
+    store.remember_sync(bob, [Extracted("fact", "diet", "I'm vegetarian.")], {}, tenant="acme", conversation="c", turn=1)
+    # a placeholder without its value is not remembered
+    assert store.remember_sync(bob, [Extracted("identifier", "phone", "My phone is <PHONE_NUMBER_1>.")], {}, tenant="acme", conversation="c", turn=1) == (0, 0)
+    mine = store.load_sync(ann)
+    assert sorted(m.plain_text() for m in mine) == ["I'm vegan.", "My e-mail is a@x.org."]
+    assert "a@x.org" not in repr(mine)
+    # a ciphertext copied onto another row (even the same user's) does not open: that row is left out
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE memories SET text = (SELECT text FROM memories WHERE id = :a) WHERE id = :b"), {"a": mine[0].id, "b": mine[1].id})
+    assert [m.id for m in store.load_sync(ann)] == [mine[0].id]
+    assert not repo.delete_memory(bob, mine[0].id)  # not bob's
+    assert repo.delete_memories(ann) == 2
+    assert [m.plain_text() for m in store.load_sync(bob)] == ["I'm vegetarian."]
+    with pytest.raises(ScopeError):
+        store.scope("acme", "")
+    engine.dispose()
