@@ -19,6 +19,7 @@ from proxy.crypto.envelope import Envelope
 from proxy.crypto.keys import LocalKeyProvider
 from proxy.crypto.subjects import SubjectKey
 from proxy.privacy.consent import ConsentLedger
+from proxy.privacy.memory import MemoryStore
 from proxy.privacy.transcripts import PolicyTag, TranscriptWriter
 from proxy.privacy.wiring import Privacy
 from proxy.storage import migrate
@@ -46,7 +47,7 @@ def make_client(db_url: str) -> Callable[[KeyRing], Any]:  # noqa: F811 - the im
         repo = PrivacyRepository(engine)
         keys = LocalKeyProvider([b"K" * 32])
         ledger = ConsentLedger(repo, SUBJECTS)
-        api = transcripts.TranscriptsAPI.build(ring, Privacy(repo, keys, SUBJECTS, Envelope(repo, keys), ledger), engine)
+        api = transcripts.TranscriptsAPI.build(ring, Privacy(repo, keys, SUBJECTS, envelope := Envelope(repo, keys), ledger, MemoryStore(repo, envelope, SUBJECTS)), engine)
         state = State({"privacy": privacy.PrivacyAPI(ring, ledger), "transcripts": api})
         app = Litestar(route_handlers=[*privacy.ROUTES, *transcripts.ROUTES, unsupported], exception_handlers=EXCEPTION_HANDLERS, state=state)
         try:
