@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -84,6 +87,26 @@ class Envelope:
     def __init__(self, repo: PrivacyRepository, keys: KeyProvider) -> None:
         self.repo = repo
         self.keys = keys
+        self._local = threading.local()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Within the block (one operation, in one thread), each user's data key is read from the
+        database and unwrapped once, however many fields are sealed or opened: loading 200 memories
+        costs one key query, not 400. Nothing outlives the block, so shredding a key takes effect
+        for the next operation."""
+        outer = getattr(self._local, "keys", None)
+        if outer is None:
+            self._local.keys = {}
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._local.keys = None
+
+    def _memo(self) -> dict[tuple[str, str, object], tuple[int, bytes]] | None:
+        memo: dict[tuple[str, str, object], tuple[int, bytes]] | None = getattr(self._local, "keys", None)
+        return memo
 
     # ---- sync (run in a worker thread by the async methods) -----------------------------------
 
@@ -121,18 +144,33 @@ class Envelope:
     # ---- keys ---------------------------------------------------------------------------------
 
     def _current_key(self, scope: UserScope) -> tuple[int, bytes]:
+        memo = self._memo()
+        found = memo.get((scope.tenant, scope.subject, "current")) if memo is not None else None
+        if found is not None:
+            return found
         row = self.repo.current_data_key(scope)
         if row is None:
             fresh = os.urandom(DATA_KEY_BYTES)
             kek_id = self.keys.current_kek_id
             row = self.repo.add_data_key(scope, kek_id, lambda version: self.keys.wrap(fresh, data_key_aad(scope.tenant, scope.subject, version))[1])
-        return row.key_version, self._unwrap(scope, row.key_version, row.kek_id, row.wrapped_key)
+        current = (row.key_version, self._unwrap(scope, row.key_version, row.kek_id, row.wrapped_key))
+        if memo is not None:
+            memo[(scope.tenant, scope.subject, "current")] = current
+            memo[(scope.tenant, scope.subject, current[0])] = current
+        return current
 
     def _key(self, scope: UserScope, version: int) -> bytes:
+        memo = self._memo()
+        found = memo.get((scope.tenant, scope.subject, version)) if memo is not None else None
+        if found is not None:
+            return found[1]
         row = self.repo.data_key(scope, version)
         if row is None:
             raise DecryptionFailed(f"this user has no data key version {version}: the ciphertext belongs to someone else")
-        return self._unwrap(scope, version, row.kek_id, row.wrapped_key)
+        key = self._unwrap(scope, version, row.kek_id, row.wrapped_key)
+        if memo is not None:
+            memo[(scope.tenant, scope.subject, version)] = (version, key)
+        return key
 
     def _unwrap(self, scope: UserScope, version: int, kek_id: str, wrapped: bytes | None) -> bytes:
         if wrapped is None:

@@ -94,11 +94,12 @@ class MemoryStore:
     def load_sync(self, scope: UserScope) -> list[Memory]:
         """The user's memories, oldest first; a row that no longer decrypts (shredded key) is left out."""
         out: list[Memory] = []
-        for row in self.repo.memories(scope):
-            try:
-                out.append(self._open(scope, row))
-            except (CryptoError, ValueError):
-                continue
+        with self.envelope.batch():  # one data-key read for all the rows
+            for row in self.repo.memories(scope):
+                try:
+                    out.append(self._open(scope, row))
+                except (CryptoError, ValueError):
+                    continue
         return out
 
     def remember_sync(self, scope: UserScope, items: Iterable[Extracted], values: Mapping[str, str], *, tenant: str, conversation: str, turn: int) -> tuple[int, int]:
@@ -107,7 +108,10 @@ class MemoryStore:
         items = list(items)
         if not items:
             return 0, 0
-        conv = conversation_subject(self.subjects, tenant, conversation)
+        with self.envelope.batch():  # one data-key read for the load and every seal
+            return self._remember(scope, items, values, conversation_subject(self.subjects, tenant, conversation), turn)
+
+    def _remember(self, scope: UserScope, items: list[Extracted], values: Mapping[str, str], conv: str, turn: int) -> tuple[int, int]:
         existing = {(m.kind, m.topic): m for m in self.load_sync(scope)}
         added = replaced = 0
         for item in items:

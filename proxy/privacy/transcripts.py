@@ -179,7 +179,8 @@ class TranscriptWriter:
         candidates = [self.conversation_hash(scope, conversation)]
         if _HEX64.match(conversation):
             candidates.append(conversation)
-        return [self._open(scope, row) for row in self.repo.turns(scope, candidates)]
+        with self.envelope.batch():  # one data-key read for all the turns
+            return [self._open(scope, row) for row in self.repo.turns(scope, candidates)]
 
     def delete_all_sync(self, scope: UserScope) -> int:
         """Erase the user's transcripts (erasure); returns rows deleted."""

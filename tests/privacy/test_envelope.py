@@ -173,6 +173,26 @@ def test_shredding_makes_ciphertexts_unreadable_and_a_new_key_is_a_new_version(r
         env.decrypt_sync(ALICE, NOTE, blob)
 
 
+def test_a_batch_reads_each_users_key_once_and_keeps_nothing_after_it(repo: PrivacyRepository, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = envelope(repo)
+    blobs = [env.encrypt_sync(ALICE, FieldRef("notes", f"row-{i}", "body"), f"note {i}".encode()) for i in range(50)]
+    reads: list[int] = []
+    real = repo.data_key
+
+    def counted(scope: UserScope, version: int) -> object:
+        reads.append(version)
+        return real(scope, version)
+
+    monkeypatch.setattr(repo, "data_key", counted)
+    with env.batch():
+        opened = [env.decrypt_sync(ALICE, FieldRef("notes", f"row-{i}", "body"), b) for i, b in enumerate(blobs)]
+    assert opened == [f"note {i}".encode() for i in range(50)]
+    assert reads == [1]  # one key read for fifty fields
+    env.shred_sync(ALICE)
+    with pytest.raises(KeyDestroyed), env.batch():  # the next operation sees the shredding
+        env.decrypt_sync(ALICE, FieldRef("notes", "row-0", "body"), blobs[0])
+
+
 def test_wrong_kek_fails_loudly(repo: PrivacyRepository) -> None:
     blob = envelope(repo, KEK_A).encrypt_sync(ALICE, NOTE, b"x")
     with pytest.raises(KeyUnavailable, match=kek_id_for(KEK_A)):
