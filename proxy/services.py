@@ -214,7 +214,7 @@ def build_stages(
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
         if privacy is not None:
             stages.append(MemoryStage(privacy.memories, metrics))  # inside pii: injects through the request's vault
-            writer = TranscriptWriter(TranscriptRepository(privacy.repo.engine), privacy.envelope, privacy.subjects)
+            writer = privacy.transcripts or TranscriptWriter(TranscriptRepository(privacy.repo.engine), privacy.envelope, privacy.subjects)
             stages.append(TranscriptsStage(writer, metrics))  # inside pii: restores the turn with the request's vault
         rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
         stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
