@@ -26,6 +26,7 @@ from proxy.privacy.transcripts import TranscriptWriter, purge_expired
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
+from proxy.rails.outbox import DatabaseOutbox
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
 from proxy.stages.consent import ConsentStage
@@ -121,6 +122,11 @@ class Services:
                 )
         await self.refresh_keys()
         self._tasks.append(asyncio.create_task(self._refresh_keys_forever()))
+        if self.handoff is not None:
+            try:
+                await self.handoff.start()  # handoff events an earlier process left in the outbox
+            except Exception:  # serving must not depend on the webhook backlog
+                log.error("handoff_outbox", result="resume_failed", detail="pending handoff events were not resumed; they stay in handoff_outbox", exc_info=True)
         if self.privacy is not None:
             self._tasks.append(asyncio.create_task(self._purge_forever()))
         if self.policies is not None:
@@ -214,7 +220,7 @@ def build_stages(
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
         if privacy is not None:
             stages.append(MemoryStage(privacy.memories, metrics))  # inside pii: injects through the request's vault
-            writer = TranscriptWriter(TranscriptRepository(privacy.repo.engine), privacy.envelope, privacy.subjects)
+            writer = privacy.transcripts or TranscriptWriter(TranscriptRepository(privacy.repo.engine), privacy.envelope, privacy.subjects)
             stages.append(TranscriptsStage(writer, metrics))  # inside pii: restores the turn with the request's vault
         rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
         stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
@@ -248,8 +254,8 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             unknown_model=settings.policy.unknown_model,
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
         )
-    handoff = HandoffNotifier(hasher, metrics)
     privacy = build_privacy(settings, engine)
+    handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox
     pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy), Forwarder(router, metrics))
     services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy)
     holder.append(services)

@@ -6,7 +6,8 @@
 * ``GET /v1/users/{user}/memories`` lists what Bedside remembers of the user (decrypted, values
   included: it is the user's own data), ``DELETE /v1/users/{user}/memories/{id}`` forgets one and
   ``DELETE /v1/users/{user}/memories`` forgets all of them (that user's only). Withdrawing the
-  ``memory`` purpose forgets them all too.
+  ``memory`` purpose forgets them all too; withdrawing ``transcripts`` deletes the user's recorded
+  turns (:meth:`~proxy.privacy.transcripts.TranscriptWriter.delete_all`).
 
 ``{user}`` is the tenant's own id for its end user (the same value as ``X-Bedside-User``); it is
 stored only as a keyed HMAC. In open mode (no API key anywhere) the open tenant is served; once
@@ -16,7 +17,7 @@ keys exist a key with the ``privacy`` scope is required (401 without a valid key
 are looked up within the caller's tenant only, so there is nothing else to answer.
 
 ``proxy.app`` adds :data:`ROUTES` to its handlers and puts a :class:`PrivacyAPI` (the key ring and
-the services' consent ledger) in its state as ``privacy``.
+the services' consent ledger, memory store and transcript writer) in its state as ``privacy``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from proxy.crypto.subjects import MAX_USER_ID
 from proxy.errors import InvalidRequest, NotFound
 from proxy.privacy.consent import ConsentLedger
 from proxy.privacy.memory import MemoryStore
+from proxy.privacy.transcripts import TranscriptWriter
 from proxy.storage.tables import PURPOSES
 
 _encode = msgspec.json.Encoder().encode
@@ -50,6 +52,7 @@ class PrivacyAPI:
     keyring: KeyRing
     ledger: ConsentLedger
     memories: MemoryStore | None = None
+    transcripts: TranscriptWriter | None = None
 
 
 def _privacy(state: State) -> PrivacyAPI:
@@ -101,6 +104,8 @@ async def put_consent(request: Request[Any, Any, Any], state: State, user: FromP
     receipt = await api.ledger.record(tenant, user, purpose, granted, method="api")
     if purpose == "memory" and not granted and api.memories is not None:
         await api.memories.forget_all(api.memories.scope(tenant, user))  # withdrawn: nothing kept
+    if purpose == "transcripts" and not granted and api.transcripts is not None:
+        await api.transcripts.delete_all(api.ledger.scope(tenant, user))  # withdrawn: the recorded turns go too
     return _json(receipt.to_json())
 
 

@@ -51,7 +51,7 @@ class TranscriptsAPI:
 
     @classmethod
     def build(cls, keyring: KeyRing, privacy: Privacy, engine: Engine) -> TranscriptsAPI:
-        return cls(keyring, privacy.ledger, TranscriptWriter(TranscriptRepository(engine), privacy.envelope, privacy.subjects))
+        return cls(keyring, privacy.ledger, privacy.transcripts or TranscriptWriter(TranscriptRepository(engine), privacy.envelope, privacy.subjects))
 
 
 def _api(state: State) -> TranscriptsAPI:

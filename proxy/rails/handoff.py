@@ -7,7 +7,15 @@ fails the person's reply: a bounded queue (full: the event is dropped, logged an
 worker tasks, one pooled aiohttp session, exponential back-off retries on connection errors,
 timeouts, 5xx, 408 and 429 (other 4xx are permanent). Every attempt writes a log line
 (``handoff_delivery``: policy, attempt, webhook_status, result) and a metric
-(``bedside_handoff_deliveries_total``). Events live in memory only: a crash loses queued events.
+(``bedside_handoff_deliveries_total``).
+
+Durability: every event is written to an :class:`~proxy.rails.outbox.Outbox` (in a worker thread)
+before a delivery worker sees it; a failed attempt records ``attempts`` and ``next_attempt_at``
+there, and the row is deleted once the webhook accepted the event or Bedside gave up on it.
+:meth:`HandoffNotifier.start` (the app's start-up) takes the pending rows again, so with the
+database outbox (``handoff_outbox``, wired in ``proxy.services``) a restart or crash loses no
+event; an attempt cut off by a crash may be repeated (receivers de-duplicate on the event id). The
+default :class:`~proxy.rails.outbox.MemoryOutbox` keeps unit tests free of a database.
 
 The event (JSON)::
 
@@ -41,8 +49,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -51,30 +58,16 @@ from proxy.logs import get_logger
 from proxy.marks import BEDSIDE_MARK
 from proxy.metrics import Metrics
 from proxy.pipeline.context import RequestContext
-from proxy.policy.sections.rails import Handoff
 from proxy.rails.messages import text_of
 from proxy.rails.metrics import RailsMetrics
+from proxy.rails.outbox import HandoffTarget, MemoryOutbox, Outbox, OutboxItem
 from proxy.rails.patterns import scrub_structured_pii
 
-__all__ = ["HandoffNotifier", "HandoffTarget", "sign", "verify_signature"]
+__all__ = ["HandoffNotifier", "HandoffTarget", "Outbox", "sign", "verify_signature"]
 
 SIGNATURE_HEADER = "X-Bedside-Signature"
 _MAX_TURN_CHARS = 2000
 _RETRY_STATUSES = frozenset({408, 425, 429})
-
-
-@dataclass(frozen=True, slots=True)
-class HandoffTarget:
-    """Where and how one event is delivered (from the policy's ``rails.handoff``)."""
-
-    url: str | None
-    secret_env: str | None = None
-    retries: int = 3
-    timeout: float = 5.0
-
-    @classmethod
-    def from_policy(cls, handoff: Handoff) -> "HandoffTarget":
-        return cls(handoff.webhook_url, handoff.secret_env, handoff.retries, handoff.timeout_seconds)
 
 
 def sign(secret: bytes, body: bytes, timestamp: int) -> str:
@@ -111,7 +104,11 @@ class HandoffNotifier:
         backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 30.0,
         environ: Mapping[str, str] | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
+        self._outbox: Outbox = MemoryOutbox() if outbox is None else outbox
+        self._writes: set[asyncio.Task[None]] = set()
+        self._queued: set[str] = set()
         self._hasher = hasher
         self._metrics = metrics if isinstance(metrics, RailsMetrics) else RailsMetrics(metrics)
         self._redact = redact
@@ -120,7 +117,7 @@ class HandoffNotifier:
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
         self._environ = os.environ if environ is None else environ
-        self._queue: asyncio.Queue[tuple[dict[str, Any], HandoffTarget]] | None = None
+        self._queue: asyncio.Queue[OutboxItem] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
 
@@ -130,7 +127,7 @@ class HandoffNotifier:
         return self._metrics
 
     def __repr__(self) -> str:
-        pending = self._queue.qsize() if self._queue is not None else 0
+        pending = len(self._queued) + len(self._writes)
         return f"HandoffNotifier(pending={pending})"
 
     # ---- building ---------------------------------------------------------------------------
@@ -185,7 +182,8 @@ class HandoffNotifier:
         return str(event["id"])
 
     def submit(self, event: dict[str, Any], target: HandoffTarget) -> bool:
-        """Queue ``event`` for ``target``; False when there is no webhook or the queue is full."""
+        """Write ``event`` for ``target`` to the outbox, then queue it (a task: never waits); False when
+        there is no webhook or the queue is full."""
         policy = str(event.get("policy") or "none")
         log = get_logger()
         if not target.url:
@@ -193,15 +191,45 @@ class HandoffNotifier:
             log.warning("handoff_delivery", policy=policy, result="no_webhook", request_id=event.get("reference"))
             return False
         queue = self._ensure_started()
-        try:
-            queue.put_nowait((event, target))
-        except asyncio.QueueFull:
+        if len(self._writes) + queue.qsize() >= self._queue_size:
             self._metrics.deliveries.labels(policy, "dropped").inc()
             log.error("handoff_delivery", policy=policy, result="dropped", detail="handoff queue full", request_id=event.get("reference"))
             return False
+        task = asyncio.get_running_loop().create_task(self._persist(event, target), name="handoff-outbox-write")
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
         return True
 
-    def _ensure_started(self) -> asyncio.Queue[tuple[dict[str, Any], HandoffTarget]]:
+    async def _persist(self, event: dict[str, Any], target: HandoffTarget) -> None:
+        try:
+            item = await asyncio.to_thread(self._outbox.add, event, target)
+        except Exception:  # noqa: BLE001 - the outbox is down: still deliver from memory
+            get_logger().error("handoff_outbox", result="write_failed", detail="delivering from memory only; a restart would lose this event", request_id=event.get("reference"), exc_info=True)
+            item = OutboxItem(f"memory-{uuid.uuid4()}", event, target)
+        self._enqueue(item)
+
+    def _enqueue(self, item: OutboxItem) -> bool:
+        queue = self._ensure_started()
+        if item.id in self._queued:
+            return False
+        try:
+            queue.put_nowait(item)
+        except asyncio.QueueFull:
+            get_logger().warning("handoff_outbox", result="deferred", detail="queue full; the event stays in the outbox for the next start", policy=item.event.get("policy"))
+            return False
+        self._queued.add(item.id)
+        return True
+
+    async def start(self) -> int:
+        """Start the workers and queue the events left in the outbox (by an earlier process); returns how many."""
+        self._ensure_started()
+        items = await asyncio.to_thread(self._outbox.pending, self._queue_size)
+        resumed = sum(1 for item in items if self._enqueue(item))
+        if resumed:
+            get_logger().info("handoff_outbox", result="resumed", count=resumed)
+        return resumed
+
+    def _ensure_started(self) -> asyncio.Queue[OutboxItem]:
         if self._queue is None:
             self._queue = asyncio.Queue(self._queue_size)
         if not self._tasks:
@@ -212,25 +240,39 @@ class HandoffNotifier:
     async def _work(self) -> None:
         assert self._queue is not None
         while True:
-            event, target = await self._queue.get()
+            item = await self._queue.get()
             try:
-                await self.deliver(event, target)
+                if item.next_attempt_at is not None:
+                    wait = (item.next_attempt_at - datetime.now(UTC)).total_seconds()
+                    if wait > 0:
+                        await asyncio.sleep(min(wait, self._max_backoff))
+                await self.deliver(item.event, item.target, item=item)
             except Exception:  # noqa: BLE001 - a bug must not kill the worker
-                get_logger().error("handoff_delivery", policy=event.get("policy"), result="error", exc_info=True)
+                get_logger().error("handoff_delivery", policy=item.event.get("policy"), result="error", exc_info=True)
             finally:
+                self._queued.discard(item.id)
                 self._queue.task_done()
 
-    async def deliver(self, event: dict[str, Any], target: HandoffTarget) -> bool:
-        """POST ``event`` with retries; True once the webhook answered 2xx."""
+    async def _outbox_call(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            await asyncio.to_thread(fn, *args)
+        except Exception:  # noqa: BLE001 - delivery goes on; the row may be retried after a restart
+            get_logger().error("handoff_outbox", result="update_failed", exc_info=True)
+
+    async def deliver(self, event: dict[str, Any], target: HandoffTarget, *, item: OutboxItem | None = None) -> bool:
+        """POST ``event`` with retries (continuing after ``item.attempts``); True once the webhook answered 2xx.
+
+        With an outbox ``item``: each failed attempt is recorded, and the row is removed at the end."""
         assert target.url
+        first = item.attempts + 1 if item is not None else 1
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         policy = str(event.get("policy") or "none")
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
         secret = self._environ.get(target.secret_env) if target.secret_env else None
         log = get_logger()
-        attempts = target.retries + 1
-        for attempt in range(1, attempts + 1):
+        attempts = max(target.retries + 1, first)
+        for attempt in range(first, attempts + 1):
             headers = {"content-type": "application/json", "x-bedside-event": str(event["id"]), "x-bedside-attempt": str(attempt)}
             if secret:
                 headers[SIGNATURE_HEADER] = sign(secret.encode(), body, int(time.time()))
@@ -245,6 +287,8 @@ class HandoffNotifier:
                 if 200 <= status < 300:
                     self._metrics.deliveries.labels(policy, "delivered").inc()
                     log.info("handoff_delivery", policy=policy, attempt=attempt, webhook_status=status, result="delivered", request_id=event.get("reference"))
+                    if item is not None:
+                        await self._outbox_call(self._outbox.remove, item.id)
                     return True
                 permanent = 400 <= status < 500 and status not in _RETRY_STATUSES
                 log.warning(
@@ -254,7 +298,12 @@ class HandoffNotifier:
                     break
             if attempt < attempts:
                 self._metrics.deliveries.labels(policy, "retry").inc()
-                await asyncio.sleep(min(self._max_backoff, self._backoff * 2 ** (attempt - 1)))
+                delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
+                if item is not None:
+                    await self._outbox_call(self._outbox.retry_later, item.id, attempt, datetime.now(UTC) + timedelta(seconds=delay))
+                await asyncio.sleep(delay)
+        if item is not None:
+            await self._outbox_call(self._outbox.remove, item.id)  # given up: logged and counted below
         self._metrics.deliveries.labels(policy, "failed").inc()
         log.error("handoff_delivery", policy=policy, result="failed", detail="the handoff webhook did not accept the event", request_id=event.get("reference"))
         return False
@@ -264,15 +313,27 @@ class HandoffNotifier:
         if self._queue is None:
             return True
         try:
-            await asyncio.wait_for(self._queue.join(), timeout)
+            await asyncio.wait_for(self._join(), timeout)
             return True
         except TimeoutError:
             return False
 
+    async def _join(self) -> None:
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        if self._queue is not None:
+            await self._queue.join()
+
     async def aclose(self, timeout: float = 2.0) -> None:
-        """At shutdown: drain briefly, then stop the workers and close the session."""
+        """At shutdown: finish the outbox writes, drain briefly, then stop the workers and close the session.
+
+        Events not delivered by then stay in the outbox; the next start delivers them (database outbox)."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
         if not await self.drain(timeout) and self._queue is not None:
-            get_logger().error("handoff_delivery", result="abandoned", count=self._queue.qsize(), detail="shutdown before these handoff events were delivered")
+            get_logger().error(
+                "handoff_delivery", result="abandoned", count=len(self._queued), detail="shutdown before these handoff events were delivered; they stay in the outbox for the next start"
+            )
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -280,6 +341,7 @@ class HandoffNotifier:
                 await task
         self._tasks = []
         self._queue = None
+        self._queued.clear()
         if self._session is not None:
             await self._session.close()
             self._session = None

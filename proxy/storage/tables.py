@@ -138,3 +138,26 @@ class MemoryRow(SQLModel, table=True):
     turn: int
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+class HandoffOutboxRow(SQLModel, table=True):
+    """A handoff event waiting for delivery (deleted once the webhook accepted it), so a restart loses none.
+
+    ``policy`` names the policy whose ``rails.handoff`` the event goes to; ``event_id`` is the id the
+    webhook sees (the same on every attempt). ``payload`` is the event *and* its target (webhook URL,
+    the name of the signing secret's variable, retries, timeout) as one envelope ciphertext bound to the
+    tenant's outbox key, this table, row id and column: the context holds redacted user turns, and a
+    webhook URL may carry a token. No secret is stored, only the variable's name.
+    """
+
+    __tablename__ = "handoff_outbox"
+    __table_args__ = (sa.Index("ix_handoff_outbox_next_attempt_at", "next_attempt_at"),)
+
+    id: str = Field(primary_key=True, max_length=36, description="Random UUID (part of the ciphertext's associated data).")
+    event_id: str = Field(max_length=64)
+    tenant: str = Field(max_length=128)
+    policy: str = Field(max_length=128)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=_now)
+    payload: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=_now)

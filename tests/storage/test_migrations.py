@@ -16,7 +16,7 @@ from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
-TABLES = {"api_keys", "data_keys", "consent_events", "memories"}
+TABLES = {"api_keys", "data_keys", "consent_events", "memories", "transcripts", "handoff_outbox"}
 
 
 def _round_trip(url: str) -> None:
@@ -48,10 +48,24 @@ def _round_trip(url: str) -> None:
             )
     finally:
         engine.dispose()
+    # 0005 down and up: only the handoff outbox goes and comes back, with its index
+    migrate.downgrade(url, "0004")
+    engine = make_engine(url)
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"handoff_outbox"}
+    engine.dispose()
+    migrate.upgrade(url, "0005")
+    engine = make_engine(url)
+    assert "ix_handoff_outbox_next_attempt_at" in {i["name"] for i in sa.inspect(engine).get_indexes("handoff_outbox")}
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO handoff_outbox (id, event_id, tenant, policy, attempts, next_attempt_at, payload, created_at) VALUES ('o', 'hnd_1', 't', 'p', 0, :t, :b, :t)"),
+            {"b": b"x", "t": datetime.now(UTC)},
+        )
+    engine.dispose()
     # 0003 down and up: only the memories table goes and comes back, the other tables keep their rows
     migrate.downgrade(url, "0002")
     engine = make_engine(url)
-    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"memories"}
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"memories", "transcripts", "handoff_outbox"}
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM api_keys")).scalar() == 1
     engine.dispose()

@@ -54,7 +54,7 @@ def _round_trip(url: str) -> None:
         assert {"ix_transcripts_scope", "ix_transcripts_created_at"} <= indexes
     finally:
         engine.dispose()
-    migrate.downgrade(url, "-1")
+    migrate.downgrade(url, below)  # down past 0004 (and any revision after it)
     tables = _tables(url)
     assert "transcripts" not in tables and {"consent_events", "data_keys", "api_keys"} <= tables
     engine = make_engine(url)

@@ -1,0 +1,106 @@
+"""The durable handoff outbox (SQLite and PostgreSQL): an event queued by a notifier that stops before
+delivering it is delivered by the next notifier on the same database, to a real receiver on loopback;
+the stored payload is encrypted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp import web
+
+from proxy.crypto.envelope import Envelope
+from proxy.crypto.keys import FileKeyProvider
+from proxy.metrics import Metrics
+from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.outbox import DatabaseOutbox, MemoryOutbox
+from proxy.secrets_store import SubjectHasher
+from proxy.storage import migrate
+from proxy.storage.engine import make_engine
+from proxy.storage.repositories import PrivacyRepository
+from proxy.testing import free_port
+from tests.rails.test_handoff import CANARIES, SECRET, Receiver, _ctx, _sample, _wait_for, receiver  # noqa: F401 - fixture
+from tests.storage.dbs import db_url  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[sa.engine.Engine]:  # noqa: F811 - the imported fixture
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def _outbox(engine: sa.engine.Engine, tmp_path: Path) -> DatabaseOutbox:
+    return DatabaseOutbox(engine, Envelope(PrivacyRepository(engine), FileKeyProvider.load_or_create(tmp_path / "kek.key")))
+
+
+def _notifier(metrics: Metrics, outbox: Any, **kw: Any) -> HandoffNotifier:
+    return HandoffNotifier(SubjectHasher(b"k" * 32), metrics, environ={"HANDOFF_SECRET": SECRET}, outbox=outbox, **kw)
+
+
+def _rows(engine: sa.engine.Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT event_id, attempts, payload FROM handoff_outbox")))
+
+
+async def test_an_event_left_by_a_stopped_notifier_is_delivered_by_the_next(engine: sa.engine.Engine, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"  # nothing listens yet: the first process cannot deliver
+    first_metrics = Metrics()
+    first = _notifier(first_metrics, _outbox(engine, tmp_path), backoff_seconds=0.3)
+    event_id = first.notify(_ctx(url, retries=3), reason="crisis")
+    await _wait_for(lambda: [r[1] for r in _rows(engine)] == [1])  # the failed first attempt is recorded
+    await first.aclose(timeout=0)  # the process stops before the event was delivered
+
+    rows = _rows(engine)
+    assert [(r[0], r[1]) for r in rows] == [(event_id, 1)]
+    payload = bytes(rows[0][2])
+    assert b"crisis" not in payload and b"127.0.0.1" not in payload and b"PERSON" not in payload  # event and target are ciphertext
+    for canary in CANARIES:
+        assert canary.encode() not in payload
+
+    rec = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", rec.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        metrics = Metrics()
+        second = _notifier(metrics, _outbox(engine, tmp_path), backoff_seconds=0.05)  # a new process, the same database
+        assert await second.start() == 1
+        await _wait_for(lambda: _sample(metrics, "delivered") == 1)
+        await second.aclose()
+    finally:
+        await runner.cleanup()
+
+    assert len(rec.hits) == 1
+    hit = rec.hits[0]
+    assert hit["headers"]["X-Bedside-Event"] == event_id and hit["headers"]["X-Bedside-Attempt"] == "2"  # the attempts continue
+    event = json.loads(hit["body"])
+    assert event["id"] == event_id and event["reason"] == "crisis" and event["context"]
+    assert _rows(engine) == []  # delivered: the row is gone
+
+
+async def test_a_delivered_or_abandoned_event_leaves_the_outbox(engine: sa.engine.Engine, tmp_path: Path) -> None:
+    metrics = Metrics()
+    notifier = _notifier(metrics, _outbox(engine, tmp_path), backoff_seconds=0.01)
+    notifier.notify(_ctx(f"http://127.0.0.1:{free_port()}/hook", retries=1), reason="crisis")
+    await _wait_for(lambda: _sample(metrics, "failed") == 1)
+    await notifier.aclose()
+    assert _rows(engine) == []  # gave up (logged and counted): not retried forever
+
+
+async def test_the_memory_outbox_is_emptied_by_delivery(receiver: Receiver) -> None:  # noqa: F811 - the imported fixture
+    metrics = Metrics()
+    outbox = MemoryOutbox()
+    notifier = _notifier(metrics, outbox)
+    notifier.notify(_ctx(receiver.url), reason="crisis")
+    await _wait_for(lambda: _sample(metrics, "delivered") == 1)
+    await notifier.aclose()
+    assert len(outbox) == 0
