@@ -10,11 +10,14 @@ to the *current* request's placeholder, so the model never sees a remembered val
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from cachetools import LRUCache
 
 from proxy.crypto.envelope import Envelope, FieldRef
 from proxy.crypto.keys import CryptoError
@@ -70,10 +73,15 @@ class Memory:
 class MemoryStore:
     """Load, remember and forget one user's memories (sync core, async wrappers on the repository's threads)."""
 
-    def __init__(self, repo: PrivacyRepository, envelope: Envelope, subjects: SubjectKey) -> None:
+    def __init__(self, repo: PrivacyRepository, envelope: Envelope, subjects: SubjectKey, *, cache_size: int = 1024) -> None:
         self.repo = repo
         self.envelope = envelope
         self.subjects = subjects
+        #: (tenant, subject) -> (version, memories): a user's memories, decrypted, in process memory
+        #: only, reused while ``repo.memory_version`` is unchanged (any write, deletion or shredding,
+        #: by any process, changes it)
+        self._opened: LRUCache[tuple[str, str], tuple[tuple[Any, ...], tuple[Memory, ...]]] = LRUCache(maxsize=cache_size)
+        self._lock = threading.Lock()
 
     def scope(self, tenant: str, user: str) -> UserScope:
         return self.subjects.scope(tenant, user)
@@ -92,7 +100,20 @@ class MemoryStore:
         return Memory(row.id, row.kind, str(data.get("topic") or ""), text, values, row.conversation, row.turn, _utc(row.created_at), _utc(row.updated_at))
 
     def load_sync(self, scope: UserScope) -> list[Memory]:
-        """The user's memories, oldest first; a row that no longer decrypts (shredded key) is left out."""
+        """The user's memories, oldest first; a row that no longer decrypts (shredded key) is left out.
+        Decrypted once per version of the user's memories (one cheap query checks it)."""
+        version = self.repo.memory_version(scope)
+        key = (scope.tenant, scope.subject)
+        with self._lock:
+            hit = self._opened.get(key)
+        if hit is not None and hit[0] == version:
+            return list(hit[1])
+        out = self._open_all(scope)
+        with self._lock:
+            self._opened[key] = (version, tuple(out))
+        return out
+
+    def _open_all(self, scope: UserScope) -> list[Memory]:
         out: list[Memory] = []
         with self.envelope.batch():  # one data-key read for all the rows
             for row in self.repo.memories(scope):

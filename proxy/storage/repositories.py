@@ -206,6 +206,20 @@ class PrivacyRepository:
             query = select(MemoryRow).where(MemoryRow.tenant == scope.tenant, MemoryRow.subject == scope.subject).order_by(col(MemoryRow.created_at), col(MemoryRow.id))
             return list(session.exec(query))
 
+    def memory_version(self, scope: UserScope) -> tuple[Any, ...]:
+        """What changes whenever the user's memories or live data keys change: how many memories, the
+        latest update, how many live keys and their latest version (two indexed aggregates)."""
+        scope = _checked(scope)
+        with Session(self.engine) as session:
+            mine = (col(MemoryRow.tenant) == scope.tenant, col(MemoryRow.subject) == scope.subject)
+            memories = session.execute(sa.select(sa.func.count(), sa.func.max(col(MemoryRow.updated_at))).where(*mine)).one()
+            keys = session.execute(
+                sa.select(sa.func.count(), sa.func.max(col(DataKey.key_version))).where(
+                    col(DataKey.tenant) == scope.tenant, col(DataKey.subject) == scope.subject, col(DataKey.wrapped_key).is_not(None)
+                )
+            ).one()
+            return (*memories, *keys)
+
     def replace_memory(self, scope: UserScope, memory_id: str, *, text: bytes, data: bytes, conversation: str, turn: int) -> bool:
         """Overwrite one memory of the user (a changed preference); False when it is not theirs or gone."""
         scope = _checked(scope)

@@ -31,12 +31,46 @@ def test_bound_rows_scoped_reads_and_deletes(db_url: str) -> None:  # noqa: F811
     assert sorted(m.plain_text() for m in mine) == ["I'm vegan.", "My e-mail is a@x.org."]
     assert "a@x.org" not in repr(mine)
     # a ciphertext copied onto another row (even the same user's) does not open: that row is left out
+    # (read by a fresh store: another process, nothing decrypted before)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE memories SET text = (SELECT text FROM memories WHERE id = :a) WHERE id = :b"), {"a": mine[0].id, "b": mine[1].id})
-    assert [m.id for m in store.load_sync(ann)] == [mine[0].id]
+    fresh = MemoryStore(repo, store.envelope, store.subjects)
+    assert [m.id for m in fresh.load_sync(ann)] == [mine[0].id]
     assert not repo.delete_memory(bob, mine[0].id)  # not bob's
     assert repo.delete_memories(ann) == 2
     assert [m.plain_text() for m in store.load_sync(bob)] == ["I'm vegetarian."]
     with pytest.raises(ScopeError):
         store.scope("acme", "")
+    engine.dispose()
+
+
+def test_memories_are_decrypted_once_per_version_and_any_change_is_seen(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    repo = PrivacyRepository(engine)
+    envelope = Envelope(repo, LocalKeyProvider([b"K" * 32]))
+    subjects = SubjectKey(b"s" * 32)
+    store, other = MemoryStore(repo, envelope, subjects), MemoryStore(repo, envelope, subjects)  # two processes
+    ann = store.scope("acme", "ann")
+    store.remember_sync(ann, [Extracted("fact", "diet", "I'm vegan.")], {}, tenant="acme", conversation="c", turn=1)
+    opened: list[str] = []
+    real = envelope.decrypt_sync
+
+    def counted(*args: object) -> bytes:
+        opened.append("x")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(envelope, "decrypt_sync", counted)
+    assert [m.plain_text() for m in store.load_sync(ann)] == ["I'm vegan."]
+    first = len(opened)
+    assert [m.plain_text() for m in store.load_sync(ann)] == ["I'm vegan."]
+    assert len(opened) == first  # nothing changed: nothing decrypted again
+    other.remember_sync(ann, [Extracted("fact", "diet", "I'm vegetarian now.")], {}, tenant="acme", conversation="c", turn=2)  # replaced elsewhere
+    assert [m.plain_text() for m in store.load_sync(ann)] == ["I'm vegetarian now."]
+    assert other.repo.delete_memories(ann) == 1  # forgotten elsewhere
+    assert store.load_sync(ann) == []
+    store.remember_sync(ann, [Extracted("fact", "pets", "I have a cat.")], {}, tenant="acme", conversation="c", turn=3)
+    assert len(store.load_sync(ann)) == 1
+    envelope.shred_sync(ann)  # crypto-shredded: the cached plaintext is not served again
+    assert store.load_sync(ann) == []
     engine.dispose()
