@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, upstream_transport: Any = No
     state = State({"services": services, "catalogue": ModelCatalogue(), "readiness": ReadinessCache()})
     if services.privacy is not None:
         state["privacy"] = privacy.PrivacyAPI(services.keyring, services.privacy.ledger, services.privacy.memories, services.privacy.transcripts)
-        state["transcripts"] = transcripts.TranscriptsAPI.build(services.keyring, services.privacy, services.engine)
+        state["transcripts"] = transcripts.TranscriptsAPI.build(services.keyring, services.privacy)
     return Litestar(
         route_handlers=[*privacy.ROUTES, *transcripts.ROUTES, *openai_routes.ROUTES, *health.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -22,7 +22,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
-from proxy.privacy.transcripts import TranscriptWriter, purge_expired
+from proxy.privacy.transcripts import purge_expired
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
@@ -42,7 +42,6 @@ from proxy.stages.tone import ToneStage
 from proxy.stages.transcripts import TranscriptsStage
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
-from proxy.storage.transcripts import TranscriptRepository
 from proxy.upstream.aiohttp_transport import AiohttpTransport
 from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.openai import OpenAIUpstream
@@ -220,8 +219,7 @@ def build_stages(
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
         if privacy is not None:
             stages.append(MemoryStage(privacy.memories, metrics))  # inside pii: injects through the request's vault
-            writer = privacy.transcripts or TranscriptWriter(TranscriptRepository(privacy.repo.engine), privacy.envelope, privacy.subjects)
-            stages.append(TranscriptsStage(writer, metrics))  # inside pii: restores the turn with the request's vault
+            stages.append(TranscriptsStage(privacy.transcripts, metrics))  # inside pii: restores the turn with the request's vault
         rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
         stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
         stages.append(OutputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # just before forward

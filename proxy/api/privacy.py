@@ -64,19 +64,21 @@ def _headers(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
 
 
-def _tenant(request: Request[Any, Any, Any], api: PrivacyAPI, headers: dict[str, str]) -> str:
+def privacy_tenant(request: Request[Any, Any, Any], keyring: KeyRing) -> str:
+    """The caller's tenant, for a key with the ``privacy`` scope (one credential only)."""
     check_single_credential(request.scope["headers"])
-    return api.keyring.authenticate_scoped(headers, SCOPE)
+    return keyring.authenticate_scoped(_headers(request), SCOPE)
 
 
-def _user(user: str) -> str:
-    user = user.strip()
-    if not user or len(user) > MAX_USER_ID or any(ord(c) < 32 or ord(c) == 127 for c in user):
-        raise InvalidRequest(f"The user id in the path must be 1 to {MAX_USER_ID} printable characters.", param="user", code="invalid_user")
-    return user
+def path_id(value: str, *, limit: int = MAX_USER_ID, param: str = "user", code: str = "invalid_user") -> str:
+    """An id from the path: 1 to ``limit`` printable characters, else a 400 naming ``param``."""
+    value = value.strip()
+    if not value or len(value) > limit or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidRequest(f"The {param} id in the path must be 1 to {limit} printable characters.", param=param, code=code)
+    return value
 
 
-def _json(body: dict[str, Any]) -> Response[bytes]:
+def json_response(body: dict[str, Any]) -> Response[bytes]:
     return Response(content=_encode(body), media_type=MediaType.JSON)
 
 
@@ -96,28 +98,27 @@ def _decision(body: dict[str, Any]) -> tuple[str, bool]:
 @put("/v1/users/{user:str}/consent", status_code=200)
 async def put_consent(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
     api = _privacy(state)
-    headers = _headers(request)
-    tenant = _tenant(request, api, headers)
-    check_media_type(headers)
+    tenant = privacy_tenant(request, api.keyring)
+    check_media_type(_headers(request))
     purpose, granted = _decision(decode_object(await read_body(request, MAX_BODY_BYTES)))
-    user = _user(user)
+    user = path_id(user)
     receipt = await api.ledger.record(tenant, user, purpose, granted, method="api")
     if purpose == "memory" and not granted and api.memories is not None:
         await api.memories.forget_all(api.memories.scope(tenant, user))  # withdrawn: nothing kept
     if purpose == "transcripts" and not granted and api.transcripts is not None:
         await api.transcripts.delete_all(api.ledger.scope(tenant, user))  # withdrawn: the recorded turns go too
-    return _json(receipt.to_json())
+    return json_response(receipt.to_json())
 
 
 @get("/v1/users/{user:str}/consent")
 async def get_consent(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
     api = _privacy(state)
-    tenant = _tenant(request, api, _headers(request))
-    user = _user(user)
+    tenant = privacy_tenant(request, api.keyring)
+    user = path_id(user)
     state_ = await api.ledger.state(tenant, user)
     if not state_.history and not await api.ledger.known(tenant, user):
         raise _no_user()
-    return _json({**state_.to_json(), "user": user})
+    return json_response({**state_.to_json(), "user": user})
 
 
 def _no_user() -> NotFound:
@@ -131,8 +132,8 @@ def _no_user() -> NotFound:
 async def _memory_scope(request: Request[Any, Any, Any], state: State, user: str) -> tuple[MemoryStore, Any]:
     """The memory store and the user's scope; the same 404 for an unknown user and another tenant's."""
     api = _privacy(state)
-    tenant = _tenant(request, api, _headers(request))
-    user = _user(user)
+    tenant = privacy_tenant(request, api.keyring)
+    user = path_id(user)
     if api.memories is None or not await api.ledger.known(tenant, user):
         raise _no_user()
     return api.memories, api.memories.scope(tenant, user)
@@ -141,7 +142,7 @@ async def _memory_scope(request: Request[Any, Any, Any], state: State, user: str
 @get("/v1/users/{user:str}/memories")
 async def list_memories(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
     store, scope = await _memory_scope(request, state, user)
-    return _json({"object": "list", "data": [m.to_json() for m in await store.load(scope)]})
+    return json_response({"object": "list", "data": [m.to_json() for m in await store.load(scope)]})
 
 
 @delete("/v1/users/{user:str}/memories/{memory_id:str}", status_code=200)
@@ -149,13 +150,13 @@ async def forget_memory(request: Request[Any, Any, Any], state: State, user: Fro
     store, scope = await _memory_scope(request, state, user)
     if len(memory_id) > 36 or not await store.forget(scope, memory_id):
         raise NotFound("This user has no memory with this id.", param="id", code="memory_not_found")
-    return _json({"object": "memory.deleted", "id": memory_id, "deleted": True})
+    return json_response({"object": "memory.deleted", "id": memory_id, "deleted": True})
 
 
 @delete("/v1/users/{user:str}/memories", status_code=200)
 async def forget_memories(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
     store, scope = await _memory_scope(request, state, user)
-    return _json({"object": "memory.deleted", "deleted": await store.forget_all(scope)})
+    return json_response({"object": "memory.deleted", "deleted": await store.forget_all(scope)})
 
 
 ROUTES = [put_consent, get_consent, list_memories, forget_memory, forget_memories]

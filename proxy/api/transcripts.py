@@ -21,23 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import msgspec
-from litestar import MediaType, Request, Response, get
+from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath
-from sqlalchemy.engine import Engine
 
-from proxy.auth import KeyRing, check_single_credential
-from proxy.crypto.subjects import MAX_USER_ID
-from proxy.errors import InvalidRequest, NotFound
+from proxy.api.privacy import json_response, path_id, privacy_tenant
+from proxy.auth import KeyRing
+from proxy.errors import NotFound
 from proxy.privacy.consent import ConsentLedger
 from proxy.privacy.transcripts import TranscriptWriter, Turn
 from proxy.privacy.wiring import Privacy
 from proxy.storage.repositories import UserScope
-from proxy.storage.transcripts import ConversationSummary, TranscriptRepository
+from proxy.storage.transcripts import ConversationSummary
 
-_encode = msgspec.json.Encoder().encode
-SCOPE = "privacy"
 MAX_CONVERSATION_ID = 256
 
 
@@ -50,8 +46,8 @@ class TranscriptsAPI:
     writer: TranscriptWriter
 
     @classmethod
-    def build(cls, keyring: KeyRing, privacy: Privacy, engine: Engine) -> TranscriptsAPI:
-        return cls(keyring, privacy.ledger, privacy.transcripts or TranscriptWriter(TranscriptRepository(engine), privacy.envelope, privacy.subjects))
+    def build(cls, keyring: KeyRing, privacy: Privacy) -> TranscriptsAPI:
+        return cls(keyring, privacy.ledger, privacy.transcripts)
 
 
 def _api(state: State) -> TranscriptsAPI:
@@ -59,26 +55,9 @@ def _api(state: State) -> TranscriptsAPI:
     return api
 
 
-def _tenant(request: Request[Any, Any, Any], api: TranscriptsAPI) -> str:
-    check_single_credential(request.scope["headers"])
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
-    return api.keyring.authenticate_scoped(headers, SCOPE)
-
-
-def _checked_id(value: str, limit: int, param: str, code: str) -> str:
-    value = value.strip()
-    if not value or len(value) > limit or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise InvalidRequest(f"The {param} id in the path must be 1 to {limit} printable characters.", param=param, code=code)
-    return value
-
-
 def _iso(value: datetime) -> str:
     value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _json(body: dict[str, Any]) -> Response[bytes]:
-    return Response(content=_encode(body), media_type=MediaType.JSON)
 
 
 def _user_not_found() -> NotFound:
@@ -119,23 +98,23 @@ def _turn(t: Turn) -> dict[str, Any]:
 @get("/v1/users/{user:str}/conversations")
 async def list_conversations(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
     api = _api(state)
-    tenant = _tenant(request, api)
-    user = _checked_id(user, MAX_USER_ID, "user", "invalid_user")
+    tenant = privacy_tenant(request, api.keyring)
+    user = path_id(user)
     _, conversations = await _known_scope(api, tenant, user)
-    return _json({"object": "list", "user": user, "data": [_summary(c) for c in conversations]})
+    return json_response({"object": "list", "user": user, "data": [_summary(c) for c in conversations]})
 
 
 @get("/v1/users/{user:str}/conversations/{conversation:str}")
 async def get_conversation(request: Request[Any, Any, Any], state: State, user: FromPath[str], conversation: FromPath[str]) -> Response[bytes]:
     api = _api(state)
-    tenant = _tenant(request, api)
-    user = _checked_id(user, MAX_USER_ID, "user", "invalid_user")
-    conversation = _checked_id(conversation, MAX_CONVERSATION_ID, "conversation", "invalid_conversation")
+    tenant = privacy_tenant(request, api.keyring)
+    user = path_id(user)
+    conversation = path_id(conversation, limit=MAX_CONVERSATION_ID, param="conversation", code="invalid_conversation")
     scope, _ = await _known_scope(api, tenant, user)
     turns = await api.writer.get_conversation(scope, conversation)
     if not turns:
         raise NotFound("This user has no conversation with this id.", param="conversation", code="conversation_not_found")
-    return _json({"object": "conversation", "id": turns[0].conversation, "user": user, "turns": [_turn(t) for t in turns]})
+    return json_response({"object": "conversation", "id": turns[0].conversation, "user": user, "turns": [_turn(t) for t in turns]})
 
 
 ROUTES = [list_conversations, get_conversation]

@@ -37,7 +37,7 @@ class Privacy:
     ledger: ConsentLedger
     memories: MemoryStore
     #: the one transcript writer: the transcripts stage records with it, the privacy API erases with it
-    transcripts: TranscriptWriter | None = None
+    transcripts: TranscriptWriter
 
 
 def key_provider(settings: Settings) -> KeyProvider:

@@ -27,7 +27,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from proxy.storage.tables import MEMORY_KINDS, PURPOSES, ConsentEvent, DataKey, MemoryRow
 
@@ -40,6 +40,18 @@ _HEX = frozenset("0123456789abcdef")
 
 class ScopeError(ValueError):
     """A per-user query without a complete (tenant, user) scope: a bug in the caller, never "all rows"."""
+
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+def insert(engine: Engine, row: RowT) -> RowT:
+    """Add one row in its own transaction and return it as stored (defaults filled in)."""
+    with Session(engine) as session:
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +159,7 @@ class PrivacyRepository:
             notice_version=notice_version,
             notice_hash=notice_hash,
         )
-        with Session(self.engine) as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-        return row
+        return insert(self.engine, row)
 
     def consent_history(self, scope: UserScope, purposes: Iterable[str] = PURPOSES) -> list[ConsentEvent]:
         """Every decision of the user, oldest first."""
@@ -193,11 +201,7 @@ class PrivacyRepository:
             raise ScopeError("a memory row must belong to the scope it is added under")
         if row.kind not in MEMORY_KINDS:
             raise ValueError(f"unknown memory kind {row.kind!r}")
-        with Session(self.engine) as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-        return row
+        return insert(self.engine, row)
 
     def memories(self, scope: UserScope) -> list[MemoryRow]:
         """The user's memories, oldest first."""

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from proxy.storage.repositories import UserScope, _checked
+from proxy.storage.repositories import UserScope, _checked, insert
 from proxy.storage.tables import Transcript
 
 
@@ -52,11 +52,7 @@ class TranscriptRepository:
             readings=readings,
             content=content,
         )
-        with Session(self.engine) as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-        return row
+        return insert(self.engine, row)
 
     def conversations(self, scope: UserScope) -> list[ConversationSummary]:
         """The user's conversations, most recent first."""

@@ -25,6 +25,7 @@ from proxy.privacy.wiring import Privacy
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.storage.repositories import PrivacyRepository
+from proxy.storage.transcripts import TranscriptRepository
 from tests.api.conftest import assert_openai_error
 from tests.storage.dbs import db_url  # noqa: F401 - fixture
 
@@ -47,7 +48,9 @@ def make_client(db_url: str) -> Callable[[KeyRing], Any]:  # noqa: F811 - the im
         repo = PrivacyRepository(engine)
         keys = LocalKeyProvider([b"K" * 32])
         ledger = ConsentLedger(repo, SUBJECTS)
-        api = transcripts.TranscriptsAPI.build(ring, Privacy(repo, keys, SUBJECTS, envelope := Envelope(repo, keys), ledger, MemoryStore(repo, envelope, SUBJECTS)), engine)
+        api = transcripts.TranscriptsAPI.build(
+            ring, Privacy(repo, keys, SUBJECTS, envelope := Envelope(repo, keys), ledger, MemoryStore(repo, envelope, SUBJECTS), TranscriptWriter(TranscriptRepository(engine), envelope, SUBJECTS))
+        )
         state = State({"privacy": privacy.PrivacyAPI(ring, ledger), "transcripts": api})
         app = Litestar(route_handlers=[*privacy.ROUTES, *transcripts.ROUTES, unsupported], exception_handlers=EXCEPTION_HANDLERS, state=state)
         try:
