@@ -18,7 +18,10 @@ dropped (counted as rejected) when:
 * its text fails the rule extractor's filters (:func:`proxy.privacy.memory_rules.refusal`:
   memory poisoning, special categories, questions, Bedside's mark, over 240 characters);
 * its text holds a placeholder this request's vault does not hold (a made-up one);
-* its topic is not a short label (1-40 characters: letters, digits, space, ``-``, ``_``, ``:``).
+* its topic is not a short label (1-40 characters: letters, digits, space, ``-``, ``_``, ``:``);
+* it adds or updates, and the user's turn instructs the assistant somewhere (the rule extractor's
+  whole-turn poisoning check, :func:`proxy.privacy.memory_rules.turn_is_poisoned`): such a turn
+  can still make Bedside *forget* ("forget my e-mail address"), never remember.
 
 At most :data:`MAX_OPERATIONS` operations are read.
 """
@@ -147,10 +150,13 @@ def _text_problem(text: object, resolves: Callable[[str], bool]) -> str | None:
     return None
 
 
-def parse_operations(content: object, *, shown: Sequence[Shown], kinds: Sequence[str], resolves: Callable[[str], bool]) -> Operations:
+def parse_operations(
+    content: object, *, shown: Sequence[Shown], kinds: Sequence[str], resolves: Callable[[str], bool], writes: bool = True
+) -> Operations:
     """The valid operations in the extractor model's answer ``content`` (raises :class:`ExtractorGarbage`).
 
-    ``resolves(placeholder)`` says whether this request's vault holds the placeholder's value."""
+    ``resolves(placeholder)`` says whether this request's vault holds the placeholder's value;
+    ``writes=False`` (the turn instructs the assistant) keeps only ``forget`` operations."""
     raw = _decode(content)
     by_short: Mapping[str, Shown] = {s.short_id: s for s in shown}
     out = Operations()
@@ -160,6 +166,9 @@ def parse_operations(content: object, *, shown: Sequence[Shown], kinds: Sequence
             continue
         if not isinstance(op, dict) or op.get("op") not in ("add", "update", "forget"):
             out.reject("invalid")
+            continue
+        if op["op"] != "forget" and not writes:
+            out.reject("poisoned_turn")
             continue
         if op["op"] == "add":
             kind, topic = op.get("kind"), op.get("topic")

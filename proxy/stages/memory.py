@@ -25,7 +25,8 @@ turn (already redacted) is read by the policy's extractor:
   :class:`~proxy.stages.memory_extractor.LlmExtractor`, which runs it in the background (add /
   update / forget, validated), so the reply never waits for it.
 
-Instructions to the assistant are never stored, whichever extractor.
+Instructions to the assistant are never stored, whichever extractor: a turn that gives one
+anywhere stores nothing (with ``llm`` it can still make Bedside forget).
 
 Writes: one system message, decision ``memory`` (counts; for ``llm`` the prompt's version and hash).
 Fails **open**: a failure to read or write memory logs ``memory_failed`` with the exception type
@@ -160,8 +161,8 @@ class MemoryStage:
         if self._extractor is None or memory.llm is None:
             ctx.decide(self.name, skipped="no_extractor")
             return None
-        if not said.strip() or is_bedside_text(said) or turn_is_poisoned(said):
-            ctx.decide(self.name, skipped="nothing_to_read" if not turn_is_poisoned(said) else "poisoning")
+        if not said.strip() or is_bedside_text(said):
+            ctx.decide(self.name, skipped="nothing_to_read")
             return None
         return ExtractionJob(
             request_id=ctx.request_id,
@@ -176,6 +177,7 @@ class MemoryStage:
             kinds=tuple(memory.remember),
             prompt=self._extractor.prompt(memory.llm.prompt),
             since=since,
+            poisoned=turn_is_poisoned(said),
         )
 
     async def _submit(self, ctx: RequestContext, job: ExtractionJob) -> None:

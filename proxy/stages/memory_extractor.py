@@ -54,6 +54,8 @@ class ExtractionJob:
     prompt: Prompt
     #: memories updated before this timestamp are past the policy's retention: not shown
     since: float
+    #: the turn instructs the assistant: only ``forget`` operations are applied
+    poisoned: bool = False
 
 
 class LlmExtractor:
@@ -87,9 +89,14 @@ class LlmExtractor:
         return True
 
     async def drain(self) -> None:
-        """Wait until no job is running or waiting (tests; shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until no job is running or waiting (shutdown; tests, which may drive the app's loop
+        from another thread through a portal: then the waiting is done on the jobs' own loop)."""
+        while tasks := list(self._tasks):
+            loop = tasks[0].get_loop()
+            if loop is asyncio.get_running_loop():
+                await asyncio.gather(*tasks, return_exceptions=True)
+            else:
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.drain(), loop))
 
     async def aclose(self, timeout: float = 5.0) -> None:
         """Let running jobs finish for up to ``timeout`` seconds, then cancel the rest."""
@@ -114,7 +121,7 @@ class LlmExtractor:
                 phase = "model"
                 async with asyncio.timeout(job.llm.timeout_seconds):
                     content = await self._ask(job, shown)
-                ops = parse_operations(content, shown=shown, kinds=job.kinds, resolves=lambda p: job.vault.value_for(p) is not None)
+                ops = parse_operations(content, shown=shown, kinds=job.kinds, resolves=lambda p: job.vault.value_for(p) is not None, writes=not job.poisoned)
                 phase = "write"
                 await self._apply(job, ops)
             except TimeoutError as exc:
