@@ -52,7 +52,7 @@ class Memory(StrictModel):
         ge=1,
         le=3650,
         description="Memories not updated for this many days are no longer used; the retention purge deletes those older than the longest "
-        "`retention_days` of all loaded policies.",
+        "`retention_days` among the loaded policies that enable memory.",
     )
     remember: list[MemoryKind] = Field(
         default_factory=lambda: list(ALL_KINDS),
