@@ -15,7 +15,8 @@ database worker threads count).
   iteration is a new user, so the consent state is never cached (the stage caches it for 1 s):
   what the first request of a user in a second costs;
 * ``+ memory read``: a user who granted ``memory`` and has ``--memories`` memories (200) asks a
-  question (nothing to remember): load and decrypt them, rank, inject one system message; paired
+  question (nothing to remember): the version check, load and decrypt them (once per version),
+  rank (word overlap plus the packaged static embeddings), inject one system message; paired
   with the same request from a user without consent (both consent states cached);
 * ``+ memory write``: the same user states a preference each time ("I prefer phone calls in the
   evening."): the read, then extraction and an encrypted upsert that replaces the previous one;
