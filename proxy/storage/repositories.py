@@ -4,7 +4,8 @@ A :class:`UserScope` (tenant plus *subject*, the keyed HMAC of tenant and user i
 ``proxy.crypto.subjects``) is the first argument of every per-user method, and it cannot be built
 empty: a missing tenant or user raises :class:`ScopeError` instead of meaning "all rows". The only
 methods that touch several users' rows are on :class:`DataKeyMaintenance` (KEK rotation), which
-reads wrapped keys and never user data.
+reads wrapped keys and never user data, and :class:`MemoryMaintenance` (the retention purge), which
+counts and deletes memories by age and tenant without reading them.
 
 **Off the event loop.** The methods are synchronous SQLAlchemy; async callers use
 :meth:`PrivacyRepository.run`, which runs a whole unit of work (for instance: look up the data key,
