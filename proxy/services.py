@@ -21,6 +21,8 @@ from proxy.auth import KeyRing
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
+from proxy.outcomes.wiring import Outcomes
+from proxy.outcomes.wiring import retention_by_policy as outcome_retention
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
@@ -66,6 +68,8 @@ class Services:
     handoff: HandoffNotifier | None = None
     #: consent ledger, encrypted storage and their keys (see docs/privacy.md)
     privacy: Privacy | None = None
+    #: conversation outcome facts: writer thread, live board (None when ``outcomes.enabled`` is off)
+    outcomes: Outcomes | None = None
     #: KEK ids that wrap live data keys but that this process does not hold (checked at start-up)
     missing_keks: dict[str, int] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -127,7 +131,9 @@ class Services:
                 await self.handoff.start()  # handoff events an earlier process left in the outbox
             except Exception:  # serving must not depend on the webhook backlog
                 log.error("handoff_outbox", result="resume_failed", detail="pending handoff events were not resumed; they stay in handoff_outbox", exc_info=True)
-        if self.privacy is not None:
+        if self.outcomes is not None:
+            self.outcomes.recorder.start()
+        if self.privacy is not None or self.outcomes is not None:
             self._tasks.append(asyncio.create_task(self._purge_forever()))
         if self.policies is not None:
             if self.settings.policy.watch:
@@ -167,10 +173,23 @@ class Services:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
         return counts
 
+    async def purge_outcomes(self) -> int:
+        """One retention purge of conversation outcomes (in a worker thread): past their policy's
+        ``outcomes.retention_days`` (``outcomes.retention_days`` for policies that set none)."""
+        if self.outcomes is None:
+            return 0
+        by_policy = outcome_retention(self.policies.current.policies.values()) if self.policies is not None else {}
+        count = await anyio.to_thread.run_sync(self.outcomes.purge, by_policy)
+        if count:
+            get_logger().info("retention_purge", kind="outcomes", count=count)
+        return count
+
     async def _purge_forever(self) -> None:
         while True:
             try:
-                await self.purge_transcripts()
+                if self.privacy is not None:
+                    await self.purge_transcripts()
+                await self.purge_outcomes()
             except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval
                 get_logger().warning("retention_purge_failed", exc_info=True)
             await asyncio.sleep(self.settings.privacy.purge_interval_seconds)
@@ -185,6 +204,8 @@ class Services:
         self._tasks.clear()
         if self.handoff is not None:
             await self.handoff.aclose()
+        if self.outcomes is not None:
+            await anyio.to_thread.run_sync(self.outcomes.recorder.stop)  # writes what is waiting
         if self.transport is not None:
             await self.transport.aclose()
         self.engine.dispose()
@@ -259,6 +280,7 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox
     pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy), Forwarder(router, metrics))
-    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy)
+    outcomes = Outcomes.build(engine, privacy.subjects, metrics, settings.outcomes) if settings.outcomes.enabled else None
+    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, outcomes=outcomes)
     holder.append(services)
     return services

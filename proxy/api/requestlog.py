@@ -61,6 +61,8 @@ def finish_request(services: Services, ctx: RequestContext, status: int, error: 
     m.child(m.latency, ctx.endpoint, "true" if ctx.stream else "false").observe(elapsed)
     for stage, seconds in ctx.timings.items():
         m.child(m.stage_seconds, stage).observe(seconds)
+    if services.outcomes is not None:
+        services.outcomes.record(ctx, status)  # every decision is final here; the write happens in the writer thread
     if not logs.INFO_ENABLED:
         return
     log = _LOG
