@@ -173,7 +173,7 @@ def main() -> None:
     if not args.no_pg:
         try:
             url, drop = pg_database(args.pg)
-        except Exception as exc:  # noqa: BLE001 - PostgreSQL is optional here
+        except Exception as exc:
             print(f"  PostgreSQL  skipped ({type(exc).__name__})")
             return
         try:
