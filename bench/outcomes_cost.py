@@ -84,7 +84,8 @@ async def finished_request(s: Services, conversation: str, turn: int) -> Request
         messages.append({"role": "user", "content": TURNS[i]})
         if i < turn:
             messages.append({"role": "assistant", "content": REPLY})
-    ctx = RequestContext(request_id=uuid.uuid4().hex, endpoint="chat", body={"model": "support-agent", "messages": messages}, headers={"x-bedside-conversation": conversation, "x-bedside-user": conversation})
+    headers = {"x-bedside-conversation": conversation, "x-bedside-user": conversation}
+    ctx = RequestContext(request_id=uuid.uuid4().hex, endpoint="chat", body={"model": "support-agent", "messages": messages}, headers=headers)
     await collect(await s.pipeline(ctx))
     return ctx
 
