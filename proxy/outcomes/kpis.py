@@ -109,11 +109,13 @@ def group_kpis(convs: Sequence[Conversation], first_seen: Mapping[str, datetime]
     changes = [ch for c in convs if (ch := c.frustration_change) is not None]
     rated = [c for c in convs if c.rating is not None]
     answered = [c for c in convs if c.resolved is not None]
-    earliest: dict[str, datetime] = {}
+    latest: dict[str, datetime] = {}
     for c in convs:
-        if c.subject is not None and (c.subject not in earliest or c.started < earliest[c.subject]):
-            earliest[c.subject] = c.started
-    returning = sum(1 for s, at in earliest.items() if s in first_seen and first_seen[s] < at)
+        if c.subject is not None and (c.subject not in latest or c.started > latest[c.subject]):
+            latest[c.subject] = c.started
+    # returning: the group holds a conversation of theirs that started after their first retained one
+    # (they had come before the period, or came back within it)
+    returning = sum(1 for s, at in latest.items() if s in first_seen and first_seen[s] < at)
     with_shift = [c for c in rated if c.sentiment_shift is not None]
     hist = np.histogram(shifts, bins=SHIFT_BINS)[0].tolist() if shifts else [0] * (len(SHIFT_BINS) - 1)
     per100 = (lambda n: _r(100.0 * n / turns_total, 2)) if turns_total else (lambda n: None)
@@ -122,7 +124,7 @@ def group_kpis(convs: Sequence[Conversation], first_seen: Mapping[str, datetime]
         "turns": turns_total,
         "median_turns": _median([c.turns for c in convs]),
         "median_session_seconds": _median([(c.ended - c.started).total_seconds() for c in convs]),
-        "users": len(earliest),
+        "users": len(latest),
         "returning_users": returning,
         "sentiment_shift": {
             "n": len(shifts),

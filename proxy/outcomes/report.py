@@ -68,9 +68,9 @@ def plot_daily(days: Sequence[dict[str, Any]]) -> str:
         right.plot([i for i, _ in csat], [v for _, v in csat], color=PALETTE[3], marker="o", label="CSAT")
     right.set_ylim(0, 100)
     right.set_ylabel("CSAT (%)")
-    ax.set_title("Conversations and CSAT per day")
+    ax.set_title("Conversations and CSAT per day", pad=24)
     handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="upper left", frameon=False)
+    ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False)
     return _svg(fig)
 
 
@@ -109,8 +109,8 @@ def plot_frustration(groups: Sequence[dict[str, Any]]) -> str:
     ax.barh([y + 0.2 for y in ys], rose, height=0.4, color=PALETTE[3], label="frustration rose")
     ax.set_yticks(list(ys), keys)
     ax.set_xlabel("conversations with 2+ turns (%)")
-    ax.set_title("Did frustration fall during conversations?")
-    ax.legend(frameon=False, loc="lower right")
+    ax.set_title("Did frustration fall during conversations?", pad=24)
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2)
     return _svg(fig)
 
 

@@ -48,7 +48,7 @@ def test_every_kpi_of_one_group_matches_the_hand_worked_answer() -> None:
     assert k["key"] == "support" and k["conversations"] == 4 and k["turns"] == 13
     assert k["median_turns"] == 3.0  # 1, 2, 4, 6
     assert k["median_session_seconds"] == 420.0  # 4, 6, 8, 10 minutes -> 7 minutes
-    assert (k["users"], k["returning_users"]) == (3, 1)  # only u1 had come before; u3's second visit is in the same group
+    assert (k["users"], k["returning_users"]) == (3, 2)  # u1 had come before the period, u3 came back within it; u2 came once
     s = k["sentiment_shift"]
     assert s["n"] == 3 and s["mean"] == pytest.approx(0.1333, abs=1e-4) and s["median"] == 0.1
     assert s["counts"] == [0, 1, 0, 0, 1, 1, 0]  # -0.6 in [-1, -0.5), 0.1 in [0.1, 0.5), 0.9 in [0.5, 1)
