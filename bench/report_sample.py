@@ -50,7 +50,9 @@ def seed(url: str, n: int = 600, days: int = 14) -> None:
         subject = f"{int(rng.integers(0, 350)):064x}"
         handoff = rng.random() < (0.05 if version == "B" else 0.09)
         for t in range(1, turns + 1):
-            updates.append(OutcomeUpdate("sample", conv, subject, "customer-service", version, start + timedelta(minutes=2 * t), t, traj[:t], shift, ("frustration",) if traj[t - 1][0] == "frustration" else (), False, ("input:pass", "output:pass"), handoff and t == turns))
+            rules = ("frustration",) if traj[t - 1][0] == "frustration" else ()
+            at = start + timedelta(minutes=2 * t)
+            updates.append(OutcomeUpdate("sample", conv, subject, "customer-service", version, at, t, traj[:t], shift, rules, False, ("input:pass", "output:pass"), handoff and t == turns))
         if rng.random() < 0.45:
             good = rng.random() < (0.55 + 0.3 * max(0.0, -drift))
             feedback.append((conv, int(rng.integers(4, 6)) if good else int(rng.integers(1, 4)), bool(good or rng.random() < 0.3)))
