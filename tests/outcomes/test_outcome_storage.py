@@ -116,3 +116,11 @@ def test_a_failed_write_is_counted_and_the_writer_carries_on(repo: OutcomeReposi
     assert recorder.flush(10)
     assert results.get("recorded", 0) + results.get("failed", 0) == 2 and results["recorded"] >= 1 and repo.get("acme", C2) is not None
     recorder.stop()
+
+
+def test_later_turns_keep_the_feedback(repo: OutcomeRepository) -> None:
+    repo.apply([_update(turns=1)])
+    repo.set_feedback("acme", C1, rating=4, resolved=True)
+    repo.apply([_update(turns=2, at=T0 + timedelta(minutes=1))])
+    row = repo.get("acme", C1)
+    assert row is not None and (row.rating, row.resolved, row.turns, row.requests) == (4, True, 2, 2)
