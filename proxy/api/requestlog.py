@@ -2,7 +2,10 @@
 
 Every request the chat and embeddings routes accept ends here exactly once, however it ends: a
 reply, a ``BedsideError``, an unexpected exception (status 500, logged by exception type only), or
-a client that went away (499).
+a client that went away (499). It is also where a request's decisions are final (a stream's output
+rails have seen the whole reply), so the conversation's outcome facts are handed to the outcome
+writer here (``services.outcomes.record``: no text, no database call on the event loop; see
+docs/kpis.md).
 
 Client-chosen strings are logged only when they cannot carry personal data: the requested
 ``model`` verbatim when it is a policy alias, a model an upstream is configured for, or has the
