@@ -112,9 +112,10 @@ def test_the_console_shows_a_live_conversation_and_the_kpis(servers: ServerProce
                 messages.append({"role": "assistant", "content": reply.choices[0].message.content})
             client.close()
 
-            row = page.wait_for_selector("#live-body tr[data-conversation]", timeout=15000)
+            page.wait_for_selector("#live-body tr[data-conversation]", timeout=15000)
             page.wait_for_function("document.querySelector('#live-body tr[data-conversation] td.num').textContent === '3'", timeout=15000)
-            assert row.query_selector_all("svg.spark rect").__len__() == 3  # one bar per user turn
+            row = page.query_selector("#live-body tr[data-conversation]")  # the table is re-rendered on every event: take the row now
+            assert row is not None and len(row.query_selector_all("svg.spark rect")) == 3  # one bar per user turn
             text = page.inner_text("#live-table")
             assert "customer-service" in text and "frustration" in text
             assert "input:pass" in text or "output:pass" in text
