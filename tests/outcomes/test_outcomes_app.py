@@ -147,3 +147,13 @@ async def test_a_comment_is_kept_redacted_only_under_transcripts_consent(client:
     assert len(kept) == 1 and kept[0]["readings"]["rating"] == 4
     assert "Fine in the end" in kept[0]["user"] and MAIL not in json.dumps(turns) and "<EMAIL_ADDRESS>" in kept[0]["user"]
     assert MAIL not in json.dumps([r.model_dump(mode="json") for r in _rows(client)])
+
+
+async def test_a_streamed_reply_is_recorded_once_the_stream_has_ended(client: AsyncTestClient[Any]) -> None:
+    body = {"model": "support-agent", "stream": True, "messages": [{"role": "user", "content": TURNS[1]}]}
+    async with client.stream("POST", "/v1/chat/completions", json=body, headers={"x-bedside-conversation": CONV}) as r:
+        assert r.status_code == 200
+        text = "".join([chunk async for chunk in r.aiter_text()])
+    assert text.rstrip().endswith("data: [DONE]")
+    rows = _rows(client)
+    assert len(rows) == 1 and rows[0].turns == 1 and rows[0].rails.get("output:pass") == 1 and rows[0].rails.get("input:pass") == 1
