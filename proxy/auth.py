@@ -10,7 +10,8 @@ With no key anywhere, Bedside serves one open tenant (``open``) and says so at s
 for every endpoint except the probes (``/healthz``, ``/readyz``).
 
 Keys carry **scopes**: ``chat`` (the OpenAI endpoints; every key made before scopes existed, and
-every key in settings that names no scopes, has it) and ``privacy`` (the ``/v1/users/{user}/...`` consent API).
+every key in settings that names no scopes, has it), ``privacy`` (the ``/v1/users/{user}/...`` consent API)
+and ``admin`` (the operator's views: ``GET /v1/kpis`` and the ``/console``).
 ``KeyRing.authenticate_scoped`` refuses a valid key without the scope with 403
 ``insufficient_scope`` (the OpenAI endpoints ask for ``chat``, so a ``privacy``-only key cannot
 chat); in open mode there is nothing to check and the open tenant is served.
@@ -35,7 +36,7 @@ from proxy.storage.tables import DEFAULT_SCOPES, ApiKey
 OPEN_TENANT = "open"
 KEY_PREFIX = "bsk-"
 #: what a key may be allowed to do
-SCOPES = frozenset({"chat", "privacy"})
+SCOPES = frozenset({"chat", "privacy", "admin"})
 
 
 class PermissionDenied(BedsideError):

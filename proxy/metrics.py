@@ -52,6 +52,7 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.outcomes = Counter("bedside_outcomes", "Conversation outcome facts: recorded, skipped (no-store), dropped (writer queue full) or failed (database).", ["result"], registry=r)
         self.open_tenant = Gauge("bedside_open_tenant", "1 when no API key is configured and anyone may call Bedside.", registry=r)
 
     def child(self, metric: Any, *labels: str) -> Any:

@@ -21,6 +21,8 @@ from proxy.auth import KeyRing
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
+from proxy.outcomes.wiring import Outcomes
+from proxy.outcomes.wiring import retention_by_policy as outcome_retention
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
 from proxy.privacy.memory_retention import memory_retention_days, purge_expired_memories
@@ -68,6 +70,8 @@ class Services:
     handoff: HandoffNotifier | None = None
     #: consent ledger, encrypted storage and their keys (see docs/privacy.md)
     privacy: Privacy | None = None
+    #: conversation outcome facts: writer thread, live board (None when ``outcomes.enabled`` is off)
+    outcomes: Outcomes | None = None
     #: KEK ids that wrap live data keys but that this process does not hold (checked at start-up)
     missing_keks: dict[str, int] = field(default_factory=dict)
     #: the LLM memory extractor's background jobs (policies with ``memory.extractor: llm``)
@@ -131,7 +135,9 @@ class Services:
                 await self.handoff.start()  # handoff events an earlier process left in the outbox
             except Exception:  # serving must not depend on the webhook backlog
                 log.error("handoff_outbox", result="resume_failed", detail="pending handoff events were not resumed; they stay in handoff_outbox", exc_info=True)
-        if self.privacy is not None:
+        if self.outcomes is not None:
+            self.outcomes.recorder.start()
+        if self.privacy is not None or self.outcomes is not None:
             self._tasks.append(asyncio.create_task(self._purge_forever()))
             if self.policies is not None and any(p.memory.enabled for p in self.policies.current.policies.values()):
                 self._tasks.append(asyncio.create_task(self._warm_memory_relevance()))
@@ -182,9 +188,21 @@ class Services:
             get_logger().info("retention_purge", kind="memories", count=sum(counts.values()), n=len(counts))
         return counts
 
+    async def purge_outcomes(self) -> int:
+        """One retention purge of conversation outcomes (in a worker thread): past their policy's
+        ``outcomes.retention_days`` (``outcomes.retention_days`` for policies that set none)."""
+        if self.outcomes is None:
+            return 0
+        by_policy = outcome_retention(self.policies.current.policies.values()) if self.policies is not None else {}
+        count = await anyio.to_thread.run_sync(self.outcomes.purge, by_policy)
+        if count:
+            get_logger().info("retention_purge", kind="outcomes", count=count)
+        return count
+
     async def _purge_forever(self) -> None:
         while True:
-            for purge in (self.purge_transcripts, self.purge_memories):
+            purges = (self.purge_transcripts, self.purge_memories) if self.privacy is not None else ()
+            for purge in (*purges, self.purge_outcomes):
                 try:
                     await purge()
                 except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval
@@ -211,6 +229,8 @@ class Services:
             await self.memory_extractor.aclose()
         if self.handoff is not None:
             await self.handoff.aclose()
+        if self.outcomes is not None:
+            await anyio.to_thread.run_sync(self.outcomes.recorder.stop)  # writes what is waiting
         if self.transport is not None:
             await self.transport.aclose()
         self.engine.dispose()
@@ -287,6 +307,9 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox
     extractor = LlmExtractor(router, privacy.memories, metrics)  # used by policies with memory.extractor: llm
     pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy, extractor), Forwarder(router, metrics))
-    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor)
+    outcomes = Outcomes.build(engine, privacy.subjects, metrics, settings.outcomes) if settings.outcomes.enabled else None
+    services = Services(
+        settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor, outcomes=outcomes
+    )
     holder.append(services)
     return services

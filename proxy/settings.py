@@ -79,7 +79,7 @@ class VirtualKey(BaseModel):
     scopes: list[str] = Field(
         default_factory=lambda: ["chat"],
         min_length=1,
-        description="What the key may do: `chat` (the OpenAI endpoints) and `privacy` (the /v1/users/... API). An unknown scope stops start-up.",
+        description="What the key may do: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... API) and `admin` (`GET /v1/kpis`, the console). An unknown scope stops start-up.",
     )
 
 
@@ -178,6 +178,18 @@ class PrivacySettings(BaseModel):
         return self
 
 
+class OutcomeSettings(BaseModel):
+    """Conversation outcome facts for the KPIs, the report and the console (see docs/kpis.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(True, description="Record outcome facts (no text, no PII) of every conversation that is not `no-store`.")
+    retention_days: int = Field(180, ge=1, le=36500, description="Days a conversation's facts are kept after its last turn, for policies that set no `outcomes.retention_days`.")
+    queue_size: int = Field(10000, ge=16, le=1_000_000, description="Requests' facts waiting for the writer thread; when full, new facts are dropped and counted.")
+    live_conversations: int = Field(200, ge=1, le=10000, description="Conversations the console shows live (the most recent; per process).")
+    live_minutes: float = Field(30.0, gt=0, description="A conversation leaves the live console after this many minutes without a turn.")
+
+
 class Settings(BaseSettings):
     """Everything Bedside reads from its environment."""
 
@@ -203,6 +215,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings, description="Logging.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="Consent and encrypted per-user storage.")
+    outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings, description="Conversation outcome facts for the KPIs and the console.")
 
     @classmethod
     def settings_customise_sources(

@@ -2,7 +2,10 @@
 
 Every request the chat and embeddings routes accept ends here exactly once, however it ends: a
 reply, a ``BedsideError``, an unexpected exception (status 500, logged by exception type only), or
-a client that went away (499).
+a client that went away (499). It is also where a request's decisions are final (a stream's output
+rails have seen the whole reply), so the conversation's outcome facts are handed to the outcome
+writer here (``services.outcomes.record``: no text, no database call on the event loop; see
+docs/kpis.md).
 
 Client-chosen strings are logged only when they cannot carry personal data: the requested
 ``model`` verbatim when it is a policy alias, a model an upstream is configured for, or has the
@@ -61,6 +64,8 @@ def finish_request(services: Services, ctx: RequestContext, status: int, error: 
     m.child(m.latency, ctx.endpoint, "true" if ctx.stream else "false").observe(elapsed)
     for stage, seconds in ctx.timings.items():
         m.child(m.stage_seconds, stage).observe(seconds)
+    if services.outcomes is not None:
+        services.outcomes.record(ctx, status)  # every decision is final here; the write happens in the writer thread
     if not logs.INFO_ENABLED:
         return
     log = _LOG

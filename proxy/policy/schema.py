@@ -22,6 +22,7 @@ from proxy.policy.sections import (
 )
 from proxy.policy.sections.base import NonEmptyStr, Slug
 from proxy.policy.sections.memory import Memory
+from proxy.policy.sections.outcomes import Outcomes
 from proxy.policy.sections.pii import Pii
 from proxy.policy.sections.rails import Rails
 from proxy.policy.sections.tone import EmotionSection, Tone
@@ -61,6 +62,7 @@ class Policy(StrictModel):
     rails: Rails = Field(default_factory=Rails, description="Input and output checks, and human handoff.")
     memory: Memory = Field(default_factory=Memory, description="Opt-in memory across conversations.")
     transcripts: Transcripts = Field(default_factory=Transcripts, description="How long recorded conversations are kept.")
+    outcomes: Outcomes = Field(default_factory=Outcomes, description="Outcome facts (no text) for the KPIs, and how long they are kept.")
 
     @classmethod
     def section_names(cls) -> list[str]:

@@ -3,7 +3,8 @@
 Reads: ``ctx.headers`` (``Authorization`` / ``api-key``, ``X-Bedside-User``,
 ``X-Bedside-Conversation``), ``ctx.body`` (``safety_identifier``, ``user``, ``messages``).
 Writes: ``ctx.tenant``, ``ctx.user_id``, ``ctx.conversation_id``, ``ctx.conversation_source``,
-``ctx.body`` (``user`` and ``safety_identifier`` replaced by keyed HMACs), decision ``identity``.
+``ctx.body`` (``user`` and ``safety_identifier`` replaced by keyed HMACs), decision ``identity``,
+``x-bedside-conversation`` (the derived conversation id, when the client sent none).
 Short-circuits: raises ``AuthenticationFailed`` (401) for a missing or unknown key.
 
 The end user is ``X-Bedside-User``, else ``safety_identifier``, else ``user``. The upstream never
@@ -13,7 +14,8 @@ stable per user, so its abuse monitoring still tells users apart.
 The conversation is ``X-Bedside-Conversation``; without it Bedside derives a stable id from the
 tenant, the user (else a fingerprint of the client's key) and the first user message, so later
 turns of the same chat (which resend that message) share it and another client cannot reproduce
-it. The conversation id groups readings (emotion trend, handoffs, logs); it never unlocks personal
+it; the reply carries it in ``x-bedside-conversation`` (so the client can name it in ``POST
+/v1/feedback``). The conversation id groups readings (emotion trend, handoffs, logs); it never unlocks personal
 data: the PII stage keeps nothing per conversation.
 """
 
@@ -54,12 +56,14 @@ class IdentityStage:
             ctx.conversation_id = _checked(conv, "X-Bedside-Conversation")
             ctx.conversation_source = "header"
         elif ctx.endpoint == "chat":
-            # capture the first user turn now (later stages edit messages in place), hash it lazily
+            # from the first user turn as sent (later stages edit messages in place); every chat
+            # request needs it now (outcome facts), and the client learns it in x-bedside-conversation
+            # so it can name the conversation later (POST /v1/feedback)
             seed = _first_user_text(ctx.body.get("messages"))
             if seed is not None:
-                tenant = ctx.tenant
                 who = f"user:{user}" if user is not None else f"key:{_key_fingerprint(ctx.headers)}"
-                ctx._conversation_derive = lambda: _conversation_hash(tenant, who, seed)
+                ctx.conversation_id = _conversation_hash(ctx.tenant, who, seed)
+                ctx.response_headers["x-bedside-conversation"] = ctx.conversation_id
             ctx.conversation_source = "derived"
         ctx.decide(
             self.name,

@@ -134,6 +134,23 @@ class PiiStage:
             return completion
         return self._reply(ctx, completion, done.vault, scope, pii, shadow)
 
+    async def redact_text(self, text: str, policy: Any) -> str:
+        """``text`` with every entity the policy's ``pii`` section detects replaced by ``<ENTITY>``
+        (for text that is kept, not forwarded: a feedback comment). Raises when analysis fails, so
+        callers fail closed (keep nothing)."""
+        pii = policy.pii
+        found = await self._engine.analyze([text], _config(pii), pii.timeout_seconds, max_new_chars=pii.max_new_chars)
+        spans = sorted(_plausible(text, found.get(text, ())), key=lambda sp: sp.start)
+        out, at = [], 0
+        for sp in spans:
+            if sp.start < at:
+                continue  # overlapping: the earlier span already covers it
+            out.append(text[at : sp.start])
+            out.append(f"<{sp.entity}>")
+            at = sp.end
+        out.append(text[at:])
+        return "".join(out)
+
     def _remembered(self, scope: tuple[Any, ...], slots: list[Slot]) -> dict[int, Remembered]:
         """Slots that are exactly a reply this stage delivered (to this tenant and user)."""
         out: dict[int, Remembered] = {}

@@ -34,7 +34,7 @@ class ApiKey(SQLModel, table=True):
         default=DEFAULT_SCOPES,
         max_length=200,
         sa_column_kwargs={"server_default": DEFAULT_SCOPES},
-        description="Space-separated scopes: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... consent API).",
+        description="Space-separated scopes: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... consent API), `admin` (KPIs and the console).",
     )
 
 
@@ -161,3 +161,47 @@ class HandoffOutboxRow(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=_now)
     payload: bytes = Field(sa_type=sa.LargeBinary)
     created_at: datetime = Field(default_factory=_now)
+
+
+class ConversationOutcome(SQLModel, table=True):
+    """The facts of one conversation, for the product KPIs (``docs/kpis.md``): never text, never PII.
+
+    ``conversation`` is the keyed HMAC of tenant and conversation id, ``subject`` the keyed HMAC of
+    tenant and user id (None when the client named no user). ``trajectory`` holds one list per user
+    turn, oldest first: ``[top emotion label, intensity, frustration score, distress 0/1]``.
+    ``tone_rules`` maps rule name to times applied, ``rails`` maps ``"input:<action>"`` /
+    ``"output:<action>"`` to requests. ``policy_name`` / ``policy_version`` are those the
+    conversation started under (a version comparison assigns each conversation once). Feedback
+    (``rating``, ``resolved``) comes from ``POST /v1/feedback``. Rows of ``no-store`` conversations
+    are never written; rows are purged by their policy's ``outcomes.retention_days``.
+    """
+
+    __tablename__ = "conversation_outcomes"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant", "conversation", name="uq_conversation_outcomes_conversation"),
+        sa.Index("ix_conversation_outcomes_started", "tenant", "started_at"),
+        sa.Index("ix_conversation_outcomes_ended", "ended_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=128)
+    conversation: str = Field(max_length=64, description="Keyed HMAC of tenant and conversation id.")
+    subject: str | None = Field(default=None, max_length=64, description="Keyed HMAC of tenant and user id; None without a user.")
+    policy_name: str = Field(max_length=128)
+    policy_version: str = Field(max_length=64)
+    started_at: datetime = Field(default_factory=_now)
+    ended_at: datetime = Field(default_factory=_now)
+    requests: int = Field(default=0)
+    turns: int = Field(default=0)
+    trajectory: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    sentiment_shift: float | None = Field(default=None)
+    confusion_events: int = Field(default=0)
+    distress_events: int = Field(default=0)
+    tone_rules: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    escalations: int = Field(default=0)
+    rails: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    handoff_at: datetime | None = Field(default=None)
+    handoff_turn: int | None = Field(default=None)
+    rating: int | None = Field(default=None)
+    resolved: bool | None = Field(default=None)
+    feedback_at: datetime | None = Field(default=None)

@@ -19,7 +19,7 @@ def test_scopes_parse_and_default_to_chat() -> None:
     assert parse_scopes("privacy,chat") == {"chat", "privacy"}
     assert parse_scopes(["privacy"]) == {"privacy"}
     with pytest.raises(ValueError, match="unknown scope"):
-        parse_scopes("admin")
+        parse_scopes("root")
 
 
 def test_scoped_authentication() -> None:

@@ -1,0 +1,124 @@
+"""The outcome writer: requests hand their facts to a bounded queue; one thread writes them in batches.
+
+:meth:`OutcomeRecorder.submit` is what the request path pays: a ``put_nowait`` on a
+``queue.Queue`` (a few microseconds, never a database call on the event loop). The writer thread
+takes what is waiting (up to ``batch`` updates, waiting at most ``linger`` seconds for more), merges them per conversation and writes them in
+one transaction (:meth:`~proxy.storage.outcomes.OutcomeRepository.apply`). A full queue drops the
+newest facts (``bedside_outcomes_total{result="dropped"}``, one warning per burst); a failed write
+is retried update by update, so only the update that cannot be written is lost (logged by
+exception type, counted ``result="failed"``), and the thread carries on.
+:meth:`flush` waits until everything submitted so far is written (feedback, tests, shutdown).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from proxy.logs import get_logger
+from proxy.storage.outcomes import OutcomeRepository, OutcomeUpdate
+
+_STOP = object()
+
+
+class OutcomeRecorder:
+    """One per process: a bounded queue and one daemon writer thread (started on first use)."""
+
+    def __init__(self, repo: OutcomeRepository, *, queue_size: int = 10000, batch: int = 256, linger: float = 0.1, on_result: Callable[[str, int], None] | None = None) -> None:
+        self.repo = repo
+        self._linger = linger
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._batch = batch
+        self._on_result = on_result or (lambda result, n: None)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._dropping = False
+        #: how long the last batch took to write (for benchmarks)
+        self.last_write_ms = 0.0
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="bedside-outcomes", daemon=True)
+                self._thread.start()
+
+    def submit(self, update: OutcomeUpdate) -> bool:
+        """Queue one request's facts; False (counted) when the queue is full. Never blocks."""
+        if self._thread is None:
+            self.start()
+        try:
+            self._queue.put_nowait(update)
+        except queue.Full:
+            self._on_result("dropped", 1)
+            if not self._dropping:
+                self._dropping = True
+                get_logger().warning("outcomes_dropped", detail="the outcome writer is behind (database slow or down): new conversation facts are dropped until it catches up")
+            return False
+        self._dropping = False
+        return True
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every update submitted before this call is written (or failed); False on timeout."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        try:
+            self._queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Write what is waiting, then end the thread."""
+        thread = self._thread
+        if thread is None:
+            return
+        try:
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            return
+        thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            items = [item]
+            # wait up to `linger` for more (unless asked to flush or stop): one transaction for many
+            # requests costs the serving threads far less interpreter time than one per request
+            deadline = time.monotonic() + (self._linger if isinstance(item, OutcomeUpdate) else 0.0)
+            while len(items) < self._batch:
+                try:
+                    wait = deadline - time.monotonic()
+                    nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                items.append(nxt)
+                if not isinstance(nxt, OutcomeUpdate):
+                    deadline = 0.0  # flush or stop: write what we have now
+            updates = [i for i in items if isinstance(i, OutcomeUpdate)]
+            if updates:
+                self._write(updates)
+            for i in items:
+                if isinstance(i, threading.Event):
+                    i.set()
+            if any(i is _STOP for i in items):
+                return
+
+    def _write(self, updates: list[OutcomeUpdate]) -> None:
+        started = time.perf_counter()
+        try:
+            self.repo.apply(updates)
+        except Exception as exc:  # noqa: BLE001 - outcomes fail open: serving never depends on them
+            if len(updates) > 1:  # one bad update must not take the batch with it: write them one by one
+                for update in updates:
+                    self._write([update])
+                return
+            self._on_result("failed", 1)
+            get_logger().error("outcomes_write_failed", error_type=type(exc).__name__, count=1)
+            return
+        self._on_result("recorded", len(updates))
+        self.last_write_ms = (time.perf_counter() - started) * 1000
