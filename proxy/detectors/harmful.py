@@ -68,9 +68,10 @@ class TextFeatures:
         from tokenizers import Tokenizer
 
         with safe_open(str(files[0]), framework="np") as f:
-            table = f.get_tensor("embedding.weight").astype(np.float32)
-        norms = np.linalg.norm(table, axis=1, keepdims=True)
-        self._table: npt.NDArray[np.float32] = table / np.maximum(norms, 1e-6)
+            table = f.get_tensor("embedding.weight")
+        self._table: npt.NDArray[np.float16] = table  # as shipped (16 MB); rows are scaled to unit length when read
+        norms = np.linalg.norm(table.astype(np.float32), axis=1, keepdims=True)
+        self._inv_norm: npt.NDArray[np.float32] = (1.0 / np.maximum(norms, 1e-6)).astype(np.float32)
         tok = Tokenizer.from_file(str(files[1]))
         tok.no_padding()
         tok.no_truncation()
@@ -82,7 +83,7 @@ class TextFeatures:
         ids = [i for i in self._tokenizer.encode(text).ids if i > 2][:MAX_TOKENS]
         if not ids:
             return np.zeros(self.dim, dtype=np.float32)
-        vecs = self._table[ids]
+        vecs = self._table[ids].astype(np.float32) * self._inv_norm[ids]
         mean = vecs.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-6)
         return np.concatenate([mean, vecs.max(axis=0)]).astype(np.float32)

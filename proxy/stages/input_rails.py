@@ -43,7 +43,7 @@ import anyio.to_thread
 from cachetools import LRUCache
 
 from proxy.checks.base import InputCheck
-from proxy.checks.input_rails import InputFailure, compile_input_rails, evaluate, input_texts, strongest
+from proxy.checks.input_rails import InputFailure, compile_input_rails, evaluate, evaluate_remote, input_texts, strongest
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
@@ -98,6 +98,9 @@ class InputRailsStage:
                 failures = await anyio.to_thread.run_sync(self.evaluate, policy.name, rails, texts, limiter=self._limiter)
             else:
                 failures = self.evaluate(policy.name, rails, texts)
+            if any(r.remote is not None for r in rails):
+                verdicts = self._rails_metrics.verdicts
+                failures += await evaluate_remote(rails, texts, lambda check, verdict: verdicts.labels(policy.name, "input", check, verdict).inc())
         except Exception as exc:  # noqa: BLE001 - fail closed
             self._metrics.stage_failures.labels(self.name, "closed").inc()
             get_logger().error("stage_failed", stage=self.name, request_id=ctx.request_id, error_type=type(exc).__name__)
