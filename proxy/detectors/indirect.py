@@ -26,7 +26,7 @@ from typing import Final
 from proxy.detectors.jailbreak import heuristic_logit, normalise
 from proxy.detectors.jailbreak_features import Feature
 
-__all__ = ["DOCUMENT_FEATURES", "IndirectInjectionDetector", "IndirectVerdict", "pasted_blocks", "sentences", "untrusted_text"]
+__all__ = ["DOCUMENT_FEATURES", "IndirectInjectionDetector", "IndirectVerdict", "pasted_blocks", "pasted_spans", "sentences", "untrusted_text"]
 
 
 def _f(name: str, triggers: str, weight: float, *alternatives: str) -> Feature:
@@ -41,7 +41,7 @@ DOCUMENT_FEATURES: Final[tuple[Feature, ...]] = (
        2.8,
        rf"\b(?:the |any |an? |dear |hey |hi |attention,? |note to (?:the |any )?)(?:{_AI})s?(?: (?:reading|processing|summari[sz]ing|reviewing) (?:this|the))?\b[^.!?\n]{{0,60}}"
        rf"\b(?:must|should|shall|needs? to|is (?:instructed|required|to)|has to|will now|please|always|never|do not|don't|instead)\b",
-       rf"^(?:{_AI})s?\s?[,:] ?\w",
+       rf"^(?:{_AI})s?(?: (?:{_AI})s?)?\s?[,:] ?\w",
        rf"\binstructions? (?:for|to) (?:the |any |all )?(?:{_AI})s?\b",
        rf"\b(?:to|for|dear|hey|attention) (?:the |any |all |every )?(?:{_AI})s?(?: [\w-]+){{0,3}}\s?[:,] ?\w",
        rf"^(?:todo|note|fixme)?\(?(?:{_AI})\)?\s?(?:instructions?|note|directive|notice)?s?\s?:"),
@@ -181,26 +181,39 @@ _HEADER = re.compile(r"^(?:from|to|subject|date|cc|sent|re|fwd?)\s?:", re.I | re
 _INTRO = re.compile(r"^(.{0,200}?):[ \t]*(?:\n|[ \t]+(?=\S))", re.S)
 
 
-def pasted_blocks(text: str, *, min_words: int = 12) -> list[str]:
-    """Blocks of a user message that look pasted rather than written to the assistant: fenced or
-    triple-quoted blocks, ``>`` quotes, text between ``---`` rules, e-mail headers and what
-    follows them, and a long body after a short lead-in ending with a colon ("Summarise this:")
-    or a first short paragraph. Blocks shorter than ``min_words`` words are ignored."""
-    blocks: list[str] = []
+def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
+    """(start, end) of the parts of a user message that look pasted rather than written to the
+    assistant, merged where they overlap: fenced or triple-quoted blocks, ``>`` quotes, text
+    between ``---`` rules, e-mail headers and what follows them, and a long body after a short
+    lead-in ending with a colon ("Summarise this:") or a first short paragraph. Parts shorter
+    than ``min_words`` words are ignored."""
+    spans: list[tuple[int, int]] = []
     for m in _FENCE.finditer(text):
-        blocks.append(next(g for g in m.groups() if g is not None))
-    blocks += [re.sub(r"^[ \t]*> ?", "", m.group(0), flags=re.M) for m in _QUOTED.finditer(text)]
-    ruled = _RULE.split(text)
-    if len(ruled) >= 3:
-        blocks += ruled[1:-1]
+        g = next(i for i in (1, 2, 3) if m.group(i) is not None)
+        spans.append((m.start(g), m.end(g)))
+    spans += [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    rules = list(_RULE.finditer(text))
+    spans += [(a.end(), b.start()) for a, b in zip(rules, rules[1:], strict=False)]
     header = _HEADER.search(text)
     if header:
-        blocks.append(text[header.start() :])
-    if not blocks:
+        spans.append((header.start(), len(text)))
+    if not spans:
         intro = _INTRO.match(text)
-        paras = text.split("\n\n", 1)
+        first = text.find("\n\n")
         if intro and len(text) - intro.end() > 2 * intro.end():
-            blocks.append(text[intro.end() :])
-        elif len(paras) == 2 and len(paras[0].split()) <= 25 and len(paras[1].split()) >= 2 * len(paras[0].split()):
-            blocks.append(paras[1])
-    return [b.strip() for b in blocks if len(b.split()) >= min_words]
+            spans.append((intro.end(), len(text)))
+        elif first > 0 and len(text[:first].split()) <= 25 and len(text[first:].split()) >= 2 * len(text[:first].split()):
+            spans.append((first + 2, len(text)))
+    spans = [(a, b) for a, b in sorted(spans) if len(text[a:b].split()) >= min_words]
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def pasted_blocks(text: str, *, min_words: int = 12) -> list[str]:
+    """The text of :func:`pasted_spans` (``>`` quote marks removed)."""
+    return [re.sub(r"^[ \t]*> ?", "", text[a:b], flags=re.M).strip() for a, b in pasted_spans(text, min_words=min_words)]

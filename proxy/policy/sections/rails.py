@@ -61,7 +61,8 @@ class Spotlight(StrictModel):
         description="`delimit`: wrap in random markers; `datamark`: also join its words with a marker character; `encode`: base64 inside the markers.",
     )
     sources: list[Literal["tool", "document", "pasted"]] = Field(
-        default_factory=lambda: ["tool", "document", "pasted"], description="Which untrusted texts are marked."
+        default_factory=lambda: ["tool", "pasted"],
+        description="Which untrusted texts are marked: `tool` results, `pasted` blocks and parts marked `\"document\": true`, `document` (the client's own system messages: only when they carry retrieved text, never instructions).",
     )
     marker: NonEmptyStr = Field(default="\u02c6", description="The datamark character (default `ˆ`).")
 
