@@ -63,6 +63,8 @@ class Row:
     source: str
     category: str = ""
     carrier: str = ""
+    #: the injected instruction inside a document row (to see whether it reached the model unchanged)
+    payload: str = ""
 
 
 def package_dir(name: str) -> Path | None:

@@ -205,11 +205,12 @@ def documents(n: int, *, injected: str | None, seed: int = 7) -> list[Row]:
     for carrier in CARRIERS:
         for i in range(n):
             sentences = _filler(rng, fake, rng.randint(2, 6))
-            if pool:
-                sentences.insert(rng.randint(0, len(sentences)), pool[i % len(pool)])
+            payload = pool[i % len(pool)] if pool else ""
+            if payload:
+                sentences.insert(rng.randint(0, len(sentences)), payload)
             doc = _wrap(carrier, sentences, rng, fake)
             text = rng.choice(_FRAMES[carrier]).format(doc=doc)
-            rows.append(Row(text, int(bool(pool)), source if pool else "own_documents", carrier=carrier))
+            rows.append(Row(text, int(bool(pool)), source if pool else "own_documents", carrier=carrier, payload=payload.strip()))
     return rows
 
 

@@ -39,6 +39,9 @@ class InputCheck:
     actions: Mapping[str, str] = field(default_factory=dict)
     #: an async judge called by the stage instead of ``validator`` (``moderation``: network I/O)
     remote: Any = None
+    #: read only the person's own words of a user message, not the blocks pasted into it (which
+    #: the check reads separately as ``pasted``): ``jailbreak``
+    own_words: bool = False
 
     def action_for(self, reasons: Sequence[str]) -> str:
         """The action for a failure with these reasons."""

@@ -23,7 +23,7 @@ from typing import Any
 from proxy.checks.base import InputCheck
 from proxy.checks.registry import compile_check
 from proxy.marks import BEDSIDE_MARK
-from proxy.detectors.indirect import pasted_blocks
+from proxy.detectors.indirect import pasted_blocks, pasted_spans
 from proxy.rails.messages import document_parts, text_of
 from proxy.rails.run import run_validators
 
@@ -40,6 +40,8 @@ class InputText:
     source: str
     text: str
     index: int
+    #: for a ``user`` text holding pasted blocks: the person's own words around them
+    own: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,9 @@ def input_texts(messages: Any) -> list[InputText]:
         if not text.strip():
             continue
         if role == "user" and i == last_user:
-            out.append(InputText("user", text, i))
+            spans = pasted_spans(text)
+            own = "\n".join(text[a:b] for a, b in zip([0, *(e for _, e in spans)], [*(s for s, _ in spans), len(text)], strict=True)) if spans else None
+            out.append(InputText("user", text, i, own))
             out += [InputText("pasted", block, i) for block in pasted_blocks(text)]
         elif role in ("tool", "function") and i > last_assistant:
             out.append(InputText("tool", text, i))
@@ -107,7 +111,8 @@ def evaluate(checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: 
         for item in texts:
             if item.source not in check.sources:
                 continue
-            outcome = run_validators(item.text, [check.validator], metadata={"source": item.source})
+            fragment = check.own_words and item.own is not None
+            outcome = run_validators(item.own if fragment else item.text, [check.validator], metadata={"source": item.source, "fragment": fragment})
             for f in outcome.failures:
                 error = "validator_error" in f.reasons
                 result = "error" if error else "fail"

@@ -93,6 +93,36 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
     _f("break_in", "crime", 2.2,
        "break lock picking burglar burgle rob robbery",
        r"\bbreak into (?:a |an |someone'?s |my neighbou?r'?s )?(?:house|home|car|apartment|store|safe)\b|\brob (?:a |the )?(?:bank|store|house|person)\b|\bburgl"),
+    _f("weapon_design", "weapons", 2.8,
+       "weapon weapons",
+       r"\b(?:make|build|design|create|assemble|develop|construct|improvise|craft)(?:ing)? (?:a |an |the )?(?:[\w-]+ ){0,2}weapons?\b|\bweapons? (?:that|to|capable of|which) (?:\w+ ){0,3}(?:kill|harm|hurt|injure|assassinate)"),
+    _f("harm_people", "violence", 2.8,
+       "harm hurt injure assassinate assassination bomb threat threats",
+       r"\b(?:cause|causing|inflict|inflicting) (?:\w+ ){0,2}(?:harm|injur(?:y|ies)|damage|pain) (?:to|on) (?:others|people|someone|a person|humans|children|civilians)\b|"
+       r"\b(?:harm|hurt|injure|attack|target) (?:others|people|civilians|innocent people|a crowd|minorities|immigrants)\b|\bassassinat\w*|\bbomb threats?\b|"
+       r"\bpoison (?:a |the )?(?:water supply|food supply|city|reservoir)"),
+    _f("computer_crime", "cyber", 2.6,
+       "hack hacking hacked unauthorized unauthorised vulnerabilities vulnerability antivirus steal stealing exfiltrate crack cracking",
+       r"\bhack(?:ing|s)? into\b|\b(?:gain|obtain|get) unauthori[sz]ed access\b|\bexploit(?:s|ing)? (?:\w+ ){0,3}vulnerabilit(?:y|ies)\b|"
+       r"\b(?:disables?|evades?|bypass(?:es)?) (?:\w+ ){0,2}(?:antivirus|anti-virus|security (?:measures|software|systems|controls))\b|"
+       r"\bsteal(?:s|ing)? (?:\w+ ){0,3}(?:sensitive|confidential|personal|private|classified|financial) (?:information|data|records|files)\b|"
+       r"\bcrack(?:ing)? (?:\w+ ){0,2}passwords?\b|\bbreak into (?:a |an |the )?(?:\w+ )?(?:network|system|database|server|account)s?\b|\bexfiltrat"),
+    _f("commit_crime", "crime", 2.6,
+       "commit committing fraud crime crimes manipulate manipulating cheat cheating evade evading counterfeit",
+       r"\bcommit(?:ting)? (?:\w+ ){0,2}(?:fraud|crimes?|theft|arson|burglary|robbery|vandalism|perjury)\b|"
+       r"\bmanipulat(?:e|ing) (?:\w+ ){0,2}(?:stock|share|market) prices\b|\bevad(?:e|ing) (?:law enforcement|the police|arrest|capture)\b|"
+       r"\b(?:get away with|avoid getting caught for) (?:\w+ ){0,2}(?:fraud|crimes?|theft|hit and run|drunk driving)\b"),
+    _f("dangerous_encouragement", "violence", 2.4,
+       "encourage encourages encouraging promote promotes promoting glorify glorifies glorifying",
+       r"\b(?:encourag|promot|glorif)\w* (?:\w+ ){0,4}(?:drunk driving|drug use|self-harm|suicide|anorexia|bulimia|eating disorders?|violence|terrorism|"
+       r"dangerous behaviou?rs?|racism|hatred|discrimination|extremism|school shootings?)\b"),
+    _f("manipulation", "crime", 2.0,
+       "manipulate manipulating trick tricking deceive deceiving coerce coercing gaslight",
+       r"\b(?:manipulat|trick|deceiv|coerc|gaslight)\w* (?:\w+ ){0,2}(?:people|someone|others|children|a child|vulnerable|elderly|my (?:partner|wife|husband|girlfriend|boyfriend))\b"),
+    _f("falsehoods", "misinformation", 2.2,
+       "false misleading fake conspiracy propaganda defamatory slander libel",
+       r"\b(?:spread|spreads|spreading|create|creates|write|writes|publish)\w* (?:\w+ ){0,3}(?:false|misleading|fake) (?:information|claims|news|stories|reviews|rumou?rs)\b|"
+       r"\bdefamatory\b|\b(?:slander|libel)(?:ous)? (?:\w+ ){0,2}(?:about|against)\b"),
     _f("illegal", "crime", 2.2,
        "illegal illegally illicit black dark unlicensed falsify falsifying",
        r"\billegal(?:ly)?\b|\billicit\b|\bblack market\b|\bdark ?web\b|\bfalsif(?:y|ying)\b"),
@@ -133,8 +163,9 @@ INTENT: Final[tuple[HarmFeature, ...]] = (
        r"\b(?:instructions|guide|tutorial|recipe|procedure|steps|methods?|ways) (?:for|to|on)\b|\bhelp me\b|\bteach me\b|\bwhere (?:can|do|could) i (?:buy|get|find|order)\b"),
     _f("asks_to_write", "", 1.0,
        "write create generate develop design draft compose produce code script program give provide outline",
-       r"\b(?:write|create|generate|develop|design|draft|compose|code|script|program|give|provide|outline)(?: me)? (?:a |an |the |some |detailed |working )?"
-       r"(?:\w+ ){0,3}(?:script|code|program|tutorial|guide|post|article|message|email|letter|essay|plan|list|instructions|recipe|blueprint|speech|tweet|story)"),
+       r"\b(?:write|create|generate|develop|design|draft|compose|code|script|program|give|provide|outline|teach|publish|produce)(?: me)? (?:a |an |the |some |detailed |working )?"
+       r"(?:\w+ ){0,3}(?:script|code|program|tutorial|guide|post|article|message|email|letter|essay|plan|list|instructions|recipe|blueprint|speech|tweet|story|"
+       r"strategy|website|app|tool|algorithm|campaign|video|bot|manual|guidance)"),
     _f("evasion", "", 2.0,
        "caught detection detected undetected undetectable untraceable noticing trace traces police anonymously",
        r"\bwithout (?:getting |being )?(?:caught|detected|noticed|traced|anyone (?:knowing|noticing|finding out))\b|\bundetect(?:ed|able)\b|\buntraceabl[ey]\b|"
@@ -154,10 +185,11 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        r"\b(?:kill|killing|shoot|shooting|attack|beat|blow up|destroy)(?:ing)? (?:\w+ ){0,3}(?:time|weeds?|flies|mosquito(?:es)?|bacteria|germs|mou?ld|pests|aphids|ants|"
        r"photos?|videos?|film|pictures?|scenes?|sunsets?|portraits?|hills?|openings?|defen[cs]e|laundry|balloons?|jet lag|procrastination|the heat|a cold|the competition|my (?:brother|sister|friend|dad|mom) at)\b"),
     _f("protective", "", -3.0,
-       "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend",
+       "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend accused charged victim",
        r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|defend against|guard against|stay safe from)(?:ing)? (?:\w+ ){0,4}"
        r"(?:scams?|phishing|fraud|malware|ransomware|hack|attack|abuse|trafficking|grooming|stalk|poison|overdose|theft|thieves|burglar|virus)|"
-       r"\bwhat should i do if\b|\bwarning signs\b|\b(?:safely|properly) (?:store|dispose|handle|use)\b|\bhow to report\b"),
+       r"\bwhat should i do if\b|\bwarning signs\b|\b(?:safely|properly) (?:store|dispose|handle|use)\b|\bhow to report\b|"
+       r"\b(?:falsely )?accused of\b|\bcharged with\b|\b(?:a |the )?victim of\b|\bdefend myself\b"),
     _f("informational", "", -2.2,
        "what definition define history historical why explain meaning fiction novel movie film game story",
        r"^(?:what (?:is|are|was|were) (?:a |an |the )?\w+(?: \w+)?\??$)|\b(?:definition|meaning) of\b|\b(?:legal|dictionary) definition\b|"

@@ -178,7 +178,13 @@ _FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)|\"\"\"(.*?)(?:\"\"\"|\Z)|'''(.*
 _QUOTED = re.compile(r"(?:^[ \t]*>.*(?:\n|$))+", re.M)
 _RULE = re.compile(r"^[ \t]*(?:-{3,}|={3,}|_{3,}|\*{3,})[ \t]*$", re.M)
 _HEADER = re.compile(r"^(?:from|to|subject|date|cc|sent|re|fwd?)\s?:", re.I | re.M)
-_INTRO = re.compile(r"^(.{0,200}?):[ \t]*(?:\n|[ \t]+(?=\S))", re.S)
+_INTRO = re.compile(r"^([^\n]{0,200}?):[ \t]*\n", re.S)
+#: a same-line lead-in names what follows: "Translate this review into Spanish: ..."
+_INLINE_INTRO = re.compile(
+    r"^([^\n:]{0,160}?\b(?:this|these|the following|below|attached)\b[^\n:]{0,40}?\b(?:e-?mails?|messages?|articles?|reviews?|texts?|pages?|passages?|"
+    r"documents?|letters?|posts?|comments?|code|snippets?|transcripts?|reports?|paragraphs?|notes?|chats?|threads?|tweets?|descriptions?)\b[^\n:]{0,40}):[ \t]+(?=\S)",
+    re.I,
+)
 
 
 def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
@@ -198,7 +204,7 @@ def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
     if header:
         spans.append((header.start(), len(text)))
     if not spans:
-        intro = _INTRO.match(text)
+        intro = _INTRO.match(text) or _INLINE_INTRO.match(text)
         first = text.find("\n\n")
         if intro and len(text) - intro.end() > 2 * intro.end():
             spans.append((intro.end(), len(text)))

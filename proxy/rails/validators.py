@@ -83,6 +83,10 @@ class BedsideJailbreak(BedsideValidator):
                 return _fail("jailbreak", ("indirect", *indirect.reasons))
             return PassResult()
         verdict = self._detector.check(str(value), source=source)
+        if metadata.get("fragment") and not set(verdict.reasons) - {"ngram_model"}:
+            # the words around a pasted block: the n-gram model was trained on whole prompts and
+            # reads short lead-ins ("Summarise this passage:") as suspicious; a technique must fire
+            return PassResult()
         if verdict.flagged:
             return _fail("jailbreak", verdict.reasons or ("score",))
         return PassResult()
