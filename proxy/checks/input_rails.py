@@ -22,8 +22,8 @@ from typing import Any
 
 from proxy.checks.base import InputCheck
 from proxy.checks.registry import compile_check
-from proxy.marks import BEDSIDE_MARK
 from proxy.detectors.indirect import pasted_blocks, pasted_spans
+from proxy.marks import BEDSIDE_MARK
 from proxy.rails.messages import document_parts, text_of
 from proxy.rails.run import run_validators
 
@@ -111,8 +111,9 @@ def evaluate(checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: 
         for item in texts:
             if item.source not in check.sources:
                 continue
-            fragment = check.own_words and item.own is not None
-            outcome = run_validators(item.own if fragment else item.text, [check.validator], metadata={"source": item.source, "fragment": fragment})
+            text = item.own if check.own_words and item.own is not None else item.text
+            fragment = text is not item.text
+            outcome = run_validators(text, [check.validator], metadata={"source": item.source, "fragment": fragment})
             for f in outcome.failures:
                 error = "validator_error" in f.reasons
                 result = "error" if error else "fail"

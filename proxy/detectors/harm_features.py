@@ -32,7 +32,10 @@ def _f(name: str, category: str, weight: float, triggers: str, *alternatives: st
     return HarmFeature(name, category, weight, re.compile("|".join(f"(?:{a})" for a in alternatives)), frozenset(triggers.split()))
 
 
-_MAKE = r"make|making|build|building|synthesi[sz]e|synthesi[sz]ing|produce|producing|create|manufacture|assemble|cook|brew|extract|obtain|acquire|buy|get|prepare|weaponi[sz]e|grow|culture|3d[- ]print|convert"
+_MAKE = (
+    r"make|making|build|building|synthesi[sz]e|synthesi[sz]ing|produce|producing|create|manufacture|assemble|cook|brew|extract|"
+    r"obtain|acquire|buy|get|prepare|weaponi[sz]e|grow|culture|3d[- ]print|convert"
+)
 _PERSON = (
     r"someone|somebody|a person|people|him|her|them|my (?:wife|husband|partner|ex|boss|neighbou?r|teacher|coworker|co-worker|classmate|"
     r"roommate|mother|father|mom|dad|brother|sister|friend|girlfriend|boyfriend|son|daughter|baby|child)|a (?:child|kid|baby|woman|man|girl|boy|"
@@ -95,7 +98,8 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        r"\bbreak into (?:a |an |someone'?s |my neighbou?r'?s )?(?:house|home|car|apartment|store|safe)\b|\brob (?:a |the )?(?:bank|store|house|person)\b|\bburgl"),
     _f("weapon_design", "weapons", 2.8,
        "weapon weapons",
-       r"\b(?:make|build|design|create|assemble|develop|construct|improvise|craft)(?:ing)? (?:a |an |the )?(?:[\w-]+ ){0,2}weapons?\b|\bweapons? (?:that|to|capable of|which) (?:\w+ ){0,3}(?:kill|harm|hurt|injure|assassinate)"),
+       r"\b(?:make|build|design|create|assemble|develop|construct|improvise|craft)(?:ing)? (?:a |an |the )?(?:[\w-]+ ){0,2}weapons?\b|"
+       r"\bweapons? (?:that|to|capable of|which) (?:\w+ ){0,3}(?:kill|harm|hurt|injure|assassinate)"),
     _f("harm_people", "violence", 2.8,
        "harm hurt injure assassinate assassination bomb threat threats",
        r"\b(?:cause|causing|inflict|inflicting) (?:\w+ ){0,2}(?:harm|injur(?:y|ies)|damage|pain) (?:to|on) (?:others|people|someone|a person|humans|children|civilians)\b|"
@@ -147,7 +151,8 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        r"\brevenge porn\b|\bnon-?consensual\b|\b(?:rape|roofie|drug) (?:a |her|him|someone|my date)\b|\bsecretly (?:film|record|photograph)|\bsextort|\bupskirt"),
     _f("hate", "hate", 2.4,
        "inferior subhuman vermin propaganda supremacy supremacist holocaust slur slurs harass harassment bully threaten threatening racist",
-       r"\b(?:inferior|subhuman|vermin|animals|parasites)\b.{0,30}\b(?:race|jews|muslims|blacks|immigrants|gays|women)|\b(?:race|jews|muslims|blacks|immigrants|gays|women) (?:are|is) (?:inferior|subhuman|vermin|parasites)|"
+       r"\b(?:inferior|subhuman|vermin|animals|parasites)\b.{0,30}\b(?:race|jews|muslims|blacks|immigrants|gays|women)|"
+       r"\b(?:race|jews|muslims|blacks|immigrants|gays|women) (?:are|is) (?:inferior|subhuman|vermin|parasites)|"
        r"\bwhite (?:supremacy|supremacist|power)\b|\bholocaust (?:denial|never happened|was a hoax|is a hoax)|\bracist (?:joke|slur|propaganda)s?\b|"
        r"\b(?:harass|bully|threaten|intimidate|humiliate)(?:ing)? (?:\w+ ){0,2}(?:someone|her|him|them|my|a |an |the )|\bthreatening (?:message|letter|note)\b"),
     _f("disinformation", "misinformation", 2.2,
@@ -183,7 +188,8 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
     _f("everyday_sense", "", -3.5,
        "time weeds weed flies mosquitoes mosquito bacteria germs mould mold pests photo photos video film picture scene sunset hill opening laundry balloon balloons jet",
        r"\b(?:kill|killing|shoot|shooting|attack|beat|blow up|destroy)(?:ing)? (?:\w+ ){0,3}(?:time|weeds?|flies|mosquito(?:es)?|bacteria|germs|mou?ld|pests|aphids|ants|"
-       r"photos?|videos?|film|pictures?|scenes?|sunsets?|portraits?|hills?|openings?|defen[cs]e|laundry|balloons?|jet lag|procrastination|the heat|a cold|the competition|my (?:brother|sister|friend|dad|mom) at)\b"),
+       r"photos?|videos?|film|pictures?|scenes?|sunsets?|portraits?|hills?|openings?|defen[cs]e|laundry|balloons?|jet lag|procrastination|"
+       r"the heat|a cold|the competition|my (?:brother|sister|friend|dad|mom) at)\b"),
     _f("protective", "", -3.0,
        "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend accused charged victim",
        r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|defend against|guard against|stay safe from)(?:ing)? (?:\w+ ){0,4}"

@@ -21,6 +21,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 from proxy.detectors.jailbreak import heuristic_logit, normalise
@@ -34,10 +35,14 @@ def _f(name: str, triggers: str, weight: float, *alternatives: str) -> Feature:
 
 
 _AI = r"ai|a\.i\.|assistant|chatbot|chat bot|language model|llm|model|gpt|chatgpt|agent|bot|copilot|claude|gemini|summari[sz]er|system"
-_TASK = r"summari[sz]e|summari[sz]ing|summary|translate|translating|translation|answer|answering|respond|responding|reply|replying|evaluate|evaluating|review|reviewing|rank|ranking|screen|screening|explain|explaining|analy[sz]e|analy[sz]ing|process|processing|read|reading"
+_TASK = (
+    r"summari[sz]e|summari[sz]ing|summary|translate|translating|translation|answer|answering|respond|responding|reply|replying|"
+    r"evaluate|evaluating|review|reviewing|rank|ranking|screen|screening|explain|explaining|analy[sz]e|analy[sz]ing|process|processing|read|reading"
+)
 
 DOCUMENT_FEATURES: Final[tuple[Feature, ...]] = (
-    _f("orders_the_reader_model", "ai assistant chatbot bot model llm gpt chatgpt agent copilot claude gemini summarizer summariser system",
+    _f("orders_the_reader_model",
+       "ai assistant chatbot bot model llm gpt chatgpt agent copilot claude gemini summarizer summariser system",
        2.8,
        rf"\b(?:the |any |an? |dear |hey |hi |attention,? |note to (?:the |any )?)(?:{_AI})s?(?: (?:reading|processing|summari[sz]ing|reviewing) (?:this|the))?\b[^.!?\n]{{0,60}}"
        rf"\b(?:must|should|shall|needs? to|is (?:instructed|required|to)|has to|will now|please|always|never|do not|don't|instead)\b",
@@ -45,10 +50,12 @@ DOCUMENT_FEATURES: Final[tuple[Feature, ...]] = (
        rf"\binstructions? (?:for|to) (?:the |any |all )?(?:{_AI})s?\b",
        rf"\b(?:to|for|dear|hey|attention) (?:the |any |all |every )?(?:{_AI})s?(?: [\w-]+){{0,3}}\s?[:,] ?\w",
        rf"^(?:todo|note|fixme)?\(?(?:{_AI})\)?\s?(?:instructions?|note|directive|notice)?s?\s?:"),
-    _f("orders_about_the_output", "summary response reply answer output translation summarising summarizing summarise summarize translating translate responding answering replying",
+    _f("orders_about_the_output",
+       "summary response reply answer output translation summarising summarizing summarise summarize translating translate responding answering replying",
        2.6,
        r"\b(?:forget|ignore|skip|drop|abandon) (?:the|your|this) (?:summary|translation|task|review|analysis|evaluation)\b",
-       rf"\bwhen (?:you (?:are )?)?(?:asked (?:to|about|for) (?:a )?)?(?:{_TASK})\b[^.!?\n]{{0,40}}\b(?:always|never|must|should|also|instead|only|do not|don't|say|tell|include|add|write|mention|start|end|recommend|describe|state)\b",
+       rf"\bwhen (?:you (?:are )?)?(?:asked (?:to|about|for) (?:a )?)?(?:{_TASK})\b[^.!?\n]{{0,40}}"
+       r"\b(?:always|never|must|should|also|instead|only|do not|don't|say|tell|include|add|write|mention|start|end|recommend|describe|state)\b",
        r"\b(?:in|at the (?:start|end|beginning) of|to) (?:your|the) (?:response|reply|answer|summary|output|translation)s?\b[^.!?\n]{0,40}\b"
        r"(?:include|add|mention|say|write|insert|append|recommend|tell|state|always|must|should)\b",
        r"\b(?:your|the) (?:response|reply|answer|summary|output|translation) (?:must|should|shall|has to|needs to|will)\b",
@@ -161,7 +168,7 @@ class IndirectInjectionDetector:
         """The worst sentence (or pair of neighbouring sentences) decides."""
         parts = sentences(untrusted_text(text))
         best, reasons = -math.inf, ()  # type: tuple[float, tuple[str, ...]]
-        windows = parts + [f"{a} {b}" for a, b in zip(parts, parts[1:], strict=False)]
+        windows = parts + [f"{a} {b}" for a, b in pairwise(parts)]
         for window in windows:
             total, names = _score(window)
             if total > best:
@@ -199,7 +206,7 @@ def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
         spans.append((m.start(g), m.end(g)))
     spans += [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
     rules = list(_RULE.finditer(text))
-    spans += [(a.end(), b.start()) for a, b in zip(rules, rules[1:], strict=False)]
+    spans += [(a.end(), b.start()) for a, b in pairwise(rules)]
     header = _HEADER.search(text)
     if header:
         spans.append((header.start(), len(text)))

@@ -52,6 +52,13 @@ class Moderation(StrictModel):
     cache_size: int = Field(default=1024, ge=0, description="Verdicts kept by content hash (SHA-256 of the text), so a resent history is not judged twice.")
 
 
+SpotlightSource = Literal["tool", "document", "pasted"]
+
+
+def _spotlight_sources() -> list[SpotlightSource]:
+    return ["tool", "pasted"]
+
+
 class Spotlight(StrictModel):
     """Spotlighting: untrusted text (tool results, documents, pasted blocks) is marked before the model reads it."""
 
@@ -60,9 +67,12 @@ class Spotlight(StrictModel):
         default="datamark",
         description="`delimit`: wrap in random markers; `datamark`: also join its words with a marker character; `encode`: base64 inside the markers.",
     )
-    sources: list[Literal["tool", "document", "pasted"]] = Field(
-        default_factory=lambda: ["tool", "pasted"],
-        description="Which untrusted texts are marked: `tool` results, `pasted` blocks and parts marked `\"document\": true`, `document` (the client's own system messages: only when they carry retrieved text, never instructions).",
+    sources: list[SpotlightSource] = Field(
+        default_factory=_spotlight_sources,
+        description=(
+            "Which untrusted texts are marked: `tool` results, `pasted` blocks and parts marked `\"document\": true`, "
+            "`document` (the client's own system messages: only when they carry retrieved text, never instructions)."
+        ),
     )
     marker: NonEmptyStr = Field(default="\u02c6", description="The datamark character (default `ˆ`).")
 
@@ -74,7 +84,15 @@ class InputRail(StrictModel):
     topics: list[TopicRule] = Field(default_factory=list, description="For `denied_topics`: the topics.")
     max_chars: int | None = Field(default=None, gt=0, description="For `max_length`: the longest user message.")
     languages: list[NonEmptyStr] = Field(default_factory=list, description="For `language`: allowed language tags, e.g. `[en, es]`.")
-    sources: list[Source] = Field(default_factory=_default_sources, description="Which texts are checked: `user` (the latest user message), `tool` (tool results), `document` (the client's own system messages, where retrieval apps put documents), `pasted` (untrusted text inside a message: blocks pasted into the latest user message, such as quotes, fenced blocks, e-mails or a long body after 'summarise this:', and content parts marked `\"document\": true`). Checks that judge the person's own words read `user` only.")
+    sources: list[Source] = Field(
+        default_factory=_default_sources,
+        description=(
+            "Which texts are checked: `user` (the latest user message), `tool` (tool results), `document` (the client's own system "
+            "messages, where retrieval apps put documents), `pasted` (untrusted text inside a message: blocks pasted into the latest "
+            "user message, such as quotes, fenced blocks, e-mails or a long body after 'summarise this:', and content parts marked "
+            "`\"document\": true`). Checks that judge the person's own words read `user` only."
+        ),
+    )
     categories: dict[NonEmptyStr, RailAction] = Field(
         default_factory=dict,
         description="For `harmful_request` and `moderation`: the action per category (others pass). Empty: every category takes `action`. "
