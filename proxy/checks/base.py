@@ -17,8 +17,8 @@ Three kinds of check:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from proxy.rails.text import OVERLAP_WORDS, word_cut, word_spans
@@ -34,6 +34,20 @@ class InputCheck:
     action: str
     sources: frozenset[str]
     validator: Any
+    #: per-category actions (``harmful_request``, ``moderation``): a failure's first reason is
+    #: ``<check>:<category>``; a category not named here takes ``action``
+    actions: Mapping[str, str] = field(default_factory=dict)
+    #: an async judge called by the stage instead of ``validator`` (``moderation``: network I/O)
+    remote: Any = None
+    #: read only the person's own words of a user message, not the blocks pasted into it (which
+    #: the check reads separately as ``pasted``): ``jailbreak``
+    own_words: bool = False
+
+    def action_for(self, reasons: Sequence[str]) -> str:
+        """The action for a failure with these reasons."""
+        if self.actions and reasons and ":" in reasons[0]:
+            return self.actions.get(reasons[0].split(":", 1)[1], self.action)
+        return self.action
 
 
 def user_only(rule: Any) -> frozenset[str]:

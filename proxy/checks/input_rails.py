@@ -3,10 +3,15 @@
 * ``user``: the latest user message;
 * ``tool``: tool results (``role: tool`` / ``function``) after the last assistant message;
 * ``document``: the client's own system/developer messages (where retrieval apps put documents);
-  Bedside's own (``[bedside:``) messages are not documents.
+  Bedside's own (``[bedside:``) messages are not documents;
+* ``pasted``: untrusted text inside a message: blocks the person pasted into the latest user
+  message (quotes, fenced blocks, e-mails, a long body after "summarise this:";
+  :func:`proxy.detectors.indirect.pasted_blocks`) and content parts of any message the client
+  marks ``"document": true``.
 
-Only ``jailbreak`` reads tool results and documents; the other input checks judge the person's own
-words (their sources are narrowed to ``user`` when compiled).
+Only ``jailbreak`` reads tool results, documents and pasted blocks (as untrusted text, with the
+indirect-injection detector); the other input checks judge the person's own words (their
+sources are narrowed to ``user`` when compiled).
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ from typing import Any
 
 from proxy.checks.base import InputCheck
 from proxy.checks.registry import compile_check
+from proxy.detectors.indirect import pasted_blocks, pasted_spans
 from proxy.marks import BEDSIDE_MARK
-from proxy.rails.messages import text_of
+from proxy.rails.messages import document_parts, text_of
 from proxy.rails.run import run_validators
 
-__all__ = ["InputFailure", "InputText", "compile_input_rails", "evaluate", "input_texts", "strongest"]
+__all__ = ["InputFailure", "InputText", "compile_input_rails", "evaluate", "evaluate_remote", "input_texts", "strongest"]
 
 #: When several rails fail, the strongest action wins.
 SEVERITY = {"handoff": 4, "block": 3, "fix": 2, "reask": 3, "log": 1}
@@ -34,6 +40,8 @@ class InputText:
     source: str
     text: str
     index: int
+    #: for a ``user`` text holding pasted blocks: the person's own words around them
+    own: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +71,16 @@ def input_texts(messages: Any) -> list[InputText]:
     for i, m in enumerate(messages):
         if not isinstance(m, dict):
             continue
+        out += [InputText("pasted", doc, i) for doc in document_parts(m.get("content"))]
         role = m.get("role")
         text = text_of(m.get("content"))
         if not text.strip():
             continue
         if role == "user" and i == last_user:
-            out.append(InputText("user", text, i))
+            spans = pasted_spans(text)
+            own = "\n".join(text[a:b] for a, b in zip([0, *(e for _, e in spans)], [*(s for s, _ in spans), len(text)], strict=True)) if spans else None
+            out.append(InputText("user", text, i, own))
+            out += [InputText("pasted", block, i) for block in pasted_blocks(text)]
         elif role in ("tool", "function") and i > last_assistant:
             out.append(InputText("tool", text, i))
         elif role in ("system", "developer") and not text.startswith(BEDSIDE_MARK):
@@ -93,16 +105,42 @@ def evaluate(checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: 
     blocks, and so does a ``fix`` that has no fixed text (fail closed)."""
     failures: list[InputFailure] = []
     for check in checks:
+        if check.remote is not None:
+            continue  # awaited by the stage (evaluate_remote)
         result = "pass"
         for item in texts:
             if item.source not in check.sources:
                 continue
-            outcome = run_validators(item.text, [check.validator], metadata={"source": item.source})
+            text = item.own if check.own_words and item.own is not None else item.text
+            fragment = text is not item.text
+            outcome = run_validators(text, [check.validator], metadata={"source": item.source, "fragment": fragment})
             for f in outcome.failures:
                 error = "validator_error" in f.reasons
                 result = "error" if error else "fail"
-                action = "block" if error or (check.action == "fix" and f.fix_value is None) else check.action
+                wanted = check.action_for(f.reasons)
+                action = "block" if error or (wanted == "fix" and f.fix_value is None) else wanted
                 failures.append(InputFailure(check.check, item.source, f.reasons, action, f.fix_value, item.index))
+        if verdict is not None:
+            verdict(check.check, result)
+    return failures
+
+
+async def evaluate_remote(checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: Any = None) -> list[InputFailure]:
+    """Await the checks that judge remotely (``moderation``); a judge's own failure mode decides
+    what an unreachable endpoint means (it returns ``("<check>_error",)`` reasons to block)."""
+    failures: list[InputFailure] = []
+    for check in checks:
+        if check.remote is None:
+            continue
+        result = "pass"
+        for item in texts:
+            if item.source not in check.sources:
+                continue
+            reasons = await check.remote(item.text)
+            if reasons:
+                result = "error" if reasons[0].endswith("_error") else "fail"
+                action = "block" if result == "error" else check.action_for(reasons)
+                failures.append(InputFailure(check.check, item.source, tuple(reasons), action, None, item.index))
         if verdict is not None:
             verdict(check.check, result)
     return failures

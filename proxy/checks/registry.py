@@ -14,9 +14,11 @@ from proxy.checks import (
     crisis,
     denied_topics,
     forbidden_phrases,
+    harmful_request,
     jailbreak,
     language,
     max_length,
+    moderation,
     over_empathy,
     persona_drift,
     pii_leak,
@@ -31,6 +33,8 @@ __all__ = ["INPUT_CHECKS", "OUTPUT_CHECKS", "compile_check"]
 INPUT_CHECKS: Mapping[str, CheckModule] = MappingProxyType(
     {
         "jailbreak": jailbreak,
+        "harmful_request": harmful_request,
+        "moderation": moderation,
         "crisis": crisis,
         "denied_topics": denied_topics,
         "max_length": max_length,

@@ -34,23 +34,33 @@ _US_SUFFIX = (
     r"green|greens|heights|hts|hill|park|point|pt|ridge|run|path|pike|turnpike|tpke|crossing|"
     r"crossroad|junction|jct|landing|bend|cove|creek|estates?|glen|harbou?r|hollow|knoll|manor|"
     r"meadows?|orchard|radial|shores?|springs?|summit|trace|valley|view|vista|wharf|wynd|quay|"
-    r"parade|esplanade|promenade|causeway|chase|croft|drove|rise|vale|yard|broadway)"
+    r"parade|esplanade|promenade|causeway|chase|croft|drove|rise|vale|yard|broadway|"
+    # more USPS / Canada Post / Australia Post street types, and Indian street words
+    r"ferry|skyway|land|camp|cliffs?|gap|plains?|spurs?|brooks?|mills?|port|prairie|ranch|rapids|"
+    r"shoals?|station|stream|throughway|track|tunnel|underpass|villages?|ville|wells?|fords?|forges?|"
+    r"forks?|falls|extension|divide|dale|corners?|canyon|cape|bypass|bridge|branch|"
+    r"bluffs?|beach|arcade|centreway|centre|center|circuit|close|concourse|crest|drive|gateway|"
+    r"highroad|lookout|outlook|ramble|retreat|ridgeway|tarn|walkway|"
+    r"marg|nagar|ganj|chowk|galli|gali|colony|bazaar|bagh|pur|peth)s?"
 )
 #: Street words that precede the name (French, Italian, Spanish, Portuguese, Polish, ...).
 _PREFIX = (
     r"(?i:via|viale|vicolo|piazza|piazzale|corso|largo|strada|rue|avenue|allée|allee|boulevard|"
     r"chemin|impasse|quai|calle|carrer|avenida|avda\.?|paseo|camino|rua|praça|praca|travessa|"
-    r"estrada|alameda|ul\.|ulica|al\.|aleja|pl\.|plac|os\.|calea|bulevardul|odos|leoforos)"
+    r"estrada|alameda|ul\.|ulica|al\.|aleja|pl\.|plac|os\.|calea|bulevardul|odos|leoforos|"
+    r"r\.|av\.|trav\.|acceso|pasadizo|cuesta|ronda|vía|plaza|travesía|glorieta|callejón|pasaje|rambla|urbanización|"
+    r"contrada|borgo|vico|rotonda|località|frazione|lungomare|salita|rue de la|place|cours|sentier|route)"
 )
 _PARTICLE = r"(?i:de|del|della|dei|degli|di|da|do|dos|das|des|du|la|le|les|van|von|der|den|y|e)"
 #: Street-type endings of compound or following words (German, Dutch, Nordic, Finnish, Hungarian...).
 _COMPOUND = (
     r"(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|ufer|steig|vej|vägen|väg|gatan|"
     r"gata|gate|veien|vei|vegen|veg|gade|stræde|stræti|vegur|braut|katu|kuja|tie|polku|kaari|"
-    r"straat|laan|gracht|plein|kade|dreef|steeg|singel|utca|út|tér|körút|sor|iela|tänav|terrasse)"
+    r"straat|laan|gracht|plein|kade|dreef|steeg|singel|utca|út|tér|körút|sor|iela|tänav|terrasse|"
+    r"gränd|gränden|stigen|stig|torget|torg|backe|backen|allén|baan|dijk|hof|markt|plads|allé)"
 )
 _UNIT = (
-    r"(?i:apt\.?|apartment|suite|ste\.?|unit|flat|fl\.?|floor|room|rm\.?|bldg\.?|building|#)"
+    r"(?i:apt\.?|apartment|suite|ste\.?|unit|flat|fl\.?|floor|room|rm\.?|bldg\.?|building|studio|appartamento|puerta|piso|#)"
     r"\s*#?\s*[A-Za-z]?\d{1,5}[A-Za-z]?"
 )
 _STREET_PATTERNS: tuple[tuple[str, float], ...] = (
@@ -75,9 +85,13 @@ _STREET_PATTERNS: tuple[tuple[str, float], ...] = (
     # postal code + street + house number: 7878 Rahu 37 / 94941 2505 Heatherleigh
     (rf"\b\d{{3,6}}[ \t]+(?:{_WORD_CAP}[ \t]+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.6),
     (rf"\b\d{{3,6}}[ \t]+\d{{1,5}}[ \t]+{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}", 0.6),
+    # India: house number, locality, city and six-digit PIN: 84/699, Loke, Aizawl 476329
+    (rf"\b\d{{1,4}}(?:/\d{{1,4}})?,?[ \t\n]+(?:{_WORD_CAP}[ \t]+){{0,3}}{_WORD_CAP},[ \t\n]*{_WORD_CAP}(?:[ \t]+{_WORD_CAP})?[ \t]*[- ]?[ \t]*\d{{3}}[ ]?\d{{3}}\b", 0.7),
+    # Portugal and Brazil: a street without number (S/N, sem número)
+    (rf"\b{_PREFIX}[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}){{0,3}},?[ \t]+S/N\b", 0.7),
     # military and post-office boxes
     (r"\b(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{2,5}(?:\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{5})?", 0.8),
-    (rf"\b(?:USS|USNS|USNV|USCGC)\s+{_WORD_CAP}(?:\s+{_WORD_CAP})?\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{{5}}", 0.8),
+    (rf"\b(?:USS|USNS|USNV|USCGC)\s+{_WORD_CAP}(?:\s+{_WORD_CAP})?,?\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{{5}}", 0.8),
     (r"\b(?i:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach)\s+\d{1,6}\b", 0.7),
     # the corner of X and Y
     (
@@ -85,8 +99,8 @@ _STREET_PATTERNS: tuple[tuple[str, float], ...] = (
         r"\s+(?:and|&)\s+[\p{Lu}\d][\p{L}\d.'’-]*(?:\s+[\p{Lu}\d][\p{L}\d.'’-]*){0,3}",
         0.65,
     ),
-    # a unit on its own: Apt. 4B, Suite 210
-    (r"\b(?i:apt\.?|apartment|suite|flat)\s*#?\s*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5),
+    # a unit on its own: Apt. 4B, Suite 210, Studio 78R (then the street after it: Flat 7, Jones Light)
+    (r"\b(?i:apt\.?|apartment|suite|flat|studio|unit)\s*#?\s*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5),
 )
 #: Address cue words: "Name 12" after one of these is read as a street and number.
 _ADDRESS_CUE = (

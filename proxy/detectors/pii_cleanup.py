@@ -87,15 +87,38 @@ _LOCATION_PREP_RE = re.compile(
 )
 
 
+#: The last word of a public place's name ("Central Park", "the British Museum"): no one's address.
+_LANDMARK_RE = re.compile(
+    r"(?i:park|museum|tower|square|gate|bridge|cathedral|palace|castle|stadium|arena|airport|zoo|gallery|abbey|"
+    r"temple|basilica|monument|memorial|theatre|theater|opera|garden|gardens|market|falls|canyon)$"
+)
+#: A model name after a brand NER read as a person ("the Dyson V15", "Galaxy S23").
+_MODEL_AFTER_RE = re.compile(r"[ \t]+\p{Lu}{0,3}\d[\p{L}\d-]*\b")
+_ARTICLE_BEFORE_RE = re.compile(r"(?i:\bthe)[ \t]+$")
+
+
+def _product_or_place(text: str, r: RecognizerResult) -> bool:
+    if _is_bedside(r) or r.entity_type not in ("PERSON", "LOCATION", "ORGANIZATION"):
+        return False
+    if _LANDMARK_RE.search(text[r.start : r.end]):
+        return True
+    return r.entity_type == "PERSON" and (
+        _MODEL_AFTER_RE.match(text, r.end) is not None or _ARTICLE_BEFORE_RE.search(text, 0, r.start) is not None
+    )
+
+
 def drop_false_positives(text: str, results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
     """Remove NER hits on payment/technical terms ("Visa", "IBAN"), NER PERSON hits on one common
-    noun ("Discipline") not next to a first name, and empty spans."""
+    noun ("Discipline") not next to a first name, NER hits on public places ("Central Park") and
+    products ("the Dyson V15"), and empty spans."""
     out = []
     for r in results:
         if r.end <= r.start:
             continue
         value = _normal(text[r.start : r.end])
         if r.entity_type in NER_TYPES and value in NOT_ENTITIES:
+            continue
+        if _product_or_place(text, r):
             continue
         if r.entity_type == "PERSON" and not _is_bedside(r) and (value in COMMON_NOUNS or value in NOT_NAMES):
             if not _next_to_first_name(text, r.start, r.end):

@@ -88,6 +88,9 @@ _PERSON_VERB = (
 )
 _SUBJECT_RE = re.compile(rf"(?:^|(?<=[.!?][ \t])|(?<=\n))[ \t>]*(?P<n>{_NAME})[ \t]+{_PERSON_VERB}\b")
 _SUBJECT_LOWER_RE = re.compile(rf"(?:^|(?<=[.!?][ \t]))(?P<n>{_LOWER_NAME})[ \t]+{_PERSON_VERB}\b")
+_INTRO_LOWER_RE = re.compile(
+    r"\b(?:this\s+is|it'?s|it\s+is|i'?m|i\s+am|im)\s+(?P<n>[\p{Ll}][\p{Ll}\p{M}'’-]+(?:[ \t]+[\p{Ll}][\p{Ll}\p{M}'’-]+)?)[ \t]*(?:here\b|speaking\b|from\b|,|$)"
+)
 _LOWER_TOKEN_RE = re.compile(r"(?<![\p{L}\p{M}])[\p{Ll}][\p{Ll}\p{M}'’-]+(?![\p{L}\p{M}])")
 _GAZ_RE = re.compile(rf"(?<![\p{{L}}\p{{M}}])(?P<n>{_NAME})")
 _LINE_NAME_RE = re.compile(rf"(?m)^[ \t>]*(?P<n>{_NAME_TOKEN}[ \t]+(?:{_INITIAL}[ \t]+)?(?:{_NAME_PARTICLE}[ \t]+){{0,2}}{_NAME_TOKEN})[ \t]*$")
@@ -121,9 +124,14 @@ NOT_NAMES = frozenset(
 
 @lru_cache(maxsize=1)
 def first_names() -> frozenset[str]:
-    """The first-name gazetteer, lower-cased (loaded once, from package data)."""
-    raw = resources.files("proxy.detectors").joinpath("data/first_names.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+    """The first-name gazetteer, lower-cased (loaded once, from package data): the US Census lists
+    plus first names of many countries (``first_names_world.txt``, built by
+    ``training/build_name_list.py`` from Faker's person providers, MIT)."""
+    out: set[str] = set()
+    for name in ("data/first_names.txt", "data/first_names_world.txt"):
+        raw = resources.files("proxy.detectors").joinpath(name).read_text(encoding="utf-8")
+        out.update(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(out)
 
 
 @lru_cache(maxsize=1)
@@ -207,6 +215,10 @@ class PersonHeuristicRecognizer(BedsideRecognizer):
         if not any(c.isupper() for c in text):  # typed all in lower case: names are lower case too
             for m in _SUBJECT_LOWER_RE.finditer(text):
                 add(m.start("n"), m.end("n"), 0.6)
+            for m in _INTRO_LOWER_RE.finditer(text):  # "hi its piaras tyrrell here": a known first name or surname
+                tokens = m.group("n").split()
+                if tokens[0] not in NOT_NAMES and (fold(tokens[0]) in names or (len(tokens) > 1 and fold(tokens[-1]) in surnames())):
+                    add(m.start("n"), m.end("n"), 0.6)
             for m in _LOWER_TOKEN_RE.finditer(text):
                 if m.group() in names and m.group() not in NOT_NAMES:
                     add(m.start(), m.end(), 0.55)

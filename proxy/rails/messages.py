@@ -6,13 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 
+def _is_text_part(p: Any) -> bool:
+    return isinstance(p, dict) and p.get("type") in ("text", "input_text") and isinstance(p.get("text"), str)
+
+
 def text_of(content: Any) -> str:
-    """The text of a message's ``content``: a string, or the text parts of a content array."""
+    """The text of a message's ``content``: a string, or the text parts of a content array
+    (parts marked ``"document": true`` excluded: they are untrusted data, see :func:`document_parts`)."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") in ("text", "input_text") and isinstance(p.get("text"), str))
+        return "\n".join(p["text"] for p in content if _is_text_part(p) and p.get("document") is not True)
     return ""
+
+
+def document_parts(content: Any) -> list[str]:
+    """The text of the content parts a client marks as documents (``{"type": "text", "text": ...,
+    "document": true}``): data from outside the conversation, never the person's own words."""
+    if not isinstance(content, list):
+        return []
+    return [p["text"] for p in content if _is_text_part(p) and p.get("document") is True and p["text"].strip()]
 
 
 def user_texts(messages: Any) -> list[str]:

@@ -27,6 +27,8 @@ from guardrails.classes.validation.validation_result import (
 from guardrails.validator_base import Validator, register_validator
 
 from proxy.detectors.crisis import CrisisDetector
+from proxy.detectors.harmful import HarmfulRequestDetector
+from proxy.detectors.indirect import IndirectInjectionDetector
 from proxy.detectors.jailbreak import JailbreakDetector
 from proxy.detectors.topics import TopicMatcher, TopicSpec, resolve_topics
 from proxy.rails.guardrails_setup import prepare_rails
@@ -36,6 +38,7 @@ __all__ = [
     "BedsideCrisis",
     "BedsideDeniedTopics",
     "BedsideForbiddenPhrases",
+    "BedsideHarmfulRequest",
     "BedsideJailbreak",
     "BedsideLanguage",
     "BedsideMaxLength",
@@ -69,13 +72,40 @@ class BedsideJailbreak(BedsideValidator):
     def __init__(self, threshold: float = 0.5, source: str = "user", on_fail: Any = "noop") -> None:
         super().__init__(on_fail=on_fail, threshold=threshold, source=source)
         self._detector = JailbreakDetector(threshold)
+        self._indirect = IndirectInjectionDetector(threshold)
         self._source = source
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
         source = str(metadata.get("source", self._source))
+        if source in ("tool", "document", "pasted"):  # untrusted data: read sentence by sentence
+            indirect = self._indirect.check(str(value))
+            if indirect.flagged:
+                return _fail("jailbreak", ("indirect", *indirect.reasons))
+            return PassResult()
         verdict = self._detector.check(str(value), source=source)
+        if metadata.get("fragment") and not set(verdict.reasons) - {"ngram_model"}:
+            # the words around a pasted block: the n-gram model was trained on whole prompts and
+            # reads short lead-ins ("Summarise this passage:") as suspicious; a technique must fire
+            return PassResult()
         if verdict.flagged:
             return _fail("jailbreak", verdict.reasons or ("score",))
+        return PassResult()
+
+
+@register_validator(name="bedside/harmful_request", data_type="string")
+class BedsideHarmfulRequest(BedsideValidator):
+    """Fail when the text asks for help to do serious harm in one of ``categories`` (all when
+    empty); the first reason is ``harmful_request:<category>`` (see :mod:`proxy.detectors.harmful`)."""
+
+    def __init__(self, threshold: float | None = None, categories: Sequence[str] = (), on_fail: Any = "noop") -> None:
+        super().__init__(on_fail=on_fail, threshold=threshold, categories=list(categories))
+        self._detector = HarmfulRequestDetector(threshold)
+        self._categories = frozenset(categories)
+
+    def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:
+        verdict = self._detector.check(str(value))
+        if verdict.flagged and (not self._categories or verdict.category in self._categories):
+            return _fail("harmful_request", (f"harmful_request:{verdict.category}", *verdict.reasons[1:]))
         return PassResult()
 
 

@@ -10,13 +10,19 @@ Reads: ``ctx.policy.rails.input`` (checks, actions, thresholds, topics, sources)
 * ``tool``: tool results (``role: tool`` / ``function``) after the last assistant message;
 * ``document``: the client's own system/developer messages (where retrieval apps put documents).
 
-Only ``jailbreak`` looks at tool results and documents (with ``source=`` so the detector treats
-instructions inside data as injection); ``crisis``, ``denied_topics``, ``language`` and
-``max_length`` judge the person's own words, the latest user message.
+* ``pasted``: blocks pasted into the latest user message and content parts marked ``document: true``.
+
+Only ``jailbreak`` looks at tool results, documents and pasted blocks (with the indirect-injection
+detector, sentence by sentence); ``crisis``, ``denied_topics``, ``language``, ``max_length``,
+``harmful_request`` and ``moderation`` judge the person's own words, the latest user message.
+``moderation`` is awaited (network I/O with its own timeout and failure mode), the others run
+in-process.
 
 Writes: decision ``input_rails`` (check names, sources, reason names, action: never text);
 ``x-bedside-rails`` (``blocked`` / ``handoff``) and ``x-bedside-handoff`` (event id) headers;
-``ctx.body`` only for ``fix`` on ``max_length`` (the latest user message is shortened); metrics
+``ctx.body`` for ``fix`` on ``max_length`` (the latest user message is shortened) and, when
+``rails.spotlight.enabled``, untrusted text marked once the checks pass (tool results, pasted
+blocks, document parts; :mod:`proxy.rails.spotlight`; decision ``spotlight``); metrics
 ``bedside_rails_verdicts_total{direction="input"}``, ``bedside_rails_actions_total``,
 ``bedside_handoffs_total``.
 
@@ -43,7 +49,7 @@ import anyio.to_thread
 from cachetools import LRUCache
 
 from proxy.checks.base import InputCheck
-from proxy.checks.input_rails import InputFailure, compile_input_rails, evaluate, input_texts, strongest
+from proxy.checks.input_rails import InputFailure, compile_input_rails, evaluate, evaluate_remote, input_texts, strongest
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
@@ -52,6 +58,7 @@ from proxy.pipeline.stage import Next
 from proxy.rails.guardrails_setup import prepare_rails
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
+from proxy.rails.spotlight import spotlight_messages
 
 __all__ = ["InputRailsStage"]
 
@@ -85,9 +92,21 @@ class InputRailsStage:
         verdicts = self._rails_metrics.verdicts
         return evaluate(checks, texts, lambda check, verdict: verdicts.labels(policy_name, "input", check, verdict).inc())
 
+    def _spotlight(self, ctx: RequestContext, policy: Any) -> None:
+        """Mark untrusted text (``rails.spotlight``) once the checks let the request through."""
+        spot = policy.rails.spotlight
+        messages = ctx.body.get("messages")
+        if not spot.enabled or not isinstance(messages, list):
+            return
+        count = spotlight_messages(messages, mode=spot.mode, marker=spot.marker, sources=spot.sources)
+        ctx.decide("spotlight", mode=spot.mode, texts=count)
+
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy
-        if policy is None or ctx.endpoint != "chat" or not policy.rails.input:
+        if policy is None or ctx.endpoint != "chat":
+            return await call_next(ctx)
+        if not policy.rails.input:
+            self._spotlight(ctx, policy)
             return await call_next(ctx)
         shadow = policy.mode == "shadow"
         rails: tuple[InputCheck, ...] = ()
@@ -98,12 +117,16 @@ class InputRailsStage:
                 failures = await anyio.to_thread.run_sync(self.evaluate, policy.name, rails, texts, limiter=self._limiter)
             else:
                 failures = self.evaluate(policy.name, rails, texts)
+            if any(r.remote is not None for r in rails):
+                verdicts = self._rails_metrics.verdicts
+                failures += await evaluate_remote(rails, texts, lambda check, verdict: verdicts.labels(policy.name, "input", check, verdict).inc())
         except Exception as exc:  # noqa: BLE001 - fail closed
             self._metrics.stage_failures.labels(self.name, "closed").inc()
             get_logger().error("stage_failed", stage=self.name, request_id=ctx.request_id, error_type=type(exc).__name__)
             failures = [InputFailure(self.name, "user", ("stage_error",), "block", None, -1)]
         if not failures:
             ctx.decide(self.name, checks=[r.check for r in rails], failures=[], action="pass")
+            self._spotlight(ctx, policy)
             return await call_next(ctx)
 
         top = strongest(failures)
@@ -118,12 +141,14 @@ class InputRailsStage:
         for f in failures:
             self._rails_metrics.actions.labels(policy.name, "input", f.check, "shadow" if shadow else action).inc()
         if shadow or action == "log":
+            self._spotlight(ctx, policy)
             return await call_next(ctx)
         if action == "fix":
             messages = ctx.body["messages"]
             for f in failures:
                 if f.fix is not None and 0 <= f.index < len(messages):
                     messages[f.index] = {**messages[f.index], "content": f.fix}
+            self._spotlight(ctx, policy)
             return await call_next(ctx)
 
         language = policy.persona.language

@@ -59,3 +59,15 @@ def test_common_words_are_not_names(ner: AnalyzerHandle, text: str) -> None:
 
 def test_function_words_are_not_names() -> None:
     assert {"where", "on", "here", "later"} <= NOT_NAMES
+
+
+def test_world_first_names_and_lower_case_introductions() -> None:
+    from proxy.detectors.pii_recognizers import PersonHeuristicRecognizer, first_names
+
+    assert {"caoimhe", "capucine"} <= first_names()  # first_names_world.txt (Faker's providers)
+    rec = PersonHeuristicRecognizer()
+    found = rec.analyze("Caoimhe Walsh will collect the parcel.", ["PERSON"])
+    assert any(r.start == 0 for r in found)
+    lower = "hi its piaras tyrrell here, my parcel still hasnt arrived"
+    assert any(lower[r.start : r.end] == "piaras tyrrell" for r in rec.analyze(lower, ["PERSON"]))
+    assert not rec.analyze("hi its raining here, my parcel is late", ["PERSON"])

@@ -16,13 +16,15 @@ from pydantic import Field
 from proxy.policy.sections.base import Finding, NonEmptyStr, StrictModel
 
 RailAction = Literal["block", "fix", "reask", "handoff", "log"]
-Source = Literal["user", "tool", "document"]
-InputCheck = Literal["jailbreak", "crisis", "denied_topics", "max_length", "language"]
+Source = Literal["user", "tool", "document", "pasted"]
+InputCheck = Literal["jailbreak", "crisis", "denied_topics", "max_length", "language", "harmful_request", "moderation"]
+#: The offline harmful_request detector's categories, gravest first (proxy/detectors/harmful.py).
+HARM_CATEGORIES = ("weapons", "violence", "self_harm", "sexual", "cyber", "crime", "hate", "privacy", "misinformation")
 OutputCheck = Literal["forbidden_phrases", "persona_drift", "system_prompt_leak", "required_disclosure", "pii_leak", "over_empathy"]
 
 
 def _default_sources() -> list[Source]:
-    return ["user", "tool"]
+    return ["user", "tool", "pasted"]
 
 
 class TopicRule(StrictModel):
@@ -33,6 +35,48 @@ class TopicRule(StrictModel):
     exceptions: list[NonEmptyStr] = Field(default_factory=list, description="Phrases that make a match harmless.")
 
 
+class Moderation(StrictModel):
+    """Where the `moderation` check sends the person's message, and what it does when that fails."""
+
+    url: NonEmptyStr = Field(description="Base URL of an OpenAI-compatible API, e.g. `https://api.openai.com/v1` (`/moderations` or `/chat/completions` is appended).")
+    style: Literal["moderations", "guard_chat"] = Field(
+        default="moderations",
+        description="`moderations`: the OpenAI moderation endpoint; `guard_chat`: a guard model (Llama Guard style) behind a chat API that answers `safe` or `unsafe` plus category codes.",
+    )
+    model: NonEmptyStr | None = Field(default=None, description="Model name sent with the request (e.g. `omni-moderation-latest`, `llama-guard-3-8b`).")
+    api_key_env: NonEmptyStr | None = Field(default=None, description="Environment variable holding the API key (sent as a bearer token).")
+    timeout_seconds: float = Field(default=2.0, gt=0, le=30, description="Longest wait for the verdict.")
+    on_error: Literal["block", "pass"] = Field(
+        default="block", description="What a timeout or a broken answer means: `block` (fail closed, the default) or `pass` (fail open, counted and logged)."
+    )
+    cache_size: int = Field(default=1024, ge=0, description="Verdicts kept by content hash (SHA-256 of the text), so a resent history is not judged twice.")
+
+
+SpotlightSource = Literal["tool", "document", "pasted"]
+
+
+def _spotlight_sources() -> list[SpotlightSource]:
+    return ["tool", "pasted"]
+
+
+class Spotlight(StrictModel):
+    """Spotlighting: untrusted text (tool results, documents, pasted blocks) is marked before the model reads it."""
+
+    enabled: bool = Field(default=False, description="Turn spotlighting on.")
+    mode: Literal["delimit", "datamark", "encode"] = Field(
+        default="datamark",
+        description="`delimit`: wrap in random markers; `datamark`: also join its words with a marker character; `encode`: base64 inside the markers.",
+    )
+    sources: list[SpotlightSource] = Field(
+        default_factory=_spotlight_sources,
+        description=(
+            "Which untrusted texts are marked: `tool` results, `pasted` blocks and parts marked `\"document\": true`, "
+            "`document` (the client's own system messages: only when they carry retrieved text, never instructions)."
+        ),
+    )
+    marker: NonEmptyStr = Field(default="\u02c6", description="The datamark character (default `ˆ`).")
+
+
 class InputRail(StrictModel):
     check: InputCheck = Field(description="Which check.")
     action: RailAction = Field(default="block", description="What happens when it fails.")
@@ -40,7 +84,21 @@ class InputRail(StrictModel):
     topics: list[TopicRule] = Field(default_factory=list, description="For `denied_topics`: the topics.")
     max_chars: int | None = Field(default=None, gt=0, description="For `max_length`: the longest user message.")
     languages: list[NonEmptyStr] = Field(default_factory=list, description="For `language`: allowed language tags, e.g. `[en, es]`.")
-    sources: list[Source] = Field(default_factory=_default_sources, description="Which texts are checked: user turns, tool results, retrieved documents.")
+    sources: list[Source] = Field(
+        default_factory=_default_sources,
+        description=(
+            "Which texts are checked: `user` (the latest user message), `tool` (tool results), `document` (the client's own system "
+            "messages, where retrieval apps put documents), `pasted` (untrusted text inside a message: blocks pasted into the latest "
+            "user message, such as quotes, fenced blocks, e-mails or a long body after 'summarise this:', and content parts marked "
+            "`\"document\": true`). Checks that judge the person's own words read `user` only."
+        ),
+    )
+    categories: dict[NonEmptyStr, RailAction] = Field(
+        default_factory=dict,
+        description="For `harmful_request` and `moderation`: the action per category (others pass). Empty: every category takes `action`. "
+        "harmful_request categories: weapons, violence, self_harm, sexual, cyber, crime, hate, privacy, misinformation.",
+    )
+    moderation: Moderation | None = Field(default=None, description="For `moderation`: the endpoint and its failure mode.")
 
 
 class OutputRail(StrictModel):
@@ -66,8 +124,10 @@ class Handoff(StrictModel):
 class Rails(StrictModel):
     """Input and output checks.
 
-    Input checks: `jailbreak` (prompt injection, also in tool results and documents per `sources`),
-    `crisis` (self-harm, abuse, medical emergency: usually `handoff`), `denied_topics`,
+    Input checks: `jailbreak` (prompt injection, also in tool results, documents and blocks pasted
+    into a user message, per `sources`), `harmful_request` (offline: help to do serious harm, with
+    an action per category), `moderation` (an OpenAI-compatible moderation endpoint or guard
+    model), `crisis` (self-harm, abuse, medical emergency: usually `handoff`), `denied_topics`,
     `max_length`, `language`. Output checks: `forbidden_phrases`, `persona_drift` ("as an AI
     language model"), `system_prompt_leak`, `required_disclosure` (the persona's disclosure),
     `pii_leak` (structured personal data the model wrote), `over_empathy` (stock apologies beyond
@@ -78,6 +138,7 @@ class Rails(StrictModel):
     input: list[InputRail] = Field(default_factory=list, description="Checks on the request, in order.")
     output: list[OutputRail] = Field(default_factory=list, description="Checks on the reply, in order.")
     handoff: Handoff = Field(default_factory=Handoff, description="Human handoff delivery.")
+    spotlight: Spotlight = Field(default_factory=Spotlight, description="Mark untrusted text before the model reads it (works without detection).")
 
     def findings(self) -> list[Finding]:
         """Rails that cannot work as written: missing parameters, actions a check cannot take."""
@@ -89,6 +150,14 @@ class Rails(StrictModel):
                 out.append(Finding(("input", i, "action"), f"`fix` cannot rewrite a `{rail.check}` failure", "only `max_length` can be fixed on input"))
             if rail.check == "max_length" and rail.max_chars is None:
                 out.append(Finding(("input", i, "max_chars"), "`max_length` needs `max_chars`"))
+            if rail.check == "moderation" and rail.moderation is None:
+                out.append(Finding(("input", i, "moderation"), "`moderation` needs `moderation: {url: ...}`", "name an OpenAI-compatible base URL"))
+            if rail.check == "harmful_request":
+                for name in rail.categories:
+                    if name not in HARM_CATEGORIES:
+                        out.append(Finding(("input", i, "categories", name), f"unknown harm category '{name}'", f"categories: {', '.join(HARM_CATEGORIES)}"))
+            if rail.categories and rail.check not in ("harmful_request", "moderation"):
+                out.append(Finding(("input", i, "categories"), f"`categories` does not apply to `{rail.check}`"))
             if rail.check == "denied_topics" and not rail.topics:
                 out.append(Finding(("input", i, "topics"), "`denied_topics` needs at least one topic"))
             for j, topic in enumerate(rail.topics):

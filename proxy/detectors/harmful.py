@@ -1,0 +1,173 @@
+"""Harmful-request detection: is the person asking for help to do serious harm, and of which kind?
+
+How a score is made (in-process, numpy only, no downloads; cost in ``bench/rails_eval.py``):
+
+1. **Features** (:func:`features`): the mean and the max of the pretrained token embeddings that
+   the ``wordllama`` wheel ships (Llama-2 tokens x 256; read from its files, see
+   :mod:`proxy.detectors.emotion_cnn`), so "synthesise sarin" sits near "make nerve gas" without
+   either phrase being in the training data; plus word unigrams and bigrams hashed into
+   ``2**16`` buckets (binary, L2-normalised) for phrasings the embeddings blur.
+2. **Hand-written features** (:mod:`proxy.detectors.harm_features`): harm objects and acts with
+   their category, how they are asked for, evasion clauses, and benign contexts that lower the
+   score ("kill a process", "how do I protect myself from phishing").
+3. **Two linear heads** trained by ``training/train_harmful.py`` and shipped in
+   ``harmful_model/weights.npz``: a logistic model logit and a softmax over the categories
+   (:data:`CATEGORIES`). ``logit = features + alpha * clip(model) + offset``; leave-one-source-out
+   evaluation keeps ``alpha`` small (0.3), because the model alone learns each source's style
+   (``python bench/rails_eval.py``). The category is the heaviest harm feature's, else the
+   category head's.
+
+Reads only the text; returns a :class:`Verdict` with the score, the category and reason names,
+never any of the text. Without the ``wordllama`` files the detector cannot work and says so at
+construction (the rail then fails closed).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import dataclass
+from importlib import resources
+from itertools import pairwise
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from proxy.detectors.emotion_cnn import embedding_files
+from proxy.detectors.harm_features import BENIGN_CONTEXT, HARM_OBJECTS, INTENT
+
+__all__ = ["CATEGORIES", "HarmfulRequestDetector", "TextFeatures", "Verdict", "features", "heuristic"]
+
+#: Harm categories, gravest first (the policy gives each its action).
+CATEGORIES: Final = ("weapons", "violence", "self_harm", "sexual", "cyber", "crime", "hate", "privacy", "misinformation")
+N_HASH: Final = 1 << 16
+MAX_TOKENS: Final = 256
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The detector's judgement of one request."""
+
+    flagged: bool
+    score: float
+    category: str  # the most probable category when a harm feature fired, else ""
+    reasons: tuple[str, ...]
+
+
+class TextFeatures:
+    """Reads text into the detector's features; shared by training and run time."""
+
+    def __init__(self) -> None:
+        files = embedding_files()
+        if files is None:
+            raise RuntimeError("the wordllama package's embedding files are missing: reinstall bedside's dependencies")
+        from safetensors import safe_open
+        from tokenizers import Tokenizer
+
+        with safe_open(str(files[0]), framework="np") as f:
+            table = f.get_tensor("embedding.weight")
+        self._table: npt.NDArray[np.float16] = table  # as shipped (16 MB); rows are scaled to unit length when read
+        norms = np.linalg.norm(table.astype(np.float32), axis=1, keepdims=True)
+        self._inv_norm: npt.NDArray[np.float32] = (1.0 / np.maximum(norms, 1e-6)).astype(np.float32)
+        tok = Tokenizer.from_file(str(files[1]))
+        tok.no_padding()
+        tok.no_truncation()
+        self._tokenizer: Any = tok
+        self.dim = 2 * table.shape[1]
+
+    def dense(self, text: str) -> npt.NDArray[np.float32]:
+        """Mean and max of the unit token embeddings (special tokens dropped)."""
+        ids = [i for i in self._tokenizer.encode(text).ids if i > 2][:MAX_TOKENS]
+        if not ids:
+            return np.zeros(self.dim, dtype=np.float32)
+        vecs = self._table[ids].astype(np.float32) * self._inv_norm[ids]
+        mean = vecs.mean(axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-6)
+        return np.concatenate([mean, vecs.max(axis=0)]).astype(np.float32)
+
+    @staticmethod
+    def hashed(text: str) -> npt.NDArray[np.int64]:
+        """Distinct hashed word unigrams and bigrams."""
+        words = _WORD.findall(text.lower())[:MAX_TOKENS]
+        hashes = [zlib.crc32(w.encode()) for w in words]
+        buckets = {h & (N_HASH - 1) for h in hashes}
+        buckets.update(((a * 1_000_003) ^ b) & (N_HASH - 1) for a, b in pairwise(hashes))
+        return np.fromiter(buckets, dtype=np.int64, count=len(buckets))
+
+
+_MODEL_CLIP: Final = 4.0
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def heuristic(text: str) -> tuple[float, str, list[str]]:
+    """Sum of the hand-written feature weights that fire, the category of the heaviest harm
+    object (or ""), and the names that fired. Intent adds only when some harm object fired."""
+    norm = " ".join(text.lower().replace("\u2019", "'").split())
+    words = set(_WORD.findall(norm))
+    total, category, best, names = 0.0, "", 0.0, []
+    for feat in HARM_OBJECTS:
+        if not feat.triggers.isdisjoint(words) and feat.pattern.search(norm):
+            total += feat.weight
+            names.append(feat.name)
+            if feat.weight > best:
+                best, category = feat.weight, feat.category
+    if not names:
+        return 0.0, "", []
+    total = best + 0.25 * (total - best)  # several objects: more certain, not additive
+    for group in (INTENT, BENIGN_CONTEXT):
+        for feat in group:
+            if not feat.triggers.isdisjoint(words) and feat.pattern.search(norm):
+                total += feat.weight
+                names.append(feat.name)
+    return total, category, names
+
+
+def features(reader: TextFeatures, text: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """(dense features, hashed bucket ids) of one text."""
+    return reader.dense(text), reader.hashed(text)
+
+
+class HarmfulRequestDetector:
+    """Score a request for harmful intent and name its category. Immutable, thread-safe."""
+
+    def __init__(self, threshold: float | None = None, *, reader: TextFeatures | None = None) -> None:
+        ref = resources.files("proxy.detectors") / "harmful_model" / "weights.npz"
+        with resources.as_file(ref) as path, np.load(path) as data:
+            self._dense_w = data["dense_w"].astype(np.float32)  # (dim,)
+            self._hash_w = data["hash_w"].astype(np.float32)  # (N_HASH,)
+            self._bias = float(data["bias"])
+            self._cat_w = data["cat_w"].astype(np.float32)  # (dim, n_categories)
+            self._cat_b = data["cat_b"].astype(np.float32)
+            default = float(data["threshold"])
+            self._alpha = float(data["alpha"])
+            self._offset = float(data["offset"])
+        self.threshold = default if threshold is None else threshold
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError("threshold must be between 0 and 1")
+        self._reader = reader or TextFeatures()
+        if self._dense_w.shape != (self._reader.dim,) or self._cat_w.shape[1] != len(CATEGORIES):
+            raise ValueError("harmful_request model does not match this code")
+        if _sigmoid(self._offset + self._alpha * _MODEL_CLIP) >= self.threshold:
+            raise ValueError("the harmful_request model alone could flag a text: the feature gate would change verdicts")
+
+    def check(self, text: str) -> Verdict:
+        """Judge one request."""
+        heur, category, names = heuristic(text)
+        if not names:  # alone the model cannot reach the threshold (checked at load): skip it
+            return Verdict(False, round(_sigmoid(self._offset - self._alpha * _MODEL_CLIP), 4), "", ())
+        dense, idx = features(self._reader, text)
+        model = float(dense @ self._dense_w) + self._bias
+        if idx.size:
+            model += float(self._hash_w[idx].sum()) / math.sqrt(idx.size)
+        logit = heur + self._alpha * max(-_MODEL_CLIP, min(_MODEL_CLIP, model)) + self._offset
+        score = _sigmoid(logit)
+        if not category:
+            category = CATEGORIES[int(np.argmax(dense @ self._cat_w + self._cat_b))]
+        flagged = score >= self.threshold
+        return Verdict(flagged, round(score, 4), category, (f"harmful:{category}", *names) if flagged else ())
