@@ -22,6 +22,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
+from proxy.privacy.threads import purge_expired_threads
 from proxy.privacy.transcripts import purge_expired
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
@@ -38,6 +39,7 @@ from proxy.stages.memory import MemoryStage
 from proxy.stages.output_rails import OutputRailsStage
 from proxy.stages.pii import build_pii_stage
 from proxy.stages.policy import PolicyStage
+from proxy.stages.thread import ThreadStage
 from proxy.stages.tone import ToneStage
 from proxy.stages.transcripts import TranscriptsStage
 from proxy.storage import migrate
@@ -157,10 +159,14 @@ class Services:
             await self.refresh_keys()
 
     async def purge_transcripts(self) -> dict[str, int]:
-        """One retention purge (in a worker thread): transcripts older than ``privacy.transcript_retention_days``."""
+        """One retention purge (in a worker thread): transcripts older than ``privacy.transcript_retention_days``,
+        and thread states not used for ``privacy.thread_retention_days``."""
         counts = await anyio.to_thread.run_sync(purge_expired, self.engine, self.settings.privacy.transcript_retention_days)
         if counts:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
+        threads = await anyio.to_thread.run_sync(purge_expired_threads, self.engine, self.settings.privacy.thread_retention_days)
+        if threads:
+            get_logger().info("retention_purge", kind="thread_states", count=threads)
         return counts
 
     async def _purge_forever(self) -> None:
@@ -207,13 +213,17 @@ def build_stages(
     privacy: Privacy | None = None,
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
-    audit, identity, policy, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
+    audit, identity, policy, consent, thread, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
     Stages of later issues slot in at their place; this list holds the ones that exist."""
     stages: list[Stage] = [IdentityStage(keyring, hasher)]
-    if policies is not None:
+    thread = ThreadStage(privacy.threads if privacy is not None else None, metrics)  # before emotion and pii: they read on from it
+    if policies is None:
+        stages.append(thread)  # even a bare proxy keeps each user's threads to themselves
+    else:
         stages.append(PolicyStage(policies, metrics))
         if privacy is not None:
             stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
+        stages.append(thread)
         stages.append(build_emotion_stage(metrics, policies))
         stages.append(ToneStage(metrics))
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)

@@ -58,7 +58,7 @@ class IdentityStage:
             seed = _first_user_text(ctx.body.get("messages"))
             if seed is not None:
                 tenant = ctx.tenant
-                who = f"user:{user}" if user is not None else f"key:{_key_fingerprint(ctx.headers)}"
+                who = f"user:{user}" if user is not None else f"key:{key_fingerprint(ctx.headers)}"
                 ctx._conversation_derive = lambda: _conversation_hash(tenant, who, seed)
             ctx.conversation_source = "derived"
         ctx.decide(
@@ -88,7 +88,7 @@ def _checked(value: str, where: str) -> str:
     return value
 
 
-def _key_fingerprint(headers: dict[str, str]) -> str:
+def key_fingerprint(headers: dict[str, str]) -> str:
     """A digest of the credential the client presented (empty in open mode without one)."""
     presented = headers.get("authorization") or headers.get("api-key") or ""
     return hashlib.sha256(presented.encode("utf-8", "surrogatepass")).hexdigest()[:16]
