@@ -38,7 +38,7 @@ from proxy.pipeline.context import RequestContext
 from proxy.privacy.pseudonyms import PseudonymVault, restore
 from proxy.privacy.threads import ThreadState
 from proxy.responses.call import ResponsesCall
-from proxy.responses.encode import OutputAssembler, collect_response, error_event, response_object
+from proxy.responses.encode import OutputAssembler, collect_response, error_event, response_object, sse_frame
 from proxy.responses.ids import client_id, internal_id
 from proxy.responses.request import from_responses
 from proxy.services import Services
@@ -107,7 +107,7 @@ class _Frames:
     def __call__(self, event: dict[str, Any]) -> bytes:
         event["sequence_number"] = self.sequence
         self.sequence += 1
-        return b"event: " + str(event["type"]).encode() + b"\ndata: " + _encode(event) + b"\n\n"
+        return sse_frame(event)
 
 
 async def _events(services: Services, ctx: RequestContext, completion: Completion, echo: dict[str, Any]) -> AsyncIterator[bytes]:

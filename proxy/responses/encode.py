@@ -21,7 +21,7 @@ the status and the usage (a chat usage is converted).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -32,11 +32,17 @@ from proxy.pipeline.deltas import Delta, ExtraDelta, TextDelta, ToolCallDelta, U
 from proxy.responses.decode import OUTPUT_ITEM
 from proxy.responses.ids import as_dict, client_id, new_id
 
-__all__ = ["OutputAssembler", "collect_response", "error_event", "response_object", "usage_out"]
+__all__ = [
+    "OutputAssembler", "collect_response", "error_event", "events_from_deltas", "response_from_deltas", "response_object", "sse_frame", "usage_out",
+]  # fmt: skip
 
 _encode = msgspec.json.Encoder().encode
-#: fields of the upstream's Response that the client's own values replace (Bedside changed them)
-_ECHOED = ("instructions", "metadata", "tools", "tool_choice", "text", "user", "safety_identifier", "previous_response_id", "conversation", "prompt", "store")
+#: fields of the upstream's Response that the client's own values replace (Bedside changed them),
+#: with the value a Response shows when the client did not send one
+_ECHOED: dict[str, Any] = {
+    "instructions": None, "metadata": {}, "tools": [], "tool_choice": "auto", "text": {"format": {"type": "text"}}, "user": None,
+    "safety_identifier": None, "previous_response_id": None, "conversation": None, "prompt": None, "store": True,
+}  # fmt: skip
 
 
 def usage_out(usage: Any) -> dict[str, Any] | None:
@@ -276,11 +282,16 @@ def response_object(
     for key, value in meta.items():  # the upstream's own fields (a Responses upstream), then the client's
         if key not in ("id", "object", "created", "created_at", "status", "error", "incomplete_details", "output", "usage", "system_fingerprint"):
             body[key] = value
+    for key, default in _ECHOED.items():  # never the persona, the redacted values or the hashed user ids Bedside sent
+        body[key] = echo[key] if echo.get(key) is not None else default
     for key, value in echo.items():
-        if key in _ECHOED or key not in meta:
+        if key not in _ECHOED and key not in meta:
             body[key] = value
-    if body.get("metadata") is None:
-        body["metadata"] = {}
+    if isinstance(body.get("conversation"), str):
+        body["conversation"] = {"id": body["conversation"]}
+    for key in ("prompt", "conversation", "safety_identifier"):
+        if body.get(key) is None:
+            body.pop(key, None)
     if status == "completed":
         body["completed_at"] = int(time.time())
     return body
@@ -305,7 +316,32 @@ def error_event(exc: BedsideError, body: dict[str, Any]) -> dict[str, Any]:
     return {"type": "error", "code": err.get("code") or exc.code or "server_error", "message": err.get("message") or exc.message, "param": err.get("param")}
 
 
-async def replay(deltas: list[Delta]) -> AsyncIterator[Delta]:
-    """Deltas from a list (a reply kept whole)."""
+def response_from_deltas(meta: dict[str, Any], echo: dict[str, Any], deltas: Iterable[Delta]) -> dict[str, Any]:
+    """The Response object of a whole reply given as deltas (fakes and tests that write replies)."""
+    assembler = OutputAssembler()
     for delta in deltas:
-        yield delta
+        assembler.feed(delta)
+    assembler.close()
+    status, incomplete = assembler.status
+    return response_object(meta, echo, output=assembler.output, status=status, incomplete=incomplete, usage=assembler.usage)
+
+
+def events_from_deltas(meta: dict[str, Any], echo: dict[str, Any], deltas: Iterable[Delta]) -> list[dict[str, Any]]:
+    """Every stream event of a whole reply given as deltas, numbered (fakes and tests)."""
+    started = response_object(meta, echo, output=[], status="in_progress")
+    events: list[dict[str, Any]] = [{"type": "response.created", "response": started}, {"type": "response.in_progress", "response": started}]
+    assembler = OutputAssembler()
+    for delta in deltas:
+        events += assembler.feed(delta)
+    events += assembler.close()
+    status, incomplete = assembler.status
+    final = response_object(meta, echo, output=assembler.output, status=status, incomplete=incomplete, usage=assembler.usage)
+    events.append({"type": "response.completed" if status == "completed" else "response.incomplete", "response": final})
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+    return events
+
+
+def sse_frame(event: dict[str, Any]) -> bytes:
+    """One event as an SSE frame (``event:`` names its type, as OpenAI's streams do)."""
+    return b"event: " + str(event["type"]).encode() + b"\ndata: " + _encode(event) + b"\n\n"
