@@ -41,8 +41,10 @@ _encode = msgspec.json.Encoder().encode
 #: with the value a Response shows when the client did not send one
 _ECHOED: dict[str, Any] = {
     "instructions": None, "metadata": {}, "tools": [], "tool_choice": "auto", "text": {"format": {"type": "text"}}, "user": None,
-    "safety_identifier": None, "previous_response_id": None, "conversation": None, "prompt": None, "store": True,
+    "safety_identifier": None, "previous_response_id": None, "conversation": None, "prompt": None,
 }  # fmt: skip
+#: request fields a Response does not repeat
+_NOT_REPEATED = frozenset({"store"})
 
 
 def usage_out(usage: Any) -> dict[str, Any] | None:
@@ -65,6 +67,17 @@ def usage_out(usage: Any) -> dict[str, Any] | None:
         "output_tokens_details": {"reasoning_tokens": _int(out_details.get("reasoning_tokens"))},
         "total_tokens": _int(total) if total is not None else inp + out,
     }
+
+
+#: Response fields that are left out rather than null
+_OMITTED_WHEN_NONE = ("user", "usage", "safety_identifier", "prompt", "conversation", "prompt_cache_key", "prompt_cache_retention", "service_tier")
+
+
+def _listed_tool(tool: Any) -> Any:
+    """A tool as a Response lists it: a function tool always says whether it is strict and its parameters."""
+    if isinstance(tool, dict) and tool.get("type") == "function":
+        return {"strict": None, "parameters": None, **tool}
+    return tool
 
 
 def _int(value: Any) -> int:
@@ -126,7 +139,7 @@ class OutputAssembler:
         self._part["text"] += delta.text
         logprobs = delta.logprobs.get("content") if isinstance(delta.logprobs, dict) else None
         if isinstance(logprobs, list):
-            self._part.setdefault("logprobs", []).extend(logprobs)
+            self._part["logprobs"].extend(logprobs)
         if delta.text or logprobs:
             events.append(
                 {
@@ -179,7 +192,7 @@ class OutputAssembler:
             events.append({"type": "response.output_item.added", "output_index": self._index(), "item": _snapshot(self._open)})
         if self._part is None or self._part["type"] != kind:
             events += self._close_part()
-            self._part = {"type": "output_text", "text": "", "annotations": []} if kind == "output_text" else {"type": "refusal", "refusal": ""}
+            self._part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []} if kind == "output_text" else {"type": "refusal", "refusal": ""}
             self._open["content"].append(self._part)
             events.append(
                 {"type": "response.content_part.added", "item_id": self._open["id"], "output_index": self._index(), "content_index": len(self._open["content"]) - 1, "part": _snapshot(self._part)}
@@ -216,7 +229,6 @@ class OutputAssembler:
             return []
         where = {"item_id": item["id"], "output_index": self.output.index(item), "content_index": item["content"].index(part)}
         if part["type"] == "output_text":
-            part.setdefault("logprobs", [])
             done = {"type": "response.output_text.done", **where, "text": part["text"], "logprobs": part["logprobs"]}
         else:
             done = {"type": "response.refusal.done", **where, "refusal": part["refusal"]}
@@ -268,7 +280,6 @@ def response_object(
         "parallel_tool_calls": True,
         "previous_response_id": None,
         "reasoning": None,
-        "store": True,
         "temperature": None,
         "text": {"format": {"type": "text"}},
         "tool_choice": "auto",
@@ -285,11 +296,15 @@ def response_object(
     for key, default in _ECHOED.items():  # never the persona, the redacted values or the hashed user ids Bedside sent
         body[key] = echo[key] if echo.get(key) is not None else default
     for key, value in echo.items():
-        if key not in _ECHOED and key not in meta:
+        if key not in _ECHOED and key not in meta and key not in _NOT_REPEATED:
             body[key] = value
+    for key in _NOT_REPEATED:
+        body.pop(key, None)
     if isinstance(body.get("conversation"), str):
         body["conversation"] = {"id": body["conversation"]}
-    for key in ("prompt", "conversation", "safety_identifier"):
+    if isinstance(body.get("tools"), list):
+        body["tools"] = [_listed_tool(t) for t in body["tools"]]
+    for key in _OMITTED_WHEN_NONE:  # optional fields the spec does not let be null
         if body.get(key) is None:
             body.pop(key, None)
     if status == "completed":

@@ -52,8 +52,8 @@ def thread_owner(user_id: str | None, headers: Mapping[str, str]) -> str:
 def not_found(kind: str, param: str) -> NotFound:
     what = "conversation" if kind == "conversation" else "response"
     return NotFound(
-        f"There is no earlier {what} with this id for you here (it may belong to another user, have expired or been deleted). "
-        "Start a new conversation without it, or send the earlier turns in 'input'.",
+        f"There is no earlier {what} with this id for you here: it may belong to another user, have expired or been deleted, or its model server "
+        "does not keep responses. Start a new conversation without it, or send the earlier turns in 'input'.",
         param=param,
         code=f"{'conversation' if kind == 'conversation' else 'previous_response'}_not_found",
     )

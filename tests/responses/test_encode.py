@@ -97,7 +97,7 @@ def test_the_reply_shows_the_clients_own_fields_never_what_bedside_sent() -> Non
         "max_output_tokens": 800,
     }
     body = response_object(upstream_meta, {"metadata": {"name": "Ann"}, "previous_response_id": "resp_chatcmpl-bedside-1", "conversation": "conv_1"}, output=[], status="completed")
-    assert body["instructions"] is None and body["user"] is None
+    assert body["instructions"] is None and "user" not in body
     assert body["metadata"] == {"name": "Ann"} and body["previous_response_id"] == "resp_chatcmpl-bedside-1"
     assert body["conversation"] == {"id": "conv_1"}
     assert (body["temperature"], body["max_output_tokens"]) == (0.3, 800), "the values the model ran with (clamped) are shown"
