@@ -54,7 +54,7 @@ def _check_item(item: Any, p: str, *, messages_only: bool = False) -> None:
         raise _bad(p, f"{p} has neither 'type' nor 'role': say what the item is.", "missing_value")
     if kind in (None, "message"):
         role = item.get("role")
-        if role not in _ROLES:
+        if not isinstance(role, str) or role not in _ROLES:
             raise InvalidRequest(f"{p}.role must be one of user, assistant, system or developer.", param=f"{p}.role", code="invalid_value")
         if item.get("content") is None:
             raise InvalidRequest(f"{p}.content is missing.", param=f"{p}.content", code="invalid_value")

@@ -29,10 +29,11 @@ from litestar.response import Stream
 
 from proxy.api.body import check_media_type, decode_object, read_body
 from proxy.api.errors import error_response, internal_error
-from proxy.api.openai_routes import _authenticate, _internal_error, _new_context
+from proxy.api.openai_routes import _authenticate, _new_context
 from proxy.api.requestlog import finish_request
 from proxy.api.responses_checks import check_responses
 from proxy.errors import BedsideError, InvalidRequest, NotFound, UpstreamError, UpstreamProtocolError, UpstreamStatusError
+from proxy.logs import get_logger
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.privacy.pseudonyms import PseudonymVault, restore
@@ -52,6 +53,14 @@ ENDPOINT = "responses"
 
 def _finish(services: Services, ctx: RequestContext, status: int, error: BedsideError | None = None, *, exc_type: str | None = None) -> None:
     finish_request(services, ctx, status, error, exc_type=exc_type, endpoint=ENDPOINT)
+
+
+def _internal_error(services: Services, ctx: RequestContext, exc: BaseException, headers: dict[str, str]) -> Response[Any]:
+    """An unexpected exception before the reply: logged by type only, counted as a 500, answered kindly."""
+    get_logger().error("request_failed", request_id=ctx.request_id, endpoint=ENDPOINT, error_type=type(exc).__name__)
+    err = internal_error()
+    _finish(services, ctx, err.http_status, err, exc_type=type(exc).__name__)
+    return error_response(err, {**headers, **ctx.response_headers})
 
 
 def _error(services: Services, ctx: RequestContext, exc: BedsideError, headers: dict[str, str]) -> Response[Any]:
@@ -143,6 +152,7 @@ async def _events(services: Services, ctx: RequestContext, completion: Completio
         status = 499  # the client went away; closing the completion cancels the upstream request
         raise
     except Exception as exc:  # noqa: BLE001 - a bug must still end the stream cleanly
+        get_logger().error("stream_failed", request_id=ctx.request_id, endpoint=ENDPOINT, error_type=type(exc).__name__)
         error, status, exc_type = internal_error(), 500, type(exc).__name__
         for out in _failed(completion, echo, assembler, error_event(error, error.to_body()), status):
             yield frame(out)
