@@ -98,16 +98,14 @@ class ThreadStore:
         ref = self.subjects.thread(thread_id)
         plaintext = state.to_bytes()
         with self.envelope.batch():
-            for _ in range(2):  # a concurrent first save of the same id by the same user: update it
-                row = self.repo.get(scope, ref)
-                if row is not None:
-                    sealed = self.envelope.encrypt_sync(scope, FieldRef(TABLE, row.id, COLUMN), plaintext)
-                    return self.repo.replace(scope, row_id=row.id, state=sealed)
-                row_id = str(uuid.uuid4())
-                sealed = self.envelope.encrypt_sync(scope, FieldRef(TABLE, row_id, COLUMN), plaintext)
-                if self.repo.add(scope, row_id=row_id, ref=ref, state=sealed):
-                    return True
-        return False
+            row_id = str(uuid.uuid4())  # a reply's id is new: insert first, look up only when it is taken
+            if self.repo.add(scope, row_id=row_id, ref=ref, state=self.envelope.encrypt_sync(scope, FieldRef(TABLE, row_id, COLUMN), plaintext)):
+                return True
+            row = self.repo.get(scope, ref)
+            if row is None:
+                return False  # someone else's
+            sealed = self.envelope.encrypt_sync(scope, FieldRef(TABLE, row.id, COLUMN), plaintext)
+            return self.repo.replace(scope, row_id=row.id, state=sealed)
 
     def claim_sync(self, scope: UserScope, thread_id: str) -> ThreadState | None:
         """The user's state for ``thread_id``, binding the id to them with an empty state when nobody

@@ -414,3 +414,17 @@ async def test_a_function_tool_round_trip_translated(tmp_path: Path, chat_only: 
     assert "I received the tool result" in _text(second.json())
     sent = chat_only.recorded[-1]["body"]["messages"]
     assert [m["role"] for m in sent][-3:] == ["user", "assistant", "tool"] and "A-1042" not in json.dumps(sent)
+
+
+async def test_a_conversation_is_bound_to_the_first_user_who_continues_it(client: AsyncTestClient[Any], up: FakeUpstream) -> None:
+    ann, bob = {"x-bedside-user": "ann"}, {"x-bedside-user": "bob"}
+    first = await client.post("/v1/responses", headers=ann, json={"model": "support-agent", "conversation": "conv_42", "input": f"My name is {ANN}."})
+    assert first.status_code == 200, first.text
+    assert first.json()["conversation"] == {"id": "conv_42"}
+    second = await client.post("/v1/responses", headers=ann, json={"model": "support-agent", "conversation": {"id": "conv_42"}, "input": "And Bob Stone is my colleague."})
+    assert _bodies(up)[-1]["conversation"] == "conv_42" and _bodies(up)[-1]["input"][0]["content"] == "And <PERSON_2> is my colleague."
+    assert f'Earlier you said: "My name is {ANN}."' in _text(second.json())
+    calls = len(_bodies(up))
+    stolen = await client.post("/v1/responses", headers=bob, json={"model": "support-agent", "conversation": "conv_42", "input": "What did Ann say?"})
+    assert stolen.status_code == 404 and stolen.json()["error"]["code"] == "conversation_not_found"
+    assert len(_bodies(up)) == calls
