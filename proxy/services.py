@@ -213,17 +213,16 @@ def build_stages(
     privacy: Privacy | None = None,
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
-    audit, identity, policy, consent, thread, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
+    audit, identity, thread, policy, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
     Stages of later issues slot in at their place; this list holds the ones that exist."""
     stages: list[Stage] = [IdentityStage(keyring, hasher)]
-    thread = ThreadStage(privacy.threads if privacy is not None else None, metrics)  # before emotion and pii: they read on from it
-    if policies is None:
-        stages.append(thread)  # even a bare proxy keeps each user's threads to themselves
-    else:
+    # thread: right after identity (whose threads), before the stages that read on from it (policy and
+    # the output rails: not a first turn; emotion: the trend; pii: the vault); also in a bare proxy
+    stages.append(ThreadStage(privacy.threads if privacy is not None else None, metrics))
+    if policies is not None:
         stages.append(PolicyStage(policies, metrics))
         if privacy is not None:
             stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
-        stages.append(thread)
         stages.append(build_emotion_stage(metrics, policies))
         stages.append(ToneStage(metrics))
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)

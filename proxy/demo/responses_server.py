@@ -128,8 +128,9 @@ class DemoResponses:
                         await resp.write(b"data: {this is not json\n\n")
                         return resp
                     await asyncio.sleep(self.slow_seconds)
-                if event["type"] in ("response.completed", "response.incomplete"):
-                    keep(event["response"])
+                final = event.get("response")
+                if event["type"] in ("response.completed", "response.incomplete") and isinstance(final, dict):
+                    keep(final)
                 await resp.write(sse_frame(event))
         except (ConnectionError, ClientConnectionResetError):
             if self.recorder is not None:

@@ -428,3 +428,10 @@ async def test_a_conversation_is_bound_to_the_first_user_who_continues_it(client
     stolen = await client.post("/v1/responses", headers=bob, json={"model": "support-agent", "conversation": "conv_42", "input": "What did Ann say?"})
     assert stolen.status_code == 404 and stolen.json()["error"]["code"] == "conversation_not_found"
     assert len(_bodies(up)) == calls
+
+
+async def test_a_first_turn_disclosure_is_not_asked_again_in_a_continued_conversation(client: AsyncTestClient[Any], up: FakeUpstream) -> None:
+    first = await client.post("/v1/responses", json={"model": "support-agent", "input": "Hello"})
+    assert "Begin your reply with this disclosure" in _bodies(up)[-1]["instructions"]
+    await client.post("/v1/responses", json={"model": "support-agent", "previous_response_id": first.json()["id"], "input": "And now?"})
+    assert "Begin your reply with this disclosure" not in _bodies(up)[-1]["instructions"], "the upstream's history holds the first turn"
