@@ -245,8 +245,8 @@ async def delete_response(request: Request[Any, Any, Any], response_id: FromPath
     try:
         ctx.tenant = _authenticate(request, services, ctx.headers)
         scope, state = await _owned(services, ctx, response_id)
-        if state.resume_from == internal_id(response_id) and state.upstream:
-            upstream = _stored_upstream(services, state, response_id)
+        upstream = services.router.named(state.upstream) if state.upstream and state.resume_from == internal_id(response_id) else None
+        if upstream is not None and hasattr(upstream, "delete_response"):  # stored there (not a reply Bedside wrote)
             ctx.upstream_name = upstream.name
             try:
                 await upstream.delete_response(internal_id(response_id), request_id=ctx.request_id)
