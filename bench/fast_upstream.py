@@ -4,9 +4,12 @@
 
 Raw asyncio protocol on uvloop with the httptools parser (what uvicorn uses): every POST answers
 a fixed ``chat.completion`` JSON, or, when the body says ``"stream": true``, a fixed SSE stream of
-22 events (role, 20 content words, finish) and ``data: [DONE]``, sent with chunked encoding. Any
-GET answers ``{"ok": true}`` (readiness). No routing, no validation: it costs a few microseconds
-per request, so one core serves tens of thousands of requests per second.
+22 events (role, 20 content words, finish) and ``data: [DONE]``, sent with chunked encoding. A
+POST to a path ending in ``/responses`` answers the same reply as a Responses API ``response``
+object (stored: ``store`` true), or as its 28 typed events (created, in progress, item and part
+added, the 20 text deltas, text, part and item done, completed). Any GET answers
+``{"ok": true}`` (readiness). No validation: it costs a few microseconds per request, so one core
+serves tens of thousands of requests per second.
 
 ``--chunk-gap-ms`` sleeps between stream events, like a model producing tokens (0: the whole
 stream in one write). ``[DONE]`` and the end of the chunked body always go out in one write.
@@ -72,8 +75,60 @@ def _sse_events() -> list[bytes]:
     return events
 
 
+def _pieces() -> list[str]:
+    words = [w + " " for w in REPLY_WORDS[:-1]] + [REPLY_WORDS[-1]]
+    extra = len(words) - CONTENT_EVENTS
+    pieces: list[str] = []
+    at = 0
+    for i in range(CONTENT_EVENTS):
+        n = 2 if i < extra else 1
+        pieces.append("".join(words[at : at + n]))
+        at += n
+    return pieces
+
+
+def _response(status: str, text: str | None) -> dict[str, object]:
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    output = [] if text is None else [{"id": "msg_bench0001", "type": "message", "status": "completed", "role": "assistant", "content": [part]}]
+    usage = {"input_tokens": 92, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0}, "output_tokens": 34, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 126}
+    return {
+        "id": "resp_bench0001", "object": "response", "created_at": CREATED, "status": status, "error": None, "incomplete_details": None,
+        "instructions": None, "model": MODEL, "output": output, "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+        "temperature": 0.7, "top_p": 1.0, "metadata": {}, "store": True, **({"usage": usage} if text is not None else {}),
+    }  # fmt: skip
+
+
+def _responses_events() -> list[bytes]:
+    """28 typed events of the same reply, ending with response.completed (no [DONE] in this API)."""
+    text = " ".join(REPLY_WORDS)
+    item = {"id": "msg_bench0001", "type": "message", "status": "in_progress", "role": "assistant", "content": []}
+    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    where = {"item_id": "msg_bench0001", "output_index": 0, "content_index": 0}
+    events: list[dict[str, object]] = [
+        {"type": "response.created", "response": _response("in_progress", None)},
+        {"type": "response.in_progress", "response": _response("in_progress", None)},
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+        {"type": "response.content_part.added", **where, "part": part},
+    ]
+    events += [{"type": "response.output_text.delta", **where, "delta": p, "logprobs": []} for p in _pieces()]
+    done_part = {**part, "text": text}
+    events += [
+        {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+        {"type": "response.content_part.done", **where, "part": done_part},
+        {"type": "response.output_item.done", "output_index": 0, "item": {**item, "status": "completed", "content": [done_part]}},
+        {"type": "response.completed", "response": _response("completed", text)},
+    ]
+    out = []
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+        out.append(b"event: " + str(event["type"]).encode() + b"\ndata: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n")
+    return out
+
+
 CHAT = _chat_body()
 EVENTS = _sse_events()
+RESPONSE = json.dumps(_response("completed", " ".join(REPLY_WORDS)), separators=(",", ":")).encode()
+RESPONSE_EVENTS = _responses_events()
 
 
 def _http_chunk(data: bytes) -> bytes:
@@ -84,6 +139,9 @@ JSON_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-L
 SSE_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n"
 SSE_CHUNKS = [_http_chunk(e) for e in EVENTS]
 SSE_RESPONSE = SSE_HEAD + b"".join(SSE_CHUNKS) + b"0\r\n\r\n"
+RESPONSES_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(RESPONSE), RESPONSE)
+RESPONSES_CHUNKS = [_http_chunk(e) for e in RESPONSE_EVENTS]
+RESPONSES_SSE = SSE_HEAD + b"".join(RESPONSES_CHUNKS) + b"0\r\n\r\n"
 OK_BODY = b'{"ok":true}'
 GET_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(OK_BODY), OK_BODY)
 
@@ -143,22 +201,23 @@ class UpstreamProtocol(asyncio.Protocol):
             stream = _decode_flag(raw).stream
         except msgspec.DecodeError:
             stream = False
+        responses = self.parser_url.endswith(b"/responses")
         if not stream:
-            transport.write(JSON_RESPONSE)
+            transport.write(RESPONSES_JSON if responses else JSON_RESPONSE)
         elif self.gap <= 0:
-            transport.write(SSE_RESPONSE)
+            transport.write(RESPONSES_SSE if responses else SSE_RESPONSE)
         else:
-            asyncio.get_running_loop().create_task(self._slow_stream(transport))
+            asyncio.get_running_loop().create_task(self._slow_stream(transport, RESPONSES_CHUNKS if responses else SSE_CHUNKS))
 
-    async def _slow_stream(self, transport: asyncio.Transport) -> None:
+    async def _slow_stream(self, transport: asyncio.Transport, chunks: list[bytes]) -> None:
         transport.write(SSE_HEAD)
-        for part in SSE_CHUNKS[:-1]:
+        for part in chunks[:-1]:
             if transport.is_closing():
                 return
             transport.write(part)
             await asyncio.sleep(self.gap)
         if not transport.is_closing():
-            transport.write(SSE_CHUNKS[-1] + b"0\r\n\r\n")  # [DONE] and the end of the body together, as real servers do
+            transport.write(chunks[-1] + b"0\r\n\r\n")  # the last event and the end of the body together, as real servers do
 
 
 async def serve(host: str, port: int, gap: float) -> None:

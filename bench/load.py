@@ -1,17 +1,19 @@
 """A closed-loop HTTP load generator cheap enough not to be the bottleneck (used by overhead.py).
 
     python bench/load.py --port 8080 --concurrency 16 --duration 4 --warmup 1 [--stream]
-                         [--host 127.0.0.1] [--path /v1/chat/completions] [--watch-pid PID ...]
+                         [--host 127.0.0.1] [--api chat|responses] [--model M] [--watch-pid PID ...]
 
 ``concurrency`` keep-alive connections send chat requests back to back (HTTP/1.1,
-``Authorization: Bearer x``) for ``warmup + duration`` seconds. The ``--distinct`` bodies (default
+``Authorization: Bearer x``) for ``warmup + duration`` seconds; with ``--api responses`` the same
+conversation as a Responses request (``instructions`` and ``input``) to ``/v1/responses``. The ``--distinct`` bodies (default
 1024) differ only in an order number and are cycled, so content caches in a proxy miss as they
 would in real use. Raw asyncio protocols on uvloop with the httptools response parser (C): a few
 tens of microseconds of CPU per request, several times cheaper than an aiohttp client. Requests that complete inside the measured window count.
 
 Prints ONE JSON object on stdout: ``n``, ``rps``, ``errors`` (non-200, broken or incomplete
 replies, with a sample), latency percentiles in ms (``lat``: request written -> reply complete;
-with ``--stream`` also ``ttft``: -> first SSE event with non-empty ``delta.content``), the CPU
+with ``--stream`` also ``ttft``: -> first SSE event with non-empty ``delta.content``, or a
+``response.output_text.delta`` with a non-empty ``delta``), the CPU
 share of each ``--watch-pid`` process over the window (1.0 = one core busy), of this process, and
 how busy each core was (``core_busy``, from ``/proc/stat``: shows other load on the machine).
 """
@@ -40,10 +42,10 @@ USER = (
 )
 
 
-def chat_body(stream: bool, order: int = 48213) -> bytes:
+def chat_body(stream: bool, order: int = 48213, model: str = "gpt-4o-mini") -> bytes:
     """A realistic small chat request: system + user message, ~70 words; ``order`` varies the text."""
     body: dict[str, Any] = {
-        "model": "gpt-4o-mini",
+        "model": model,
         "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER.format(order=order)}],
         "temperature": 0.7,
         "max_tokens": 256,
@@ -53,8 +55,16 @@ def chat_body(stream: bool, order: int = 48213) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def request_bytes(host: str, port: int, path: str, stream: bool, order: int = 48213) -> bytes:
-    body = chat_body(stream, order)
+def responses_body(stream: bool, order: int = 48213, model: str = "gpt-4o-mini") -> bytes:
+    """The same conversation as a Responses request: the system text as ``instructions``, the user's as ``input``."""
+    body: dict[str, Any] = {"model": model, "instructions": SYSTEM, "input": USER.format(order=order), "temperature": 0.7, "max_output_tokens": 256}
+    if stream:
+        body["stream"] = True
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def request_bytes(host: str, port: int, path: str, stream: bool, order: int = 48213, *, api: str = "chat", model: str | None = None) -> bytes:
+    body = (responses_body if api == "responses" else chat_body)(stream, order, model or "gpt-4o-mini")
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer x\r\n"
         f"Content-Type: application/json\r\nAccept: {'text/event-stream' if stream else 'application/json'}\r\n"
@@ -127,17 +137,20 @@ class Conn(asyncio.Protocol):
             end = buf.find(b"\n\n", self.scan)
             if end < 0:
                 return False
-            line = bytes(buf[self.scan : end]).strip()
+            block = bytes(buf[self.scan : end]).strip()
             self.scan = end + 2
-            if not line.startswith(b"data:"):
+            data = [ln[5:].strip() for ln in block.split(b"\n") if ln.startswith(b"data:")]  # after an optional event: line
+            if not data:
                 continue
-            payload = line[5:].strip()
+            payload = data[0]
             if payload == b"[DONE]":
                 return False
             try:
                 event = _decode(payload)
             except msgspec.DecodeError:
                 continue
+            if event.get("type") == "response.output_text.delta" and event.get("delta"):
+                return True
             for choice in event.get("choices") or ():
                 if (choice.get("delta") or {}).get("content"):
                     return True
@@ -199,7 +212,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     # distinct user texts (the order number varies), so content caches in the proxy see realistic misses
     counter = itertools.count()  # shared: every request takes the next body
-    payloads = [request_bytes(args.host, args.port, args.path, args.stream, 10000 + (i * 7919) % 90000) for i in range(args.distinct)]
+    path = args.path or ("/v1/responses" if args.api == "responses" else "/v1/chat/completions")
+    payloads = [request_bytes(args.host, args.port, path, args.stream, 10000 + (i * 7919) % 90000, api=args.api, model=args.model) for i in range(args.distinct)]
     lat: list[float] = []
     ttft: list[float] = []
     errors: dict[str, int] = {}
@@ -292,7 +306,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="closed-loop load generator for the chat route")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--path", default="/v1/chat/completions")
+    parser.add_argument("--path", default=None, help="default /v1/chat/completions, or /v1/responses with --api responses")
+    parser.add_argument("--api", choices=("chat", "responses"), default="chat", help="the request's API (chat completions, or the Responses API)")
+    parser.add_argument("--model", default=None, help="the model the request names (default gpt-4o-mini)")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--duration", type=float, default=4.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")

@@ -1,6 +1,6 @@
 """Bedside's added latency and throughput next to a bare pass-through proxy, in one run.
 
-    python bench/overhead.py [--quick] [--duration S] [--warmup S] [--json [PATH]]
+    python bench/overhead.py [--quick] [--duration S] [--warmup S] [--json [PATH]] [--apis chat,responses]
                              [--concurrency 1,16,64] [--stream-concurrency 1,16] [--chunk-gap-ms MS]
 
 Starts three processes and always stops them at the end (also on Ctrl+C):
@@ -16,7 +16,11 @@ Targets: ``direct`` (load generator -> fake upstream), ``floor`` and ``Bedside``
 keep-alive connections send the same ~70-word chat request (system + user, ``Authorization:
 Bearer x``) to ``POST /v1/chat/completions`` back to back, ``--warmup`` seconds unmeasured, then
 ``--duration`` seconds measured. Added latency = target's percentile minus direct's at the same
-concurrency. The CPU share of the proxy under test and of core 1 (generator + upstream) is shown
+concurrency. The same conversation as a Responses request (``instructions`` + ``input``) to
+``POST /v1/responses`` is measured beside it (``--apis``): direct, floor, Bedside passing it
+through (the fake upstream serves the Responses API and stores responses, so Bedside keeps each
+reply's state), and Bedside translating it to chat completions (a second upstream entry set to
+``responses: translate``, chosen by the model name ``translated-gpt-4o-mini``). The CPU share of the proxy under test and of core 1 (generator + upstream) is shown
 per point, so a saturated load side would be visible.
 
 Bedside reads ``BEDSIDE_*`` variables from this environment (e.g. ``BEDSIDE_POLICY__ENABLED=false``
@@ -49,7 +53,11 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PY = sys.executable
 TARGETS = ("direct", "floor", "bedside")
-LABEL = {"direct": "direct", "floor": "floor", "bedside": "Bedside"}
+#: the Responses API's targets: the chat ones, plus Bedside translating to chat completions
+RESPONSES_TARGETS = (*TARGETS, "translated")
+LABEL = {"direct": "direct", "floor": "floor", "bedside": "Bedside", "translated": "Bedside, translated"}
+#: the model name that routes to the upstream entry set to translate
+TRANSLATED_MODEL = "translated-gpt-4o-mini"
 GOAL_ADDED_P50_MS = 1.0  # added p50 at concurrency 1
 GOAL_FLOOR_SHARE = 0.50  # Bedside's req/s as a share of the floor's, proxy pinned to one core
 PROFILE_CONCURRENCY = 16
@@ -153,8 +161,11 @@ class Proc:
 # ---- measuring -----------------------------------------------------------------------------
 
 
-def run_point(port: int, conc: int, stream: bool, args: argparse.Namespace, core: int | None, watch: list[int], profile: tuple[int, Path] | None = None) -> dict[str, Any]:
-    argv = [PY, str(BENCH / "load.py"), "--port", str(port), "--concurrency", str(conc)]
+def run_point(
+    port: int, conc: int, stream: bool, args: argparse.Namespace, core: int | None, watch: list[int], profile: tuple[int, Path] | None = None, *, api: str = "chat", model: str | None = None
+) -> dict[str, Any]:
+    argv = [PY, str(BENCH / "load.py"), "--port", str(port), "--concurrency", str(conc), "--api", api]
+    argv += ["--model", model] if model else []
     argv += ["--duration", str(args.duration), "--warmup", str(args.warmup), "--timeout", "20"]
     argv += ["--stream"] if stream else []
     argv += ["--distinct", str(args.distinct)]
@@ -219,6 +230,32 @@ def smoke(port: int, name: str) -> str:
             texts.append(json.loads(raw)["choices"][0]["message"]["content"])
     if not texts[0] or texts[0] != texts[1]:
         raise RuntimeError(f"{name}: JSON and streamed replies differ or are empty: {texts!r}")
+    return texts[0]
+
+
+def smoke_responses(port: int, name: str, model: str = "gpt-4o-mini") -> str:
+    """One JSON and one streamed Responses request; returns the reply text or raises with what came back."""
+    sys.path.insert(0, str(BENCH))
+    from load import responses_body
+
+    texts = []
+    for stream in (False, True):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/responses", data=responses_body(stream, model=model), headers={"Authorization": "Bearer x", "Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                raw = resp.read().decode()
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"{name} answered {exc.code} to the Responses benchmark request: {exc.read().decode(errors='replace')[:500]}") from None
+        if stream:
+            events = [json.loads(line[6:]) for line in raw.splitlines() if line.startswith("data: ")]
+            texts.append("".join(e.get("delta") or "" for e in events if e.get("type") == "response.output_text.delta"))
+        else:
+            body = json.loads(raw)
+            texts.append("".join(p["text"] for item in body["output"] if item["type"] == "message" for p in item["content"] if p["type"] == "output_text"))
+    if not texts[0] or texts[0] != texts[1]:
+        raise RuntimeError(f"{name}: JSON and streamed Responses replies differ or are empty: {texts!r}")
     return texts[0]
 
 
@@ -404,20 +441,20 @@ def _col(group: str, header: str, width: int, fn: Any, who: str) -> Column:
 def _table_rows(results: dict[tuple[str, int, str], dict[str, Any]], mode: str, concs: list[int]) -> list[dict[str, Any]]:
     rows = []
     for c in concs:
-        row: dict[str, Any] = {t: results.get((mode, c, t)) for t in TARGETS}
+        row: dict[str, Any] = {t: results.get((mode, c, t)) for t in RESPONSES_TARGETS}
         row["conc"] = c
         rows.append(row)
     return rows
 
 
-def nonstream_table(results: dict[tuple[str, int, str], dict[str, Any]], concs: list[int]) -> list[str]:
+def nonstream_table(results: dict[tuple[str, int, str], dict[str, Any]], concs: list[int], mode: str = "json", proxies: tuple[str, ...] = ("floor", "bedside")) -> list[str]:
     cols: list[Column] = [("", "conc", 5, lambda row: str(row["conc"]))]
     cols += [
         _col("direct", "req/s", 7, lambda row, w: _rps(row.get(w)), "direct"),
         _col("direct", "p50", 6, _pick("lat", "p50", True), "direct"),
         _col("direct", "p99", 6, _pick("lat", "p99", True), "direct"),
     ]
-    for who in ("floor", "bedside"):
+    for who in proxies:
         g = LABEL[who]
         cols += [
             _col(g, "req/s", 7, lambda row, w: _rps(row.get(w)), who),
@@ -429,16 +466,16 @@ def nonstream_table(results: dict[tuple[str, int, str], dict[str, Any]], concs: 
     cols += [
         ("Bedside vs floor", "req/s", 6, lambda row: fmt_pct(_ratio((row.get("bedside") or {}).get("rps"), (row.get("floor") or {}).get("rps")))),
         ("Bedside vs floor", "CPU/req", 8, lambda row: _times(_ratio(_cpu_us(row.get("bedside")), _cpu_us(row.get("floor"))))),
-        ("", "other", 5, lambda row: fmt_pct(_other(*(row.get(t) for t in TARGETS)))),
+        ("", "other", 5, lambda row: fmt_pct(_other(*(row.get(t) for t in RESPONSES_TARGETS)))),
     ]
-    return render(cols, _table_rows(results, "json", concs))
+    return render(cols, _table_rows(results, mode, concs))
 
 
 def _times(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}x"
 
 
-def stream_table(results: dict[tuple[str, int, str], dict[str, Any]], concs: list[int]) -> list[str]:
+def stream_table(results: dict[tuple[str, int, str], dict[str, Any]], concs: list[int], mode: str = "sse", proxies: tuple[str, ...] = ("floor", "bedside")) -> list[str]:
     cols: list[Column] = [("", "conc", 5, lambda row: str(row["conc"]))]
     cols += [
         _col("direct", "str/s", 6, lambda row, w: _rps(row.get(w)), "direct"),
@@ -447,7 +484,7 @@ def stream_table(results: dict[tuple[str, int, str], dict[str, Any]], concs: lis
         _col("direct", "tot50", 6, _pick("lat", "p50", True), "direct"),
         _col("direct", "tot99", 6, _pick("lat", "p99", True), "direct"),
     ]
-    for who in ("floor", "bedside"):
+    for who in proxies:
         g = LABEL[who]
         cols += [
             _col(g, "str/s", 6, lambda row, w: _rps(row.get(w)), who),
@@ -457,8 +494,8 @@ def stream_table(results: dict[tuple[str, int, str], dict[str, Any]], concs: lis
             _col(g, "+tot99", 7, _pick("lat", "p99"), who),
             _col(g, "us/str", 6, lambda row, w: _us(_cpu_us(row.get(w))), who),
         ]
-    cols.append(("", "other", 5, lambda row: fmt_pct(_other(*(row.get(t) for t in TARGETS)))))
-    return render(cols, _table_rows(results, "sse", concs))
+    cols.append(("", "other", 5, lambda row: fmt_pct(_other(*(row.get(t) for t in RESPONSES_TARGETS)))))
+    return render(cols, _table_rows(results, mode, concs))
 
 
 def verdicts(results: dict[tuple[str, int, str], dict[str, Any]], concs: list[int]) -> list[tuple[str, str, str]]:
@@ -485,6 +522,19 @@ def verdicts(results: dict[tuple[str, int, str], dict[str, Any]], concs: list[in
     return rows
 
 
+def responses_beside_chat(results: dict[tuple[str, int, str], dict[str, Any]]) -> list[str]:
+    """Bedside's added p50 at concurrency 1 on each API, JSON and streamed (TTFT), side by side."""
+    out: list[str] = []
+    for kind, key, chat_mode, resp_mode in (("JSON latency", "lat", "json", "responses-json"), ("stream TTFT", "ttft", "sse", "responses-sse")):
+        cells = []
+        for label, mode, target in (("chat", chat_mode, "bedside"), ("responses", resp_mode, "bedside"), ("responses translated", resp_mode, "translated")):
+            r, d = results.get((mode, 1, target)), results.get((mode, 1, "direct"))
+            a = added(r, d, key, "p50") if r and d else None
+            cells.append(f"{label} {fmt_ms(a, True)}")
+        out.append(f"{kind:<13} " + ", ".join(cells))
+    return out
+
+
 # ---- main ----------------------------------------------------------------------------------
 
 
@@ -501,6 +551,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1, help="measure every point N times (interleaved) and report the round least disturbed by other processes")
     p.add_argument("--profile", metavar="DIR", default=None, help="sample Bedside with py-spy during its concurrency-16 points; stacks and hot spots go to DIR")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    p.add_argument("--apis", default="chat,responses", help="APIs to measure: chat (POST /v1/chat/completions), responses (POST /v1/responses), or both (default)")
     args = p.parse_args(argv)
     args.duration = args.duration if args.duration is not None else (1.0 if args.quick else 4.0)
     args.warmup = args.warmup if args.warmup is not None else (0.3 if args.quick else 1.0)
@@ -518,6 +569,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error("--profile needs py-spy: pip install py-spy")
     if not 1 <= args.distinct <= 100_000:
         p.error("--distinct must be between 1 and 100000")
+    args.api_list = [a.strip() for a in args.apis.split(",") if a.strip()]
+    if not args.api_list or not set(args.api_list) <= {"chat", "responses"}:
+        p.error("--apis is chat, responses or chat,responses")
     if not 1 <= args.rounds <= 10:
         p.error("--rounds must be between 1 and 10")
     if not all(1 <= c <= 1024 for c in args.concs + args.sconcs):
@@ -549,6 +603,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Pinning: {pinning}")
     print(f"Each point: {args.warmup:g} s warm-up + {args.duration:g} s measured; closed loop, keep-alive; POST /v1/chat/completions,")
     print(f"  ~70-word system+user chat body ({args.distinct} distinct, cycled); fake model streams 22 events {args.chunk_gap_ms:g} ms apart")
+    if "responses" in args.api_list:
+        print("  and POST /v1/responses: the same text as instructions + input; the fake model answers a stored response (28 typed")
+        print(f"  events when streamed); Bedside passes it through, and translates it to chat completions for the model {TRANSLATED_MODEL}")
     if args.rounds > 1:
         print(f"Rounds: {args.rounds}, interleaved; each point reports its round least disturbed by other processes")
     print(f"Issue targets: added p50 <= {GOAL_ADDED_P50_MS:g} ms at concurrency 1; Bedside >= {GOAL_FLOOR_SHARE:.0%} of the floor's req/s (proxy on one core)")
@@ -559,14 +616,19 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     bed_env = dict(env)
+    upstreams = [
+        {"name": "fast", "base_url": f"http://127.0.0.1:{up_port}/v1", "models": ["gpt-4o-mini"]},
+        {"name": "fast-chat-only", "base_url": f"http://127.0.0.1:{up_port}/v1", "responses": "translate"},  # the same server, Responses translated
+    ]
     bed_env.update(
-        BEDSIDE_UPSTREAM_URL=f"http://127.0.0.1:{up_port}/v1",
+        BEDSIDE_UPSTREAMS=json.dumps(upstreams),
         BEDSIDE_DATA_DIR=str(tmp / "data"),
         BEDSIDE_LOG__LEVEL="warning",
         LITELLM_LOCAL_MODEL_COST_MAP="True",
         BEDSIDE_QUICKSTART="1",  # the KEK is kept in the run's own data directory
     )
     bed_env.pop("BEDSIDE_DEMO", None)
+    bed_env.pop("BEDSIDE_UPSTREAM_URL", None)
     bed_env.setdefault("BEDSIDE_POLICY__DIRECTORY", str(ROOT / "policies"))
     procs = {
         "upstream": Proc("fast upstream", [PY, str(BENCH / "fast_upstream.py"), "--port", str(up_port), "--chunk-gap-ms", str(args.chunk_gap_ms)], up_port, load_core, tmp / "upstream.log", env),
@@ -574,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
         # cwd is the empty temp dir, so a developer's .env does not change what is measured
         "bedside": Proc("Bedside", [PY, "-m", "proxy.cli", "serve", "--host", "127.0.0.1", "--port", str(bed_port)], bed_port, proxy_core, tmp / "bedside.log", bed_env, cwd=tmp),
     }
-    ports = {"direct": up_port, "floor": floor_port, "bedside": bed_port}
+    ports = {"direct": up_port, "floor": floor_port, "bedside": bed_port, "translated": bed_port}
     runs: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
     profiles: list[tuple[str, Path]] = []
     rss: float | None = None
@@ -586,31 +648,43 @@ def main(argv: list[str] | None = None) -> int:
         for proc in procs.values():
             proc.wait_ready()
         for target in TARGETS:
-            smoke(ports[target], LABEL[target])
+            if "chat" in args.api_list:
+                smoke(ports[target], LABEL[target])
+        if "responses" in args.api_list:
+            for target in RESPONSES_TARGETS:
+                smoke_responses(ports[target], LABEL[target], TRANSLATED_MODEL if target == "translated" else "gpt-4o-mini")
         rss_idle = procs["bedside"].rss_mib()
         print(f"ready: upstream :{up_port}, floor :{floor_port}, Bedside :{bed_port} (pid {procs['bedside'].pid}, RSS {rss_idle or 0:.1f} MiB); replies check out", flush=True)
 
-        points = [("json", c, t) for c in args.concs for t in TARGETS] + [("sse", c, t) for c in args.sconcs for t in TARGETS]
+        points: list[tuple[str, int, str]] = []
+        if "chat" in args.api_list:
+            points += [("json", c, t) for c in args.concs for t in TARGETS] + [("sse", c, t) for c in args.sconcs for t in TARGETS]
+        if "responses" in args.api_list:
+            points += [("responses-json", c, t) for c in args.concs for t in RESPONSES_TARGETS]
+            points += [("responses-sse", c, t) for c in args.sconcs for t in RESPONSES_TARGETS]
         plan = [(r, *point) for r in range(1, args.rounds + 1) for point in points]
         for i, (rnd, mode, conc, target) in enumerate(plan, 1):
-            proc = procs["upstream" if target == "direct" else target]
+            proc = procs["upstream" if target == "direct" else "bedside" if target == "translated" else target]
             watch = [proc.pid] if target == "direct" else [proc.pid, procs["upstream"].pid]
             where = f"round {rnd} " if args.rounds > 1 else ""
-            print(f"[{i:>2}/{len(plan)}] {where}{'streaming' if mode == 'sse' else 'JSON':>9}  c={conc:<3} {LABEL[target]:<8} ", end="", flush=True)
+            stream, api = mode.endswith("sse"), "responses" if mode.startswith("responses") else "chat"
+            label = f"{'Responses ' if api == 'responses' else ''}{'streaming' if stream else 'JSON'}"
+            print(f"[{i:>2}/{len(plan)}] {where}{label:>19}  c={conc:<3} {LABEL[target]:<19} ", end="", flush=True)
             spy = None
-            if args.profile and target == "bedside" and conc == PROFILE_CONCURRENCY and rnd == 1:
-                spy = (proc.pid, Path(args.profile) / f"bedside-{mode}-c{conc}.txt")
+            if args.profile and target in ("bedside", "translated") and conc == PROFILE_CONCURRENCY and rnd == 1:
+                spy = (proc.pid, Path(args.profile) / f"{target}-{mode}-c{conc}.txt")
                 spy[1].parent.mkdir(parents=True, exist_ok=True)
-                profiles.append((f"{'streaming' if mode == 'sse' else 'JSON'} c={conc}", spy[1]))
+                profiles.append((f"{LABEL[target]}, {label} c={conc}", spy[1]))
             before = upstream_stats(up_port)
-            res = run_point(ports[target], conc, mode == "sse", args, load_core, watch, spy)
+            model = TRANSLATED_MODEL if target == "translated" else None
+            res = run_point(ports[target], conc, stream, args, load_core, watch, spy, api=api, model=model)
             after = upstream_stats(up_port)
             if before and after:
                 res["upstream_connections"] = after["connections"] - before["connections"]
                 res["upstream_requests"] = after["requests"] - before["requests"]
             annotate(res, target, proc.pid, procs["upstream"].pid, proxy_core, load_core)
             runs.setdefault((mode, conc, target), []).append(res)
-            print(progress_line(res, mode), flush=True)
+            print(progress_line(res, "sse" if stream else "json"), flush=True)
             if proc.popen is not None and proc.popen.poll() is not None:
                 raise RuntimeError(f"{proc.name} died during the run:\n{proc.tail()}")
         rss = procs["bedside"].rss_mib()
@@ -644,6 +718,20 @@ def main(argv: list[str] | None = None) -> int:
         print("Streaming SSE: streams/s; TTFT = first content chunk, tot = last byte; ms (floor/Bedside: added over direct);")
         print("  us/str = the proxy's CPU time per stream")
         print("\n".join(stream_table(results, args.sconcs)))
+        print()
+    if any(k[0] == "responses-json" for k in results):
+        print("Responses API, JSON: req/s; latency ms (as above; 'Bedside, translated' answers from the fake model's chat completions)")
+        print("\n".join(nonstream_table(results, args.concs, "responses-json", ("floor", "bedside", "translated"))))
+        print()
+    if any(k[0] == "responses-sse" for k in results):
+        print("Responses API, streaming: TTFT = the first response.output_text.delta with text; ms (as above)")
+        print("\n".join(stream_table(results, args.sconcs, "responses-sse", ("floor", "bedside", "translated"))))
+        print()
+    side = responses_beside_chat(results)
+    if side:
+        print("Responses beside chat completions: Bedside's added p50 at concurrency 1 (ms, over direct on the same API)")
+        for line in side:
+            print(f"  {line}")
         print()
     rows = verdicts(results, args.concs)
     if rows:

@@ -26,6 +26,7 @@ from proxy.outcomes.wiring import retention_by_policy as outcome_retention
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
 from proxy.privacy.memory_retention import memory_retention_days, purge_expired_memories
+from proxy.privacy.threads import purge_expired_threads
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
@@ -43,6 +44,7 @@ from proxy.stages.memory_extractor import LlmExtractor
 from proxy.stages.output_rails import OutputRailsStage
 from proxy.stages.pii import build_pii_stage
 from proxy.stages.policy import PolicyStage
+from proxy.stages.thread import ThreadStage
 from proxy.stages.tone import ToneStage
 from proxy.stages.transcripts import TranscriptsStage
 from proxy.storage import migrate
@@ -171,12 +173,16 @@ class Services:
 
     async def purge_transcripts(self) -> dict[str, int]:
         """One retention purge (in a worker thread): transcripts past their policy's ``transcripts.retention_days``
-        (``privacy.transcript_retention_days`` for policies that set none)."""
+        (``privacy.transcript_retention_days`` for policies that set none), and thread states not used
+        for ``privacy.thread_retention_days``."""
         by_policy = retention_by_policy(self.policies.current.policies.values()) if self.policies is not None else {}
         days = self.settings.privacy.transcript_retention_days
         counts = await anyio.to_thread.run_sync(functools.partial(purge_expired, self.engine, days, by_policy=by_policy))
         if counts:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
+        threads = await anyio.to_thread.run_sync(purge_expired_threads, self.engine, self.settings.privacy.thread_retention_days)
+        if threads:
+            get_logger().info("retention_purge", kind="thread_states", count=threads)
         return counts
 
     async def purge_memories(self) -> dict[str, int]:
@@ -258,9 +264,12 @@ def build_stages(
     memory_extractor: LlmExtractor | None = None,
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
-    audit, identity, policy, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
+    audit, identity, thread, policy, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
     Stages of later issues slot in at their place; this list holds the ones that exist."""
     stages: list[Stage] = [IdentityStage(keyring, hasher)]
+    # thread: right after identity (whose threads), before the stages that read on from it (policy and
+    # the output rails: not a first turn; emotion: the trend; pii: the vault); also in a bare proxy
+    stages.append(ThreadStage(privacy.threads if privacy is not None else None, metrics))
     if policies is not None:
         stages.append(PolicyStage(policies, metrics))
         if privacy is not None:

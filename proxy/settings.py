@@ -44,6 +44,12 @@ class UpstreamSettings(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent to this upstream.")
     models: list[str] = Field(default_factory=lambda: ["*"], description="Model names routed here; `*` matches any, `gpt-4*` a prefix. First matching upstream wins.")
     timeouts: Timeouts | None = Field(None, description="Overrides the global `timeouts` for this upstream.")
+    responses: Literal["auto", "passthrough", "translate"] = Field(
+        "auto",
+        description="How `POST /v1/responses` reaches this upstream: `passthrough` sends Responses requests as they are (the server serves `/responses`, and "
+        "`previous_response_id`, `GET` and `DELETE /v1/responses/{id}` work); `translate` turns them into chat completions (for servers that serve only those; "
+        "limits in docs/responses.md); `auto` passes through until the server answers that it has no `/responses`, then translates.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -168,6 +174,13 @@ class PrivacySettings(BaseModel):
     db_threads: int = Field(8, ge=1, le=256, description="Worker threads for privacy database work at once (keeps blocking calls off the event loop).")
     transcript_retention_days: int = Field(
         90, ge=1, le=36500, description="Transcripts older than this many days are deleted by `bedside retention purge` and by the periodic purge in `serve`."
+    )
+    thread_retention_days: int = Field(
+        30,
+        ge=1,
+        le=36500,
+        description="What Bedside keeps of a conversation an upstream stores (Responses API: its pseudonyms and emotion readings, per response id) is deleted "
+        "this many days after its last use, by the periodic purge in `serve`; continuing from an older response is then refused (404). OpenAI keeps responses 30 days.",
     )
     purge_interval_seconds: int = Field(3600, ge=1, description="How often `serve` runs the retention purge (the first run is at start-up).")
 

@@ -47,8 +47,9 @@ class FakeUpstream:
             ... up.base_url ... up.recorded
     """
 
-    def __init__(self, *, faults: bool = True, slow_seconds: float = 5.0) -> None:
+    def __init__(self, *, faults: bool = True, slow_seconds: float = 5.0, responses: bool = True) -> None:
         self.recorded: list[dict[str, Any]] = []
+        self._responses = responses
         self._faults = faults
         self._slow = slow_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -65,7 +66,7 @@ class FakeUpstream:
         self.port = free_port()
 
         async def serve() -> None:
-            app = build_app(faults=self._faults, recorder=self.recorded, slow_seconds=self._slow)
+            app = build_app(faults=self._faults, recorder=self.recorded, slow_seconds=self._slow, responses=self._responses)
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", self.port).start()

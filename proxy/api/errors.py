@@ -54,8 +54,8 @@ def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Resp
 
 def unsupported_message(path: str) -> str:
     return (
-        f"Bedside does not serve {path}. It proxies POST /v1/chat/completions, POST /v1/embeddings "
-        "and GET /v1/models; other endpoints are not forwarded, so nothing leaves unchecked."
+        f"Bedside does not serve {path}. It proxies POST /v1/chat/completions, POST /v1/responses (and GET and DELETE "
+        "/v1/responses/{id}), POST /v1/embeddings and GET /v1/models; other endpoints are not forwarded, so nothing leaves unchecked."
     )
 
 

@@ -56,12 +56,16 @@ def loggable_model(services: Services, model: str | None) -> str | None:
     return f"h:{services.hasher(model)}"
 
 
-def finish_request(services: Services, ctx: RequestContext, status: int, error: BedsideError | None = None, *, exc_type: str | None = None) -> None:
-    """Count and log one finished request. ``exc_type``: the type name of an unexpected exception."""
+def finish_request(
+    services: Services, ctx: RequestContext, status: int, error: BedsideError | None = None, *, exc_type: str | None = None, endpoint: str | None = None
+) -> None:
+    """Count and log one finished request. ``exc_type``: the type name of an unexpected exception;
+    ``endpoint``: the API the client spoke when it is not ``ctx.endpoint`` (``responses``)."""
     elapsed = time.perf_counter() - ctx.started
     m = services.metrics
-    m.child(m.requests, ctx.endpoint, str(status)).inc()
-    m.child(m.latency, ctx.endpoint, "true" if ctx.stream else "false").observe(elapsed)
+    label = endpoint or ctx.endpoint
+    m.child(m.requests, label, str(status)).inc()
+    m.child(m.latency, label, "true" if ctx.stream else "false").observe(elapsed)
     for stage, seconds in ctx.timings.items():
         m.child(m.stage_seconds, stage).observe(seconds)
     if services.outcomes is not None:
@@ -72,7 +76,7 @@ def finish_request(services: Services, ctx: RequestContext, status: int, error: 
     policy = getattr(ctx.policy, "name", None)
     fields = {
         "request_id": ctx.request_id,
-        "endpoint": ctx.endpoint,
+        "endpoint": label,
         "status": status,
         "duration_ms": round(elapsed * 1000, 3),
         "stream": ctx.stream,

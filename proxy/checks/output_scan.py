@@ -95,7 +95,8 @@ class OutputScan:
         self.on_handoff = on_handoff
         self.policy = getattr(ctx.policy, "name", "none")
         messages = ctx.body.get("messages") or []
-        first_turn = not any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
+        history = ctx.facts.get("thread")  # earlier turns an upstream keeps (not resent) make this a later turn too
+        first_turn = not any(isinstance(m, dict) and m.get("role") == "assistant" for m in messages) and not (history is not None and history.user_turns)
         d = rules.disclosure
         self._disclosure_due = d is not None and (d.every_turn or first_turn)
         self._choices: dict[int, _Choice] = {}

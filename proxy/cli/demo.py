@@ -9,7 +9,7 @@ from typing import Any
 def cmd_demo_upstream(args: argparse.Namespace) -> int:
     from proxy.demo.server import run
 
-    run(args.host, args.port, faults=args.faults, record=args.record, slow_seconds=args.slow_seconds)
+    run(args.host, args.port, faults=args.faults, record=args.record, slow_seconds=args.slow_seconds, responses=not args.chat_only)
     return 0
 
 
@@ -20,4 +20,5 @@ def register(sub: Any) -> None:
     demo.add_argument("--faults", action="store_true", help="test harness: misbehave for models named fault-* (see proxy/demo/server.py)")
     demo.add_argument("--record", action="store_true", help="test harness: record request bodies, served at GET /_recorded")
     demo.add_argument("--slow-seconds", type=float, default=5.0, help="delay of the fault-slow and fault-stall models")
+    demo.add_argument("--chat-only", action="store_true", help="serve chat completions but not the Responses API (like many local model servers)")
     demo.set_defaults(fn=cmd_demo_upstream)

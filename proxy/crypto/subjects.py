@@ -16,6 +16,7 @@ from proxy.storage.repositories import ScopeError, UserScope
 MAX_USER_ID = 256
 _DOMAIN = b"bedside/subject/v1\x00"
 _CONVERSATION_DOMAIN = b"bedside/conversation/v1\x00"
+_THREAD_DOMAIN = b"bedside/thread/v1\x00"
 
 
 class SubjectKey:
@@ -43,6 +44,13 @@ class SubjectKey:
             raise ValueError("a conversation id is needed")
         message = b"\x00".join((scope.tenant.encode("utf-8"), scope.subject.encode("ascii"), conversation_id.strip().encode("utf-8", "surrogatepass")))
         return hmac.new(self._key, _CONVERSATION_DOMAIN + message, hashlib.sha256).hexdigest()
+
+    def thread(self, thread_id: str) -> str:
+        """The keyed HMAC (64 hex) of a response or conversation id an upstream keeps: stored instead
+        of the id, and the same in every tenant (an id belongs to one user only)."""
+        if not thread_id:
+            raise ValueError("a thread id is needed")
+        return hmac.new(self._key, _THREAD_DOMAIN + thread_id.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
         return "SubjectKey(<key hidden>)"

@@ -2,7 +2,8 @@
 
 The reply names itself as a demo, says how many system messages it received (so an operator sees
 the policy's persona and tone rules arrive) and echoes the start of the last user message (so an
-operator sees PII arrive redacted, and restored on the way back).
+operator sees PII arrive redacted, and restored on the way back), and of the first one when the
+conversation has several (so a continued conversation shows its history arrived).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def reply_text(body: dict[str, Any]) -> str:
         parts.append("I received the tool result and would now answer from it.")
     elif said:
         parts.append(f'You said: "{said}"')
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        if len(users) > 1:  # shows the history arrived (and, through Bedside, that its placeholders come back restored)
+            first = " ".join(_text_of(users[0].get("content")).split())
+            parts.append(f'Earlier you said: "{first[:_ECHO_CHARS]}"')
     parts.append(f"I received {len(messages)} message(s), {systems} of them system guidance.")
     parts.append("Set BEDSIDE_UPSTREAM_URL to talk to a real model.")
     return " ".join(parts)

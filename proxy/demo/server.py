@@ -1,5 +1,8 @@
 """``bedside demo-upstream``: the demo replies served as an OpenAI-compatible HTTP server.
 
+Chat completions, embeddings, models, and (unless ``responses=False``) the Responses API with stored
+responses (:mod:`proxy.demo.responses_server`, which takes the same fault models).
+
 Also the fake upstream of the end-to-end tests and benchmarks. With ``faults=True`` it misbehaves on
 request, chosen by the model name, so tests can drive every upstream failure through a real socket:
 
@@ -30,6 +33,7 @@ from aiohttp import web
 from aiohttp.client_exceptions import ClientConnectionResetError
 
 from proxy.demo import replies
+from proxy.demo.responses_server import DemoResponses
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
@@ -40,8 +44,9 @@ def _error(status: int, message: str, etype: str, code: str | None = None, param
     return web.Response(status=status, body=_encode(body), content_type="application/json")
 
 
-def build_app(*, faults: bool = False, recorder: list[dict[str, Any]] | None = None, slow_seconds: float = 5.0) -> web.Application:
-    """The aiohttp application of the demo upstream."""
+def build_app(*, faults: bool = False, recorder: list[dict[str, Any]] | None = None, slow_seconds: float = 5.0, responses: bool = True) -> web.Application:
+    """The aiohttp application of the demo upstream (``responses``: serve the Responses API too,
+    :mod:`proxy.demo.responses_server`; without it the server is chat-only, like many local servers)."""
 
     async def chat(request: web.Request) -> web.StreamResponse:
         try:
@@ -111,6 +116,8 @@ def build_app(*, faults: bool = False, recorder: list[dict[str, Any]] | None = N
     app.router.add_post("/v1/chat/completions", chat)
     app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_get("/v1/models", models)
+    if responses:
+        DemoResponses(faults=faults, recorder=recorder, slow_seconds=slow_seconds, early_fault=_early_fault).add_routes(app)
     return app
 
 
@@ -128,10 +135,11 @@ async def _early_fault(model: str, slow_seconds: float) -> web.StreamResponse | 
     return None
 
 
-def run(host: str, port: int, *, faults: bool = False, record: bool = False, slow_seconds: float = 5.0) -> None:
-    """Serve the demo upstream until interrupted (``faults``/``record``: the test harness modes)."""
-    modes = [m for m, on in (("faults", faults), ("recording at /_recorded", record)) if on]
+def run(host: str, port: int, *, faults: bool = False, record: bool = False, slow_seconds: float = 5.0, responses: bool = True) -> None:
+    """Serve the demo upstream until interrupted (``faults``/``record``: the test harness modes;
+    ``responses`` false: chat completions only)."""
+    modes = [m for m, on in (("faults", faults), ("recording at /_recorded", record), ("chat completions only", not responses)) if on]
     extra = f"; {', '.join(modes)}" if modes else ""
     print(f"Bedside demo upstream on http://{host}:{port}/v1 (offline, deterministic{extra}; Ctrl+C to stop)", flush=True)
-    app = build_app(faults=faults, recorder=[] if record else None, slow_seconds=slow_seconds)
+    app = build_app(faults=faults, recorder=[] if record else None, slow_seconds=slow_seconds, responses=responses)
     web.run_app(app, host=host, port=port, print=None, access_log=None)

@@ -1,18 +1,28 @@
 """A conversation's emotion: every user turn read, the trend of negative affect, the sentiment shift.
 
 :func:`read_conversation` reads the user turns the client sent (oldest first) with any
-:class:`~proxy.detectors.emotion.EmotionClassifier`; nothing is stored between requests.
-:func:`header_value` is the ``x-bedside-emotion`` header the emotion stage returns.
+:class:`~proxy.detectors.emotion.EmotionClassifier`; nothing is stored between requests, except
+for a conversation the upstream keeps (the Responses API's ``previous_response_id``): there the
+earlier turns are not resent, and their readings come back as :class:`PriorTurns`, which
+:func:`prior_state` and :func:`prior_from_state` turn into plain JSON data and back (the thread
+store keeps them encrypted). :func:`header_value` is the ``x-bedside-emotion`` header the emotion
+stage returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
 from proxy.detectors.emotion import NEGATIVE, EmotionClassifier, EmotionReading, vader_compound
+
+#: readings of earlier turns kept for a conversation the upstream holds (the trend reads at most
+#: the last ``window`` of them, escalation counts back a few turns)
+MAX_PRIOR_READINGS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +34,15 @@ class ConversationEmotion:
     trend: str  # "rising" | "falling" | "steady": negative affect over the last few turns
     sentiment_shift: float  # VADER compound of the last user turn minus the first, in [-2, 2]
     distress: bool
+    first_compound: float = 0.0  # VADER compound of the conversation's first user turn
+
+
+@dataclass(frozen=True, slots=True)
+class PriorTurns:
+    """Readings of a conversation's earlier user turns that the client did not resend (oldest first)."""
+
+    readings: tuple[EmotionReading, ...]
+    first_compound: float
 
 
 TREND_THRESHOLD = 0.15
@@ -50,12 +69,16 @@ def trend_of(readings: Sequence[EmotionReading]) -> str:
 
 
 def read_conversation(
-    classifier: EmotionClassifier, user_turns: Sequence[str], *, window: int = 4
+    classifier: EmotionClassifier, user_turns: Sequence[str], *, window: int = 4, prior: PriorTurns | None = None
 ) -> ConversationEmotion:
-    """Read every user turn (oldest first) and summarise the trajectory of the last ``window``."""
+    """Read every user turn (oldest first) and summarise the trajectory of the last ``window``;
+    ``prior`` holds the readings of earlier turns the client did not resend (they come first)."""
     texts = list(user_turns) or [""]
     turns = tuple(classifier.classify(t) for t in texts)
-    shift = vader_compound(texts[-1]) - vader_compound(texts[0])
+    first = prior.first_compound if prior is not None else vader_compound(texts[0])
+    if prior is not None:
+        turns = prior.readings + turns
+    shift = vader_compound(texts[-1]) - first
     recent = turns[-max(1, window):]
     return ConversationEmotion(
         turns=turns,
@@ -63,7 +86,45 @@ def read_conversation(
         trend=trend_of(recent),
         sentiment_shift=round(max(-2.0, min(2.0, shift)), 4),
         distress=any(t.distress for t in recent),
+        first_compound=first,
     )
+
+
+def prior_state(conv: ConversationEmotion) -> dict[str, Any]:
+    """The readings a later turn needs (the last :data:`MAX_PRIOR_READINGS` and the first turn's
+    compound) as plain JSON data: labels and numbers, no text."""
+    return {
+        "first_compound": conv.first_compound,
+        "readings": [_reading_state(r) for r in conv.turns[-MAX_PRIOR_READINGS:]],
+    }
+
+
+def prior_from_state(state: Mapping[str, Any]) -> PriorTurns:
+    """:class:`PriorTurns` from :func:`prior_state` data (ValueError when it is malformed)."""
+    try:
+        readings = tuple(
+            EmotionReading(
+                str(r["label"]),
+                MappingProxyType({str(k): float(v) for k, v in r["probabilities"].items()}),
+                float(r["intensity"]),
+                bool(r["distress"]),
+                MappingProxyType({str(k): float(v) for k, v in r["ekman"].items()}),
+            )
+            for r in state["readings"]
+        )
+        return PriorTurns(readings[-MAX_PRIOR_READINGS:], float(state["first_compound"]))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError("malformed emotion readings") from exc
+
+
+def _reading_state(reading: EmotionReading) -> dict[str, Any]:
+    return {
+        "label": reading.label,
+        "probabilities": {k: round(float(v), 5) for k, v in reading.probabilities.items()},
+        "intensity": round(float(reading.intensity), 5),
+        "distress": bool(reading.distress),
+        "ekman": {k: round(float(v), 5) for k, v in reading.ekman.items()},
+    }
 
 
 def header_value(conv: ConversationEmotion) -> str:

@@ -48,6 +48,9 @@ class Completion:
     #: stage wrapped or replaced it), the collector returns it as it came instead of rebuilding it
     passthrough: dict[str, Any] | None = None
     _passthrough_of: Any = None
+    #: the id under which the upstream keeps this reply (a stored Responses response; None when it
+    #: keeps nothing): the thread stage files Bedside's side of the conversation under it
+    kept_as: str | None = None
 
     @classmethod
     def from_text(

@@ -10,12 +10,13 @@ them. Nothing in here is ever logged whole: the request-log line picks safe fiel
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 if TYPE_CHECKING:  # types only: the pipeline runs whatever the stages put here
-    from proxy.detectors.emotion_conversation import ConversationEmotion
+    from proxy.detectors.emotion_conversation import ConversationEmotion, PriorTurns
+    from proxy.pipeline.completion import Completion
     from proxy.policy.policy_set import ResolvedPolicy
     from proxy.privacy.pseudonyms import PseudonymVault
 
@@ -31,6 +32,44 @@ class ConsentFact(TypedDict):
     sensitivity: Sensitivity
 
 
+@dataclass(slots=True)
+class ThreadRef:
+    """A conversation whose history the upstream keeps, so the client does not resend it (the
+    Responses API's ``previous_response_id`` and ``conversation``). Set by the route; the thread
+    stage (:mod:`proxy.stages.thread`) keeps Bedside's side of it: the pseudonyms and emotion
+    readings of the turns the upstream holds, per reply id, encrypted, for one tenant and user."""
+
+    #: ``response``: continue after a stored reply; ``conversation``: a conversation object the upstream keeps
+    kind: Literal["response", "conversation"] = "response"
+    #: the reply or conversation id the client continues (None: the first turn of a new thread)
+    continues: str | None = None
+    #: whether the upstream keeps this request's reply (the client did not send ``store: false``)
+    keep: bool = True
+    #: set by the thread stage: the id the upstream continues from (differs from ``continues``
+    #: after a reply Bedside wrote itself, which the upstream never saw)
+    resume_from: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadHistory:
+    """What Bedside kept of the earlier turns of a thread (the thread stage's fact)."""
+
+    #: the placeholders the upstream-held history uses, and the values behind them
+    vault: PseudonymVault | None
+    #: the emotion readings of the earlier user turns (for the trend)
+    emotion: PriorTurns | None
+    #: how many user turns the upstream holds
+    user_turns: int = 0
+
+
+class UpstreamCall(Protocol):
+    """How a request reaches the upstream when the client spoke another API than chat completions
+    (set by the route; the forward stage calls it instead of ``upstream.chat``). It reads
+    ``ctx.body`` as the stages left it, and ``ctx.thread``."""
+
+    def __call__(self, upstream: Any, ctx: RequestContext) -> Awaitable[Completion]: ...
+
+
 class Facts(TypedDict, total=False):
     """Results a stage leaves for the stages after it. Every key is optional: a stage that did not
     run (or found nothing) leaves its key out, so readers use ``facts.get(key)``."""
@@ -44,6 +83,9 @@ class Facts(TypedDict, total=False):
     #: the PII stage (enforce mode): this request's pseudonym vault, so later stages can redact
     #: what they add (memories) with this request's placeholders, which the reply is restored from
     pii_vault: PseudonymVault
+    #: the thread stage: the pseudonyms and emotion readings of the turns an upstream keeps
+    #: (the PII stage numbers on from that vault, the emotion stage reads the trend on)
+    thread: ThreadHistory
 
 
 @dataclass(slots=True)
@@ -56,6 +98,10 @@ class RequestContext:
     #: request headers, lower-cased names
     headers: dict[str, str]
     started: float = field(default_factory=time.perf_counter)
+    #: the conversation the upstream keeps (Responses API), or None for self-contained requests
+    thread: ThreadRef | None = None
+    #: the upstream call for a request that came in on another API (Responses), or None (chat)
+    upstream_call: UpstreamCall | None = None
 
     # ---- identity stage --------------------------------------------------------------------
     tenant: str = "open"

@@ -12,6 +12,7 @@ A case file::
         request: {model: support-agent, messages: [{role: user, content: "Where is order 123?"}]}
         upstream: {reply: "It ships today."}        # optional; default "OK."
         modes: [json, stream]                        # optional; default both
+        apis: [chat, responses]                      # optional; default both (the request is rewritten for /v1/responses)
         expect:
           status: 200
           upstream:                                  # what reached the model
@@ -79,6 +80,9 @@ class Case(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     upstream: UpstreamScript = Field(default_factory=UpstreamScript)
     modes: list[Literal["json", "stream"]] = Field(default_factory=lambda: ["json", "stream"])  # type: ignore[arg-type]  # mypy infers list[str] for the lambda
+    #: the APIs the case runs on: chat completions as written, and the Responses API (the request
+    #: rewritten as the Responses request that means the same)
+    apis: list[Literal["chat", "responses"]] = Field(default_factory=lambda: ["chat", "responses"])  # type: ignore[arg-type]  # as above
     expect: Expect = Field(default_factory=Expect)
 
 

@@ -135,6 +135,16 @@ class PseudonymVault:
         with self._lock:
             return self._by_placeholder.get(placeholder)
 
+    def copy(self) -> PseudonymVault:
+        """An independent vault with the same mappings and counters (new values number on from them)."""
+        with self._lock:
+            other = PseudonymVault()
+            other._by_value = dict(self._by_value)
+            other._by_placeholder = dict(self._by_placeholder)
+            other._counters = dict(self._counters)
+            other.version = self.version
+            return other
+
     def export_state(self) -> dict[str, object]:
         """A JSON-able snapshot (values included: encrypt before storing)."""
         with self._lock:

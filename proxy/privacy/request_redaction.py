@@ -8,7 +8,9 @@ become placeholder strings, object keys are renamed, JSON strings are re-encoded
 holds personal data, or when the request carries more distinct values than the policy allows.
 
 The vault is new for each request, so placeholders are numbered in order of first appearance in
-the request itself; nothing here outlives the request.
+the request itself; nothing here outlives the request. A request that continues a conversation the
+upstream keeps (the earlier turns are not resent) starts from a copy of that conversation's vault
+(``seed``): its values keep their placeholders and new ones number on after them.
 """
 
 from __future__ import annotations
@@ -85,10 +87,12 @@ def plan_redaction(
     default_action: Action,
     hash_key: bytes,
     max_values: int,
+    seed: PseudonymVault | None = None,
 ) -> RequestRedaction:
-    """Redact every slot in order into a new vault, without touching the request (see the module
-    docstring); ``spans_of(i, slot, vault)`` gives slot ``i``'s spans, called in order."""
-    result = RequestRedaction(PseudonymVault())
+    """Redact every slot in order into a new vault (a copy of ``seed`` when given), without touching
+    the request (see the module docstring); ``spans_of(i, slot, vault)`` gives slot ``i``'s spans,
+    called in order."""
+    result = RequestRedaction(seed.copy() if seed is not None else PseudonymVault())
     vault = result.vault
     for i, slot in enumerate(slots):
         spans = spans_of(i, slot, vault)

@@ -2,7 +2,7 @@
 
 ``build_privacy`` touches no network and no event loop: it reads the KEK and subject key (creating
 the embedded defaults in ``data_dir`` on first use) and builds the repository, envelope and consent
-ledger, memory store and transcript writer (the app hands them to the privacy routes). ``check_keks`` is the start-up check: every live data
+ledger, memory store, transcript writer and thread store (the app hands them to the privacy routes). ``check_keks`` is the start-up check: every live data
 key must be wrapped by a KEK this Bedside holds, otherwise users' data would be unreadable and the
 operator must hear about it before a request does.
 """
@@ -19,10 +19,12 @@ from proxy.crypto.keys import EnvKeyProvider, FileKeyProvider, KeyProvider
 from proxy.crypto.subjects import SubjectKey
 from proxy.privacy.consent import BUILTIN, ConsentLedger, Notice
 from proxy.privacy.memory import MemoryStore
+from proxy.privacy.threads import ThreadStore
 from proxy.privacy.transcripts import TranscriptWriter
 from proxy.secrets_store import load_or_create_key
 from proxy.settings import Settings
 from proxy.storage.repositories import DataKeyMaintenance, PrivacyRepository
+from proxy.storage.threads import ThreadRepository
 from proxy.storage.transcripts import TranscriptRepository
 
 KEK_FILE = "kek.key"
@@ -39,6 +41,8 @@ class Privacy:
     memories: MemoryStore
     #: the one transcript writer: the transcripts stage records with it, the privacy API erases with it
     transcripts: TranscriptWriter
+    #: pseudonyms and emotion readings of conversations an upstream keeps (the thread stage, the responses routes)
+    threads: ThreadStore | None = None
 
 
 def kek_configured(settings: Settings) -> bool:
@@ -86,7 +90,8 @@ def build_privacy(settings: Settings, engine: Engine) -> Privacy:
     ledger = ConsentLedger(repo, subjects, notice(settings))
     envelope = Envelope(repo, keys)
     writer = TranscriptWriter(TranscriptRepository(engine), envelope, subjects)
-    return Privacy(repo, keys, subjects, envelope, ledger, MemoryStore(repo, envelope, subjects), writer)
+    threads = ThreadStore(ThreadRepository(engine), envelope, subjects)
+    return Privacy(repo, keys, subjects, envelope, ledger, MemoryStore(repo, envelope, subjects), writer, threads)
 
 
 def missing_keks(engine: Engine, keys: KeyProvider) -> dict[str, int]:

@@ -1,7 +1,9 @@
 """Emotion stage: how does the user feel, turn by turn, and where is it heading?
 
 Reads: ``ctx.policy.emotion`` (enabled, classifier, window, header), the user turns of
-``ctx.body["messages"]`` (raw text: this stage sits outside the PII stage).
+``ctx.body["messages"]`` (raw text: this stage sits outside the PII stage), and
+``ctx.facts["thread"]`` (the readings of earlier turns an upstream keeps, which the client did not
+resend: the trend reads on from them).
 Writes: ``ctx.facts["emotion"]`` (a ``ConversationEmotion``: per-turn readings, current emotion,
 intensity, trend, sentiment shift, distress) for the tone stage and the rails' handoff; the
 ``x-bedside-emotion`` header (e.g. ``frustration; intensity=0.82; trend=rising``); decision
@@ -114,7 +116,9 @@ class EmotionStage:
             try:
                 from proxy.detectors.emotion_conversation import read_conversation
 
-                conv = read_conversation(self.classifier(section.classifier), turns, window=section.window)
+                history = ctx.facts.get("thread")
+                prior = history.emotion if history is not None else None
+                conv = read_conversation(self.classifier(section.classifier), turns, window=section.window, prior=prior)
             except Exception as exc:  # noqa: BLE001 - emotion fails open by design
                 get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
                 self._metrics.stage_failures.labels(self.name, "open").inc()

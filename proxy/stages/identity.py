@@ -61,7 +61,7 @@ class IdentityStage:
             # so it can name the conversation later (POST /v1/feedback)
             seed = _first_user_text(ctx.body.get("messages"))
             if seed is not None:
-                who = f"user:{user}" if user is not None else f"key:{_key_fingerprint(ctx.headers)}"
+                who = f"user:{user}" if user is not None else f"key:{key_fingerprint(ctx.headers)}"
                 ctx.conversation_id = _conversation_hash(ctx.tenant, who, seed)
                 ctx.response_headers["x-bedside-conversation"] = ctx.conversation_id
             ctx.conversation_source = "derived"
@@ -92,7 +92,7 @@ def _checked(value: str, where: str) -> str:
     return value
 
 
-def _key_fingerprint(headers: dict[str, str]) -> str:
+def key_fingerprint(headers: dict[str, str]) -> str:
     """A digest of the credential the client presented (empty in open mode without one)."""
     presented = headers.get("authorization") or headers.get("api-key") or ""
     return hashlib.sha256(presented.encode("utf-8", "surrogatepass")).hexdigest()[:16]

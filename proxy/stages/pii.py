@@ -1,7 +1,8 @@
 """PII stage: redact personal data before the model sees it, restore it in the reply.
 
 Reads: ``ctx.policy.pii`` (and ``.name``), ``ctx.body`` (all of it: one walk over every field, see
-:mod:`proxy.privacy.request_walk`), ``ctx.tenant``, ``ctx.user_id``, ``ctx.endpoint``.
+:mod:`proxy.privacy.request_walk`), ``ctx.tenant``, ``ctx.user_id``, ``ctx.endpoint``,
+``ctx.facts["thread"]`` (the vault of a conversation the upstream keeps).
 Writes: ``ctx.body`` in place; decision ``pii`` (counts per entity only: ``redacted``,
 ``output_masked`` / ``output_detected``, ``dropped``; never values); metrics
 ``bedside_pii_redactions_total{policy, entity}`` and ``bedside_pii_output_total{policy, entity, action}``.
@@ -18,7 +19,10 @@ counts ``bedside_stage_failures_total{stage="pii", mode="closed"}``.
 request's messages (then the other fields); a chat client resends the whole history, so numbering
 is stable turn after turn with nothing stored, and the reply is restored only from this request's
 vault: it can give back only values this very request carried. No user can read another's values
-by naming a placeholder, a conversation id or the same first message.
+by naming a placeholder, a conversation id or the same first message. The one exception is a
+conversation the upstream keeps (``ctx.facts["thread"]``, set by the thread stage from Bedside's
+encrypted store, for the same tenant and user only): the request's vault starts from that
+conversation's vault, so the history the upstream holds keeps its placeholders.
 
 Output (chat): the reply goes through the hold-back window (``proxy.stages.pii_output``):
 placeholders are restored (``restore``), in tool-call arguments too, and structured PII the model
@@ -104,7 +108,8 @@ class PiiStage:
         slots = [s for s in slots if s.kind != "binary"]
         scope = (ctx.tenant, ctx.user_id or "", config)
         try:
-            done, reused = await self._plan(slots, scope, config, pii, shadow)
+            history = ctx.facts.get("thread")
+            done, reused = await self._plan(slots, scope, config, pii, shadow, history.vault if history is not None else None)
         except BedsideError:
             raise
         except TooMuchToAnalyse as exc:
@@ -161,7 +166,9 @@ class PiiStage:
                     out[i] = hit
         return out
 
-    async def _plan(self, slots: list[Slot], scope: tuple[Any, ...], config: PiiDetectConfig, pii: Any, shadow: bool) -> tuple[RequestRedaction, dict[int, Remembered]]:
+    async def _plan(
+        self, slots: list[Slot], scope: tuple[Any, ...], config: PiiDetectConfig, pii: Any, shadow: bool, seed: PseudonymVault | None = None
+    ) -> tuple[RequestRedaction, dict[int, Remembered]]:
         """Analyse what is new and plan the redaction. A resent reply is taken as the model's text
         only if its placeholders mean the same values at its place in this request; one that does
         not is analysed after all, and the plan made again (each round has fewer such replies)."""
@@ -189,7 +196,9 @@ class PiiStage:
                     spans = [sp for sp in spans if sp.entity in OUTPUT_ENTITIES]
                 return spans + split.get(i, []) if i in split else spans
 
-            done = plan_redaction(slots, spans_of, dict(pii.actions), default_action=pii.default_action, hash_key=self._hash_key, max_values=pii.max_values)
+            done = plan_redaction(
+                slots, spans_of, dict(pii.actions), default_action=pii.default_action, hash_key=self._hash_key, max_values=pii.max_values, seed=seed
+            )
             if not failed:
                 return done, reused
             for i in failed:

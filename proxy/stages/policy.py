@@ -1,7 +1,8 @@
 """Policy stage: pick the request's policy and apply its routing, persona and clamps.
 
 Reads: ``ctx.body`` (``model``, ``messages``, ``max_tokens`` / ``max_completion_tokens``,
-``temperature``, ``top_p``, ``tools``, ``tool_choice``), the policy store's current snapshot.
+``temperature``, ``top_p``, ``tools``, ``tool_choice``), the policy store's current snapshot,
+``ctx.facts["thread"]`` (earlier turns an upstream keeps: the disclosure is for the first turn only).
 Writes: ``ctx.policy`` (the frozen snapshot, kept for the whole request), ``ctx.body`` (model,
 persona system message, clamped parameters, allowed tools), ``ctx.facts["route"]``,
 ``x-bedside-policy`` / ``x-bedside-policy-version`` headers, decision ``policy``.
@@ -63,7 +64,8 @@ class PolicyStage:
         changes: list[str] = []
         if ctx.endpoint == "chat":
             shaped = copy.deepcopy(ctx.body) if shadow else ctx.body
-            refusal = apply_policy(policy, shaped, changes)
+            history = ctx.facts.get("thread")  # earlier turns an upstream keeps: not the first turn
+            refusal = apply_policy(policy, shaped, changes, earlier_turns=history is not None and history.user_turns > 0)
             if refusal is not None and not shadow:
                 ctx.decide(self.name, name=policy.name, version=policy.version_header, mode=policy.mode, changes=changes, refused=refusal)
                 raise PolicyRefusal(policy.microcopy.render("policy_violation", policy.persona.language, reference=ctx.request_id), code=refusal)
@@ -74,8 +76,9 @@ class PolicyStage:
         return await call_next(ctx)
 
 
-def apply_policy(policy: ResolvedPolicy, body: dict[str, Any], changes: list[str]) -> str | None:
-    """Shape ``body`` in place by the policy; returns a refusal code instead when it must refuse."""
+def apply_policy(policy: ResolvedPolicy, body: dict[str, Any], changes: list[str], *, earlier_turns: bool = False) -> str | None:
+    """Shape ``body`` in place by the policy; returns a refusal code instead when it must refuse.
+    ``earlier_turns``: the conversation has turns the client did not resend (an upstream keeps them)."""
     messages: list[dict[str, Any]] = body["messages"]
     persona = policy.persona
     clamps = policy.clamps
@@ -112,7 +115,7 @@ def apply_policy(policy: ResolvedPolicy, body: dict[str, Any], changes: list[str
         changes.append(f"client_system_dropped:{len(client_system)}")
         client_system = []
 
-    text = persona_text(policy, first_turn=not any(m.get("role") == "assistant" for m in messages))
+    text = persona_text(policy, first_turn=not earlier_turns and not any(m.get("role") == "assistant" for m in messages))
     if text is not None:
         persona_msg = {"role": "system", "content": text}
         if persona.placement == "append" and client_system:

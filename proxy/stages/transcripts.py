@@ -4,7 +4,8 @@ Runs inside the PII stage, after memory. Active only when the user granted the `
 purpose and the conversation is ``standard`` (``ctx.facts["consent"]``, written by the consent
 stage; ``sensitive`` and ``no-store`` conversations are never transcribed).
 
-Reads: the last user message (redacted here) and the reply's text (choice 0, as the model wrote
+Reads: the last user message (redacted here; its turn number counts the turns an upstream keeps,
+``ctx.facts["thread"]``) and the reply's text (choice 0, as the model wrote
 it), both put back to the user's own values with this request's vault (``ctx.facts["pii_vault"]``,
 when PII redaction is on): a transcript is the user's own record of what they said and read.
 Readings (emotion label and intensity, tone rules applied) go beside it as machine values.
@@ -48,7 +49,8 @@ class TranscriptsStage:
             return await call_next(ctx)
         last = last_user_index(messages)
         said = text_of(messages[last].get("content")) if last is not None else ""
-        turn = sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "user")
+        history = ctx.facts.get("thread")  # turns an upstream keeps come before these
+        turn = (history.user_turns if history is not None else 0) + sum(1 for m in messages if isinstance(m, dict) and m.get("role") == "user")
         policy = ctx.require_policy()
         completion = await call_next(ctx)
         if completion.short_circuit is not None:

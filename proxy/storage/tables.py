@@ -205,3 +205,30 @@ class ConversationOutcome(SQLModel, table=True):
     rating: int | None = Field(default=None)
     resolved: bool | None = Field(default=None)
     feedback_at: datetime | None = Field(default=None)
+
+
+class ThreadStateRow(SQLModel, table=True):
+    """Bedside's side of a conversation an upstream keeps (the Responses API's stored responses and
+    conversations): the pseudonym vault and emotion readings of the turns the upstream holds, so a
+    continued conversation keeps its placeholders and its trend.
+
+    ``ref`` is a keyed HMAC of the response or conversation id (unique across tenants: an id belongs
+    to the one user who created or first continued it). ``subject`` is the keyed HMAC of tenant and
+    user. ``state`` is one envelope ciphertext (the vault's values, readings, the conversation id,
+    the id the upstream continues from) bound to this table, row id and column; the id is a random
+    UUID known before the insert.
+    """
+
+    __tablename__ = "thread_states"
+    __table_args__ = (
+        sa.Index("ix_thread_states_scope", "tenant", "subject"),
+        sa.Index("ix_thread_states_updated_at", "updated_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36, description="Random UUID (part of the ciphertext's associated data).")
+    ref: str = Field(unique=True, max_length=64, description="Keyed HMAC of the response or conversation id.")
+    tenant: str = Field(max_length=128)
+    subject: str = Field(max_length=64)
+    state: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)

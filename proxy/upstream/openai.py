@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import msgspec
 
 from proxy.errors import UpstreamError, UpstreamProtocolError, UpstreamStatusError, UpstreamTimeout
+from proxy.logs import get_logger
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.deltas import Delta, ExtraDelta, FinishDelta, TextDelta, ToolCallDelta, UsageDelta
-from proxy.pipeline.sse import SSEDecoder, chunk_to_deltas, decode_payload
+from proxy.pipeline.sse import SSEDecoder, decode_payload
+from proxy.responses.decode import response_completion
 from proxy.settings import Timeouts, UpstreamSettings
+from proxy.upstream.stream_readers import ChatChunkReader, ResponsesEventReader, StreamReader, stream_error
 from proxy.upstream.transport import HttpTransport, UpstreamResponse
 
 _encode = msgspec.json.Encoder().encode
@@ -52,6 +55,7 @@ class OpenAIUpstream:
                 headers["authorization"] = f"Bearer {key}"
         self._headers = headers
         self._matches: dict[str, bool] = {}
+        self._responses_mode: str = config.responses
 
     def matches(self, model: str) -> bool:
         found = self._matches.get(model)
@@ -100,8 +104,9 @@ class OpenAIUpstream:
             raise UpstreamProtocolError("The model server sent a reply that is not a JSON object.", kind="upstream_garbage")
         return data
 
-    async def _stream_completion(self, resp: UpstreamResponse, deadline: float) -> Completion:
-        meta: dict[str, Any] = {}
+    async def _stream_completion(self, resp: UpstreamResponse, deadline: float, reader: StreamReader | None = None) -> Completion:
+        """The deltas of an SSE reply, read by ``reader`` (chat completion chunks by default)."""
+        reader = reader if reader is not None else ChatChunkReader()
         decoder = SSEDecoder()
         source = resp.iter_bytes()
         idle = self.timeouts.stream_idle
@@ -131,11 +136,8 @@ class OpenAIUpstream:
                         raise UpstreamProtocolError("The model server ended the stream without sending anything.", kind="upstream_empty_stream")
                     break
                 first = got
-            head = first[0]
-            if head != "[DONE]":
-                chunk = decode_payload(head)
-                if "error" in chunk and "choices" not in chunk:
-                    raise _stream_error(chunk)
+            if first[0] != "[DONE]":
+                reader.first(decode_payload(first[0]))
         except BaseException:
             await resp.aclose()
             await source.aclose()
@@ -149,11 +151,11 @@ class OpenAIUpstream:
                         if payload == "[DONE]":
                             await _drain(source)
                             return
-                        chunk = decode_payload(payload)
-                        if "error" in chunk and "choices" not in chunk:
-                            raise _stream_error(chunk)
-                        for delta in chunk_to_deltas(chunk, meta):
+                        for delta in reader.deltas(decode_payload(payload)):
                             yield delta
+                    if reader.finished:
+                        await _drain(source)
+                        return
                     got = await next_payloads()
                     if got is None:
                         rest = decoder.flush()
@@ -166,7 +168,44 @@ class OpenAIUpstream:
                 await source.aclose()
                 await resp.aclose()
 
-        return Completion(deltas=deltas(), meta=meta)
+        return Completion(deltas=deltas(), meta=reader.meta, kept_as=reader.kept_as)
+
+    # ---- the Responses API -------------------------------------------------------------------
+
+    @property
+    def responses_mode(self) -> str:
+        """How Responses requests reach this upstream: ``passthrough``, ``translate``, or ``auto``
+        (passthrough until the server answers that it has no ``/responses``)."""
+        return self._responses_mode
+
+    async def responses(self, body: dict[str, Any], *, request_id: str | None = None) -> Completion:
+        """Send a Responses request as it is (passthrough); raises :class:`ResponsesNotServed` in
+        ``auto`` mode when the server has no ``/responses`` (from then on it is ``translate``)."""
+        stream = bool(body.get("stream"))
+        deadline = time.monotonic() + self.timeouts.total
+        try:
+            resp = await self._send("POST", "/responses", body, request_id)
+        except UpstreamStatusError as exc:
+            if self._responses_mode == "auto" and exc.http_status in (404, 405) and exc.upstream_error is None:
+                self._responses_mode = "translate"
+                get_logger().warning("responses_translate", upstream=self.name, detail="the model server has no /responses: Responses requests are translated to chat completions")
+                raise ResponsesNotServed(self.name) from exc
+            raise
+        if self._responses_mode == "auto":
+            self._responses_mode = "passthrough"
+        ctype = resp.headers.get("content-type", "")
+        if stream and "text/event-stream" in ctype:
+            reader = ResponsesEventReader()
+            return await self._stream_completion(resp, deadline, reader)
+        return response_completion(await self._read_json(resp, deadline))
+
+    async def retrieve_response(self, response_id: str, *, request_id: str | None = None) -> dict[str, Any]:
+        """``GET /responses/{id}`` of a stored response."""
+        return await self.json_call("GET", f"/responses/{quote(response_id, safe='')}", request_id=request_id)
+
+    async def delete_response(self, response_id: str, *, request_id: str | None = None) -> dict[str, Any]:
+        """``DELETE /responses/{id}`` of a stored response."""
+        return await self.json_call("DELETE", f"/responses/{quote(response_id, safe='')}", request_id=request_id)
 
     # ---- JSON endpoints ----------------------------------------------------------------------
 
@@ -212,7 +251,7 @@ def json_completion(data: dict[str, Any]) -> Completion:
     choices = data.get("choices")
     if not isinstance(choices, list):
         if "error" in data:
-            raise _stream_error(data)
+            raise stream_error(data)
         raise UpstreamProtocolError("The model server's reply has no choices.", kind="upstream_garbage")
     meta = {k: v for k, v in data.items() if k not in ("choices", "usage", "object")}
     usage = data.get("usage")
@@ -270,11 +309,5 @@ async def _status_error(resp: UpstreamResponse) -> UpstreamError:
     return UpstreamStatusError(msg, status=status, upstream_body=body if isinstance(body, dict) else None)
 
 
-def _stream_error(chunk: Mapping[str, Any]) -> UpstreamError:
-    err = chunk.get("error")
-    status = 502
-    if isinstance(err, dict):
-        code = err.get("code")
-        if isinstance(code, int) and 400 <= code < 600:
-            status = code
-    return UpstreamStatusError("The model server reported an error while answering.", status=status, upstream_body=dict(chunk))
+class ResponsesNotServed(Exception):
+    """The upstream has no ``/responses`` (found in ``auto`` mode): translate to chat completions."""

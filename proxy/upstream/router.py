@@ -30,6 +30,10 @@ class UpstreamRouter:
         self.upstreams = tuple(upstreams)
         self._by_name = {u.name: u for u in self.upstreams}
 
+    def named(self, name: str) -> Upstream | None:
+        """The upstream called ``name``, if one is configured."""
+        return self._by_name.get(name)
+
     def for_model(self, model: str, *, upstream: str | None = None) -> Upstream:
         """The upstream for ``model`` (or the one named by a policy), else ``ModelNotFound``."""
         if upstream is not None:

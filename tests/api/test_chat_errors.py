@@ -50,7 +50,7 @@ async def test_body_over_the_limit_is_413(fake: FakeUpstream, settings_for: Any)
     assert fake.recorded == []
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/v1/files"), ("POST", "/v1/responses"), ("POST", "/v1/audio/speech"), ("DELETE", "/v1/models/x/y")])
+@pytest.mark.parametrize("method,path", [("GET", "/v1/files"), ("GET", "/v1/responses/resp_1/input_items"), ("POST", "/v1/conversations"), ("POST", "/v1/audio/speech"), ("DELETE", "/v1/models/x/y")])
 async def test_unsupported_endpoints_are_404_and_never_forwarded(client: AsyncTestClient[Any], fake: FakeUpstream, method: str, path: str) -> None:
     r = await client.request(method, path, json={"model": "m"})
     assert r.status_code in (404, 405)

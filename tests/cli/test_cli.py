@@ -74,8 +74,9 @@ def test_policy_test_reports_failures(tmp_path: Path) -> None:
     out = _run("policy", "test", str(tmp_path / "policies"))
     assert out.returncode == 1
     assert "FAIL  zz-wrong.yaml :: expects the wrong model [json]" in out.stdout
-    assert "upstream model: expected 'gpt-5', got 'gpt-4o-mini'" in out.stdout
-    assert out.stdout.strip().endswith("passed, 1 failed")
+    assert "FAIL  zz-wrong.yaml :: expects the wrong model [responses json]" in out.stdout, "every case runs on both APIs"
+    assert out.stdout.count("upstream model: expected 'gpt-5', got 'gpt-4o-mini'") == 2
+    assert out.stdout.strip().endswith("passed, 2 failed")
 
 
 def test_keys_lifecycle_in_process(tmp_path: Path, capsys: object, monkeypatch: object) -> None:

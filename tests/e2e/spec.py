@@ -102,32 +102,44 @@ class Spec:
     def _matches(self, schema: dict[str, Any], instance: Any) -> bool:
         return bool(Draft202012Validator(schema, registry=self.registry).is_valid(instance))
 
-    def _walk(self, schema: Any, instance: Any, path: str, out: list[str]) -> None:
+    def _parts(self, schema: dict[str, Any]) -> list[dict[str, Any]]:
+        """``schema`` and its ``allOf`` branches (recursively), each resolved: together they declare an object."""
+        out = [schema]
+        for sub in schema.get("allOf") or ():
+            if isinstance(sub, dict):
+                out.extend(self._parts(self._resolve(sub)))
+        return out
+
+    def _walk(self, schema: Any, instance: Any, path: str, out: list[str], declared: frozenset[str] = frozenset()) -> None:
         if not isinstance(schema, dict):
             return
-        schema = self._resolve(schema)
-        for sub in schema.get("allOf") or ():
-            self._walk(sub, instance, path, out)
-        for key in ("anyOf", "oneOf"):
-            branches = schema.get(key)
-            if branches:
-                chosen = next((b for b in branches if self._matches(b, instance)), None)
-                if chosen is not None:
-                    self._walk(chosen, instance, path, out)
+        parts = self._parts(self._resolve(schema))
+        props: dict[str, Any] = {}
+        for part in parts:  # an allOf declares the union of its branches' properties
+            props.update(part.get("properties") or {})
+        known = declared | frozenset(props)
+        for part in parts:
+            for key in ("anyOf", "oneOf"):
+                branches = part.get(key)
+                if branches:
+                    chosen = next((b for b in branches if self._matches(b, instance)), None)
+                    if chosen is not None:
+                        self._walk(chosen, instance, path, out, known)
         if isinstance(instance, dict):
-            props: dict[str, Any] = schema.get("properties") or {}
-            additional = schema.get("additionalProperties")
-            closed = bool(props) and additional in (None, False)
+            additional = next((p["additionalProperties"] for p in parts if isinstance(p.get("additionalProperties"), dict)), None)
+            closed = bool(props) and all(p.get("additionalProperties") in (None, False) for p in parts)
             for k, v in instance.items():
                 if k in props:
                     self._walk(props[k], v, f"{path}.{k}", out)
                 elif isinstance(additional, dict):
                     self._walk(additional, v, f"{path}.{k}", out)
-                elif closed:
+                elif closed and k not in declared:
                     out.append(f"{path}.{k}")
-        elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
-            for i, v in enumerate(instance):
-                self._walk(schema["items"], v, f"{path}[{i}]", out)
+        elif isinstance(instance, list):
+            items = next((p["items"] for p in parts if isinstance(p.get("items"), dict)), None)
+            if items is not None:
+                for i, v in enumerate(instance):
+                    self._walk(items, v, f"{path}[{i}]", out)
 
 
 def _absolute_refs(node: Any) -> Any:

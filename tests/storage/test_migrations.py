@@ -16,7 +16,7 @@ from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
-TABLES = {"api_keys", "data_keys", "consent_events", "memories", "transcripts", "handoff_outbox"}
+TABLES = {"api_keys", "data_keys", "consent_events", "memories", "transcripts", "handoff_outbox", "thread_states"}
 
 
 def _round_trip(url: str) -> None:
@@ -48,10 +48,24 @@ def _round_trip(url: str) -> None:
             )
     finally:
         engine.dispose()
+    # 0007 down and up: only the thread states go and come back, with their indexes and unique ref
+    migrate.downgrade(url, "0005")
+    engine = make_engine(url)
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"thread_states"}
+    engine.dispose()
+    migrate.upgrade(url, "0007")
+    engine = make_engine(url)
+    assert {"ix_thread_states_scope", "ix_thread_states_updated_at"} <= {i["name"] for i in sa.inspect(engine).get_indexes("thread_states")}
+    row = "INSERT INTO thread_states (id, ref, tenant, subject, state, created_at, updated_at) VALUES (:i, 'r', 't', 's', :b, :t, :t)"
+    with engine.begin() as conn:
+        conn.execute(sa.text(row), {"i": "a", "b": b"x", "t": datetime.now(UTC)})
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.text(row), {"i": "b", "b": b"x", "t": datetime.now(UTC)})
+    engine.dispose()
     # 0005 down and up: only the handoff outbox goes and comes back, with its index
     migrate.downgrade(url, "0004")
     engine = make_engine(url)
-    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"handoff_outbox"}
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"handoff_outbox", "thread_states"}
     engine.dispose()
     migrate.upgrade(url, "0005")
     engine = make_engine(url)
@@ -65,7 +79,7 @@ def _round_trip(url: str) -> None:
     # 0003 down and up: only the memories table goes and comes back, the other tables keep their rows
     migrate.downgrade(url, "0002")
     engine = make_engine(url)
-    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"memories", "transcripts", "handoff_outbox"}
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"memories", "transcripts", "handoff_outbox", "thread_states"}
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM api_keys")).scalar() == 1
     engine.dispose()

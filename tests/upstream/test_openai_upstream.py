@@ -136,3 +136,69 @@ async def test_unknown_fields_pass_through_untouched_with_mock_transport() -> No
     assert body["choices"][0]["message"]["annotations"] == [{"type": "url"}]
     assert body["choices"][0]["logprobs"] == {"content": [], "refusal": None}
     assert body["usage"] == reply["usage"]
+
+
+# ---- the Responses API ---------------------------------------------------------------------------
+
+RESPONSES_BODY = {"model": "gpt-4o-mini", "input": [{"type": "message", "role": "user", "content": "hello responses"}]}
+
+
+async def test_a_responses_request_passes_through_json_and_stream(fake: FakeUpstream, transport: object) -> None:
+    from proxy.responses.encode import collect_response
+
+    up = _up(fake.base_url, transport)
+    assert up.responses_mode == "auto"
+    first = await up.responses(dict(RESPONSES_BODY))
+    assert up.responses_mode == "passthrough", "auto settles on passthrough when the server answers"
+    assert first.kept_as is not None and first.kept_as.startswith("resp_demo_")
+    body = await collect_response(first, {})
+    streamed = await up.responses({**RESPONSES_BODY, "stream": True, "previous_response_id": first.kept_as})
+    text = "".join([d.text async for d in streamed.deltas if isinstance(d, TextDelta)])
+    assert 'You said: "hello responses"' in text and 'Earlier you said: "hello responses"' in text
+    assert "hello responses" in body["output"][0]["content"][0]["text"]
+    assert streamed.kept_as is not None and streamed.meta["id"] == streamed.kept_as
+    stored = await up.retrieve_response(first.kept_as)
+    assert stored["id"] == first.kept_as and stored["output"]
+    assert (await up.delete_response(first.kept_as))["deleted"] is True
+    with pytest.raises(UpstreamStatusError) as err:
+        await up.retrieve_response(first.kept_as)
+    assert err.value.http_status == 404
+
+
+async def test_a_responses_stream_cut_mid_way_fails_in_the_iterator(fake: FakeUpstream, transport: object) -> None:
+    up = _up(fake.base_url, transport)
+    completion = await up.responses({**RESPONSES_BODY, "model": "fault-reset", "stream": True})
+    with pytest.raises((UpstreamUnavailable, UpstreamProtocolError)):
+        async for _ in completion.deltas:
+            pass
+
+
+async def test_auto_turns_to_translate_once_for_a_server_without_responses() -> None:
+    from proxy.upstream.openai import ResponsesNotServed
+
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        if request.url.path.endswith("/responses"):
+            return httpx.Response(404, json={"detail": "Not Found"})
+        return httpx.Response(200, json={"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": []})
+
+    transport = HttpxTransport(transport=httpx.MockTransport(handler))
+    up = _up("http://llama.invalid/v1", transport)
+    with pytest.raises(ResponsesNotServed):
+        await up.responses(dict(RESPONSES_BODY))
+    assert up.responses_mode == "translate" and calls == ["/v1/responses"]
+    await transport.aclose()
+
+
+async def test_a_model_servers_own_404_is_an_error_not_a_missing_endpoint() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"error": {"message": "The model `x` does not exist", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}})
+
+    transport = HttpxTransport(transport=httpx.MockTransport(handler))
+    up = _up("http://openai.invalid/v1", transport)
+    with pytest.raises(UpstreamStatusError) as err:
+        await up.responses(dict(RESPONSES_BODY))
+    assert err.value.http_status == 404 and err.value.code == "model_not_found" and up.responses_mode == "auto"
+    await transport.aclose()
