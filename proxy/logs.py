@@ -28,7 +28,7 @@ SAFE_FIELDS = frozenset(
         "host", "port", "demo", "auth", "detail", "version", "issues", "count", "reason", "kind",
         "result", "duration_s", "directory", "client", "database", "ok", "verdict", "action",
         "entities", "emotion", "intensity", "trend", "attempt", "webhook_status", "exc_types",
-        "dropped_fields", "chunks", "bytes", "n", "keks",
+        "dropped_fields", "chunks", "bytes", "n", "keks", "clamps", "pii", "tone", "library_message",
     }
 )
 _MAX_VALUE = 200
