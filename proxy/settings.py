@@ -108,8 +108,21 @@ class PolicySettings(BaseModel):
 
     enabled: bool = Field(True, description="Apply policies (off: a bare pass-through proxy, for debugging and benchmarks).")
     directory: Path = Field(Path("policies"), description="Directory of policy YAML files.")
-    default: str | None = Field("default", description="Policy applied to models no alias names (None: no default).")
+    default: str | None = Field(
+        "auto",
+        description="Policy applied to models no alias names. `auto`: `default.yaml` when the directory has one, else none. "
+        "A policy name: that policy (it must exist). `none` (or empty, or YAML `null`): no fallback, so unknown models get 404 listing the aliases. "
+        "`bedside serve` and `bedside policy check` read it alike.",
+    )
     unknown_model: Literal["fallback", "refuse"] = Field("fallback", description="`fallback` to the default policy, or `refuse` with 404 `model_not_found`.")
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _no_default(cls, value: object) -> object:
+        """``none``, ``null`` or an empty value turns the fallback off (an environment variable cannot say YAML ``null``)."""
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+            return None
+        return value
     watch: bool = Field(True, description="Reload policies when files change (SIGHUP always reloads).")
 
 

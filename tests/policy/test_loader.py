@@ -241,7 +241,9 @@ def test_directory_problems(tmp_path: Path) -> None:
 
 def test_default_policy_must_exist(policies: Path, write: Write) -> None:
     write("support.yaml", OK)
-    assert [str(i) for i in check_directory(policies, default_policy="defualt")] == ["policies: default policy 'defualt' not found (no defualt.yaml here)"]
+    assert [str(i) for i in check_directory(policies, default_policy="defualt")] == [
+        "policies: default policy 'defualt' not found (no defualt.yaml here) (set BEDSIDE_POLICY__DEFAULT (policy.default) to one of the policies here, or to 'none' for no fallback)"
+    ]
     write("default.yaml", OK)
     assert [str(i) for i in check_directory(policies, default_policy="defualt")] == [
         "policies: default policy 'defualt' not found (no defualt.yaml here) (did you mean 'default'?)"
