@@ -144,7 +144,10 @@ class LogSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
-    format: Literal["json", "console"] = Field("json", description="`json` lines (default) or `console` for humans.")
+    format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        description="`auto`: readable `console` lines when stdout is a terminal, `json` lines otherwise (pipes, files, containers). Or `json` / `console` always.",
+    )
 
 
 class DatabaseSettings(BaseModel):

@@ -61,11 +61,11 @@ def _fallback(policy_set: Any) -> str:
 
 def policy_test(directory: Path) -> int:
     """Run the cases of ``directory/tests`` (see :mod:`proxy.cli.policy_cases`), one line per case."""
+    from proxy.cli.common import configure_cli_logging
     from proxy.cli.policy_cases import CaseResult, run_cases
-    from proxy.logs import configure_logging
     from proxy.policy import PolicyLoadError
 
-    configure_logging("error", "console", stream=sys.stderr)
+    configure_cli_logging("error", "console", stream=sys.stderr)
 
     def progress(result: CaseResult) -> None:
         mark = "PASS" if result.ok else "FAIL"

@@ -12,7 +12,7 @@ from proxy.cli.common import load_settings
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.app import create_app
-    from proxy.logs import configure_logging
+    from proxy.cli.common import configure_cli_logging
     from proxy.runtime import prepare_process
     from proxy.server import serve
 
@@ -24,7 +24,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["server"] = server
     if overrides:
         settings = settings.model_copy(update=overrides)
-    configure_logging(settings.log.level, settings.log.format)
+    configure_cli_logging(settings.log.level, settings.log.format)
     try:
         app = create_app(settings)
     except Exception as exc:  # noqa: BLE001 - refuse to start with a readable reason
