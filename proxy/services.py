@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
-from proxy.privacy.transcripts import purge_expired
+from proxy.privacy.transcripts import purge_expired, retention_by_policy
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
@@ -157,8 +158,11 @@ class Services:
             await self.refresh_keys()
 
     async def purge_transcripts(self) -> dict[str, int]:
-        """One retention purge (in a worker thread): transcripts older than ``privacy.transcript_retention_days``."""
-        counts = await anyio.to_thread.run_sync(purge_expired, self.engine, self.settings.privacy.transcript_retention_days)
+        """One retention purge (in a worker thread): transcripts past their policy's ``transcripts.retention_days``
+        (``privacy.transcript_retention_days`` for policies that set none)."""
+        by_policy = retention_by_policy(self.policies.current.policies.values()) if self.policies is not None else {}
+        days = self.settings.privacy.transcript_retention_days
+        counts = await anyio.to_thread.run_sync(functools.partial(purge_expired, self.engine, days, by_policy=by_policy))
         if counts:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
         return counts
@@ -228,7 +232,7 @@ def build_stages(
 
 def build_services(settings: Settings, *, upstream_transport: Any = None) -> Services:
     metrics = Metrics()
-    keyring = KeyRing((k.sha256, k.tenant) for k in settings.api_keys)
+    keyring = KeyRing((k.sha256, k.tenant, k.scopes) for k in settings.api_keys)
     engine = make_engine(settings.database_url())
     hasher = SubjectHasher(load_or_create_key(settings.data_dir, "subject.key"))
     transport: HttpTransport | None = None

@@ -64,7 +64,7 @@ def test_a_directory_without_a_fallback_is_valid_and_serves_its_aliases_only(no_
     assert check.returncode == 0, check.stdout + check.stderr
     assert "no default policy: a model that is not an alias (acme-support, support-agent) gets 404" in check.stdout
     port = free_port()
-    env = _env({"BEDSIDE_POLICY__DIRECTORY": str(no_default), "BEDSIDE_DATA_DIR": str(tmp_path / "data"), "BEDSIDE_POLICY__WATCH": "false"})
+    env = _env({"BEDSIDE_POLICY__DIRECTORY": str(no_default), "BEDSIDE_DATA_DIR": str(tmp_path / "data"), "BEDSIDE_POLICY__WATCH": "false", "BEDSIDE_QUICKSTART": "1"})
     server = ServerProcess(bedside_argv("serve", "--port", str(port)), port=port, timeout=90)
     server.env = env  # exactly this environment: none of the developer's BEDSIDE_* variables
     with server:
@@ -81,7 +81,7 @@ def test_check_and_serve_honour_the_setting_alike(tmp_path: Path) -> None:
     assert off.returncode == 0 and "no default policy" in off.stdout
     other = _run("policy", "check", "policies", env={"BEDSIDE_POLICY__DEFAULT": "customer-service"})
     assert other.returncode == 0 and "default policy 'customer-service' serves every model" in other.stdout
-    typo = {"BEDSIDE_POLICY__DEFAULT": "defualt", "BEDSIDE_DATA_DIR": str(tmp_path / "data")}
+    typo = {"BEDSIDE_POLICY__DEFAULT": "defualt", "BEDSIDE_DATA_DIR": str(tmp_path / "data"), "BEDSIDE_QUICKSTART": "1"}
     checked = _run("policy", "check", "policies", env=typo)
     assert checked.returncode == 1 and "default policy 'defualt' not found" in checked.stdout and "did you mean 'default'?" in checked.stdout
     served = _run("serve", "--port", str(free_port()), env=typo)

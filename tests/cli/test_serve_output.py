@@ -20,7 +20,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEDSIDE_")}
-    env.update({"BEDSIDE_DATA_DIR": str(tmp_path / "data"), "BEDSIDE_POLICY__DIRECTORY": str(REPO / "policies"), "BEDSIDE_POLICY__WATCH": "false"})
+    env.update({"BEDSIDE_DATA_DIR": str(tmp_path / "data"), "BEDSIDE_POLICY__DIRECTORY": str(REPO / "policies"), "BEDSIDE_POLICY__WATCH": "false", "BEDSIDE_QUICKSTART": "1"})
     return env
 
 

@@ -42,6 +42,7 @@ def bedside(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
             "BEDSIDE_DATA_DIR": str(tmp_path_factory.mktemp("first-hour")),
             "BEDSIDE_POLICY__DIRECTORY": str(REPO / "policies"),
             "BEDSIDE_POLICY__WATCH": "false",
+            "BEDSIDE_QUICKSTART": "1",  # as `make run`: the KEK is kept in the data directory
         }
     )
     with server:
