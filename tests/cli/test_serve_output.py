@@ -35,7 +35,7 @@ def test_piped_output_is_json_lines_without_library_noise(tmp_path: Path) -> Non
     events = [json.loads(line) for line in lines if line.startswith("{")]
     assert {"policies_loaded", "open_tenant", "demo_upstream"} <= {e["event"] for e in events}
     assert [e for e in events if e["event"] == "library_log"] == [], "Presidio's expected start-up warnings are silenced at their source"
-    assert all(line.startswith(("{", "Bedside ")) for line in lines), lines
+    assert all(line.startswith(("{", "Bedside ", "Quick start: ")) for line in lines), lines
 
 
 def test_a_terminal_gets_readable_lines(tmp_path: Path) -> None:
