@@ -79,7 +79,7 @@ class VirtualKey(BaseModel):
     scopes: list[str] = Field(
         default_factory=lambda: ["chat"],
         min_length=1,
-        description="What the key may do: `chat` (the OpenAI endpoints) and `privacy` (the /v1/users/... API). An unknown scope stops start-up.",
+        description="What the key may do: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... API) and `metrics` (GET /metrics, for a Prometheus scraper). An unknown scope stops start-up.",
     )
 
 
