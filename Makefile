@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint lint-imports docs bench lock clean pg
+.PHONY: run shell test test-fast lint lint-imports docs bench lock clean pg
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 ## run: start Bedside on http://127.0.0.1:8080/v1 (demo upstream unless BEDSIDE_UPSTREAM_URL is set)
 run: $(STAMP)
 	$(BIN)/bedside serve --quickstart $(ARGS)
+
+## shell: a shell where `bedside` (.venv/bin/bedside) is on the PATH; `exit` leaves it
+shell: $(STAMP)
+	@echo "Bedside's .venv is on the PATH in this shell: try 'bedside --help'. 'exit' leaves it."
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" exec "$${SHELL:-/bin/sh}" -i
 
 ## test: the whole suite (starts the local PostgreSQL if it is installed and stopped)
 test: $(STAMP) pg

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import openai
 import pytest
 from pydantic import BaseModel
 
-from proxy.testing import ServerProcess, bedside_argv, free_port
+from proxy.testing import FakeUpstream, ServerProcess, bedside_argv, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -118,3 +120,31 @@ def test_json_modes(client: openai.OpenAI) -> None:
     plain = client.chat.completions.create(model="support-agent", messages=messages, response_format={"type": "json_object"})
     answer = json.loads(plain.choices[0].message.content or "")
     assert answer["received"]["placeholders"] == ["ORDER_ID #1"] and "A-1042" in answer["you_said"]
+
+
+def _readme_block(after: str) -> list[str]:
+    """The lines of the first fenced block following the README paragraph that starts with ``after``."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rest = text[text.index(after) :]
+    match = re.search(r"```\w*\n(.*?)```", rest, re.S)
+    assert match is not None
+    return match.group(1).splitlines()
+
+
+def test_the_readme_before_and_after_pair_is_what_happens(bedside: ServerProcess) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    body = json.loads(re.search(r"^BODY='(.*)'$", readme, re.M).group(1))  # type: ignore[union-attr]
+    with FakeUpstream(faults=False) as alone:  # the demo model served on its own, as `bedside demo-upstream`
+        before = httpx.post(f"{alone.base_url}/chat/completions", json=body, timeout=30).json()["choices"][0]["message"]["content"]
+    for line in _readme_block("Before, the model received"):
+        assert line.removesuffix('..."') in before
+    after = httpx.post(f"{bedside.url}/v1/chat/completions", json=body, timeout=30)
+    content = after.json()["choices"][0]["message"]["content"]
+    shown = _readme_block("After, the headers")
+    headers = [line for line in shown if line.startswith("x-bedside-")]
+    assert len(headers) == 5
+    for line in headers:
+        name, value = line.split(": ", 1)
+        assert after.headers[name] == value, f"README says {line!r}"
+    for line in shown[len(headers) + 1 :]:
+        assert line.split("...")[0] in content, f"README says the reply has {line!r}"
