@@ -53,7 +53,7 @@ def test_make_shell_puts_the_command_on_the_path(tmp_path: Path) -> None:
     os.utime(venv / ".installed", (4_000_000_000, 4_000_000_000))  # newer than the lock files: nothing to install
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL")}
     env.update(SHELL="/bin/sh", PATH="/usr/bin:/bin")
-    out = subprocess.run(["make", "-s", "shell", f"VENV={venv}"], input="bedside\nexit\n", capture_output=True, text=True, cwd=REPO, env=env, timeout=60)  # noqa: S607 - make from the PATH
+    out = subprocess.run(["make", "-s", "shell", f"VENV={venv}"], input="bedside\nexit\n", capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "bedside-from-venv" in out.stdout
     assert "'bedside --help'" in out.stdout

@@ -28,7 +28,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
             return 1
         policy_set = load_policy_set(directory, default_policy=settings.default, unknown_model=settings.unknown_model)
         names = [n for n, p in policy_set.policies.items() if not p.abstract]
-        print(f"{directory}: {len(policy_set.policies)} policies OK ({', '.join(names)}); version {policy_set.version}")
+        count = len(policy_set.policies)
+        print(f"{directory}: {count} polic{'y' if count == 1 else 'ies'} OK ({', '.join(names)}); version {policy_set.version}")
         print(f"  {_fallback(policy_set)}")
         return 0
     if args.policy_command == "show":
