@@ -160,7 +160,8 @@ def load_english_recognizers(registry: RecognizerRegistry, nlp_engine: NlpEngine
     """
     config = RecognizerConfigurationLoader.get(registry_configuration={"global_regex_flags": registry.global_regex_flags, "supported_languages": ["en"]})
     config["recognizers"] = [kept for kept in map(_english_only, config["recognizers"]) if kept is not None]
-    registry.recognizers.extend(RecognizerListLoader.get(**config))
+    for recognizer in RecognizerListLoader.get(**config):
+        registry.add_recognizer(recognizer)
     registry.add_nlp_recognizer(nlp_engine=nlp_engine)
 
 
