@@ -11,7 +11,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@echo "Installing Bedside's locked dependencies into $(VENV) (first run takes a minute or two)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# setuptools' notice that an editable install of a flat layout prefers same-named folders in
+	@# the working directory: here that folder is the package itself, so there is nothing to heed
+	@PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 ## run: start Bedside on http://127.0.0.1:8080/v1 (demo upstream unless BEDSIDE_UPSTREAM_URL is set)

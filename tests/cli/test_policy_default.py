@@ -74,6 +74,9 @@ def test_a_directory_without_a_fallback_is_valid_and_serves_its_aliases_only(no_
         assert isinstance(error, dict) and error["code"] == "model_not_found"
         assert "You can use: acme-support, support-agent" in str(error["message"])
         assert _chat(server.url, "support-agent")[0] == 200
+        with urllib.request.urlopen(f"{server.url}/v1/models", timeout=30) as resp:  # loopback only
+            listed = [m["id"] for m in json.loads(resp.read())["data"]]
+        assert listed == ["acme-support", "support-agent"], "only what a request may ask for is listed"
 
 
 def test_check_and_serve_honour_the_setting_alike(tmp_path: Path) -> None:
