@@ -15,7 +15,7 @@
     bedside keys list | revoke ID | hash KEY
     bedside kek generate --out FILE          write a new KEK file (0600), print its id
     bedside kek rotate --old FILE --new FILE re-wrap every live data key under the new KEK
-    bedside retention purge [--dry-run]      delete transcripts older than privacy.transcript_retention_days
+    bedside retention purge [--dry-run]      delete transcripts and memories past their retention
     bedside docs [--check]                   write (or check) the generated reference pages in docs/
 
 One module per command family (``serve``, ``demo``, ``config``, ``db``, ``policy`` and its case
