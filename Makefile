@@ -5,18 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint lint-imports docs bench lock clean pg eval-data
+.PHONY: run shell test test-fast lint lint-imports docs bench lock clean pg eval-data
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@echo "Installing Bedside's locked dependencies into $(VENV) (first run takes a minute or two)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# setuptools' notice that an editable install of a flat layout prefers same-named folders in
+	@# the working directory: here that folder is the package itself, so there is nothing to heed
+	@PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 ## run: start Bedside on http://127.0.0.1:8080/v1 (demo upstream unless BEDSIDE_UPSTREAM_URL is set)
 run: $(STAMP)
 	$(BIN)/bedside serve --quickstart $(ARGS)
+
+## shell: a shell where `bedside` (.venv/bin/bedside) is on the PATH; `exit` leaves it
+shell: $(STAMP)
+	@echo "Bedside's .venv is on the PATH in this shell: try 'bedside --help'. 'exit' leaves it."
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" exec "$${SHELL:-/bin/sh}" -i
 
 ## test: the whole suite (starts the local PostgreSQL if it is installed and stopped)
 test: $(STAMP) pg

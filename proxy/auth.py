@@ -10,8 +10,9 @@ With no key anywhere, Bedside serves one open tenant (``open``) and says so at s
 for every endpoint except the probes (``/healthz``, ``/readyz``).
 
 Keys carry **scopes**: ``chat`` (the OpenAI endpoints; every key made before scopes existed, and
-every key in settings that names no scopes, has it), ``privacy`` (the ``/v1/users/{user}/...`` consent API)
-and ``admin`` (the operator's views: ``GET /v1/kpis`` and the ``/console``).
+every key in settings that names no scopes, has it), ``privacy`` (the ``/v1/users/{user}/...``
+consent API), ``admin`` (the operator's views: ``GET /v1/kpis`` and the ``/console``) and ``metrics``
+(``GET /metrics``: a Prometheus scraper's key, which can do nothing else).
 ``KeyRing.authenticate_scoped`` refuses a valid key without the scope with 403
 ``insufficient_scope`` (the OpenAI endpoints ask for ``chat``, so a ``privacy``-only key cannot
 chat); in open mode there is nothing to check and the open tenant is served.
@@ -35,8 +36,10 @@ from proxy.storage.tables import DEFAULT_SCOPES, ApiKey
 
 OPEN_TENANT = "open"
 KEY_PREFIX = "bsk-"
+#: how often a running Bedside reads the keys table again (a new or revoked key counts within this)
+KEY_REFRESH_SECONDS = 5.0
 #: what a key may be allowed to do
-SCOPES = frozenset({"chat", "privacy", "admin"})
+SCOPES = frozenset({"chat", "privacy", "admin", "metrics"})
 
 
 class PermissionDenied(BedsideError):
@@ -94,6 +97,10 @@ class KeyRing:
     @property
     def open(self) -> bool:
         return not self._entries
+
+    def __len__(self) -> int:
+        """How many keys are valid now (settings and database)."""
+        return len(self._entries)
 
     def replace_dynamic(self, rows: Iterable[KeySpec]) -> None:
         self._entries = self._static + tuple(_entry(spec) for spec in rows)

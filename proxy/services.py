@@ -17,7 +17,7 @@ import anyio.to_thread
 import httpx
 from sqlalchemy.engine import Engine
 
-from proxy.auth import KeyRing
+from proxy.auth import KEY_REFRESH_SECONDS, KeyRing
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
@@ -54,8 +54,6 @@ from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.openai import OpenAIUpstream
 from proxy.upstream.router import Upstream, UpstreamRouter
 from proxy.upstream.transport import HttpTransport
-
-KEY_REFRESH_SECONDS = 5.0
 
 
 @dataclass
@@ -103,6 +101,8 @@ class Services:
         return {"checks": checks, "warnings": warnings}
 
     last_reload_ok: bool = True
+    #: whether the keys were read once (start-up says the mode; later reads log a change)
+    _keys_read: bool = False
 
     def on_policy_reload(self, result: ReloadResult) -> None:
         self.metrics.policy_reloads.labels("ok" if result.ok else "rejected").inc()
@@ -150,6 +150,8 @@ class Services:
             self.policies.install_sighup(asyncio.get_running_loop())
             log.info("policies_loaded", directory=str(self.policies.directory), version=self.policies.current.version, count=len(self.policies.current.policies))
         self.metrics.open_tenant.set(1 if self.keyring.open else 0)
+        if not self.keyring.open:
+            log.info("auth_mode", auth="keys", count=len(self.keyring))
         if self.keyring.open:
             log.warning(
                 "open_tenant",
@@ -160,11 +162,34 @@ class Services:
             log.warning("demo_upstream", detail="No upstream is configured: replies come from the offline demo model. Set BEDSIDE_UPSTREAM_URL.")
 
     async def refresh_keys(self) -> None:
+        """Read the keys table again (every few seconds); say loudly when authentication turns on or off."""
+        was_open = self.keyring.open
         try:
             await anyio.to_thread.run_sync(self.keyring.refresh_from_db, self.engine)
         except Exception:  # noqa: BLE001 - keep the last known keys; readyz reports the database
             get_logger().warning("key_refresh_failed", exc_info=True)
         self.metrics.open_tenant.set(1 if self.keyring.open else 0)
+        if self._keys_read and was_open != self.keyring.open:
+            self._log_auth_change()
+        self._keys_read = True
+
+    def _log_auth_change(self) -> None:
+        log = get_logger()
+        if self.keyring.open:
+            log.warning(
+                "auth_mode",
+                auth="open",
+                detail="AUTHENTICATION IS NOW OFF: the last API key was revoked, so anyone who can reach this port can use Bedside as the "
+                "open tenant. Create a key (`bedside keys create --tenant NAME`) to turn it back on.",
+            )
+        else:
+            log.warning(
+                "auth_mode",
+                auth="keys",
+                count=len(self.keyring),
+                detail="AUTHENTICATION IS NOW ON: an API key was created, so every request now needs one ('Authorization: Bearer <key>'); "
+                "callers without one get 401. `bedside keys list` shows the keys.",
+            )
 
     async def _refresh_keys_forever(self) -> None:
         while True:

@@ -85,7 +85,7 @@ class VirtualKey(BaseModel):
     scopes: list[str] = Field(
         default_factory=lambda: ["chat"],
         min_length=1,
-        description="What the key may do: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... API) and `admin` (`GET /v1/kpis`, the console). An unknown scope stops start-up.",
+        description="What the key may do: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... API), `admin` (`GET /v1/kpis`, the console) and `metrics` (GET /metrics, for a Prometheus scraper). An unknown scope stops start-up.",
     )
 
 
@@ -119,8 +119,21 @@ class PolicySettings(BaseModel):
 
     enabled: bool = Field(True, description="Apply policies (off: a bare pass-through proxy, for debugging and benchmarks).")
     directory: Path = Field(Path("policies"), description="Directory of policy YAML files.")
-    default: str | None = Field("default", description="Policy applied to models no alias names (None: no default).")
+    default: str | None = Field(
+        "auto",
+        description="Policy applied to models no alias names. `auto`: `default.yaml` when the directory has one, else none. "
+        "A policy name: that policy (it must exist). `none` (or empty, or YAML `null`): no fallback, so unknown models get 404 listing the aliases. "
+        "`bedside serve` and `bedside policy check` read it alike.",
+    )
     unknown_model: Literal["fallback", "refuse"] = Field("fallback", description="`fallback` to the default policy, or `refuse` with 404 `model_not_found`.")
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _no_default(cls, value: object) -> object:
+        """``none``, ``null`` or an empty value turns the fallback off (an environment variable cannot say YAML ``null``)."""
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+            return None
+        return value
     watch: bool = Field(True, description="Reload policies when files change (SIGHUP always reloads).")
 
 
@@ -142,7 +155,10 @@ class LogSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
-    format: Literal["json", "console"] = Field("json", description="`json` lines (default) or `console` for humans.")
+    format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        description="`auto`: readable `console` lines when stdout is a terminal, `json` lines otherwise (pipes, files, containers). Or `json` / `console` always.",
+    )
 
 
 class DatabaseSettings(BaseModel):

@@ -63,3 +63,45 @@ async def test_no_canary_reaches_the_logs(tmp_path: Path) -> None:
     for canary in CANARIES:
         assert canary not in output, f"{canary} leaked into the logs"
         assert canary.lower() not in output.lower()
+
+
+def test_library_warnings_keep_their_text_scrubbed_only_when_asked() -> None:
+    """An unexpected library warning is readable (quoted values and structured PII removed)."""
+    import logging
+
+    from proxy.detectors.structured_pii import scrub
+
+    sink = io.StringIO()
+    try:
+        configure_logging("info", "json", stream=sink, library_scrub=scrub)
+        logging.getLogger("somelib").warning("could not parse %r; mail %s or call %s", CANARIES[0], CANARIES[1], "+1 415 555 0199")
+        configure_logging("info", "json", stream=sink)
+        logging.getLogger("somelib").warning("second %s", CANARIES[1])
+    finally:
+        configure_logging("info", "json")
+    first, second = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert first["event"] == "library_log" and first["kind"] == "somelib" and first["level"] == "warning"
+    assert first["library_message"] == "could not parse '…'; mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>"
+    assert "library_message" not in second, "without a scrub the text is dropped, as before"
+    for canary in CANARIES:
+        assert canary not in sink.getvalue()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_auto_format_is_console_on_a_terminal_and_json_elsewhere() -> None:
+    terminal, pipe = _Terminal(), io.StringIO()
+    try:
+        for stream in (terminal, pipe):
+            configure_logging("info", "auto", stream=stream)
+            get_logger().info("policies_loaded", count=5)
+    finally:
+        configure_logging("info", "json")
+    assert json.loads(pipe.getvalue())["event"] == "policies_loaded"
+    import re
+
+    line = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())  # a terminal gets colours
+    assert "policies_loaded" in line and "count=5" in line and not line.lstrip().startswith("{")

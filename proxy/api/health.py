@@ -1,4 +1,8 @@
-"""Probes and metrics: ``/healthz`` (process alive), ``/readyz`` (can serve), ``/metrics``."""
+"""Probes and metrics: ``/healthz`` (process alive), ``/readyz`` (can serve), ``/metrics``.
+
+The probes are open; ``/metrics`` needs, once keys exist, a key with the ``metrics`` scope
+(``bedside keys create --tenant ops --scopes metrics``), so a scraper holds no key that can chat.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +74,7 @@ async def readyz(state: State) -> Response[Any]:
 @get("/metrics")
 async def metrics(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     services: Services = state.services
-    services.keyring.authenticate(dict(request.headers))
+    services.keyring.authenticate_scoped(dict(request.headers), "metrics")  # once keys exist: a key with the metrics scope
     return Response(content=services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

@@ -202,7 +202,8 @@ async def embeddings(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 class ModelCatalogue:
-    """Model ids clients may ask for: policy aliases, then each upstream's models (cached)."""
+    """Model ids clients may ask for: policy aliases, then each upstream's models that a policy
+    serves (cached): without a default policy only the aliases are listed."""
 
     def __init__(self) -> None:
         self._cached: list[dict[str, Any]] = []
@@ -224,7 +225,10 @@ class ModelCatalogue:
         entries: dict[str, dict[str, Any]] = {}
         for alias in services.model_aliases(tenant):
             entries[alias] = {"id": alias, "object": "model", "created": 0, "owned_by": "bedside"}
+        policies = services.policies.current if services.policies is not None else None
         for m in upstream_models:
+            if policies is not None and policies.resolve(m["id"], tenant) is None:
+                continue  # no policy serves it (no default policy, or not in its allowed_models): asking for it is a 404
             entries.setdefault(m["id"], {"id": m["id"], "object": "model", "created": int(m.get("created") or 0), "owned_by": str(m.get("owned_by") or "upstream")})
         return list(entries.values())
 

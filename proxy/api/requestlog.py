@@ -7,6 +7,9 @@ rails have seen the whole reply), so the conversation's outcome facts are handed
 writer here (``services.outcomes.record``: no text, no database call on the event loop; see
 docs/kpis.md).
 
+The line also carries what the stages did, as the summary headers say it (``clamps``, ``pii``,
+``tone``: counts and names the policy defines, see :mod:`proxy.pipeline.summary`).
+
 Client-chosen strings are logged only when they cannot carry personal data: the requested
 ``model`` verbatim when it is a policy alias, a model an upstream is configured for, or has the
 shape of a model name (see :func:`loggable_model`); otherwise ``"h:"`` and its keyed hash. The
@@ -23,6 +26,7 @@ from proxy import logs
 from proxy.errors import BedsideError
 from proxy.logs import get_logger
 from proxy.pipeline.context import RequestContext
+from proxy.pipeline.summary import SUMMARY_HEADERS
 from proxy.services import Services
 
 _LOG = get_logger()
@@ -88,6 +92,10 @@ def finish_request(
         "upstream": ctx.upstream_name,
         "stages_ms": {k: round(v * 1000, 3) for k, v in ctx.timings.items()},
     }
+    for header, name in SUMMARY_HEADERS.items():  # what the stages did: counts and rule names only
+        value = ctx.response_headers.get(header)
+        if value is not None:
+            fields[name] = value
     client_id = ctx.headers.get("x-request-id")
     if client_id and client_id != ctx.request_id:
         fields["client_request_id"] = f"h:{services.hasher(client_id)}"

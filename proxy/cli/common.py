@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -30,6 +30,15 @@ def load_settings() -> Settings:
             print(f"  {exc}", file=sys.stderr)
         print("See docs/configuration.md for every setting.", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def configure_cli_logging(level: str, fmt: str, stream: Any = None) -> None:
+    """The command's logging: ``fmt`` ``auto`` (a terminal reads console lines, anything else JSON),
+    and libraries' unexpected warnings kept with their text, structured PII scrubbed from it."""
+    from proxy.detectors.structured_pii import scrub
+    from proxy.logs import configure_logging
+
+    configure_logging(level, fmt, stream, library_scrub=scrub)
 
 
 def policy_dir(args: argparse.Namespace) -> Path:

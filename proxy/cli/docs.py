@@ -35,7 +35,8 @@ environment variables are JSON (`BEDSIDE_API_KEYS='[{"tenant": "acme", "sha256":
 The one-upstream case needs no file:
 
 ```sh
-BEDSIDE_UPSTREAM_URL=https://api.openai.com/v1 BEDSIDE_UPSTREAM_API_KEY=sk-... bedside serve --port 8080
+BEDSIDE_UPSTREAM_URL=https://api.openai.com/v1 BEDSIDE_UPSTREAM_API_KEY=sk-... .venv/bin/bedside serve --quickstart --port 8080
+# --quickstart keeps the key-encryption key in the data directory: for trying out (docs/privacy.md, "Keys")
 ```
 
 Several upstreams, Azure-style auth, per-upstream timeouts and virtual keys go in a YAML file:

@@ -1,4 +1,8 @@
-"""``bedside keys create --tenant T [--name N] [--scopes chat,privacy] | list | revoke ID | hash KEY``: client API keys."""
+"""``bedside keys create --tenant T [--name N] [--scopes chat,privacy,metrics] | list | revoke ID | hash KEY``: client API keys.
+
+The first key turns authentication on: a running ``bedside serve`` sees it within seconds and logs
+``auth_mode`` (``keys``) loudly; ``create`` says so too.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +31,16 @@ def cmd_keys(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 print(str(exc), file=sys.stderr)
                 return 2
+            first = not settings.api_keys and not any(r.revoked_at is None for r in auth.list_db_keys(engine))
             key, row = auth.create_db_key(engine, args.tenant, args.name, scopes)
             print(key)
             print(f"Created key {row.id} for tenant '{row.tenant}' with scopes {row.scopes.replace(' ', ',')}. It is shown only now: store it safely.", file=sys.stderr)
+            if first:
+                print(
+                    "This is the first key: authentication is now ON. A running Bedside using this database switches within "
+                    f"{auth.KEY_REFRESH_SECONDS:.0f} seconds, and from then on every request needs a key ('Authorization: Bearer <key>').",
+                    file=sys.stderr,
+                )
             return 0
         if args.keys_command == "list":
             for row in auth.list_db_keys(engine):
@@ -51,7 +62,7 @@ def register(sub: Any) -> None:
     create = keys_sub.add_parser("create")
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", default=None)
-    create.add_argument("--scopes", default=None, help="comma-separated: chat (the OpenAI endpoints, the default), privacy (the /v1/users/... API)")
+    create.add_argument("--scopes", default=None, help="comma-separated: chat (the OpenAI endpoints, the default), privacy (the /v1/users/... API), metrics (GET /metrics)")
     create.set_defaults(fn=cmd_keys)
     keys_sub.add_parser("list").set_defaults(fn=cmd_keys)
     revoke = keys_sub.add_parser("revoke")

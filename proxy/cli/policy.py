@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from proxy.cli.common import policy_dir
+from proxy.cli.common import load_settings, policy_dir
 
 
 def cmd_policy(args: argparse.Namespace) -> int:
@@ -17,20 +17,24 @@ def cmd_policy(args: argparse.Namespace) -> int:
     if not directory.is_dir():
         print(f"{directory}: not a directory. Pass the policy directory, e.g. `bedside policy {args.policy_command} policies/`.", file=sys.stderr)
         return 2
+    # the same default policy and unknown-model rule as `bedside serve` (BEDSIDE_POLICY__DEFAULT, ...)
+    settings = load_settings().policy
     if args.policy_command == "check":
-        issues = check_directory(directory)
+        issues = check_directory(directory, default_policy=settings.default)
         for issue in issues:
             print(str(issue))
         if issues:
             print(f"\n{len(issues)} problem{'s' if len(issues) != 1 else ''} in {directory}; nothing was loaded.", file=sys.stderr)
             return 1
-        policy_set = load_policy_set(directory)
+        policy_set = load_policy_set(directory, default_policy=settings.default, unknown_model=settings.unknown_model)
         names = [n for n, p in policy_set.policies.items() if not p.abstract]
-        print(f"{directory}: {len(policy_set.policies)} policies OK ({', '.join(names)}); version {policy_set.version}")
+        count = len(policy_set.policies)
+        print(f"{directory}: {count} polic{'y' if count == 1 else 'ies'} OK ({', '.join(names)}); version {policy_set.version}")
+        print(f"  {_fallback(policy_set)}")
         return 0
     if args.policy_command == "show":
         try:
-            policy_set = load_policy_set(directory)
+            policy_set = load_policy_set(directory, default_policy=settings.default, unknown_model=settings.unknown_model)
         except PolicyLoadError as exc:
             print(str(exc), file=sys.stderr)
             return 1
@@ -43,13 +47,26 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return policy_test(directory)
 
 
+def _fallback(policy_set: Any) -> str:
+    """What happens to a model no alias names, in one line."""
+    aliases = ", ".join(policy_set.aliases()) or "(none)"
+    if policy_set.default_policy is None:
+        return f"no default policy: a model that is not an alias ({aliases}) gets 404 model_not_found"
+    allowed = policy_set.default.routing.allowed_models if policy_set.default is not None else None
+    if allowed is not None:
+        return f"default policy '{policy_set.default_policy}' serves {', '.join(allowed)}; other models that are not an alias ({aliases}) get 404"
+    if policy_set.unknown_model == "refuse":
+        return f"default policy '{policy_set.default_policy}' is set, but policy.unknown_model is 'refuse': models that are not an alias ({aliases}) get 404"
+    return f"default policy '{policy_set.default_policy}' serves every model that is not an alias ({aliases})"
+
+
 def policy_test(directory: Path) -> int:
     """Run the cases of ``directory/tests`` (see :mod:`proxy.cli.policy_cases`), one line per case."""
+    from proxy.cli.common import configure_cli_logging
     from proxy.cli.policy_cases import CaseResult, run_cases
-    from proxy.logs import configure_logging
     from proxy.policy import PolicyLoadError
 
-    configure_logging("error", "console", stream=sys.stderr)
+    configure_cli_logging("error", "console", stream=sys.stderr)
 
     def progress(result: CaseResult) -> None:
         mark = "PASS" if result.ok else "FAIL"

@@ -19,7 +19,7 @@ from proxy.cli.common import load_settings
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from proxy.app import create_app
-    from proxy.logs import configure_logging
+    from proxy.cli.common import configure_cli_logging
     from proxy.runtime import prepare_process
     from proxy.server import serve
 
@@ -31,7 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["server"] = server
     if overrides:
         settings = settings.model_copy(update=overrides)
-    configure_logging(settings.log.level, settings.log.format)
+    configure_cli_logging(settings.log.level, settings.log.format)
     kek_note = kek_check(settings, quickstart=args.quickstart or _truthy(os.environ.get("BEDSIDE_QUICKSTART")))
     if kek_note is False:
         return 2

@@ -1,21 +1,40 @@
 """Deterministic demo replies for chat, embeddings and the model list.
 
-The reply names itself as a demo, says how many system messages it received (so an operator sees
-the policy's persona and tone rules arrive) and echoes the start of the last user message (so an
-operator sees PII arrive redacted, and restored on the way back), and of the first one when the
-conversation has several (so a continued conversation shows its history arrived).
+The reply names itself as a demo and says what reached it, so an operator sees Bedside at work
+with no model at all: the user's message as it arrived (with Bedside's placeholders, which Bedside
+restores on the way back), the placeholders listed in a form Bedside leaves alone (``PERSON #1``),
+the start of the persona, the tone guidance, and the tools offered. It never repeats Bedside's
+``[bedside:`` mark (a client resending the reply would be refused) nor more than a few words of the
+persona in a row (the output rails would take that for a system-prompt leak).
+
+``response_format`` is honoured: ``json_object`` answers a JSON object saying the same things,
+``json_schema`` an instance of the schema (:mod:`proxy.demo.schema_fill`). A forced tool call
+(``tool_choice`` naming a function, or ``required``) gets arguments that fit the tool's
+parameters schema. When the conversation has several user turns it also echoes the first (so a
+continued conversation shows its history arrived).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import re
 import struct
 import time
 from typing import Any
 
+from proxy.demo.schema_fill import FillContext, fill
+from proxy.marks import BEDSIDE_MARK, MEMORY_MARK, PERSONA_MARK, TONE_MARK
+
 DEMO_MODELS = ("bedside-demo", "gpt-4o-mini", "text-embedding-3-small")
 _ECHO_CHARS = 200
+#: words of the persona quoted (fewer than the output rails' leak run of 8)
+_PERSONA_WORDS = 6
+_TONE_CHARS = 300
+#: a placeholder as Bedside writes it (``<PERSON_1>``)
+_PLACEHOLDER = re.compile(r"<([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)_([1-9][0-9]{0,5})>")
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
 def _text_of(content: Any) -> str:
@@ -26,50 +45,144 @@ def _text_of(content: Any) -> str:
     return ""
 
 
+def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in body.get("messages") or [] if isinstance(m, dict)]
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+    return _text_of(last_user.get("content")) if last_user else ""
+
+
+def _echo(text: str) -> str:
+    said = " ".join(text.split())
+    return said[:_ECHO_CHARS].rstrip() + "..." if len(said) > _ECHO_CHARS else said
+
+
+def placeholders(messages: list[dict[str, Any]]) -> list[str]:
+    """Bedside's placeholders in the client's messages (not Bedside's own), in order of first appearance."""
+    found: dict[str, None] = {}
+    for m in messages:
+        text = _text_of(m.get("content"))
+        if not text.startswith(BEDSIDE_MARK):
+            found.update((match.group(0), None) for match in _PLACEHOLDER.finditer(text))
+    return list(found)
+
+
+def _unrestorable(placeholder: str) -> str:
+    """``<PERSON_1>`` as ``PERSON #1``: Bedside restores every form of a placeholder it issued, this one it leaves."""
+    match = _PLACEHOLDER.fullmatch(placeholder)
+    return f"{match.group(1)} #{match.group(2)}" if match else placeholder
+
+
+def _persona_start(text: str) -> str:
+    body = text.removeprefix(PERSONA_MARK).strip()
+    words = list(_WORD.finditer(body))
+    if len(words) <= _PERSONA_WORDS:
+        return body
+    return body[: words[_PERSONA_WORDS - 1].end()] + "..."
+
+
+def _tone_lines(text: str) -> str:
+    lines = [ln[2:].strip() for ln in text.splitlines() if ln.startswith("- ")]
+    said = " ".join(lines)
+    return said[:_TONE_CHARS].rstrip() + "..." if len(said) > _TONE_CHARS else said
+
+
+def received(body: dict[str, Any]) -> dict[str, Any]:
+    """What reached the model, as machine-readable facts (the JSON-mode reply and the text reply's source)."""
+    messages = _messages(body)
+    systems = [_text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer")]
+    persona = next((t for t in systems if t.startswith(PERSONA_MARK)), None)
+    tone = next((t for t in systems if t.startswith(TONE_MARK)), None)
+    tools = [str((t.get("function") or {}).get("name") or t.get("name") or "") for t in body.get("tools") or [] if isinstance(t, dict)]
+    return {
+        "messages": len(messages),
+        "persona": None if persona is None else {"starts": _persona_start(persona), "characters": len(persona)},
+        "tone_guidance": None if tone is None else _tone_lines(tone),
+        "memories": any(t.startswith(MEMORY_MARK) for t in systems),
+        "client_system_messages": sum(1 for t in systems if not t.startswith(BEDSIDE_MARK)),
+        "placeholders": [_unrestorable(p) for p in placeholders(messages)],
+        "tools": tools,
+    }
+
+
 def reply_text(body: dict[str, Any]) -> str:
-    """The demo's answer to a chat request."""
-    messages = body.get("messages") or []
-    systems = sum(1 for m in messages if isinstance(m, dict) and m.get("role") in ("system", "developer"))
-    last_user = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
-    said = " ".join(_text_of(last_user.get("content")).split()) if last_user else ""
-    if len(said) > _ECHO_CHARS:
-        said = said[:_ECHO_CHARS].rstrip() + "..."
-    last_tool = messages[-1] if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool" else None
-    parts = ["This is Bedside's offline demo model, not a real assistant."]
+    """The demo's answer to a chat request: what it received, one fact per line."""
+    messages = _messages(body)
+    facts = received(body)
+    said = _echo(_last_user_text(messages))
+    last_tool = messages[-1] if messages and messages[-1].get("role") == "tool" else None
+    head = "This is Bedside's offline demo model, not a real assistant."
     if last_tool is not None:
-        parts.append("I received the tool result and would now answer from it.")
+        head += " I received the tool result and would now answer from it."
     elif said:
-        parts.append(f'You said: "{said}"')
-        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        if len(users) > 1:  # shows the history arrived (and, through Bedside, that its placeholders come back restored)
-            first = " ".join(_text_of(users[0].get("content")).split())
-            parts.append(f'Earlier you said: "{first[:_ECHO_CHARS]}"')
-    parts.append(f"I received {len(messages)} message(s), {systems} of them system guidance.")
-    parts.append("Set BEDSIDE_UPSTREAM_URL to talk to a real model.")
-    return " ".join(parts)
+        head += f' You said: "{said}"'
+    lines = [head]
+    users = [m for m in messages if m.get("role") == "user"]
+    if len(users) > 1:  # shows the history arrived (and, through Bedside, that its placeholders come back restored)
+        lines.append(f'Earlier you said: "{_echo(_text_of(users[0].get("content")))}"')
+    lines += [f"What reached me: {facts['messages']} message(s), {sum(1 for m in messages if m.get('role') in ('system', 'developer'))} of them system guidance."]
+    if facts["persona"] is not None:
+        lines.append(f'- persona ({facts["persona"]["characters"]} characters): "{facts["persona"]["starts"]}"')
+    if facts["tone_guidance"] is not None:
+        lines.append(f'- tone guidance: "{facts["tone_guidance"]}"')
+    if facts["memories"]:
+        lines.append("- memories of this user (as placeholders)")
+    if facts["client_system_messages"]:
+        lines.append(f"- your own system message(s): {facts['client_system_messages']}")
+    if facts["placeholders"]:
+        lines.append(
+            f"- personal data as placeholders, not values: {', '.join(facts['placeholders'])} "
+            "(written with '#' here; Bedside puts your values back wherever I write a placeholder it sent)"
+        )
+    if facts["tools"]:
+        lines.append(f"- tools offered: {', '.join(facts['tools'])} (I call one only when tool_choice forces it)")
+    lines.append("Set BEDSIDE_UPSTREAM_URL to talk to a real model.")
+    return "\n".join(lines)
+
+
+def _fill_context(body: dict[str, Any]) -> FillContext:
+    messages = _messages(body)
+    return FillContext(said=_echo(_last_user_text(messages)), placeholders=tuple(placeholders(messages)))
+
+
+def content_for(body: dict[str, Any]) -> str:
+    """The reply's content: text, or JSON when ``response_format`` asks for it."""
+    fmt = body.get("response_format")
+    kind = fmt.get("type") if isinstance(fmt, dict) else None
+    if kind == "json_object":
+        messages = _messages(body)
+        answer = {"demo": "This is Bedside's offline demo model, not a real assistant.", "you_said": _echo(_last_user_text(messages)), "received": received(body)}
+        return json.dumps(answer, ensure_ascii=False)
+    if kind == "json_schema" and isinstance(fmt, dict):
+        spec = fmt.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        return json.dumps(fill(schema if isinstance(schema, dict) else {"type": "object"}, _fill_context(body)), ensure_ascii=False)
+    return reply_text(body)
 
 
 def tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
-    """A tool call when the request forces one (``tool_choice`` required or a named function)."""
-    tools = body.get("tools") or []
+    """A tool call when the request forces one (``tool_choice`` required or a named function),
+    with arguments that fit the tool's parameters schema."""
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
     choice = body.get("tool_choice")
-    messages = body.get("messages") or []
-    if not tools or (messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool"):
+    messages = _messages(body)
+    if not tools or (messages and messages[-1].get("role") == "tool"):
         return None
     name: str | None = None
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
     elif choice == "required":
-        first = tools[0] if isinstance(tools[0], dict) else {}
-        name = (first.get("function") or {}).get("name")
+        name = (tools[0].get("function") or {}).get("name")
     if not name:
         return None
-    last_user = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None)
-    said = _text_of(last_user.get("content"))[:_ECHO_CHARS] if last_user else ""
-    import json
-
-    digest = hashlib.sha256(f"{name}:{said}".encode()).hexdigest()[:24]
-    return {"id": f"call_{digest}", "type": "function", "function": {"name": name, "arguments": json.dumps({"query": said})}}
+    tool = next((t for t in tools if (t.get("function") or {}).get("name") == name), {})
+    parameters = (tool.get("function") or {}).get("parameters")
+    context = _fill_context(body)
+    arguments = fill(parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}, context)
+    digest = hashlib.sha256(f"{name}:{context.said}".encode()).hexdigest()[:24]
+    return {"id": f"call_{digest}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments, ensure_ascii=False)}}
 
 
 def words(text: str) -> list[str]:
@@ -129,7 +242,7 @@ def now() -> int:
 
 def chat_body(body: dict[str, Any]) -> dict[str, Any]:
     """A non-streaming ``chat.completion`` body."""
-    text = reply_text(body)
+    text = content_for(body)
     call = tool_call(body)
     n = max(1, int(body.get("n") or 1))
     choices = []
@@ -154,7 +267,7 @@ def chat_body(body: dict[str, Any]) -> dict[str, Any]:
 
 def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``chat.completion.chunk`` dicts of a streaming reply (without ``[DONE]``)."""
-    text = reply_text(body)
+    text = content_for(body)
     call = tool_call(body)
     n = max(1, int(body.get("n") or 1))
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))

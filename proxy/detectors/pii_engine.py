@@ -23,12 +23,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import spacy.util
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, NoOpNlpEngine, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerConfigurationLoader, RecognizerListLoader
 
 from proxy.detectors.pii_cleanup import clean, resolve_overlaps
 from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
@@ -147,6 +149,30 @@ def _ignore_unmapped_labels(nlp_engine: NlpEngine) -> None:
         config.labels_to_ignore = sorted(set(config.labels_to_ignore or ()) | unmapped)
 
 
+def load_english_recognizers(registry: RecognizerRegistry, nlp_engine: NlpEngine) -> None:
+    """What ``registry.load_predefined_recognizers(languages=["en"])`` loads, without its warnings.
+
+    Presidio's bundled configuration also lists recognizers for Spanish, Italian, Polish and other
+    languages; the stock call builds them and then drops each with a WARNING ("Recognizer not added
+    to registry because language is not supported"), eleven lines at every start-up. Here the
+    configuration is narrowed to English before anything is built, so nothing is dropped and
+    nothing is said; the recognizers are the same (``tests/detectors/test_pii_engine.py`` compares).
+    """
+    config = RecognizerConfigurationLoader.get(registry_configuration={"global_regex_flags": registry.global_regex_flags, "supported_languages": ["en"]})
+    config["recognizers"] = [kept for kept in map(_english_only, config["recognizers"]) if kept is not None]
+    for recognizer in RecognizerListLoader.get(**config):
+        registry.add_recognizer(recognizer)
+    registry.add_nlp_recognizer(nlp_engine=nlp_engine)
+
+
+def _english_only(entry: Any) -> Any:
+    """A recognizer's configuration with its languages narrowed to English; ``None`` if it has none."""
+    if not isinstance(entry, dict) or entry.get("supported_languages") is None:
+        return entry  # no language list: built for the registry's languages (English) only
+    languages = [lang for lang in entry["supported_languages"] if (lang if isinstance(lang, str) else lang.get("language")) == "en"]
+    return {**entry, "supported_languages": languages} if languages else None
+
+
 def _model_available(model: str) -> bool:
     """The exact test Presidio uses before it would call ``spacy.cli.download``."""
     return bool(spacy.util.is_package(model) or Path(model).exists())
@@ -181,7 +207,7 @@ def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
         nlp_engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
         nlp_engine.load()
     registry = RecognizerRegistry(supported_languages=["en"])
-    registry.load_predefined_recognizers(nlp_engine=nlp_engine, languages=["en"])
+    load_english_recognizers(registry, nlp_engine)
     registry.add_recognizer(StreetAddressRecognizer())
     registry.add_recognizer(PersonHeuristicRecognizer())
     registry.add_recognizer(PhoneShapeRecognizer())

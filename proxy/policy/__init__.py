@@ -2,8 +2,8 @@
 
 Operators keep one YAML file per policy in ``policies/``. The public surface::
 
-    load_policy_set(directory, *, default_policy="default", unknown_model="fallback") -> PolicySet
-    check_directory(directory, *, default_policy="default") -> list[PolicyIssue]
+    load_policy_set(directory, *, default_policy="auto", unknown_model="fallback") -> PolicySet
+    check_directory(directory, *, default_policy="auto") -> list[PolicyIssue]
     PolicySet.resolve(model) -> ResolvedPolicy | None
     PolicyStore(directory, ...).current / .reload() / .watch(stop) / .install_sighup(loop)
     show(policy) -> str
@@ -16,6 +16,7 @@ from proxy.policy.git_version import git_commit
 from proxy.policy.merge import APPEND_SUFFIX, NOT_INHERITED
 from proxy.policy.microcopy import TEMPLATE_VARIABLES, render_template, template_problems
 from proxy.policy.policy_set import (
+    AUTO_DEFAULT,
     PolicySet,
     ResolvedPolicy,
     check_directory,
@@ -28,6 +29,7 @@ from proxy.policy.store import PolicyStore, ReloadResult
 
 __all__ = [
     "APPEND_SUFFIX",
+    "AUTO_DEFAULT",
     "NOT_INHERITED",
     "TEMPLATE_VARIABLES",
     "Policy",

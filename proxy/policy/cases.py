@@ -37,6 +37,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from proxy.policy.yaml_errors import describe_yaml_error
+
 __all__ = ["Case", "CaseFile", "Expect", "ResponseExpect", "UpstreamExpect", "UpstreamScript", "load_case_files"]
 
 
@@ -95,11 +97,14 @@ def load_case_files(directory: Path) -> tuple[list[tuple[Path, CaseFile]], list[
     files: list[tuple[Path, CaseFile]] = []
     problems: list[str] = []
     for path in sorted((directory / "tests").glob("*.y*ml")):
+        text = path.read_text(encoding="utf-8")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(text)
             files.append((path, CaseFile.model_validate(data)))
         except yaml.YAMLError as exc:
-            problems.append(f"{path}: invalid YAML: {exc}")
+            found = describe_yaml_error(text, exc)
+            where = ":".join(str(x) for x in (path, found.line, found.column) if x is not None)
+            problems.append(f"{where}: {found.message}" + (f" ({found.hint})" if found.hint else ""))
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(p) for p in err["loc"])

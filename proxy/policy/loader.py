@@ -25,6 +25,7 @@ from proxy.policy.errors import (
 )
 from proxy.policy.merge import APPEND_SUFFIX
 from proxy.policy.schema import Policy
+from proxy.policy.yaml_errors import describe_yaml_error
 
 Position = tuple[int, int]
 _MAX_DEPTH = 64
@@ -133,23 +134,9 @@ class _Walker:
         return self.loader.construct_object(node, deep=True)
 
 
-def _yaml_issue(path: Path, exc: yaml.YAMLError) -> PolicyIssue:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "cannot be read"
-        if "expected a single document" in f"{problem} {exc.context}":
-            message = "expected one policy per file, found a second YAML document ('---')"
-        else:
-            message = f"invalid YAML: {problem}"
-            if exc.context:
-                message += f" ({exc.context}"
-                if exc.context_mark and mark is not exc.context_mark:
-                    message += f" on line {exc.context_mark.line + 1}"
-                message += ")"
-        if mark is not None:
-            return PolicyIssue(path, mark.line + 1, mark.column + 1, "", message)
-        return PolicyIssue(path, None, None, "", message)
-    return PolicyIssue(path, None, None, "", f"invalid YAML: {exc}")
+def _yaml_issue(path: Path, text: str, exc: yaml.YAMLError) -> PolicyIssue:
+    problem = describe_yaml_error(text, exc)
+    return PolicyIssue(path, problem.line, problem.column, "", problem.message, problem.hint)
 
 
 def parse_file(path: Path) -> tuple[ParsedFile | None, list[PolicyIssue]]:
@@ -174,7 +161,7 @@ def parse_file(path: Path) -> tuple[ParsedFile | None, list[PolicyIssue]]:
         walker = _Walker(loader, path)
         data = walker.build(node, ())
     except yaml.YAMLError as exc:
-        return None, [_yaml_issue(path, exc)]
+        return None, [_yaml_issue(path, text, exc)]
     finally:
         loader.dispose()
     if data is None:

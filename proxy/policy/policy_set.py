@@ -5,6 +5,11 @@ subdirectories; hidden files are skipped), resolves ``extends``, validates every
 the set as a whole, and raises :class:`PolicyLoadError` with *all* problems found.
 :func:`check_directory` returns the problems instead. Files whose name starts with ``_`` are
 abstract: they are validated and can be extended, but have no aliases and never serve a request.
+
+The default (fallback) policy serves models no alias names. ``default_policy`` is a policy name
+(it must exist), ``None`` (no fallback: unknown models get 404 listing the aliases), or
+:data:`AUTO_DEFAULT` (``"auto"``): the policy named ``default`` when the directory has one, else
+no fallback. ``bedside serve`` and ``bedside policy check`` resolve it the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from proxy.policy.schema import Policy
 
 UnknownModel = Literal["fallback", "refuse"]
 POLICY_SUFFIXES = (".yaml", ".yml")
+#: ``default_policy`` value meaning "``default.yaml`` if the directory has one, else no fallback"
+AUTO_DEFAULT = "auto"
 
 
 class ResolvedPolicy(Policy):
@@ -241,7 +248,8 @@ class _Build:
                         None,
                         "",
                         f"default policy '{default_policy}' not found (no {default_policy}.yaml here)",
-                        _did_you_mean(default_policy, sorted(self.files)),
+                        _did_you_mean(default_policy, sorted(self.files))
+                        or "set BEDSIDE_POLICY__DEFAULT (policy.default) to one of the policies here, or to 'none' for no fallback",
                     )
                 )
             elif default_policy.startswith("_"):
@@ -279,27 +287,30 @@ class _Build:
         )  # fmt: skip
 
 
-def _build(directory: Path, default_policy: str | None) -> _Build:
+def _build(directory: Path, default_policy: str | None) -> tuple[_Build, str | None]:
+    """The load, and the default policy it resolved (``auto``: ``default`` when that file exists)."""
     build = _Build(Path(directory))
     build.read()
     build.resolve()
+    if default_policy == AUTO_DEFAULT:
+        default_policy = "default" if "default" in build.files else None
     build.check_set(default_policy)
-    return build
+    return build, default_policy
 
 
-def check_directory(directory: Path, *, default_policy: str | None = "default") -> list[PolicyIssue]:
+def check_directory(directory: Path, *, default_policy: str | None = AUTO_DEFAULT) -> list[PolicyIssue]:
     """Every problem in the policy directory, sorted by file and position; empty when all is well."""
-    return sorted_issues(_build(directory, default_policy).issues)
+    return sorted_issues(_build(directory, default_policy)[0].issues)
 
 
 def load_policy_set(
     directory: Path,
     *,
-    default_policy: str | None = "default",
+    default_policy: str | None = AUTO_DEFAULT,
     unknown_model: UnknownModel = "fallback",
 ) -> PolicySet:
     """Load, merge and check a policy directory; raise :class:`PolicyLoadError` listing all problems."""
-    build = _build(directory, default_policy)
+    build, resolved = _build(directory, default_policy)
     if build.issues:
         raise PolicyLoadError(sorted_issues(build.issues))
-    return build.policy_set(default_policy, unknown_model)
+    return build.policy_set(resolved, unknown_model)

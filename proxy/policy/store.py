@@ -22,6 +22,7 @@ import watchfiles
 
 from proxy.policy.errors import PolicyIssue, PolicyLoadError
 from proxy.policy.policy_set import (
+    AUTO_DEFAULT,
     POLICY_SUFFIXES,
     PolicySet,
     UnknownModel,
@@ -67,7 +68,7 @@ class PolicyStore:
         self,
         directory: Path,
         *,
-        default_policy: str | None = "default",
+        default_policy: str | None = AUTO_DEFAULT,
         unknown_model: UnknownModel = "fallback",
         on_reload: Callable[[ReloadResult], None] | None = None,
     ) -> None:

@@ -4,7 +4,9 @@ Reads: ``ctx.policy.pii`` (and ``.name``), ``ctx.body`` (all of it: one walk ove
 :mod:`proxy.privacy.request_walk`), ``ctx.tenant``, ``ctx.user_id``, ``ctx.endpoint``,
 ``ctx.facts["thread"]`` (the vault of a conversation the upstream keeps).
 Writes: ``ctx.body`` in place; decision ``pii`` (counts per entity only: ``redacted``,
-``output_masked`` / ``output_detected``, ``dropped``; never values); metrics
+``output_masked`` / ``output_detected``, ``dropped``; never values); the ``x-bedside-pii`` header
+(values replaced in the request per entity, ``PERSON=1, EMAIL_ADDRESS=1``, or ``none``; PII the
+model writes itself is masked later and only counted in the decision and metrics); metrics
 ``bedside_pii_redactions_total{policy, entity}`` and ``bedside_pii_output_total{policy, entity, action}``.
 Short-circuits: never answers by itself. Refuses (400, naming the field, nothing forwarded) what it
 must not forward: content it cannot analyse (images as ``data:`` URLs, audio, file data, token
@@ -58,6 +60,7 @@ from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta, TextDelta
 from proxy.pipeline.holdback import windowed
 from proxy.pipeline.stage import Next
+from proxy.pipeline.summary import PII_HEADER, summary_value
 from proxy.privacy.pseudonyms import PseudonymVault
 from proxy.privacy.request_redaction import RequestRedaction, Span, plan_redaction, slot_spans
 from proxy.privacy.request_walk import walk_request
@@ -80,6 +83,19 @@ _NOT_A_NAME = frozenset(
     later now soon again anytime asap""".split()
 )
 _LONG_DIGITS = re.compile(r"\d{7,}")
+#: where a JSON Schema the client sends sits (a tool's parameters, a json_schema response format)
+_SCHEMA_ROOT = re.compile(r"^(?:tools\[\d+\]\.function\.parameters|functions\[\d+\]\.parameters|response_format\.json_schema\.schema)\.")
+#: a property (or definition) name inside such a schema, or an entry of its ``required`` list
+_SCHEMA_NAME = re.compile(r"(?:\.(?:properties|\$defs|definitions|patternProperties)\.[^.]+ \(field name\)|\.required\[\d+\])$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$")
+
+
+def _schema_name(slot: Slot) -> bool:
+    """Whether ``slot`` is an identifier-shaped property name of a schema the client sent (or an entry
+    of its ``required`` list). Like a function name it must reach the model as written, so only
+    structured personal data counts there: NER takes ``order_id`` for a person, and renaming it
+    would break the schema (``{"<PERSON_1>": ...}`` required but never described)."""
+    return _IDENTIFIER.match(slot.text) is not None and _SCHEMA_ROOT.match(slot.path) is not None and _SCHEMA_NAME.search(slot.path) is not None
 
 
 class PiiStage:
@@ -133,6 +149,7 @@ class PiiStage:
         for entity, n in done.counts.items():
             self._metrics.pii_redactions.labels(policy.name, entity).inc(n)
         ctx.decide(self.name, redacted=dict(done.counts), texts=len(slots), dropped=len(drops), shadow=shadow)
+        ctx.response_headers[PII_HEADER] = summary_value(done.counts, shadow=shadow)
 
         completion = await call_next(ctx)
         if ctx.endpoint != "chat":
@@ -192,7 +209,7 @@ class PiiStage:
                 if slot.kind == "ident" and _LONG_DIGITS.search(slot.text):
                     return [Span("NUMBER", 0, len(slot.text), 1.0)]  # a function needs no phone or account number in its name
                 spans = slot_spans(slot, _plausible(slot.analysed_text, found.get(slot.analysed_text, ())))
-                if slot.kind == "ident":  # NER reads "lookup order" as a name: only structured values refuse a name
+                if slot.kind == "ident" or _schema_name(slot):  # NER reads "lookup order" as a name: only structured values count in a name
                     spans = [sp for sp in spans if sp.entity in OUTPUT_ENTITIES]
                 return spans + split.get(i, []) if i in split else spans
 

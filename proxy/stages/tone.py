@@ -3,7 +3,8 @@
 Reads: ``ctx.policy.tone`` (rules, placement, max_rules, escalation), ``ctx.facts["emotion"]``
 (written by the emotion stage), the policy's microcopy variables (for the escalation template).
 Writes: one system message marked ``[bedside:tone]`` into ``ctx.body["messages"]`` at the declared
-place (guidance only: the model is told not to mention it); decision ``tone`` (rule names, whether it
+place (guidance only: the model is told not to mention it); the ``x-bedside-tone`` header (the rule
+names that fired, plus ``escalation``, or ``none``); decision ``tone`` (rule names, whether it
 escalated); metrics ``bedside_tone_rules_total{policy, rule}``, ``bedside_escalations_total{policy}``.
 Short-circuits: never. Fails **open**. In shadow mode the rules are chosen and recorded, not injected.
 
@@ -25,6 +26,7 @@ from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.stage import Next
+from proxy.pipeline.summary import TONE_HEADER, summary_value
 from proxy.stages.messages import last_user_index, leading_system_end
 
 _NEGATIVE = frozenset({"frustration", "anger", "anxiety", "sadness"})
@@ -42,15 +44,17 @@ class ToneStage:
         if policy is None or not policy.tone.enabled or conv is None or ctx.endpoint != "chat":
             return await call_next(ctx)
         tone = policy.tone
+        shadow = policy.mode == "shadow"
         try:
             fired, escalate = select_rules(tone, conv)
+            said = [rule.name for rule in fired] + (["escalation"] if escalate else [])
+            ctx.response_headers[TONE_HEADER] = summary_value(said, shadow=shadow)
             lines = [rule.say for rule in fired]
             if escalate:
                 from proxy.policy import render_template
 
                 lines.append(render_template(tone.escalation.instruction, policy.microcopy.variables(ctx.request_id)))
             if lines:
-                shadow = policy.mode == "shadow"
                 if not shadow:
                     inject(ctx.body["messages"], guidance(lines), tone.placement)
                 for rule in fired:

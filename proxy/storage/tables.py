@@ -34,7 +34,7 @@ class ApiKey(SQLModel, table=True):
         default=DEFAULT_SCOPES,
         max_length=200,
         sa_column_kwargs={"server_default": DEFAULT_SCOPES},
-        description="Space-separated scopes: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... consent API), `admin` (KPIs and the console).",
+        description="Space-separated scopes: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... consent API), `admin` (KPIs and the console), `metrics` (GET /metrics).",
     )
 
 

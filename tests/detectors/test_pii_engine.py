@@ -3,6 +3,7 @@ overlap resolution, the pattern-only fallback and no network use."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -227,3 +228,49 @@ def test_lean_engine_gives_the_full_engines_results(ner: AnalyzerHandle, thresho
     finally:
         ner.lean_engine = saved
     assert lean == full
+
+
+def _described(registry: object) -> list[tuple[str, str, tuple[str, ...]]]:
+    return sorted((type(r).__name__, r.supported_language, tuple(r.supported_entities)) for r in registry.recognizers)  # type: ignore[attr-defined]
+
+
+def test_english_recognizers_load_without_warnings_and_match_presidios_own() -> None:
+    """Presidio's stock loader builds recognizers for other languages and drops each with a WARNING
+    (eleven at every start-up); Bedside narrows the configuration first: same recognizers, no warnings."""
+    from presidio_analyzer import RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
+
+    from proxy.detectors.pii_engine import load_english_recognizers
+
+    class Records(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.seen: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.seen.append(record)
+
+    nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+    presidio_log = logging.getLogger("presidio-analyzer")
+    records = Records()
+    presidio_log.addHandler(records)
+    try:
+        stock = RecognizerRegistry(supported_languages=["en"])
+        stock.load_predefined_recognizers(nlp_engine=nlp, languages=["en"])
+        stock_warnings = [r for r in records.seen if r.levelno >= logging.WARNING]
+        records.seen.clear()
+        ours = RecognizerRegistry(supported_languages=["en"])
+        load_english_recognizers(ours, nlp)
+        our_warnings = [r for r in records.seen if r.levelno >= logging.WARNING]
+    finally:
+        presidio_log.removeHandler(records)
+    assert len(stock_warnings) >= 5, "the stock loader still warns (else this test proves nothing)"
+    assert our_warnings == []
+    assert _described(ours) == _described(stock)
+    assert {r.supported_language for r in ours.recognizers} == {"en"}
+
+
+def test_building_the_engine_logs_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        build_analyzer(None)  # patterns only: the degraded-engine warning is the one expected line
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("presidio")] == []

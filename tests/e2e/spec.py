@@ -1,8 +1,9 @@
 """The OpenAI OpenAPI spec as JSON-Schema validators, for the conformance tests.
 
-The spec (``openapi.yaml`` from openai/openai-openapi, MIT) is NOT part of Bedside: CI keeps it in
-``shared/data/openai/`` beside the checkout, and a developer's clone usually has no such file. Tests
-that need it skip with :data:`SKIP_REASON` when it is absent; it is never copied into the project.
+The part of the spec the tests need (``openapi.yaml`` from openai/openai-openapi, MIT licence) is
+vendored in ``tests/e2e/openai-openapi/schemas.json``, licence beside it: the component schemas the
+tests validate against and everything they reference, written by ``tests/e2e/vendor_spec.py``
+(which lists them in ``ROOTS``; add a schema there and run it). A clone runs every spec test.
 
 The file mixes OpenAPI 3.0 ``nullable: true`` with 3.1 ``{type: "null"}`` unions, so every
 ``nullable: true`` is rewritten as ``anyOf: [schema, {type: "null"}]`` (this also covers a
@@ -17,21 +18,22 @@ response the schema does not declare at all, e.g. a debugging field leaking out 
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/data/openai/openapi.yaml"
-SKIP_REASON = f"OpenAI spec conformance not checked: the spec file {SPEC_PATH} is not beside this checkout. CI places it there; it is never copied into the project."
+SPEC_PATH = Path(__file__).resolve().parent / "openai-openapi" / "schemas.json"
+SKIP_REASON = f"the vendored OpenAI spec {SPEC_PATH} is missing: run python tests/e2e/vendor_spec.py"
 _BASE = "urn:openai-openapi"
 
 
 def spec_available() -> bool:
+    """Whether the vendored spec is there (it is in every clone; kept for callers that ask)."""
     return SPEC_PATH.is_file()
 
 
@@ -60,7 +62,7 @@ class Spec:
 
     def validator(self, name: str) -> Draft202012Validator:
         if name not in self.schemas:
-            raise KeyError(f"the OpenAI spec has no schema {name!r}")
+            raise KeyError(f"the vendored OpenAI spec has no schema {name!r}: add it to ROOTS in tests/e2e/vendor_spec.py and run that script")
         if name not in self._validators:
             self._validators[name] = Draft202012Validator({"$ref": f"{_BASE}#/components/schemas/{name}"}, registry=self.registry)
         return self._validators[name]
@@ -168,7 +170,6 @@ def _message(err: ValidationError) -> str:
 
 @functools.lru_cache(maxsize=1)
 def load_spec() -> Spec:
-    """The spec, parsed once per process (about 3 MB of YAML; the C loader takes a second or two)."""
-    with SPEC_PATH.open("rb") as fh:
-        document = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return Spec(document["components"]["schemas"])
+    """The vendored spec, parsed once per process."""
+    document = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return Spec(document["schemas"])

@@ -5,11 +5,13 @@ are checked three ways: against the spec's JSON Schema (``tests/e2e/spec.py``), 
 does not declare at all, and with the ``openai`` package's pydantic models (required fields present,
 no unknown fields). Every chunk of every stream is checked, not a sample.
 
-The spec file lives beside the checkout in CI only; without it these tests skip, saying so.
+The part of the spec these tests need is vendored in ``tests/e2e/openai-openapi/`` (see
+``tests/e2e/vendor_spec.py``), so every clone runs them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +22,10 @@ from openai.types import CreateEmbeddingResponse, ErrorObject, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from proxy.testing import sse_payloads
-from tests.e2e.spec import SKIP_REASON, Spec, load_spec, spec_available
+from tests.e2e.spec import SPEC_PATH, Spec, load_spec
+from tests.e2e.vendor_spec import LICENCE_NAME, ROOTS, closure
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not spec_available(), reason=SKIP_REASON)]
+pytestmark = pytest.mark.e2e
 
 USER = [{"role": "user", "content": "Hello, I need help with order 1234."}]
 TOOLS = [
@@ -86,7 +89,20 @@ def sse(response: httpx.Response) -> tuple[list[dict[str, Any]], bool]:
     return [p for p in payloads if p != "[DONE]"], done
 
 
-# ---- the validator itself is not vacuous ----------------------------------------------------
+# ---- the vendored spec and the validator itself ----------------------------------------------
+
+
+def test_the_vendored_spec_is_whole_small_and_licensed(spec: Spec) -> None:
+    assert SPEC_PATH.stat().st_size < 1_000_000
+    assert (SPEC_PATH.parent / LICENCE_NAME).read_text(encoding="utf-8").startswith("The MIT License")
+    vendored = json.loads(SPEC_PATH.read_text(encoding="utf-8"))["schemas"]
+    assert closure(vendored) == vendored, "every schema a vendored schema references is vendored too, and nothing else"
+    assert set(ROOTS) <= set(vendored)
+    for name in ("CreateResponse", "Response", "ResponseStreamEvent"):
+        assert spec.validator(name) is not None  # the Responses API's schemas, for /v1/responses
+    with pytest.raises(KeyError, match=r"vendor_spec\.py"):
+        spec.validator("CreateFineTuningJobRequest")
+
 
 
 def test_validator_rejects_what_the_spec_forbids(spec: Spec) -> None:

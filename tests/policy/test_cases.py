@@ -32,7 +32,7 @@ def test_problems_name_the_file_and_the_field(tmp_path: Path) -> None:
     (tests / "c-ok.yml").write_text("cases:\n  - name: fine\n    request: {model: m}\n    modes: [json]\n", encoding="utf-8")
     files, problems = load_case_files(tmp_path)
     assert [p.name for p, _ in files] == ["c-ok.yml"]
-    assert problems[0].startswith(f"{tests / 'a-bad-yaml.yaml'}: invalid YAML")
+    assert problems[0].startswith(f"{tests / 'a-bad-yaml.yaml'}:2:1: invalid YAML")
     assert any(p.startswith(f"{tests / 'b-typo.yaml'}: cases.0.expect.statuss:") for p in problems)
 
 

@@ -47,14 +47,57 @@ def test_issue_formatting() -> None:
 def test_yaml_syntax_error(policies: Path, write: Write) -> None:
     write("support.yaml", OK + "persona:\n  style: [a, b\n")
     assert problems(policies) == [
-        "policies/support.yaml:5:1: invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence on line 4)"
+        "policies/support.yaml:5:1: invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence that starts on line 4)"
     ]
 
 
 def test_tab_indentation(policies: Path, write: Write) -> None:
     write("support.yaml", OK + "persona:\n\tstyle: []\n")
-    [message] = problems(policies)
-    assert message.startswith("policies/support.yaml:4:1: invalid YAML: found character '\\t'")
+    assert problems(policies) == [
+        "policies/support.yaml:4:1: invalid YAML: a tab character in the indentation (YAML indents with spaces only: replace the tab with spaces)"
+    ]
+
+
+# PyYAML names the line where the enclosing mapping began ("while parsing a block mapping on line 1");
+# the issue names the line that is wrong and what is likely wrong with it.
+DEDENTED = {
+    "a key one space short": (
+        "persona:\n  system_prompt: hi\n  placement: prepend\n client_system: allow\nclamps:\n  max_tokens: 9\n",
+        "policies/support.yaml:6:2: invalid YAML: this key is indented 1 space, but nothing above it is: the keys it most likely belongs with "
+        "('system_prompt' on line 4, in 'persona') are indented 2 (indent it 2 spaces to keep it in 'persona', or 0 to make it a top-level field)",
+    ),
+    "a key of a list item at the dash": (
+        "rails:\n  input:\n    - check: jailbreak\n    action: block\n",
+        "policies/support.yaml:6:5: invalid YAML: this key is indented 4 spaces, but nothing above it is: the keys it most likely belongs with "
+        "('check' on line 5, in the 'input' list item) are indented 6 (indent it 6 spaces to keep it in the 'input' list item, or 2 to make it a key of 'rails')",
+    ),
+    "a key after a block text": (
+        "persona:\n  system_prompt: |-\n    You are Ava.\n   placement: prepend\n",
+        "policies/support.yaml:6:4: invalid YAML: this key is indented 3 spaces, but nothing above it is: the keys it most likely belongs with "
+        "('system_prompt' on line 4, in 'persona') are indented 2 (indent it 2 spaces to keep it in 'persona')",
+    ),
+    "a list item one space short": (
+        "rails:\n  input:\n    - {check: jailbreak, action: block}\n   - {check: crisis, action: handoff}\n",
+        "policies/support.yaml:6:4: invalid YAML: this list item is indented 3 spaces, but nothing above it is: the list items it most likely belongs with "
+        "(the list on line 5, in 'input') are indented 4 (indent it 4 spaces to keep it in 'input')",
+    ),
+    "a key too deep after a plain value": (
+        "persona:\n  system_prompt: hi\n    placement: prepend\n",
+        "policies/support.yaml:5:14: invalid YAML: a ':' where a plain value goes on (if this line is a key, indent it 2 spaces like 'system_prompt' on line 4, "
+        "in 'persona'; if the ': ' is part of a text, put the text in quotes)",
+    ),
+    "a colon in an unquoted text": (
+        "persona:\n  system_prompt: Note: be kind\n",
+        "policies/support.yaml:4:22: invalid YAML: a second ': ' on this line (the value after the key holds ': ': put the value in quotes)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DEDENTED))
+def test_indentation_mistakes_point_at_the_wrong_line_and_say_what_is_wrong(policies: Path, write: Write, case: str) -> None:
+    text, expected = DEDENTED[case]
+    write("support.yaml", OK + text)
+    assert problems(policies) == [expected]
 
 
 def test_unknown_field_suggests_the_closest(policies: Path, write: Write) -> None:
@@ -241,7 +284,9 @@ def test_directory_problems(tmp_path: Path) -> None:
 
 def test_default_policy_must_exist(policies: Path, write: Write) -> None:
     write("support.yaml", OK)
-    assert [str(i) for i in check_directory(policies, default_policy="defualt")] == ["policies: default policy 'defualt' not found (no defualt.yaml here)"]
+    assert [str(i) for i in check_directory(policies, default_policy="defualt")] == [
+        "policies: default policy 'defualt' not found (no defualt.yaml here) (set BEDSIDE_POLICY__DEFAULT (policy.default) to one of the policies here, or to 'none' for no fallback)"
+    ]
     write("default.yaml", OK)
     assert [str(i) for i in check_directory(policies, default_policy="defualt")] == [
         "policies: default policy 'defualt' not found (no defualt.yaml here) (did you mean 'default'?)"

@@ -255,6 +255,25 @@ async def test_every_text_of_the_request_is_redacted(h: Harness) -> None:
     assert msgs[5]["content"] == "Call me on <PHONE_NUMBER_1> too."
 
 
+async def test_schema_property_names_reach_the_model_as_written(h: Harness) -> None:
+    """NER reads ``order_id`` as a person; a renamed property would break the tool's schema. Names in
+    a schema count like function names (structured PII only); descriptions are text as ever."""
+    params = {
+        "type": "object",
+        "properties": {"order_id": {"type": "string", "description": f"Ask {ANN} for it"}, "customer_name": {"type": "string"}, ANN_MAIL: {"type": "string"}},
+        "required": ["order_id", "customer_name"],
+    }
+    schema = {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}
+    tools = [{"type": "function", "function": {"name": "lookup_order", "parameters": params}}]
+    await h.chat([{"role": "user", "content": "Where is my order?"}], tools=tools, response_format={"type": "json_schema", "json_schema": {"name": "t", "schema": schema}})
+    sent = h.sent()
+    got = sent["tools"][0]["function"]["parameters"]
+    assert list(got["properties"])[:2] == ["order_id", "customer_name"] and got["required"] == ["order_id", "customer_name"]
+    assert got["properties"]["order_id"]["description"] == "Ask <PERSON_1> for it"
+    assert ANN_MAIL not in _all_text(sent), "structured PII in a property name is still replaced"
+    assert sent["response_format"]["json_schema"]["schema"] == schema
+
+
 async def test_embeddings_input_is_redacted(h: Harness) -> None:
     ctx = RequestContext(request_id="e1", endpoint="embeddings", body={"model": "text-embedding-3-small", "input": [f"{ANN} lives at 12 Baker Street", "no personal data here"]}, headers={})
     completion = await h.pipeline(ctx)
