@@ -85,7 +85,8 @@ class VirtualKey(BaseModel):
     scopes: list[str] = Field(
         default_factory=lambda: ["chat"],
         min_length=1,
-        description="What the key may do: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... API), `admin` (`GET /v1/kpis`, the console) and `metrics` (GET /metrics, for a Prometheus scraper). An unknown scope stops start-up.",
+        description="What the key may do: `chat` (the OpenAI endpoints), `privacy` (the /v1/users/... API), `admin` (`GET /v1/kpis`, the console) "
+        "and `metrics` (GET /metrics, for a Prometheus scraper). An unknown scope stops start-up.",
     )
 
 
