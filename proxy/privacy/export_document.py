@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION: Literal[1] = 1
 SCHEMA_NAME = "export.schema.json"
-SCHEMA_ID = "https://bedside.invalid/schemas/export/v1"
 
 
 class _Model(BaseModel):
@@ -159,7 +158,7 @@ class ExportDocument(_Model):
         frozen=True,
         extra="forbid",
         title="Bedside user data export",
-        json_schema_extra={"$id": SCHEMA_ID, "$schema": "https://json-schema.org/draft/2020-12/schema"},
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
     object: Literal["user.export"] = "user.export"
