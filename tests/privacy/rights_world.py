@@ -70,7 +70,8 @@ class World:
         for turn in range(1, TURNS + 1):
             writer.record_sync(scope, "c-1", turn, ("support", "v1"), {"emotion": {"label": "joy", "intensity": 0.5}}, f"I am {canary}, turn {turn}", f"Hello {canary}")
         event = {"type": "bedside.handoff", "id": f"hnd_{canary}", "tenant": tenant, "subject": self.hasher(user), "policy": "support", "reason": "crisis", "context": [{"role": "user", "content": f"<PERSON_1> said {canary}"}]}
-        DatabaseOutbox(self.engine, self.privacy.envelope).add(event, HandoffTarget("https://hooks.example.test/handoff?token=not-for-export"))
+        # a loopback webhook that refuses connections, retried slowly: an app started on this database keeps the row
+        DatabaseOutbox(self.engine, self.privacy.envelope).add(event, HandoffTarget(f"http://127.0.0.1:9/handoff?token=not-for-export-{canary}", retries=10))
         return {"consent_events": 2, "memories": 2, "pseudonym_values": 2, "transcripts": TURNS, "handoff_outbox": 1, "data_keys": 1}
 
     def ciphertexts(self, who: Who) -> list[tuple[FieldRef, bytes]]:

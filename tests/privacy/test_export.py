@@ -72,7 +72,7 @@ async def test_export_holds_every_row_of_every_user_table_decrypted(world: World
     }
     assert [t["user"] for t in doc["transcripts"]] == [f"I am CANARYALICE, turn {n}" for n in range(1, TURNS + 1)]
     assert doc["handoff_events"][0]["event"]["context"][0]["content"] == "<PERSON_1> said CANARYALICE"
-    assert doc["handoff_events"][0]["recipient_host"] == "hooks.example.test" and "token" not in text  # the webhook URL may carry a secret
+    assert doc["handoff_events"][0]["recipient_host"] == "127.0.0.1" and "not-for-export" not in text  # the webhook URL may carry a secret
     assert [r["purpose"] for r in doc["consent_receipts"]] == ["memory", "transcripts"]
     assert doc["consent"]["memory"] == {"granted": True, "receipt_id": doc["consent_receipts"][0]["id"]}
     assert [(k["version"], k["state"]) for k in doc["data_keys"]] == [(1, "live")]
