@@ -50,7 +50,7 @@ _HAND_WRITTEN: dict[str, Any] = {
         }
     ),
     "ConsentDecision": _obj({"purpose": {"type": "string", "enum": list(PURPOSES)}, "granted": {"type": "boolean"}}),
-    "ConsentReceipt": _obj(
+    "ConsentReceiptAnswer": _obj(
         {
             "object": {"const": "consent.receipt"},
             "id": _STR,
@@ -68,9 +68,9 @@ _HAND_WRITTEN: dict[str, Any] = {
             "user": _STR,
             "purposes": {
                 "type": "object",
-                "additionalProperties": _obj({"granted": {"type": "boolean"}, "receipt": {"anyOf": [_ref("ConsentReceipt"), {"type": "null"}]}}),
+                "additionalProperties": _obj({"granted": {"type": "boolean"}, "receipt": {"anyOf": [_ref("ConsentReceiptAnswer"), {"type": "null"}]}}),
             },
-            "history": {"type": "array", "items": _ref("ConsentReceipt")},
+            "history": {"type": "array", "items": _ref("ConsentReceiptAnswer")},
         }
     ),
     "Memory": _obj(
@@ -148,7 +148,11 @@ def _answers(ok: str, schema: str, *, body: bool = False, found: str = "user_not
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document of the privacy routes."""
     _, generated = models_json_schema([(ExportDocument, "serialization"), (ErasureReceipt, "serialization")], ref_template=_REF)
-    schemas = {**generated.get("$defs", {}), **_HAND_WRITTEN}
+    models = generated.get("$defs", {})
+    clash = sorted(set(models) & set(_HAND_WRITTEN))
+    if clash:
+        raise ValueError(f"schema names used twice in the privacy OpenAPI document: {clash}")
+    schemas = {**models, **_HAND_WRITTEN}
     for schema in schemas.values():
         schema.pop("$schema", None)
     conversation = _param("conversation", 256, "The conversation's id hash (as listed) or the conversation id.", "c-1")
@@ -161,7 +165,7 @@ def openapi() -> dict[str, Any]:
                 "summary": "Grant or withdraw a purpose",
                 "operationId": "putConsent",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ConsentDecision")}}},
-                "responses": _answers("The decision's receipt.", "ConsentReceipt", body=True, found="Not answered: a decision creates the user."),
+                "responses": _answers("The decision's receipt.", "ConsentReceiptAnswer", body=True, found="Not answered: a decision creates the user."),
             },
             "get": {"summary": "The consent in force and its history", "operationId": "getConsent", "responses": _answers("The consent state.", "ConsentState")},
         },
