@@ -34,14 +34,13 @@ if TYPE_CHECKING:
 @contextlib.contextmanager
 def user_rights(settings: Settings) -> Iterator[UserRights]:
     """The rights service ``serve`` builds, over a migrated database (disposed afterwards)."""
+    from proxy.policy.errors import PolicyLoadError
     from proxy.policy.policy_set import load_policy_set
     from proxy.privacy.wiring import build_privacy
     from proxy.secrets_store import SubjectHasher, load_or_create_key
     from proxy.services import build_user_rights
     from proxy.storage import migrate
     from proxy.storage.engine import make_engine
-
-    from proxy.policy.errors import PolicyLoadError
 
     policies: list[Any] = []
     if settings.policy.enabled:  # the export's processing facts name the recipients and retention the policies set

@@ -23,7 +23,7 @@ def _http(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, method=method, data=data, headers={"content-type": "application/json"} if data else {})
     try:
-        with urllib.request.urlopen(req, timeout=20) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(req, timeout=20) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())

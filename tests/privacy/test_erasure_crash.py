@@ -49,7 +49,7 @@ def _serve(world: World, pause_file: Path) -> ServerProcess:
 
 def _delete(url: str, outcome: list[object]) -> None:
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=120) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=120) as resp:
             outcome.append(resp.status)
     except (urllib.error.URLError, ConnectionError, OSError) as exc:
         outcome.append(exc)
@@ -64,7 +64,7 @@ def _stable(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _count(world: World, table: str, subject: str) -> int:
     with world.engine.connect() as conn:
-        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE tenant = 'open' AND subject = :s"), {"s": subject}).scalar_one())  # noqa: S608 - our table names
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE tenant = 'open' AND subject = :s"), {"s": subject}).scalar_one())
 
 
 async def test_kill_9_midway_then_retry_leaves_nothing(db_url: str, tmp_path: Path) -> None:  # noqa: F811

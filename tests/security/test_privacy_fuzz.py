@@ -68,7 +68,7 @@ def test_privacy_routes_match_their_openapi_and_never_answer_5xx(schema: Any, mo
 
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=mode))
-        def run(case: Any) -> None:
+        def run(case: Any, label: str = label) -> None:
             response = case.call()
             statuses.setdefault(label, set()).add(response.status_code)
             case.validate_response(response, checks=checks)
