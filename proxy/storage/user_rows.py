@@ -134,9 +134,9 @@ def take_data_keys(conn: Connection, scope: UserScope) -> list[dict[str, Any]]:
     (version, KEK id, times; never key material)."""
     scope = _checked(scope)
     t = DataKey.__table__  # type: ignore[attr-defined]
-    rows = conn.execute(sa.select(t.c.key_version, t.c.kek_id, t.c.created_at, t.c.destroyed_at).where(*_mine(DataKey, scope)).order_by(t.c.key_version)).all()
-    conn.execute(sa.delete(t).where(*_mine(DataKey, scope)))
-    return [{"version": int(v), "kek_id": str(k), "created_at": _iso(c), "destroyed_at": _iso(d) if d is not None else None} for v, k, c, d in rows]
+    # DELETE ... RETURNING: exactly the rows this statement removed (a concurrent erasure's are not counted twice)
+    rows = conn.execute(sa.delete(t).where(*_mine(DataKey, scope)).returning(t.c.key_version, t.c.kek_id, t.c.created_at, t.c.destroyed_at)).all()
+    return [{"version": int(v), "kek_id": str(k), "created_at": _iso(c), "destroyed_at": _iso(d) if d is not None else None} for v, k, c, d in sorted(rows, key=lambda r: r[0])]
 
 
 def delete_outbox(conn: Connection, tenant: str, ids: Sequence[str]) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,13 @@ async def test_a_second_erasure_deletes_nothing(world: World) -> None:
 async def test_two_erasures_of_one_user_at_once_share_one_journal(world: World) -> None:
     world.seed("acme", "alice", "CANARYALICE")
     alice = world.who("acme", "alice")
-    one, two = await asyncio.gather(world.rights.erase(alice), world.rights.erase(alice))
+
+    def linger(table: str) -> None:  # keeps the first erasure running while the second begins
+        if table == "consent_events":
+            time.sleep(2)
+
+    eraser = Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, pause=linger)
+    one, two = await asyncio.gather(eraser.erase(alice), eraser.erase(alice))
     final = _journal(world, one.id)
     assert one.id == two.id and final.state == "done" and final.attempts == 2
     assert ErasureReceipt.model_validate(final.receipt).erased == ERASED  # each row counted once
