@@ -26,6 +26,7 @@ from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
 from proxy.privacy.erasure import Eraser, ErasureAudit, pause_hook
 from proxy.privacy.export import Exporter
+from proxy.privacy.export_document import ProcessingFacts
 from proxy.privacy.processing import DEMO, UpstreamInfo, processing_facts
 from proxy.privacy.rights import UserRights
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
@@ -294,7 +295,7 @@ def build_user_rights(
     upstreams = [DEMO] if settings.demo_mode else [UpstreamInfo.of(u) for u in settings.all_upstreams()]
     days = settings.privacy.transcript_retention_days
 
-    def facts(who: Who, granted: frozenset[str]) -> Any:
+    def facts(who: Who, granted: frozenset[str]) -> ProcessingFacts:
         mine = [p for p in policies() if p.routing.serves(who.tenant)]
         return processing_facts(who.tenant, mine, upstreams, transcript_days=days, granted=granted)
 

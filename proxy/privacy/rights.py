@@ -12,7 +12,7 @@ seen give the same answer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -50,5 +50,3 @@ class UserRights:
     def coverage_problems(self, tables: Sequence[sa.Table]) -> list[str]:
         return coverage_problems(tables, self.sources, self.steps)
 
-
-RightsListener = Callable[[Who], None]

@@ -89,7 +89,8 @@ class ErasureRow(SQLModel, table=True):
     """One erasure of one user (``DELETE /v1/users/{user}``): its journal while it runs, its receipt after.
 
     While ``running``, ``subject`` names the user (keyed HMAC) so a retry after a crash resumes the
-    same erasure, and ``counts``/``data_keys`` grow in the same transaction as each step's deletes,
+    same erasure, and ``counts`` (``{"deleted": {table: rows}, "detached": {table: rows}}``) and
+    ``data_keys`` (version, KEK id, times) grow in the same transaction as each step's deletes,
     so they stay exact whatever step a crash interrupted. When ``done``, ``subject`` is cleared: the
     row keeps the receipt (counts per table, data key versions destroyed, times; no user id, no
     subject) as proof of the erasure. ``consent_tombstone`` is the random value the user's consent

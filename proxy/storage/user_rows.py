@@ -49,13 +49,6 @@ def holds(engine: Engine, table: str, scope: UserScope) -> bool:
         return conn.execute(sa.select(sa.literal(1)).select_from(model.__table__).where(*_mine(model, scope)).limit(1)).first() is not None  # type: ignore[attr-defined]
 
 
-def count(engine: Engine, table: str, scope: UserScope) -> int:
-    scope = _checked(scope)
-    model = SCOPED_TABLES[table]
-    with engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(model.__table__).where(*_mine(model, scope))).scalar_one())  # type: ignore[attr-defined]
-
-
 # ---- paged reads ---------------------------------------------------------------------------------
 
 
