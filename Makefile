@@ -47,7 +47,7 @@ lint: $(STAMP) lint-imports
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports
 
-## docs: regenerate docs/configuration.md, docs/policy-reference.md and docs/policy.schema.json
+## docs: regenerate the generated pages in docs/ (configuration, policy reference and schema, export and receipt schemas, privacy OpenAPI)
 docs: $(STAMP)
 	$(BIN)/bedside docs
 

@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 
-from proxy.api import console, feedback, health, kpis, openai_routes, privacy, responses_routes, transcripts
+from proxy.api import console, feedback, health, kpis, openai_routes, privacy, responses_routes, rights, transcripts
 from proxy.api.errors import EXCEPTION_HANDLERS
 from proxy.api.health import ReadinessCache
 from proxy.api.openai_routes import ModelCatalogue
@@ -37,8 +37,10 @@ def create_app(settings: Settings | None = None, *, upstream_transport: Any = No
     if services.privacy is not None:
         state["privacy"] = privacy.PrivacyAPI(services.keyring, services.privacy.ledger, services.privacy.memories, services.privacy.transcripts)
         state["transcripts"] = transcripts.TranscriptsAPI.build(services.keyring, services.privacy)
+    if services.rights is not None:
+        state["rights"] = rights.RightsAPI(services.keyring, services.rights)
     return Litestar(
-        route_handlers=[*privacy.ROUTES, *transcripts.ROUTES, *responses_routes.RESPONSES_ROUTES, *feedback.ROUTES, *kpis.ROUTES, *console.ROUTES, *openai_routes.ROUTES, *health.ROUTES],
+        route_handlers=[*privacy.ROUTES, *rights.ROUTES, *transcripts.ROUTES, *responses_routes.RESPONSES_ROUTES, *feedback.ROUTES, *kpis.ROUTES, *console.ROUTES, *openai_routes.ROUTES, *health.ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

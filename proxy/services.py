@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +26,20 @@ from proxy.outcomes.wiring import Outcomes
 from proxy.outcomes.wiring import retention_by_policy as outcome_retention
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
+from proxy.privacy.erasure import Eraser, ErasureAudit, pause_hook
+from proxy.privacy.export import Exporter
+from proxy.privacy.export_document import ProcessingFacts
+from proxy.privacy.processing import DEMO, UpstreamInfo, processing_facts
+from proxy.privacy.rights import UserRights
 from proxy.privacy.memory_retention import memory_retention_days, purge_expired_memories
 from proxy.privacy.threads import purge_expired_threads
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
+from proxy.privacy.user_data import ConsentRecords, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, Transcripts, Who
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
 from proxy.rails.outbox import DatabaseOutbox
+from proxy.rails.outbox_rights import HandoffEvents
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
 from proxy.stages.consent import ConsentStage
@@ -76,6 +84,8 @@ class Services:
     missing_keks: dict[str, int] = field(default_factory=dict)
     #: the LLM memory extractor's background jobs (policies with ``memory.extractor: llm``)
     memory_extractor: LlmExtractor | None = None
+    #: export and erasure of a user's data (the privacy routes and `bedside users`)
+    rights: UserRights | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop_watch: asyncio.Event | None = None
 
@@ -345,5 +355,44 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     services = Services(
         settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor, outcomes=outcomes
     )
+    services.rights = build_user_rights(settings, engine, privacy, hasher, (lambda: policies.current.policies.values()) if policies is not None else (lambda: ()))
     holder.append(services)
     return services
+
+
+def build_user_rights(
+    settings: Settings,
+    engine: Engine,
+    privacy: Privacy,
+    hasher: Callable[[str | None], str | None],
+    policies: Callable[[], Iterable[Any]],
+    *,
+    audit: ErasureAudit | None = None,
+) -> UserRights:
+    """Export and erasure over every table that holds user data (``proxy/privacy/inventory.py`` checks
+    that none is missing). Erasure steps run in this order; data keys go last. ``audit`` is the seam
+    that records an erasure in the audit log and gives the receipt its proof (None: ``"audit": null``)."""
+    consent = ConsentRecords(engine)
+    memories = Memories(engine, privacy.memories)
+    transcripts = Transcripts(engine, privacy.transcripts)
+    handoff = HandoffEvents(engine, privacy.envelope, hasher)
+    keys = DataKeys(engine)
+    upstreams = [DEMO] if settings.demo_mode else [UpstreamInfo.of(u) for u in settings.all_upstreams()]
+    days = settings.privacy.transcript_retention_days
+
+    def facts(who: Who, granted: frozenset[str]) -> ProcessingFacts:
+        mine = [p for p in policies() if p.routing.serves(who.tenant)]
+        return processing_facts(who.tenant, mine, upstreams, transcript_days=days, granted=granted)
+
+    def forget_cached(who: Who) -> None:
+        privacy.ledger.notify_changed(who.tenant, who.user)  # the consent stage's cache
+        privacy.memories.load_sync(who.scope)  # the store's decrypted copy becomes the (empty) current one
+
+    pause = pause_hook()
+    if pause is not None:
+        get_logger().warning("erasure_test_hook", detail="BEDSIDE_TEST_ERASURE_PAUSE_AFTER is set: erasures pause midway (a test hook; never set it in production).")
+    sources: list[ExportSource] = [consent, memories, PseudonymValues(privacy.memories), transcripts, handoff, keys]
+    steps: list[ErasureStep] = [consent, memories, transcripts, handoff, keys]
+    exporter = Exporter(privacy.repo, sources, facts)
+    eraser = Eraser(engine, steps, run=privacy.repo.run, audit=audit, pause=pause, after=[forget_cached])
+    return UserRights(privacy.subjects, sources, steps, exporter, eraser)

@@ -17,10 +17,12 @@
     bedside kek rotate --old FILE --new FILE re-wrap every live data key under the new KEK
     bedside retention purge [--dry-run]      delete transcripts and memories past their retention
     bedside report --since 7d --out F.html   the KPIs and version comparison as one self-contained HTML page with plots
+    bedside users export USER --tenant T [--out FILE]
+                                             everything Bedside holds about a user, as one JSON document
+    bedside users erase USER --tenant T      erase a user and print the deletion receipt
     bedside docs [--check]                   write (or check) the generated reference pages in docs/
 
 One module per command family (``serve``, ``demo``, ``config``, ``db``, ``policy`` and its case
-runner ``policy_cases``, ``keys``, ``kek``, ``retention``, ``report``, ``docs``), each with a ``register(subparsers)``. Commands import
 what they need when they run, so ``bedside version`` stays fast. Commands that build the app or the
 detectors run :func:`proxy.runtime.prepare_process` first (``create_app`` does it too).
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from proxy.cli import config, db, demo, docs, kek, keys, policy, report, retention, serve
+from proxy.cli import config, db, demo, docs, kek, keys, policy, report, retention, serve, users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     kek.register(sub)
     retention.register(sub)
     report.register(sub)
+    users.register(sub)
     docs.register(sub)
     return parser
 

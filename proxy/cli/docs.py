@@ -2,7 +2,10 @@
 
 * ``docs/configuration.md``, from the settings' field descriptions (rendered here);
 * ``docs/policy-reference.md`` and ``docs/policy.schema.json``, from the policy models
-  (:mod:`proxy.policy.reference`).
+  (:mod:`proxy.policy.reference`);
+* ``docs/export.schema.json`` and ``docs/erasure-receipt.schema.json``, from the export document and
+  deletion receipt models (:mod:`proxy.privacy.export_document`, :mod:`proxy.privacy.erasure_receipt`);
+* ``docs/privacy-openapi.json``, the OpenAPI document of the privacy routes (:mod:`proxy.api.privacy_openapi`).
 
 The default directory is the ``docs/`` of the source tree this module sits in (a clone; an
 installed package has none and needs ``--out``), never a path inside an installed package. A test
@@ -125,12 +128,17 @@ def render() -> str:
 
 def outputs(directory: Path = DOCS_DIR) -> dict[Path, str]:
     """Every generated file and its expected content."""
+    from proxy.api import privacy_openapi
     from proxy.policy.reference import REFERENCE_NAME, SCHEMA_NAME, render_json_schema, render_reference
+    from proxy.privacy import erasure_receipt, export_document
 
     return {
         directory / CONFIGURATION_NAME: render(),
         directory / REFERENCE_NAME: render_reference(),
         directory / SCHEMA_NAME: render_json_schema(),
+        directory / export_document.SCHEMA_NAME: export_document.render_json_schema(),
+        directory / erasure_receipt.SCHEMA_NAME: erasure_receipt.render_json_schema(),
+        directory / privacy_openapi.OPENAPI_NAME: privacy_openapi.render(),
     }
 
 
@@ -161,7 +169,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """``bedside docs [--check] [--out DIR]``."""
-    docs = sub.add_parser("docs", help="write the generated reference pages (configuration, policy reference, policy JSON Schema)")
+    docs = sub.add_parser("docs", help="write the generated reference pages (configuration, policy reference and JSON Schema, export and receipt schemas, privacy OpenAPI)")
     docs.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated page is out of date")
     docs.add_argument("--out", type=Path, default=None, help="the docs directory (default: the docs/ of the clone this command runs from)")
     docs.set_defaults(fn=cmd_docs)

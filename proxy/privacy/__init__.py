@@ -1,5 +1,6 @@
-"""Privacy machinery: pseudonymisation now; consent, memories, export, erasure and the audit chain
-join here later (see docs/pii.md and DESIGN.md)."""
+"""Privacy machinery: pseudonymisation, the consent ledger, memories, transcripts, and the user's
+rights (export and erasure: ``user_data``, ``export``, ``erasure``, ``inventory``, ``rights``).
+See docs/pii.md and docs/privacy.md."""
 
 from proxy.privacy.pseudonyms import (
     Action,

@@ -119,6 +119,11 @@ class ConsentLedger:
     def scope(self, tenant: str, user: str) -> UserScope:
         return self.subjects.scope(tenant, user)
 
+    def notify_changed(self, tenant: str, user: str) -> None:
+        """Tell the listeners the user's decisions changed other than by :meth:`record` (an erasure)."""
+        for listener in self._listeners:
+            listener(tenant, user)
+
     # ---- sync ---------------------------------------------------------------------------------
 
     def record_sync(self, tenant: str, user: str, purpose: str, granted: bool, method: str = "api") -> Receipt:

@@ -186,6 +186,10 @@ class TranscriptWriter:
         """Erase the user's transcripts (erasure); returns rows deleted."""
         return self.repo.delete_all(scope)
 
+    def open(self, scope: UserScope, row: Transcript) -> Turn:
+        """One stored row, decrypted (inside :meth:`Envelope.batch` for many rows); unreadable says why not."""
+        return self._open(scope, row)
+
     def _open(self, scope: UserScope, row: Transcript) -> Turn:
         user_text = reply_text = unreadable = None
         try:

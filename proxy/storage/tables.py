@@ -81,6 +81,43 @@ class ConsentEvent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
 
 
+#: an erasure is ``running`` until every step is done and recorded, then ``done``
+ERASURE_STATES = ("running", "done")
+
+
+class ErasureRow(SQLModel, table=True):
+    """One erasure of one user (``DELETE /v1/users/{user}``): its journal while it runs, its receipt after.
+
+    While ``running``, ``subject`` names the user (keyed HMAC) so a retry after a crash resumes the
+    same erasure, and ``counts`` (``{"deleted": {table: rows}, "detached": {table: rows}}``) and
+    ``data_keys`` (version, KEK id, times) grow in the same transaction as each step's deletes,
+    so they stay exact whatever step a crash interrupted. When ``done``, ``subject`` is cleared: the
+    row keeps the receipt (counts per table, data key versions destroyed, times; no user id, no
+    subject) as proof of the erasure. ``consent_tombstone`` is the random value the user's consent
+    records were re-keyed to (proof of consent that no longer leads to the user).
+    The unique (tenant, subject) index allows one running erasure per user; done rows have a NULL
+    subject, which no unique index compares.
+    """
+
+    __tablename__ = "erasures"
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('running', 'done')", name="ck_erasures_state"),
+        sa.UniqueConstraint("tenant", "subject", name="uq_erasures_tenant_subject"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36, description="Random UUID: the receipt's id.")
+    tenant: str = Field(max_length=128)
+    subject: str | None = Field(default=None, max_length=64, description="The user's subject while running; NULL once done.")
+    state: str = Field(default="running", max_length=16)
+    attempts: int = Field(default=1)
+    consent_tombstone: str = Field(max_length=64)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    data_keys: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    receipt: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    started_at: datetime = Field(default_factory=_now)
+    completed_at: datetime | None = Field(default=None)
+
+
 class Transcript(SQLModel, table=True):
     """One recorded turn of a conversation, kept only under ``transcripts`` consent.
 

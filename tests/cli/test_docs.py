@@ -25,7 +25,7 @@ def test_check_reports_stale_pages_and_writing_fixes_them(tmp_path: Path, capsys
     assert main(["--check", "--out", str(tmp_path)]) == 1
     assert main(["--out", str(tmp_path)]) == 0
     assert main(["--check", "--out", str(tmp_path)]) == 0
-    assert {p.name for p in tmp_path.iterdir()} == {"configuration.md", "policy-reference.md", SCHEMA_NAME}
+    assert {p.name for p in tmp_path.iterdir()} == {"configuration.md", "policy-reference.md", SCHEMA_NAME, "export.schema.json", "erasure-receipt.schema.json", "privacy-openapi.json"}
     (tmp_path / "configuration.md").write_text("old\n", encoding="utf-8")
     assert main(["--check", "--out", str(tmp_path)]) == 1
 

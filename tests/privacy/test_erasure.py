@@ -1,0 +1,198 @@
+"""Erasure on SQLite and PostgreSQL: no row anywhere names the user, every old ciphertext is unreadable,
+other users (same tenant, same id in another tenant) are untouched, the receipt is exact, the old id
+starts fresh, and an interrupted or repeated erasure finishes without leaving anything."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import sqlalchemy as sa
+
+from proxy.crypto.keys import CryptoError
+from proxy.privacy.erasure import Eraser, ErasureAuditFailed, ErasureFacts
+from proxy.privacy.erasure_receipt import AuditProof, ErasureReceipt
+from proxy.privacy.export import collect
+from proxy.privacy.memory_rules import Extracted
+from proxy.privacy.user_data import Who
+from proxy.storage.tables import ErasureRow
+from tests.privacy.rights_world import TURNS, World
+from tests.storage.dbs import db_url  # noqa: F401 - fixture
+
+RECEIPT_SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "erasure-receipt.schema.json").read_text())
+ERASED = {"memories": 2, "transcripts": TURNS, "handoff_outbox": 1, "data_keys": 1}
+
+
+@pytest.fixture
+def world(db_url: str, tmp_path: Path) -> Iterator[World]:  # noqa: F811
+    w = World.build(db_url, tmp_path / "data")
+    yield w
+    w.close()
+
+
+async def _doc(world: World, who: Who) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(await collect(world.rights.export(who)))
+    doc.pop("generated_at")
+    return doc
+
+
+def _journal(world: World, erasure_id: str) -> ErasureRow:
+    row = world.rights.eraser.journal.get(erasure_id)
+    assert row is not None
+    return row
+
+
+async def test_erasure_leaves_no_row_no_readable_ciphertext_and_others_untouched(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    world.seed("acme", "bob", "CANARYBOB")
+    world.seed("globex", "alice", "CANARYGLOBEX")
+    alice, bob, other_alice = world.who("acme", "alice"), world.who("acme", "bob"), world.who("globex", "alice")
+    before = {w: await _doc(world, w) for w in (bob, other_alice)}
+    counts_before = world.table_counts()
+    old = world.ciphertexts(alice)
+    assert len(old) == 2 * 2 + TURNS
+
+    receipt = await world.rights.erase(alice)
+
+    assert receipt.erased == ERASED and receipt.consent.kept == 2 and receipt.attempts == 1 and receipt.audit is None and receipt.user == "alice"
+    assert [k.version for k in receipt.data_keys_destroyed] == [1] and receipt.data_keys_destroyed[0].destroyed_at is None
+    jsonschema.validate(receipt.model_dump(mode="json"), RECEIPT_SCHEMA)
+    # no row of any table names her any more (subject, or her values in clear)
+    assert world.rows_naming(alice.scope.subject, "CANARYALICE") == {}
+    assert not await world.rights.known(alice)
+    # her consent decisions stay as proof, filed under a random tombstone
+    with world.engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT tenant, purpose FROM consent_events WHERE subject = :s ORDER BY id"), {"s": receipt.consent.detached_as}).all()
+    assert [tuple(r) for r in kept] == [("acme", "memory"), ("acme", "transcripts")]
+    # every ciphertext she had, wherever a copy of it is, no longer opens
+    for ref, blob in old:
+        with pytest.raises(CryptoError):
+            world.privacy.envelope.decrypt_sync(alice.scope, ref, blob)
+    # nobody else lost anything
+    assert {w: await _doc(world, w) for w in (bob, other_alice)} == before
+    counts_after = world.table_counts()
+    for table, n in counts_before.items():
+        assert counts_after[table] == n - ERASED.get(table, 0) + (1 if table == "erasures" else 0), table
+    # the journal keeps the receipt, without her id or subject
+    stored = _journal(world, receipt.id)
+    assert (stored.state, stored.subject) == ("done", None)
+    assert stored.receipt == receipt.model_dump(mode="json", exclude={"user"}) and "alice" not in json.dumps(stored.receipt)
+
+
+async def test_the_old_id_starts_fresh_and_old_ciphertexts_stay_unreadable(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    alice = world.who("acme", "alice")
+    old = world.ciphertexts(alice)
+    assert world.privacy.memories.load_sync(alice.scope)  # decrypted and cached in this process
+    await world.rights.erase(alice)
+    assert world.privacy.ledger.granted_purposes_sync("acme", "alice") == frozenset()  # memory off
+    assert world.privacy.memories.load_sync(alice.scope) == []  # nothing left in the store's cache either
+    # she comes back: a new decision, a new memory under a new data key
+    world.privacy.ledger.record_sync("acme", "alice", "memory", True)
+    world.privacy.memories.remember_sync(alice.scope, [Extracted("fact", "diet", "I'm vegan.")], {}, tenant="acme", conversation="c-9", turn=1)
+    doc = await _doc(world, alice)
+    assert [m["text"] for m in doc["memories"]] == ["I'm vegan."] and len(doc["consent_receipts"]) == 1 and doc["transcripts"] == []
+    assert [k["version"] for k in doc["data_keys"]] == [1]  # a new key: it cannot open what the old one sealed
+    for ref, blob in old:
+        with pytest.raises(CryptoError):
+            world.privacy.envelope.decrypt_sync(alice.scope, ref, blob)
+
+
+async def test_a_second_erasure_deletes_nothing(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    alice = world.who("acme", "alice")
+    first = await world.rights.erase(alice)
+    again = await world.rights.erase(alice)
+    assert first.erased == ERASED
+    assert again.id != first.id and sum(again.erased.values()) == 0 and again.consent.kept == 0 and again.data_keys_destroyed == []
+
+
+async def test_two_erasures_of_one_user_at_once_share_one_journal(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    alice = world.who("acme", "alice")
+
+    def linger(table: str) -> None:  # keeps the first erasure running while the second begins
+        if table == "consent_events":
+            time.sleep(2)
+
+    eraser = Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, pause=linger)
+    one, two = await asyncio.gather(eraser.erase(alice), eraser.erase(alice))
+    final = _journal(world, one.id)
+    assert one.id == two.id and final.state == "done" and final.attempts == 2
+    assert ErasureReceipt.model_validate(final.receipt).erased == ERASED  # each row counted once
+    assert world.rows_naming(alice.scope.subject) == {}
+
+
+class _Crash(Exception):
+    pass
+
+
+async def test_an_erasure_interrupted_midway_is_finished_by_the_retry(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    alice = world.who("acme", "alice")
+
+    def crash_after(table: str) -> None:
+        if table == "transcripts":
+            raise _Crash
+
+    interrupted = Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, pause=crash_after)
+    with pytest.raises(_Crash):
+        await interrupted.erase(alice)
+    running = world.rights.eraser.journal.running(alice.scope)
+    assert running is not None and running.counts == {"detached": {"consent_events": 2}, "deleted": {"memories": 2, "transcripts": TURNS}}
+    assert await world.rights.known(alice)  # the data key and the handoff event are still there
+    receipt = await world.rights.erase(alice)
+    assert (receipt.id, receipt.attempts, receipt.erased, receipt.consent.kept) == (running.id, 2, ERASED, 2)
+    assert world.rows_naming(alice.scope.subject) == {}
+
+
+class _AuditLog:
+    """Stands in for the audit log (issue 14's other half) behind the erasure's seam."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.recorded: list[ErasureFacts] = []
+
+    async def __call__(self, facts: ErasureFacts) -> AuditProof | None:
+        if self.fail:
+            raise ConnectionError("audit store down")
+        self.recorded.append(facts)
+        return AuditProof(index=41 + len(self.recorded), checkpoint="bedside.test/log\n42\nroot\n", inclusion_proof=["aGFzaA=="])
+
+
+async def test_the_receipt_carries_the_audit_proof_and_waits_for_it(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    alice = world.who("acme", "alice")
+    down = _AuditLog(fail=True)
+    eraser = Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, audit=down)
+    with pytest.raises(ErasureAuditFailed):
+        await eraser.erase(alice)
+    assert world.rows_naming(alice.scope.subject) == {"erasures": 1}  # erased; only the running journal names her
+    assert await world.rights.known(alice)  # so a retry is answered, and finishes
+    up = _AuditLog()
+    receipt = await Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, audit=up).erase(alice)
+    assert receipt.audit == AuditProof(index=42, checkpoint="bedside.test/log\n42\nroot\n", inclusion_proof=["aGFzaA=="])
+    (facts,) = up.recorded
+    assert (facts.erasure_id, facts.tenant, facts.subject, dict(facts.erased), facts.consent_detached, facts.data_keys_destroyed, facts.attempts) == (
+        receipt.id,
+        "acme",
+        alice.scope.subject,
+        ERASED,
+        2,
+        1,
+        2,
+    )
+    assert "alice" not in repr(facts)
+    assert world.rows_naming(alice.scope.subject) == {}
+
+
+def test_the_data_key_step_must_come_last(world: World) -> None:
+    steps = list(world.rights.steps)
+    with pytest.raises(ValueError, match="last"):
+        Eraser(world.engine, [steps[-1], *steps[:-1]], run=world.privacy.repo.run)
