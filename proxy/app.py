@@ -40,7 +40,17 @@ def create_app(settings: Settings | None = None, *, upstream_transport: Any = No
     if services.rights is not None:
         state["rights"] = rights.RightsAPI(services.keyring, services.rights)
     return Litestar(
-        route_handlers=[*privacy.ROUTES, *rights.ROUTES, *transcripts.ROUTES, *responses_routes.RESPONSES_ROUTES, *feedback.ROUTES, *kpis.ROUTES, *console.ROUTES, *openai_routes.ROUTES, *health.ROUTES],
+        route_handlers=[
+            *privacy.ROUTES,
+            *rights.ROUTES,
+            *transcripts.ROUTES,
+            *responses_routes.RESPONSES_ROUTES,
+            *feedback.ROUTES,
+            *kpis.ROUTES,
+            *console.ROUTES,
+            *openai_routes.ROUTES,
+            *health.ROUTES,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

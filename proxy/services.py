@@ -29,12 +29,12 @@ from proxy.policy import PolicyStore, ReloadResult
 from proxy.privacy.erasure import Eraser, ErasureAudit, pause_hook
 from proxy.privacy.export import Exporter
 from proxy.privacy.export_document import ProcessingFacts
+from proxy.privacy.memory_retention import memory_retention_days, purge_expired_memories
 from proxy.privacy.processing import DEMO, UpstreamInfo, processing_facts
 from proxy.privacy.rights import UserRights
-from proxy.privacy.memory_retention import memory_retention_days, purge_expired_memories
-from proxy.privacy.threads import purge_expired_threads
+from proxy.privacy.threads import ThreadStore, purge_expired_threads
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
-from proxy.privacy.user_data import ConsentRecords, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, Transcripts, Who
+from proxy.privacy.user_data import ConsentRecords, ConversationOutcomes, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, ThreadStates, Transcripts, Who
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
@@ -57,6 +57,7 @@ from proxy.stages.tone import ToneStage
 from proxy.stages.transcripts import TranscriptsStage
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
+from proxy.storage.threads import ThreadRepository
 from proxy.upstream.aiohttp_transport import AiohttpTransport
 from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.openai import OpenAIUpstream
@@ -355,7 +356,9 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     services = Services(
         settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor, outcomes=outcomes
     )
-    services.rights = build_user_rights(settings, engine, privacy, hasher, (lambda: policies.current.policies.values()) if policies is not None else (lambda: ()))
+    services.rights = build_user_rights(
+        settings, engine, privacy, hasher, (lambda: policies.current.policies.values()) if policies is not None else (lambda: ()), outcomes=outcomes
+    )
     holder.append(services)
     return services
 
@@ -368,14 +371,20 @@ def build_user_rights(
     policies: Callable[[], Iterable[Any]],
     *,
     audit: ErasureAudit | None = None,
+    outcomes: Outcomes | None = None,
 ) -> UserRights:
     """Export and erasure over every table that holds user data (``proxy/privacy/inventory.py`` checks
     that none is missing). Erasure steps run in this order; data keys go last. ``audit`` is the seam
-    that records an erasure in the audit log and gives the receipt its proof (None: ``"audit": null``)."""
+    that records an erasure in the audit log and gives the receipt its proof (None: ``"audit": null``).
+    ``outcomes``: the outcome writer is drained before each erasure pass, so no batched row of the
+    user is written after it (the table is read and erased whether or not outcomes are enabled)."""
     consent = ConsentRecords(engine)
     memories = Memories(engine, privacy.memories)
     transcripts = Transcripts(engine, privacy.transcripts)
     handoff = HandoffEvents(engine, privacy.envelope, hasher)
+    thread_store = privacy.threads or ThreadStore(ThreadRepository(engine), privacy.envelope, privacy.subjects)  # the table exists either way
+    threads = ThreadStates(engine, thread_store)
+    conversations = ConversationOutcomes(engine)
     keys = DataKeys(engine)
     upstreams = [DEMO] if settings.demo_mode else [UpstreamInfo.of(u) for u in settings.all_upstreams()]
     days = settings.privacy.transcript_retention_days
@@ -391,8 +400,10 @@ def build_user_rights(
     pause = pause_hook()
     if pause is not None:
         get_logger().warning("erasure_test_hook", detail="BEDSIDE_TEST_ERASURE_PAUSE_AFTER is set: erasures pause midway (a test hook; never set it in production).")
-    sources: list[ExportSource] = [consent, memories, PseudonymValues(privacy.memories), transcripts, handoff, keys]
-    steps: list[ErasureStep] = [consent, memories, transcripts, handoff, keys]
+    values = PseudonymValues(privacy.memories, engine, thread_store)
+    sources: list[ExportSource] = [consent, memories, values, transcripts, threads, conversations, handoff, keys]
+    steps: list[ErasureStep] = [consent, memories, transcripts, threads, conversations, handoff, keys]
+    drain = [outcomes.recorder.flush] if outcomes is not None else []
     exporter = Exporter(privacy.repo, sources, facts)
-    eraser = Eraser(engine, steps, run=privacy.repo.run, audit=audit, pause=pause, after=[forget_cached])
+    eraser = Eraser(engine, steps, run=privacy.repo.run, audit=audit, pause=pause, after=[forget_cached], before=drain)
     return UserRights(privacy.subjects, sources, steps, exporter, eraser)

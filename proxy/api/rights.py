@@ -31,7 +31,7 @@ from proxy.api.privacy import json_response, path_id, privacy_tenant
 from proxy.auth import KeyRing
 from proxy.errors import NotFound, ServiceUnavailable
 from proxy.logs import get_logger
-from proxy.privacy.erasure import ErasureAuditFailed
+from proxy.privacy.erasure import ErasureAuditFailed, ErasureWritersBusy
 from proxy.privacy.rights import UserRights
 from proxy.privacy.user_data import Who
 
@@ -102,6 +102,12 @@ async def erase_user(request: Request[Any, Any, Any], state: State, user: FromPa
             "Everything Bedside held about this user is erased, but the audit log did not record the erasure, so there is "
             "no receipt yet. Send the same DELETE again in a moment to finish it and get the receipt.",
             code="audit_unavailable",
+        ) from None
+    except ErasureWritersBusy:
+        raise ServiceUnavailable(
+            "Bedside is still writing this user's most recent conversation facts, so the erasure has not finished. "
+            "Send the same DELETE again in a moment: it resumes the erasure and answers the receipt.",
+            code="erasure_busy",
         ) from None
     get_logger().info("user_erasure", tenant=who.tenant, result="done", count=sum(receipt.erased.values()), n=len(receipt.data_keys_destroyed))
     response = json_response(receipt.model_dump(mode="json"))

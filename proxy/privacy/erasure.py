@@ -2,6 +2,10 @@
 
 :meth:`Eraser.erase` runs, in a worker thread:
 
+0. **drain the writers** (``before``): the outcome writer batches conversation facts for a moment
+   before it writes them, so a request that finished just before the erasure is written first (and
+   deleted with the rest); a writer that does not drain in time fails the erasure before it
+   deletes anything (:class:`ErasureWritersBusy`: retry). The same happens before the second pass;
 1. **begin** the user's erasure in the journal (``erasures``), or resume the one a crash left
    running (its ``attempts`` counted up), with a random *tombstone* chosen once;
 2. **each step** (:class:`~proxy.privacy.user_data.ErasureStep`, in order: consent records, memories,
@@ -71,6 +75,10 @@ class ErasureAuditFailed(Exception):
     """The data is erased but the audit log did not record it: no receipt yet, a retry finishes it."""
 
 
+class ErasureWritersBusy(Exception):
+    """A writer that batches user rows (the outcome writer) did not drain in time: a retry finishes the erasure."""
+
+
 def pause_hook(environ: Mapping[str, str] | None = None) -> Callable[[str], None] | None:
     """The test hook from the environment (:data:`PAUSE_AFTER_ENV`), or None (always, in production)."""
     env = os.environ if environ is None else environ
@@ -105,6 +113,7 @@ class Eraser:
         audit: ErasureAudit | None = None,
         pause: Callable[[str], None] | None = None,
         after: Sequence[Callable[[Who], None]] = (),
+        before: Sequence[Callable[[], bool]] = (),
     ) -> None:
         if not steps or steps[-1].table != "data_keys":
             raise ValueError("the data keys step must be the last: content rows go first, then the key that could read them")
@@ -115,6 +124,7 @@ class Eraser:
         self.audit = audit
         self._pause = pause
         self._after = list(after)
+        self._before = list(before)
 
     # ---- sync (in a worker thread) -------------------------------------------------------------
 
@@ -122,9 +132,16 @@ class Eraser:
         """Whether anything of the user is left to erase (any step's rows, or a running erasure)."""
         return self.journal.running(who.scope) is not None or any(step.holds(who) for step in self.steps)
 
+    def _drain(self) -> None:
+        if not all([drain() for drain in self._before]):
+            raise ErasureWritersBusy("a batching writer did not drain in time")
+
     def run_steps_sync(self, who: Who) -> ErasureRow:
+        self._drain()
         row = self.journal.begin(who.scope, os.urandom(32).hex())
         for first_pass in (True, False):
+            if not first_pass:
+                self._drain()
             for step in self.steps:
                 with self.engine.begin() as conn:
                     result = step.erase(who, conn, row.consent_tombstone)

@@ -8,8 +8,10 @@ raises :data:`SCHEMA_VERSION`.
 One document holds, for one user of one tenant: what Bedside does with their data and who receives
 it (:class:`ProcessingFacts`, GDPR Art. 15(1)), their consent decisions, memories (marked
 *derived*: Bedside extracted them from what the user said), the values behind the placeholders in
-those memories, recorded transcript turns, pending handoff events about them, and the metadata
-(never the key) of their data keys. Values are decrypted: it is the user's own data.
+those memories and in the pseudonym vaults of their Responses API threads, recorded transcript
+turns, those thread states, the facts of their conversations (outcomes, marked *derived*: machine
+values Bedside computed, no text), pending handoff events about them, and the metadata (never the
+key) of their data keys. Values are decrypted: it is the user's own data.
 """
 
 from __future__ import annotations
@@ -132,6 +134,43 @@ class TranscriptTurn(_Model):
     unreadable: str | None = None
 
 
+class ThreadStateItem(_Model):
+    id: str = Field(description="The row's id.")
+    created_at: datetime
+    updated_at: datetime
+    conversation: str | None = Field(description="The conversation id the thread's turns are grouped under (null when unreadable).")
+    user_turns: int | None = Field(description="How many user turns the conversation had when the state was kept.")
+    resume_from: str | None = Field(description="The upstream's response id the conversation continues from.")
+    upstream: str | None = Field(description="The configured upstream that keeps the conversation.")
+    altered: bool | None = Field(description="Whether Bedside changed or stopped a reply on its way to the user (the upstream's copy differs).")
+    values: dict[str, str] = Field(description="The conversation's pseudonym vault: placeholder -> the user's value it stands for.")
+    emotion: dict[str, Any] | None = Field(description="The emotion readings of the user's turns (labels and numbers, no text).")
+    unreadable: str | None = Field(default=None, description="Why the state could not be decrypted (e.g. `key_destroyed`), else null.")
+
+
+class OutcomeFacts(_Model):
+    id: int = Field(description="The row's id.")
+    derived: Literal[True] = Field(default=True, description="Always true: machine values Bedside computed about the conversation (no text), for its product statistics.")
+    conversation: str = Field(description="Keyed HMAC of the conversation id.")
+    policy: PolicyRef = Field(description="The policy the conversation started under.")
+    started_at: datetime
+    ended_at: datetime
+    requests: int
+    turns: int = Field(description="User turns.")
+    trajectory: list[list[Any]] = Field(description="One entry per user turn, oldest first: [emotion label, intensity, frustration score, distress 0/1].")
+    sentiment_shift: float | None
+    confusion_events: int
+    distress_events: int
+    tone_rules: dict[str, int] = Field(description="Tone rule -> times applied.")
+    escalations: int
+    rails: dict[str, int] = Field(description="Rail verdict (`input:<action>` / `output:<action>`) -> requests.")
+    handoff_at: datetime | None = Field(description="When the conversation was handed to a human, if it was.")
+    handoff_turn: int | None
+    rating: int | None = Field(description="The rating from feedback (1-5), if any (a feedback comment is a transcript turn).")
+    resolved: bool | None = Field(description="Whether feedback said the conversation resolved the matter, if it said.")
+    feedback_at: datetime | None
+
+
 class HandoffEvent(_Model):
     id: str = Field(description="The outbox row's id.")
     event_id: str
@@ -171,8 +210,10 @@ class ExportDocument(_Model):
     consent: dict[str, PurposeState] = Field(description="The decision in force per purpose.")
     consent_receipts: list[ConsentReceipt] = Field(description="Every consent decision, oldest first.")
     memories: list[MemoryItem]
-    pseudonym_values: list[PseudonymValue] = Field(description="The personal values stored behind placeholders (from memories).")
+    pseudonym_values: list[PseudonymValue] = Field(description="The personal values stored behind placeholders (from memories and thread states).")
     transcripts: list[TranscriptTurn] = Field(description="Recorded turns, oldest first.")
+    thread_states: list[ThreadStateItem] = Field(description="What Bedside keeps of conversations an upstream holds (Responses API), oldest first.")
+    conversation_outcomes: list[OutcomeFacts] = Field(description="The facts of the user's conversations (derived machine values, no text).")
     handoff_events: list[HandoffEvent] = Field(description="Handoff events about the user still waiting for delivery.")
     data_keys: list[DataKeyInfo] = Field(description="The user's data keys (metadata only).")
     counts: dict[str, int] = Field(description="Items per section, written after the sections (a reader can check it got them all).")
@@ -185,6 +226,8 @@ LIST_SECTIONS: dict[str, type[_Model]] = {
     "memories": MemoryItem,
     "pseudonym_values": PseudonymValue,
     "transcripts": TranscriptTurn,
+    "thread_states": ThreadStateItem,
+    "conversation_outcomes": OutcomeFacts,
     "handoff_events": HandoffEvent,
     "data_keys": DataKeyInfo,
 }

@@ -27,9 +27,10 @@ from proxy.crypto.envelope import Envelope, FieldRef
 from proxy.crypto.keys import DecryptionFailed, KeyDestroyed
 from proxy.crypto.subjects import SubjectKey
 from proxy.storage.repositories import UserScope
+from proxy.storage.tables import ThreadStateRow
 from proxy.storage.threads import ThreadMaintenance, ThreadRepository
 
-__all__ = ["ThreadState", "ThreadStore", "purge_expired_threads"]
+__all__ = ["ThreadState", "ThreadStore", "purge_expired_threads", "vault_values"]
 
 TABLE = "thread_states"
 COLUMN = "state"
@@ -118,6 +119,12 @@ class ThreadStore:
         empty = ThreadState(resume_from=thread_id)
         return empty if self.save_sync(scope, thread_id, empty) else None
 
+    def open(self, scope: UserScope, row: ThreadStateRow) -> ThreadState:
+        """Decrypt one stored row of the user (the export reads them this way); raises
+        :class:`~proxy.crypto.keys.CryptoError` when it cannot be decrypted, ValueError or TypeError
+        when the plaintext is not a state."""
+        return ThreadState.from_bytes(self.envelope.decrypt_sync(scope, FieldRef(TABLE, row.id, COLUMN), row.state))
+
     def delete_sync(self, scope: UserScope, thread_id: str) -> bool:
         return self.repo.delete(scope, self.subjects.thread(thread_id))
 
@@ -134,6 +141,13 @@ class ThreadStore:
 
     async def delete(self, scope: UserScope, thread_id: str) -> bool:
         return await self.envelope.repo.run(self.delete_sync, scope, thread_id)
+
+
+def vault_values(state: ThreadState) -> list[tuple[str, str, str]]:
+    """The personal values in a state's pseudonym vault: (placeholder, entity type, value), by placeholder."""
+    entries = (state.vault or {}).get("entries") or []
+    out = {str(e[2]): (str(e[0]), str(e[3])) for e in entries if isinstance(e, list | tuple) and len(e) == 4}
+    return [(placeholder, entity, value) for placeholder, (entity, value) in sorted(out.items())]
 
 
 def purge_expired_threads(engine: Engine, retention_days: int, *, now: datetime | None = None) -> int:

@@ -1,7 +1,8 @@
 """Where one user's data lives, table by table: what export reads and erasure removes.
 
-Two small interfaces, implemented once per kind of data (here for consent, memories, transcripts and
-data keys; :mod:`proxy.rails.outbox_rights` for pending handoff events):
+Two small interfaces, implemented once per kind of data (here for consent, memories, transcripts,
+Responses API thread states, conversation outcomes and data keys; :mod:`proxy.rails.outbox_rights`
+for pending handoff events):
 
 * :class:`ExportSource` writes one list section of the export document
   (:data:`~proxy.privacy.export_document.LIST_SECTIONS`) a page at a time: ``page(who, after,
@@ -23,13 +24,25 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection, Engine
 
-from proxy.crypto.keys import KeyDestroyed
-from proxy.privacy.export_document import ConsentReceipt, DataKeyInfo, MemoryItem, MemorySource, PolicyRef, PseudonymValue, TranscriptTurn
+from proxy.crypto.keys import CryptoError, KeyDestroyed
+from proxy.privacy.export_document import (
+    ConsentReceipt,
+    DataKeyInfo,
+    MemoryItem,
+    MemorySource,
+    OutcomeFacts,
+    PolicyRef,
+    PseudonymValue,
+    ThreadStateItem,
+    TranscriptTurn,
+)
 from proxy.privacy.memory import Memory, MemoryStore
 from proxy.privacy.pseudonyms import PLACEHOLDER_RE
+from proxy.privacy.threads import ThreadState, ThreadStore, vault_values
 from proxy.privacy.transcripts import TranscriptWriter
 from proxy.storage import user_rows
 from proxy.storage.repositories import UserScope
+from proxy.storage.tables import ThreadStateRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,23 +191,38 @@ class Memories:
 
 
 class PseudonymValues:
-    """The values behind the placeholders of the user's memories (the only pseudonym values Bedside
-    keeps beyond a request: a request's own vault lives for that request only)."""
+    """The values behind placeholders that Bedside keeps beyond a request: those of the user's memories
+    (one page: they are few), then those in the pseudonym vaults of their thread states (page by page).
+    A request's own vault lives for that request only."""
 
     section = "pseudonym_values"
-    tables: tuple[str, ...] = ("memories",)
+    tables: tuple[str, ...] = ("memories", "thread_states")
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, engine: Engine, threads: ThreadStore) -> None:
         self.store = store
+        self.engine = engine
+        self.threads = threads
 
     def page(self, who: Who, after: Any, limit: int) -> tuple[list[BaseModel], Any]:
         items: list[BaseModel] = []
-        for memory in self.store.load_sync(who.scope):
-            for placeholder, value in sorted(memory.values.items()):
-                match = PLACEHOLDER_RE.fullmatch(placeholder)
-                entity = match.group("type") if match is not None else "UNKNOWN"
-                items.append(PseudonymValue(placeholder=placeholder, entity_type=entity, value=value, table="memories", row_id=memory.id))
-        return items, None
+        if after is None:  # first the memories' values, then the thread states' (key: ("thread_states", row key))
+            for memory in self.store.load_sync(who.scope):
+                for placeholder, value in sorted(memory.values.items()):
+                    items.append(PseudonymValue(placeholder=placeholder, entity_type=_entity(placeholder), value=value, table="memories", row_id=memory.id))
+            return items, ("thread_states", None)
+        rows = user_rows.thread_state_page(self.engine, who.scope, after[1], limit)
+        with self.threads.envelope.batch():
+            for row in rows:
+                state = _open_thread(self.threads, who, row)
+                if isinstance(state, ThreadState):
+                    items += [PseudonymValue(placeholder=p, entity_type=t, value=v, table="thread_states", row_id=row.id) for p, t, v in vault_values(state)]
+        last = rows[-1] if len(rows) == limit else None
+        return items, (("thread_states", (last.created_at, last.id)) if last is not None else None)
+
+
+def _entity(placeholder: str) -> str:
+    match = PLACEHOLDER_RE.fullmatch(placeholder)
+    return match.group("type") if match is not None else "UNKNOWN"
 
 
 # ---- transcripts ---------------------------------------------------------------------------------
@@ -240,6 +268,119 @@ class Transcripts:
         return StepResult(user_rows.delete_scoped(conn, self.table, who.scope))
 
 
+# ---- thread states (Responses API) ---------------------------------------------------------------
+
+
+def _open_thread(threads: ThreadStore, who: Who, row: ThreadStateRow) -> ThreadState | str:
+    """The decrypted state, or why it cannot be read."""
+    try:
+        return threads.open(who.scope, row)
+    except CryptoError as exc:
+        return unreadable_reason(exc)
+    except (ValueError, TypeError):
+        return "malformed"
+
+
+class ThreadStates:
+    """``thread_states``: each state decrypted page by page (its pseudonym vault holds the user's own
+    values; a state that does not open appears with ``unreadable``); erasure deletes them."""
+
+    section = "thread_states"
+    tables: tuple[str, ...] = ("thread_states",)
+    table = "thread_states"
+
+    def __init__(self, engine: Engine, threads: ThreadStore) -> None:
+        self.engine = engine
+        self.threads = threads
+
+    def page(self, who: Who, after: Any, limit: int) -> tuple[list[BaseModel], Any]:
+        rows = user_rows.thread_state_page(self.engine, who.scope, after, limit)
+        items: list[BaseModel] = []
+        with self.threads.envelope.batch():
+            for row in rows:
+                state = _open_thread(self.threads, who, row)
+                times = {"id": row.id, "created_at": _utc(row.created_at), "updated_at": _utc(row.updated_at)}
+                if isinstance(state, str):
+                    empty: dict[str, Any] = {"conversation": None, "user_turns": None, "resume_from": None, "upstream": None, "altered": None, "values": {}, "emotion": None}
+                    items.append(ThreadStateItem(**times, **empty, unreadable=state))
+                    continue
+                items.append(
+                    ThreadStateItem(
+                        **times,
+                        conversation=state.conversation_id,
+                        user_turns=state.user_turns,
+                        resume_from=state.resume_from,
+                        upstream=state.upstream,
+                        altered=state.altered,
+                        values={p: v for p, _, v in vault_values(state)},
+                        emotion=state.emotion,
+                    )
+                )
+        last = rows[-1] if len(rows) == limit else None
+        return items, ((last.created_at, last.id) if last is not None else None)
+
+    def holds(self, who: Who) -> bool:
+        return user_rows.holds(self.engine, self.table, who.scope)
+
+    def erase(self, who: Who, conn: Connection, tombstone: str) -> StepResult:
+        return StepResult(user_rows.delete_scoped(conn, self.table, who.scope))
+
+
+# ---- conversation outcomes -----------------------------------------------------------------------
+
+
+def _opt_utc(value: datetime | None) -> datetime | None:
+    return _utc(value) if value is not None else None
+
+
+class ConversationOutcomes:
+    """``conversation_outcomes``: the user's rows exported as derived facts (machine values, no text);
+    erasure *deletes* them (the KPIs are computed from the rows that exist, as after a retention
+    purge; ``docs/privacy.md`` says why they are not detached). Rows without a user never name anyone
+    and are not touched."""
+
+    section = "conversation_outcomes"
+    tables: tuple[str, ...] = ("conversation_outcomes",)
+    table = "conversation_outcomes"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def page(self, who: Who, after: Any, limit: int) -> tuple[list[BaseModel], Any]:
+        rows = user_rows.outcome_page(self.engine, who.scope, after, limit)
+        items: list[BaseModel] = [
+            OutcomeFacts(
+                id=int(r.id or 0),
+                conversation=r.conversation,
+                policy=PolicyRef(name=r.policy_name, version=r.policy_version),
+                started_at=_utc(r.started_at),
+                ended_at=_utc(r.ended_at),
+                requests=r.requests,
+                turns=r.turns,
+                trajectory=[list(t) for t in r.trajectory or []],
+                sentiment_shift=r.sentiment_shift,
+                confusion_events=r.confusion_events,
+                distress_events=r.distress_events,
+                tone_rules={str(k): int(v) for k, v in (r.tone_rules or {}).items()},
+                escalations=r.escalations,
+                rails={str(k): int(v) for k, v in (r.rails or {}).items()},
+                handoff_at=_opt_utc(r.handoff_at),
+                handoff_turn=r.handoff_turn,
+                rating=r.rating,
+                resolved=r.resolved,
+                feedback_at=_opt_utc(r.feedback_at),
+            )
+            for r in rows
+        ]
+        return items, (rows[-1].id if len(rows) == limit else None)
+
+    def holds(self, who: Who) -> bool:
+        return user_rows.holds(self.engine, self.table, who.scope)
+
+    def erase(self, who: Who, conn: Connection, tombstone: str) -> StepResult:
+        return StepResult(user_rows.delete_scoped(conn, self.table, who.scope))
+
+
 # ---- data keys -----------------------------------------------------------------------------------
 
 
@@ -277,12 +418,14 @@ class DataKeys:
 
 __all__ = [
     "ConsentRecords",
+    "ConversationOutcomes",
     "DataKeys",
     "ErasureStep",
     "ExportSource",
     "Memories",
     "PseudonymValues",
     "StepResult",
+    "ThreadStates",
     "Transcripts",
     "Who",
     "unreadable_reason",

@@ -25,13 +25,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from proxy.storage.repositories import UserScope, _checked
-from proxy.storage.tables import ConsentEvent, DataKey, ErasureRow, HandoffOutboxRow, MemoryRow, Transcript
+from proxy.storage.tables import ConsentEvent, ConversationOutcome, DataKey, ErasureRow, HandoffOutboxRow, MemoryRow, ThreadStateRow, Transcript
 
 #: tables whose rows carry ``tenant`` and ``subject`` columns naming one user
 SCOPED_TABLES: dict[str, type[SQLModel]] = {
     "consent_events": ConsentEvent,
+    "conversation_outcomes": ConversationOutcome,
     "data_keys": DataKey,
     "memories": MemoryRow,
+    "thread_states": ThreadStateRow,
     "transcripts": Transcript,
 }
 
@@ -71,6 +73,27 @@ def transcript_page(engine: Engine, scope: UserScope, after: tuple[datetime, str
             at, row_id = after
             query = query.where(sa.or_(col(Transcript.created_at) > at, sa.and_(col(Transcript.created_at) == at, col(Transcript.id) > row_id)))
         return list(session.exec(query.order_by(col(Transcript.created_at), col(Transcript.id)).limit(limit)))
+
+
+def thread_state_page(engine: Engine, scope: UserScope, after: tuple[datetime, str] | None, limit: int) -> list[ThreadStateRow]:
+    """The user's thread states as stored (ciphertexts), oldest first (time, then id), after the key ``after``."""
+    scope = _checked(scope)
+    with Session(engine) as session:
+        query = select(ThreadStateRow).where(ThreadStateRow.tenant == scope.tenant, ThreadStateRow.subject == scope.subject)
+        if after is not None:
+            at, row_id = after
+            query = query.where(sa.or_(col(ThreadStateRow.created_at) > at, sa.and_(col(ThreadStateRow.created_at) == at, col(ThreadStateRow.id) > row_id)))
+        return list(session.exec(query.order_by(col(ThreadStateRow.created_at), col(ThreadStateRow.id)).limit(limit)))
+
+
+def outcome_page(engine: Engine, scope: UserScope, after: int | None, limit: int) -> list[ConversationOutcome]:
+    """The user's conversation outcome rows (machine values only), by row id, after ``after``."""
+    scope = _checked(scope)
+    with Session(engine) as session:
+        query = select(ConversationOutcome).where(ConversationOutcome.tenant == scope.tenant, ConversationOutcome.subject == scope.subject)
+        if after is not None:
+            query = query.where(col(ConversationOutcome.id) > after)
+        return list(session.exec(query.order_by(col(ConversationOutcome.id)).limit(limit)))
 
 
 def memory_rows(engine: Engine, scope: UserScope) -> list[MemoryRow]:

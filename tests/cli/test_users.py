@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from proxy.cli import main
-from tests.privacy.rights_world import World
+from tests.privacy.rights_world import ERASED, World
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "docs" / "export.schema.json").read_text())
@@ -56,6 +56,6 @@ def test_erase_prints_the_receipt_and_unknown_users_exit_1(data: Path, capsys: p
     assert "nothing to do" in capsys.readouterr().err
     assert main(["users", "erase", "alice", "--tenant", "acme"]) == 0
     receipt = json.loads(capsys.readouterr().out)
-    assert receipt["erased"] == {"memories": 2, "transcripts": 3, "handoff_outbox": 1, "data_keys": 1} and receipt["user"] == "alice"
+    assert receipt["erased"] == ERASED and receipt["user"] == "alice"
     assert main(["users", "erase", "alice", "--tenant", "acme"]) == 1
     assert main(["users", "export", "bob", "--tenant", "acme"]) == 0

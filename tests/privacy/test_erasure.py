@@ -22,11 +22,10 @@ from proxy.privacy.export import collect
 from proxy.privacy.memory_rules import Extracted
 from proxy.privacy.user_data import Who
 from proxy.storage.tables import ErasureRow
-from tests.privacy.rights_world import TURNS, World
+from tests.privacy.rights_world import ERASED, TURNS, World
 from tests.storage.dbs import db_url  # noqa: F401 - fixture
 
 RECEIPT_SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "erasure-receipt.schema.json").read_text())
-ERASED = {"memories": 2, "transcripts": TURNS, "handoff_outbox": 1, "data_keys": 1}
 
 
 @pytest.fixture
@@ -56,7 +55,7 @@ async def test_erasure_leaves_no_row_no_readable_ciphertext_and_others_untouched
     before = {w: await _doc(world, w) for w in (bob, other_alice)}
     counts_before = world.table_counts()
     old = world.ciphertexts(alice)
-    assert len(old) == 2 * 2 + TURNS
+    assert len(old) == 2 * 2 + TURNS + 1
 
     receipt = await world.rights.erase(alice)
 

@@ -58,7 +58,8 @@ async def test_export_holds_every_row_of_every_user_table_decrypted(world: World
             stored = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant == "acme", table.c.subject == who.scope.subject)).scalar_one()
             sections = _sections_of(world, table.name)
             assert sections, f"{table.name} holds user rows but no export section reads it"
-            assert stored == made[table.name] and len(doc[sections[0]]) == stored, table.name
+            section = table.name if table.name in sections else sections[0]  # its own section (memories, thread states: also pseudonym values)
+            assert stored == made[table.name] and len(doc[section]) == stored, table.name
     assert len(doc["handoff_events"]) == made["handoff_outbox"] and len(doc["pseudonym_values"]) == made["pseudonym_values"]
 
     text = json.dumps(doc)
@@ -66,10 +67,24 @@ async def test_export_holds_every_row_of_every_user_table_decrypted(world: World
     # decrypted: the user's own values, in memories, pseudonym values, transcripts and the handoff context
     assert {m["text"] for m in doc["memories"]} == {"My e-mail is CANARYALICE@example.com.", "I live in CANARYALICEville."}
     assert all(m["derived"] is True and m["unreadable"] is None for m in doc["memories"])
-    assert {(p["placeholder"], p["entity_type"], p["value"]) for p in doc["pseudonym_values"]} == {
-        ("<EMAIL_ADDRESS_1>", "EMAIL_ADDRESS", "CANARYALICE@example.com"),
-        ("<LOCATION_1>", "LOCATION", "CANARYALICEville"),
+    assert {(p["placeholder"], p["entity_type"], p["value"], p["table"]) for p in doc["pseudonym_values"]} == {
+        ("<EMAIL_ADDRESS_1>", "EMAIL_ADDRESS", "CANARYALICE@example.com", "memories"),
+        ("<LOCATION_1>", "LOCATION", "CANARYALICEville", "memories"),
+        ("<PERSON_1>", "PERSON", "CANARYALICE", "thread_states"),  # the pseudonym vault of her Responses API thread
     }
+    (thread,) = doc["thread_states"]
+    assert (thread["conversation"], thread["user_turns"], thread["resume_from"], thread["upstream"], thread["values"], thread["unreadable"]) == (
+        "conv-CANARYALICE",
+        2,
+        "resp_CANARYALICE",
+        "openai",
+        {"<PERSON_1>": "CANARYALICE"},
+        None,
+    )
+    assert thread["emotion"] == {"first_compound": -0.2, "readings": []}
+    (outcome,) = doc["conversation_outcomes"]
+    assert outcome["derived"] is True and outcome["policy"] == {"name": "support", "version": "v1"} and outcome["turns"] == TURNS and outcome["requests"] == 1
+    assert outcome["trajectory"] == [["joy", 0.5, 0.0, 0]] * TURNS and outcome["rating"] is None
     assert [t["user"] for t in doc["transcripts"]] == [f"I am CANARYALICE, turn {n}" for n in range(1, TURNS + 1)]
     assert doc["handoff_events"][0]["event"]["context"][0]["content"] == "<PERSON_1> said CANARYALICE"
     assert doc["handoff_events"][0]["recipient_host"] == "127.0.0.1" and "not-for-export" not in text  # the webhook URL may carry a secret
@@ -87,6 +102,8 @@ async def test_a_shredded_users_rows_are_still_exported_marked_unreadable(world:
     doc = await _export(world, "acme", "carol")
     assert "CANARYCAROL" not in json.dumps({k: v for k, v in doc.items() if k != "handoff_events"})  # the outbox is under the tenant's key, not hers
     assert len(doc["memories"]) == 2 and {m["unreadable"] for m in doc["memories"]} == {"decryption_failed"} and doc["pseudonym_values"] == []
+    assert [(t["unreadable"], t["values"], t["conversation"]) for t in doc["thread_states"]] == [("key_destroyed", {}, None)]
+    assert len(doc["conversation_outcomes"]) == 1  # plain facts, under no key: still hers, still exported
     assert {t["unreadable"] for t in doc["transcripts"]} == {"key_destroyed"} and all(t["user"] is None for t in doc["transcripts"])
     assert [k["state"] for k in doc["data_keys"]] == ["destroyed"]
 
