@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,14 @@ import pytest
 import sqlalchemy as sa
 
 from proxy.crypto.keys import CryptoError
-from proxy.privacy.erasure import Eraser, ErasureAuditFailed, ErasureFacts
+from proxy.crypto.subjects import conversation_subject
+from proxy.outcomes.recorder import OutcomeRecorder
+from proxy.privacy.erasure import Eraser, ErasureAuditFailed, ErasureFacts, ErasureWritersBusy
 from proxy.privacy.erasure_receipt import AuditProof, ErasureReceipt
 from proxy.privacy.export import collect
 from proxy.privacy.memory_rules import Extracted
 from proxy.privacy.user_data import Who
+from proxy.storage.outcomes import OutcomeRepository, OutcomeUpdate
 from proxy.storage.tables import ErasureRow
 from tests.privacy.rights_world import ERASED, TURNS, World
 from tests.storage.dbs import db_url  # noqa: F401 - fixture
@@ -52,6 +56,8 @@ async def test_erasure_leaves_no_row_no_readable_ciphertext_and_others_untouched
     world.seed("acme", "bob", "CANARYBOB")
     world.seed("globex", "alice", "CANARYGLOBEX")
     alice, bob, other_alice = world.who("acme", "alice"), world.who("acme", "bob"), world.who("globex", "alice")
+    # a conversation without a named user: its facts name nobody, so erasing alice keeps them (the counts below check it)
+    OutcomeRepository(world.engine).apply([OutcomeUpdate("acme", conversation_subject(world.privacy.subjects, "acme", "anonymous"), None, "support", "v1", datetime.now(UTC), 1)])
     before = {w: await _doc(world, w) for w in (bob, other_alice)}
     counts_before = world.table_counts()
     old = world.ciphertexts(alice)
@@ -189,6 +195,39 @@ async def test_the_receipt_carries_the_audit_proof_and_waits_for_it(world: World
     )
     assert "alice" not in repr(facts)
     assert world.rows_naming(alice.scope.subject) == {}
+
+
+def _late_outcome(world: World, who: Who, conversation: str) -> OutcomeUpdate:
+    return OutcomeUpdate(who.tenant, conversation_subject(world.privacy.subjects, who.tenant, conversation), who.scope.subject, "support", "v1", datetime.now(UTC), 1)
+
+
+async def test_outcome_facts_still_in_the_writer_are_written_then_erased(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    alice = world.who("acme", "alice")
+    recorder = OutcomeRecorder(OutcomeRepository(world.engine), linger=1.0)  # batches for a second: longer than the erasure takes
+    recorder.start()
+
+    def request_finishes(table: str) -> None:  # a request of hers finishes midway through the erasure's first pass
+        if table == "conversation_outcomes":
+            assert recorder.submit(_late_outcome(world, alice, "c-late"))
+
+    try:
+        eraser = Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, pause=request_finishes, before=[recorder.flush])
+        receipt = await eraser.erase(alice)
+    finally:
+        recorder.stop()  # writes anything still waiting: nothing of hers may be
+    assert receipt.erased["conversation_outcomes"] == 2  # the seeded one, and the late one the second pass found
+    assert world.rows_naming(alice.scope.subject) == {}
+
+
+async def test_a_writer_that_does_not_drain_fails_the_erasure_before_it_deletes(world: World) -> None:
+    world.seed("acme", "alice", "CANARYALICE")
+    alice = world.who("acme", "alice")
+    counts = world.table_counts()
+    with pytest.raises(ErasureWritersBusy):
+        await Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, before=[lambda: False]).erase(alice)
+    assert world.table_counts() == counts and world.rights.eraser.journal.running(alice.scope) is None
+    assert (await world.rights.erase(alice)).erased == ERASED  # the retry does it all
 
 
 def test_the_data_key_step_must_come_last(world: World) -> None:

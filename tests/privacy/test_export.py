@@ -15,6 +15,8 @@ from sqlmodel import SQLModel
 
 from proxy.privacy.export import Exporter, collect
 from proxy.privacy.export_document import LIST_SECTIONS, ExportDocument
+from proxy.privacy.pseudonyms import PseudonymVault
+from proxy.privacy.threads import ThreadState
 from proxy.privacy.inventory import user_linked
 from tests.privacy.rights_world import TURNS, World
 from tests.storage.dbs import db_url  # noqa: F401 - fixture
@@ -113,6 +115,11 @@ async def test_the_export_is_written_a_page_at_a_time(world: World) -> None:
     who = world.who("acme", "dave")
     for turn in range(TURNS + 1, 12):
         world.privacy.transcripts.record_sync(who.scope, "c-2", turn, ("support", "v1"), {}, f"turn {turn}", "ok")
+    assert world.privacy.threads is not None
+    for n in range(4):  # 5 thread states in all, each with one value in its vault
+        vault = PseudonymVault()
+        vault.placeholder_for("EMAIL_ADDRESS", f"dave{n}@example.com")
+        assert world.privacy.threads.save_sync(who.scope, f"resp_dave_{n}", ThreadState(vault=vault.export_state()))
     small = Exporter(world.privacy.repo, world.rights.sources, world.rights.exporter.facts, page_size=2)
     pieces: list[bytes] = []
     transcript_pieces = 0
@@ -129,6 +136,9 @@ async def test_the_export_is_written_a_page_at_a_time(world: World) -> None:
     assert transcript_pieces == 6  # 11 turns in pages of 2
     doc = json.loads(b"".join(pieces))
     assert [t["turn"] for t in doc["transcripts"]] == list(range(1, 12)) and doc["counts"]["transcripts"] == 11
+    assert doc["counts"]["thread_states"] == 5 and len({t["id"] for t in doc["thread_states"]}) == 5
+    thread_values = [p["value"] for p in doc["pseudonym_values"] if p["table"] == "thread_states"]
+    assert sorted(thread_values) == sorted(["CANARYDAVE", *(f"dave{n}@example.com" for n in range(4))])  # every page of thread states
 
 
 def test_every_section_has_exactly_one_source(world: World) -> None:
