@@ -209,7 +209,10 @@ def openapi() -> dict[str, Any]:
                 "operationId": "eraseUser",
                 "responses": {
                     **_answers("The deletion receipt (docs/erasure-receipt.schema.json).", "ErasureReceipt"),
-                    "503": _error("audit_unavailable: erased, but the audit log did not record it yet; repeat the DELETE to get the receipt."),
+                    "503": _error(
+                        "audit_unavailable: erased, but the audit log did not record it yet; "
+                        "erasure_busy: the outcome writer did not drain, nothing was erased yet. Either way, repeat the DELETE to get the receipt."
+                    ),
                 },
             },
         },

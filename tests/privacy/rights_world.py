@@ -25,8 +25,8 @@ from proxy.crypto.envelope import FieldRef
 from proxy.crypto.subjects import conversation_subject
 from proxy.privacy.memory_rules import Extracted
 from proxy.privacy.pseudonyms import PseudonymVault
-from proxy.privacy.threads import ThreadState
 from proxy.privacy.rights import UserRights
+from proxy.privacy.threads import ThreadState
 from proxy.privacy.user_data import Who
 from proxy.privacy.wiring import Privacy, build_privacy
 from proxy.rails.outbox import DatabaseOutbox, HandoffTarget

@@ -15,9 +15,9 @@ from sqlmodel import SQLModel
 
 from proxy.privacy.export import Exporter, collect
 from proxy.privacy.export_document import LIST_SECTIONS, ExportDocument
+from proxy.privacy.inventory import user_linked
 from proxy.privacy.pseudonyms import PseudonymVault
 from proxy.privacy.threads import ThreadState
-from proxy.privacy.inventory import user_linked
 from tests.privacy.rights_world import TURNS, World
 from tests.storage.dbs import db_url  # noqa: F401 - fixture
 
