@@ -49,7 +49,7 @@ def test_the_guides_policy_checks_as_the_guide_shows(my_policies: Path) -> None:
 def test_the_guides_cases_pass(my_policies: Path) -> None:
     out = _bedside("policy", "test", "my-policies", cwd=my_policies.parent)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert out.stdout.splitlines()[-1] == "6 passed, 0 failed"
+    assert out.stdout.splitlines()[-1] == "12 passed, 0 failed"
 
 
 def test_the_guides_indentation_mistake_reads_as_quoted(my_policies: Path, tmp_path: Path) -> None:

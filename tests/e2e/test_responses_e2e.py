@@ -233,7 +233,7 @@ def test_errors_are_openai_errors(openai_client: openai.OpenAI, http: httpx.Clie
 def demo_bedside(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``bedside serve`` with no upstream: the offline demo model, which speaks chat completions only."""
     port = free_port()
-    server = ServerProcess(bedside_argv("serve", "--port", str(port)), port=port, timeout=60)
+    server = ServerProcess(bedside_argv("serve", "--port", str(port), "--quickstart"), port=port, timeout=60)
     server.env = {
         **{k: v for k, v in __import__("os").environ.items() if not k.startswith("BEDSIDE_")},
         "BEDSIDE_DATA_DIR": str(tmp_path_factory.mktemp("bedside-demo-data")),
