@@ -10,7 +10,8 @@ With no key anywhere, Bedside serves one open tenant (``open``) and says so at s
 for every endpoint except the probes (``/healthz``, ``/readyz``).
 
 Keys carry **scopes**: ``chat`` (the OpenAI endpoints; every key made before scopes existed, and
-every key in settings, has it) and ``privacy`` (the ``/v1/users/{user}/...`` consent API).
+every key in settings, has it), ``privacy`` (the ``/v1/users/{user}/...`` consent API) and
+``admin`` (the ``/v1/audit/...`` checkpoint and proof routes).
 ``KeyRing.authenticate_scoped`` refuses a valid key without the scope with 403
 ``insufficient_scope``; in open mode there is nothing to check and the open tenant is served.
 """
@@ -34,7 +35,7 @@ from proxy.storage.tables import DEFAULT_SCOPES, ApiKey
 OPEN_TENANT = "open"
 KEY_PREFIX = "bsk-"
 #: what a key may be allowed to do
-SCOPES = frozenset({"chat", "privacy"})
+SCOPES = frozenset({"chat", "privacy", "admin"})
 
 
 class PermissionDenied(BedsideError):

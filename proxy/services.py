@@ -16,6 +16,9 @@ import anyio.to_thread
 import httpx
 from sqlalchemy.engine import Engine
 
+from proxy.audit.events import PolicyReload
+from proxy.audit.log import AuditLog
+from proxy.audit.wiring import build_audit_log
 from proxy.auth import KeyRing
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
@@ -29,6 +32,7 @@ from proxy.rails.metrics import RailsMetrics
 from proxy.rails.outbox import DatabaseOutbox
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
+from proxy.stages.audit import AuditStage
 from proxy.stages.consent import ConsentStage
 from proxy.stages.emotion import build_emotion_stage
 from proxy.stages.forward import Forwarder
@@ -65,6 +69,8 @@ class Services:
     handoff: HandoffNotifier | None = None
     #: consent ledger, encrypted storage and their keys (see docs/privacy.md)
     privacy: Privacy | None = None
+    #: the tamper-evident audit log (None with ``audit.enabled: false``; see docs/audit.md)
+    audit: AuditLog | None = None
     #: KEK ids that wrap live data keys but that this process does not hold (checked at start-up)
     missing_keks: dict[str, int] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -87,6 +93,15 @@ class Services:
                 checks[stage.name] = check
                 if check.get("degraded"):
                     warnings.append(f"{stage.name.upper()} DEGRADED: {check.get('detail')}")
+        if self.audit is not None:
+            health = self.audit.health()
+            checks["audit"] = health
+            if not health["healthy"]:
+                warnings.append(
+                    f"AUDIT LOG FAILING ({health['last_error']}): {health['queued']} entries are waiting; fail_open requests are served, fail_closed ones refused. Check the database."
+                )
+            if health["dropped"]:
+                warnings.append(f"AUDIT ENTRIES LOST: {health['dropped']} entries could not be recorded since start-up (fail_open); see bedside_audit_dropped.")
         if not self.last_reload_ok:
             warnings.append("POLICY RELOAD FAILED: the last good policy set is still active; run `bedside policy check`.")
         return {"checks": checks, "warnings": warnings}
@@ -97,6 +112,9 @@ class Services:
         self.metrics.policy_reloads.labels("ok" if result.ok else "rejected").inc()
         self.last_reload_ok = result.ok
         log = get_logger()
+        if self.audit is not None:
+            count = len(self.policies.current.policies) if self.policies is not None else None
+            self.audit.submit(PolicyReload(ok=result.ok, version=result.version, changed=result.changed, policies=count, issues=len(result.issues)))
         if result.ok:
             log.info("policy_reload", ok=True, version=result.version, duration_s=round(result.duration_s, 4))
         else:
@@ -121,6 +139,10 @@ class Services:
                 )
         await self.refresh_keys()
         self._tasks.append(asyncio.create_task(self._refresh_keys_forever()))
+        if self.audit is not None:
+            self.audit.start()
+            if self.audit.signer is not None:
+                self._tasks.append(asyncio.create_task(self._checkpoint_forever()))
         if self.handoff is not None:
             try:
                 await self.handoff.start()  # handoff events an earlier process left in the outbox
@@ -171,6 +193,20 @@ class Services:
                 get_logger().warning("retention_purge_failed", exc_info=True)
             await asyncio.sleep(self.settings.privacy.purge_interval_seconds)
 
+    async def sign_checkpoint(self) -> None:
+        """Sign a checkpoint when the log has grown since the newest one (the schedule in ``serve``)."""
+        if self.audit is None or self.audit.signer is None:
+            return
+        try:
+            await self.audit.checkpoint()
+        except Exception:  # noqa: BLE001 - retried at the next interval; readyz reports the store
+            get_logger().warning("audit_checkpoint_failed", exc_info=True)
+
+    async def _checkpoint_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.audit.checkpoint_interval_seconds)
+            await self.sign_checkpoint()
+
     async def stop(self) -> None:
         if self._stop_watch is not None:
             self._stop_watch.set()
@@ -179,6 +215,9 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self.audit is not None:
+            await anyio.to_thread.run_sync(self.audit.stop)  # write what is queued
+            await self.sign_checkpoint()
         if self.handoff is not None:
             await self.handoff.aclose()
         if self.transport is not None:
@@ -205,6 +244,7 @@ def build_stages(
     hasher: SubjectHasher,
     handoff: HandoffNotifier | None = None,
     privacy: Privacy | None = None,
+    audit: AuditLog | None = None,
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
     audit, identity, policy, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
@@ -212,6 +252,8 @@ def build_stages(
     stages: list[Stage] = [IdentityStage(keyring, hasher)]
     if policies is not None:
         stages.append(PolicyStage(policies, metrics))
+        if audit is not None:
+            stages.append(AuditStage(audit, metrics))  # inside policy: on_failure is per policy
         if privacy is not None:
             stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
         stages.append(build_emotion_stage(metrics, policies))
@@ -254,7 +296,12 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
         )
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox
-    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy), Forwarder(router, metrics))
-    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy)
+    audit: AuditLog | None = None
+    if settings.audit.enabled:
+        audit = build_audit_log(settings, engine, privacy.subjects, on_drop=metrics.audit_dropped.inc)
+        writer = audit.writer
+        metrics.audit_queued.set_function(lambda: writer.queued)
+    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy, audit), Forwarder(router, metrics))
+    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, audit=audit)
     holder.append(services)
     return services

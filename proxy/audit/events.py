@@ -29,8 +29,8 @@ SCHEMA_VERSION = 1
 
 #: a subject or conversation: a keyed HMAC, 64 hex digits
 Hmac = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-#: a machine token: a name, code or id, never a sentence (no spaces, no '@')
-Token = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/+\-]{1,128}$")]
+#: a machine token: a name, code, version or id, never a sentence (no spaces)
+Token = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/+@\-]{1,128}$")]
 #: a stated reason for an operator action: short, one line
 Reason = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^\n\r]+$")]
 

@@ -152,6 +152,10 @@ class AuditLog:
     async def latest_checkpoint(self) -> Checkpoint | None:
         return await self._run(self.latest_checkpoint_sync)
 
+    async def tree_size(self) -> int:
+        """How many entries the sequencer has integrated."""
+        return (await self._run(self.store.state)).size
+
     async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return await self._run(self.store.inclusion_proof, index, size)
 

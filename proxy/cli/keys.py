@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
     create = keys_sub.add_parser("create")
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", default=None)
-    create.add_argument("--scopes", default=None, help="comma-separated: chat (the OpenAI endpoints, the default), privacy (the /v1/users/... API)")
+    create.add_argument("--scopes", default=None, help="comma-separated: chat (the OpenAI endpoints, the default), privacy (the /v1/users/... API), admin (the /v1/audit/... API)")
     create.set_defaults(fn=cmd_keys)
     keys_sub.add_parser("list").set_defaults(fn=cmd_keys)
     revoke = keys_sub.add_parser("revoke")

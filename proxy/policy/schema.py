@@ -20,6 +20,7 @@ from proxy.policy.sections import (
     Routing,
     StrictModel,
 )
+from proxy.policy.sections.audit import Audit
 from proxy.policy.sections.base import NonEmptyStr, Slug
 from proxy.policy.sections.memory import Memory
 from proxy.policy.sections.pii import Pii
@@ -59,6 +60,7 @@ class Policy(StrictModel):
     pii: Pii = Field(default_factory=Pii, description="Personal data redaction and restoration.")
     rails: Rails = Field(default_factory=Rails, description="Input and output checks, and human handoff.")
     memory: Memory = Field(default_factory=Memory, description="Opt-in memory across conversations.")
+    audit: Audit = Field(default_factory=Audit, description="What a request does when the audit log cannot record it.")
 
     @classmethod
     def section_names(cls) -> list[str]:
