@@ -16,10 +16,12 @@
     bedside kek generate --out FILE          write a new KEK file (0600), print its id
     bedside kek rotate --old FILE --new FILE re-wrap every live data key under the new KEK
     bedside retention purge [--dry-run]      delete transcripts older than privacy.transcript_retention_days
+    bedside audit verify [--checkpoint FILE] recompute the audit log's tree, check every signed checkpoint
+    bedside audit tail [-n N] [-f] | export --since WHEN --reason TEXT | checkpoint | key | record
     bedside docs [--check]                   write (or check) the generated reference pages in docs/
 
 One module per command family (``serve``, ``demo``, ``config``, ``db``, ``policy`` and its case
-runner ``policy_cases``, ``keys``, ``kek``, ``retention``, ``docs``), each with a ``register(subparsers)``. Commands import
+runner ``policy_cases``, ``keys``, ``kek``, ``retention``, ``audit``, ``docs``), each with a ``register(subparsers)``. Commands import
 what they need when they run, so ``bedside version`` stays fast. Commands that build the app or the
 detectors run :func:`proxy.runtime.prepare_process` first (``create_app`` does it too).
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from proxy.cli import config, db, demo, docs, kek, keys, policy, retention, serve
+from proxy.cli import audit, config, db, demo, docs, kek, keys, policy, retention, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(sub)
     kek.register(sub)
     retention.register(sub)
+    audit.register(sub)
     docs.register(sub)
     return parser
 
