@@ -106,7 +106,7 @@ def test_keys_create_with_scopes(env: str, capsys: pytest.CaptureFixture[str]) -
         engine.dispose()
     assert main(["keys", "list"]) == 0
     assert "\tchat,privacy\t" in capsys.readouterr().out
-    assert main(["keys", "create", "--tenant", "acme", "--scopes", "chat,admin"]) == 2
+    assert main(["keys", "create", "--tenant", "acme", "--scopes", "chat,root"]) == 2
     assert "unknown scope" in capsys.readouterr().err
 
 
