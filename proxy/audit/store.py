@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from proxy.audit import merkle
-from proxy.audit.checkpoint import Checkpoint, sign_checkpoint
-from proxy.audit.note import Signer
+from proxy.audit.checkpoint import Checkpoint, parse_body, sign_checkpoint
+from proxy.audit.note import Signer, split
 from proxy.storage.audit_tables import AuditCheckpoint, AuditEntry, AuditNode, AuditPending, AuditTree
 
 #: pg_advisory_xact_lock key of the sequencer ("bedside-audit" in ASCII, first 8 bytes)
@@ -68,6 +68,11 @@ def leaf_bytes(index: int, event: bytes) -> bytes:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _bytes(value: Any) -> bytes:
+    """A binary column's value (a hand-edited SQLite row may hold text instead of a blob)."""
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
 
 
 def _fields(event: bytes) -> tuple[str, str | None, str | None]:
@@ -222,7 +227,7 @@ class AuditStore:
         """``(payload, leaf_hash)`` of the entry at ``index``."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(_E.c.payload, _E.c.leaf_hash).where(_E.c.idx == index)).first()
-        return None if row is None else (bytes(row.payload), bytes(row.leaf_hash))
+        return None if row is None else (_bytes(row.payload), _bytes(row.leaf_hash))
 
     def entries(self, *, start: int = 0, since: datetime | None = None, limit: int | None = None, batch: int = 5000) -> Iterator[tuple[int, bytes, bytes]]:
         """``(index, payload, leaf_hash)`` from ``start`` (and created at or after ``since``), by index, in pages."""
@@ -236,7 +241,7 @@ class AuditStore:
             with self.engine.connect() as conn:
                 rows = conn.execute(query.order_by(_E.c.idx).limit(page)).all()
             for row in rows:
-                yield int(row.idx), bytes(row.payload), bytes(row.leaf_hash)
+                yield int(row.idx), _bytes(row.payload), _bytes(row.leaf_hash)
             taken += len(rows)
             if len(rows) < page:
                 return
@@ -268,9 +273,6 @@ class AuditStore:
         state = self.state()
         latest = self.latest_checkpoint()
         if latest is not None and latest[0] == state.size:
-            from proxy.audit.checkpoint import parse_body
-            from proxy.audit.note import split
-
             found_origin, size, root = parse_body(split(latest[1])[0])
             if found_origin == origin and root == state.root:
                 return Checkpoint(origin, size, root, latest[1])
