@@ -146,7 +146,7 @@ async def put_consent(request: Request[Any, Any, Any], state: State, user: FromP
     if purpose == "transcripts" and not granted and api.transcripts is not None:
         deleted = ("transcripts", await api.transcripts.delete_all(scope))  # withdrawn: the recorded turns go too
     if deleted is not None and deleted[1]:
-        await api.record(UserDataChange(tenant=tenant, subject=scope.subject, data=deleted[0], count=deleted[1], cause="consent_withdrawn"))  # type: ignore[arg-type]  # "memories" | "transcripts"
+        await api.record(UserDataChange(tenant=tenant, subject=scope.subject, data=deleted[0], count=deleted[1], cause="consent_withdrawn"))
     return json_response(receipt.to_json())
 
 

@@ -124,7 +124,8 @@ def verify_log(
     expected = 0
     created: dict[tuple[int, int], bytes] = {}
     size_i = 0
-    total = max(state.size, store.last_index() + 1 if store.last_index() is not None else 0)
+    last = store.last_index()
+    total = max(state.size, last + 1 if last is not None else 0)
     for idx, payload, stored_leaf in store.entries(batch=PAGE):
         if idx != expected:
             report.problems.append(Problem("missing", expected, f"no entry at index {expected}" + (f" to {idx - 1}" if idx - 1 > expected else "") + " (deleted)"))

@@ -33,7 +33,7 @@ def _open(signing: bool = True) -> Any:
     settings = load_settings()
     migrate.upgrade(settings.database_url())
     engine = make_engine(settings.database_url())
-    return settings, engine, build_audit_log(settings, engine, None, signing=signing)
+    return engine, build_audit_log(settings, engine, None, signing=signing)
 
 
 def _line(index: int, payload: bytes, leaf: bytes) -> str:
@@ -46,7 +46,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from proxy.audit.note import NoteError
     from proxy.audit.verify import verify_log
 
-    settings, engine, log = _open()
+    engine, log = _open()
     external: list[tuple[str, str]] = []
     for path in args.checkpoint or []:
         try:
@@ -81,7 +81,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_tail(args: argparse.Namespace) -> int:
-    settings, engine, log = _open(signing=False)
+    engine, log = _open(signing=False)
     try:
         last = log.store.last_index()
         start = 0 if last is None else max(0, last - args.n + 1)
@@ -115,8 +115,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"{exc} (--since takes an index or an ISO date/time; --reason says why in a few words)", file=sys.stderr)
         return 2
-    settings, engine, log = _open()
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 - closed below
+    engine, log = _open()
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
         index = log.append_sync(AdminAction(action="audit_export", reason=reason, details={"since": args.since if args.since.isdigit() else "time"}))
         count = 0
@@ -136,7 +136,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    settings, engine, log = _open()
+    engine, log = _open()
     try:
         cp = log.checkpoint_sync()
         sys.stdout.write(cp.note)
@@ -163,7 +163,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     except (ValueError, ValidationError) as exc:
         print(f"cannot record: {exc}".splitlines()[0] + " (--action is a name like backup_restored; --reason says why)", file=sys.stderr)
         return 2
-    settings, engine, log = _open(signing=False)
+    engine, log = _open(signing=False)
     try:
         print(f"recorded as entry {log.append_sync(event)}")
         return 0

@@ -49,7 +49,7 @@ def test_processes_writing_at_once_get_one_order(db_url: str) -> None:  # noqa: 
     migrate.upgrade(db_url)
     procs = [_spawn(db_url, "a", 300, "queue"), _spawn(db_url, "b", 300, "queue"), _spawn(db_url, "c", 60, "sync")]
     for p in procs:
-        out, err = p.communicate(timeout=180)
+        _, err = p.communicate(timeout=180)
         assert p.returncode == 0, err[-2000:]
     actions = _actions(db_url)
     for tag, n in (("a", 300), ("b", 300), ("c", 60)):

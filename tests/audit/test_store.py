@@ -65,8 +65,8 @@ def test_checkpoint_receipt_and_consistency_verify_offline(db_url: str) -> None:
 # ---- tampering ------------------------------------------------------------------------------
 
 
-def _tampered(db_url: str, sql: list[str], params: dict[str, object] | None = None) -> list[tuple[str, int | None]]:
-    engine, log = fresh_log(db_url)
+def _tampered(url: str, sql: list[str], params: dict[str, object] | None = None) -> list[tuple[str, int | None]]:
+    engine, log = fresh_log(url)
     try:
         fill(log, 12, checkpoint_every=4)  # checkpoints of 4, 8 and 12 entries
         assert verify_log(log.store, log.verifiers, origin=log.origin).ok
