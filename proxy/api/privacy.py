@@ -79,10 +79,18 @@ class PrivacyAPI:
         """Record a change that was made: wait for its index (fail_closed) or queue it (fail_open)."""
         if self.audit is None:
             return None
-        if self.on_failure == "fail_closed":
+        if self.on_failure == "fail_open":
+            self.audit.submit(event)
+            return None
+        try:
             return await self.audit.append(event)
-        self.audit.submit(event)
-        return None
+        except AuditUnavailable:
+            if self.metrics is not None:
+                self.metrics.audit_refused.labels("privacy").inc()
+            raise AuditUnavailable(
+                "Your change was made, but the audit log has not confirmed its entry yet (its database is slow or down); "
+                "the entry is queued and will be written. Read the current state with GET before trying again."
+            ) from None
 
 
 def _privacy(state: State) -> PrivacyAPI:

@@ -36,7 +36,7 @@ Reason = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^\n\r]+$
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:/+\-]{1,64}$")
 _MAX_ITEMS = 32
-_MAX_DEPTH = 4
+_MAX_DEPTH = 6
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _DIGITS = re.compile(r"\d(?:[\s.\-/()]?\d){6,}")
 
@@ -52,7 +52,7 @@ def _new_id() -> str:
 def machine_values(value: Any, depth: int = 0) -> Any:
     """``value`` with only machine values kept: numbers, booleans, None, and strings shaped like a
     name or code (1-64 of ``A-Za-z0-9_.:/+-``). Other strings become ``"<dropped>"``; containers are
-    capped at 32 items and 4 levels. What a stage records should already be machine values: this is
+    capped at 32 items and 6 levels. What a stage records should already be machine values: this is
     the guarantee that a mistake cannot put text into the log."""
     if value is None or isinstance(value, bool | int):
         return value
