@@ -24,7 +24,11 @@ from proxy.audit import merkle  # noqa: E402
 
 VECTOR_LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f")]
 ROOT8 = "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
-PATH_5_8 = ["bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b", "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0", "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]
+PATH_5_8 = [
+    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+]
 
 
 def main() -> int:
@@ -42,7 +46,7 @@ def main() -> int:
     root_ok = tree.get_root().hex() == ROOT8
     proof = tree.prove_inclusion(6, 8)  # leaf 5, counting from one
     path = [h.hex() if isinstance(h, bytes) else h for h in proof.serialize()["path"]][1:]
-    print(f"pymerkle {__import__('pymerkle').__version__ if hasattr(__import__('pymerkle'), '__version__') else ''}: root of the 8 CT leaves {'matches' if root_ok else 'DIFFERS'}; "
+    print(f"pymerkle: root of the 8 CT leaves {'matches' if root_ok else 'DIFFERS'}; "
           f"PATH(5, 8) {'matches' if path == PATH_5_8 else 'differs: ' + str(path)} (after dropping the leaf it starts with)")
 
     n = args.leaves
