@@ -136,10 +136,12 @@ class AuditLog:
     def checkpoint_sync(self) -> Checkpoint:
         if self.signer is None or self.origin is None:
             raise RuntimeError("this audit log has no signing key")
+        self.writer.flush(self.write_timeout)  # what this process queued before the call is covered
         return self.store.sign(self.signer, self.origin)
 
     async def checkpoint(self) -> Checkpoint:
-        """A signed checkpoint of the whole log (pending events integrated first)."""
+        """A signed checkpoint of the whole log: this process's queued events and every pending
+        event are integrated first."""
         return await self._run(self.checkpoint_sync)
 
     def latest_checkpoint_sync(self) -> Checkpoint | None:

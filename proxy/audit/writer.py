@@ -3,7 +3,7 @@
 ``submit`` never blocks and never touches the database: it appends to the queue (or, when the
 queue is full, refuses and counts the event as dropped: the caller decides what that means, see
 ``audit.on_failure``). The worker takes up to ``batch_size`` events at a time, adds them to
-``audit_pending`` in one transaction, runs the sequencer, and resolves the futures of callers
+``audit_pending`` and runs the sequencer in one transaction, and resolves the futures of callers
 waiting for their index (:meth:`AuditWriter.submit` with ``on_index``).
 
 When the database fails, nothing is dropped: the batch goes back to the front of the queue (or,
@@ -44,11 +44,14 @@ class WriterStats:
 
 
 class AuditWriter:
-    def __init__(self, store: AuditStore, *, capacity: int = 10_000, batch_size: int = 500, idle_seconds: float = 5.0) -> None:
+    def __init__(self, store: AuditStore, *, capacity: int = 10_000, batch_size: int = 500, idle_seconds: float = 5.0, linger_seconds: float = 0.02) -> None:
         self.store = store
         self.capacity = capacity
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        #: how long the worker waits for a batch to fill once an event arrived (one transaction per
+        #: batch, not per event: under load the database work per request shrinks with it)
+        self.linger_seconds = linger_seconds
         self.stats = WriterStats()
         self._queue: deque[_Item] = deque()
         #: written to audit_pending, waiting for a sequencer to give them an index
@@ -137,6 +140,12 @@ class AuditWriter:
                 self._cond.notify_all()
                 if not self._cond.wait(self.idle_seconds):
                     break  # idle: integrate what other processes left pending
+            deadline = time.monotonic() + self.linger_seconds
+            while self._queue and len(self._queue) < self.batch_size and not self._stopping:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
             self._busy = True
             n = min(len(self._queue), self.batch_size)
             return [self._queue.popleft() for _ in range(n)]
@@ -151,12 +160,17 @@ class AuditWriter:
                     return
             batch = self._take()
             try:
+                limit = self.batch_size * 2
+                found: dict[str, int] = {}
                 if batch:
-                    self.store.add_pending([item.event for item in batch])
+                    # one transaction: the batch enters audit_pending and the sequencer takes in
+                    # everything pending (ours and other processes'); a failure commits nothing
+                    found = self.store.add_and_integrate([item.event for item in batch], limit)
                     self._unsequenced.extend(batch)
-                batch = []
-                self.store.integrate_all(self.batch_size * 2)
-                self._resolve()
+                    batch = []
+                if not found or len(found) >= limit:
+                    self.store.integrate_all(limit)  # idle, or more was pending than one round takes
+                self._resolve(found)
                 if self.stats.failing_since is not None:
                     get_logger().warning("audit_writer", result="recovered", duration_s=round(time.monotonic() - self.stats.failing_since, 3))
                 self.stats.failing_since = None
@@ -177,10 +191,12 @@ class AuditWriter:
                     self._cond.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    def _resolve(self) -> None:
+    def _resolve(self, found: dict[str, int]) -> None:
         if not self._unsequenced:
             return
-        found = self.store.indexes(item.event.uid for item in self._unsequenced)
+        missing = [item.event.uid for item in self._unsequenced if item.event.uid not in found]
+        if missing:  # integrated by another process's sequencer (or still pending)
+            found = {**found, **self.store.indexes(missing)}
         waiting: list[_Item] = []
         for item in self._unsequenced:
             index = found.get(item.event.uid)

@@ -27,7 +27,7 @@ CANARIES = [NAME, EMAIL, PHONE, CARD, SSN, IBAN, "Quartermaine", "Zebulon"]
 TEXT = f"I am {NAME}, mail {EMAIL}, phone {PHONE}, card {CARD}, SSN {SSN}, IBAN {IBAN}. I'm vegetarian."
 POLICY = "description: canary\nowner: tests\npii: {enabled: true}\nmemory: {enabled: true}\nrouting: {aliases: [canary-model]}\n"
 ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "LOCATION"]
-REGEXES = [re.compile(r"[^\s@\"]+@[^\s@\"]+\.[a-z]{2,}"), re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), re.compile(r"(?:\d[ -]?){13,19}"), re.compile(r"\+\d[\d ]{8,}")]
+REGEXES = [re.compile(r"[^\s@\"]+@[^\s@\"]+\.[a-z]{2,}"), re.compile(r"\b\d{3}-\d{2}-\d{4}\b"), re.compile(r"(?<![0-9a-f])(?:\d[ -]?){13,19}(?![0-9a-f])"), re.compile(r"\+\d[\d ]{8,}")]
 
 
 def _leaks(text: str) -> list[str]:
