@@ -16,7 +16,7 @@ import anyio.to_thread
 import httpx
 from sqlalchemy.engine import Engine
 
-from proxy.audit.events import PolicyReload
+from proxy.audit.events import PolicyReload, retention_events
 from proxy.audit.log import AuditLog
 from proxy.audit.wiring import build_audit_log
 from proxy.auth import KeyRing
@@ -180,9 +180,13 @@ class Services:
 
     async def purge_transcripts(self) -> dict[str, int]:
         """One retention purge (in a worker thread): transcripts older than ``privacy.transcript_retention_days``."""
-        counts = await anyio.to_thread.run_sync(purge_expired, self.engine, self.settings.privacy.transcript_retention_days)
+        days = self.settings.privacy.transcript_retention_days
+        counts = await anyio.to_thread.run_sync(purge_expired, self.engine, days)
         if counts:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
+            if self.audit is not None:
+                for event in retention_events(counts, days):
+                    self.audit.submit(event)
         return counts
 
     async def _purge_forever(self) -> None:

@@ -191,6 +191,12 @@ class AdminAction(AuditEvent):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+def retention_events(counts: dict[str, int], days: int) -> list[AdminAction]:
+    """One ``admin`` entry per tenant whose transcripts the retention purge deleted."""
+    reason = f"transcript retention: older than {days} days"
+    return [AdminAction(action="retention_purge", reason=reason, tenant=tenant, details={"transcripts": n}) for tenant, n in sorted(counts.items()) if n]
+
+
 AnyEvent = RequestEvent | ConsentChange | UserDataChange | PolicyReload | ApiKeyChange | KekRotation | AdminAction
 EVENT_TYPES: dict[str, type[AuditEvent]] = {t.kind: t for t in (RequestEvent, ConsentChange, UserDataChange, PolicyReload, ApiKeyChange, KekRotation, AdminAction)}
 

@@ -2,7 +2,8 @@
 
 Prints the rows deleted (or, with ``--dry-run``, the rows that would be) per tenant. Only
 transcripts: other tables keep their own retention. ``serve`` runs the same purge every
-``privacy.purge_interval_seconds``.
+``privacy.purge_interval_seconds``. A purge that deleted rows is recorded in the audit log (an
+``admin`` entry per tenant, ``retention_purge``, with the count).
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ def cmd_purge(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url())
     try:
         counts = purge_expired(engine, days, dry_run=args.dry_run)
+        if counts and not args.dry_run and settings.audit.enabled:
+            from proxy.audit.events import retention_events
+            from proxy.audit.wiring import build_audit_log
+
+            log = build_audit_log(settings, engine, None, signing=False)
+            for event in retention_events(counts, days):
+                log.append_sync(event)
     finally:
         engine.dispose()
     verb = "would delete" if args.dry_run else "deleted"

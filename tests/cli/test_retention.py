@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,6 +76,13 @@ def test_purge_dry_run_then_for_real(env: str, capsys: pytest.CaptureFixture[str
     assert main(["retention", "purge"]) == 0
     assert "deleted 3 transcript turn(s)" in capsys.readouterr().out
     assert _remaining(env) == {i for i, label in rows.items() if label == "new"}
+    engine = make_engine(env)
+    try:  # the purge is in the audit log: one admin entry per tenant, with the count
+        with engine.connect() as conn:
+            entries = [json.loads(p) for (p,) in conn.execute(sa.text("SELECT payload FROM audit_entries ORDER BY idx"))]
+    finally:
+        engine.dispose()
+    assert [(e["action"], e["tenant"], e["details"]) for e in entries] == [("retention_purge", "acme", {"transcripts": 2}), ("retention_purge", "globex", {"transcripts": 1})]
     assert main(["retention", "purge"]) == 0
     assert "deleted 0 transcript turn(s) older than 30 days in 0 tenant(s)" in capsys.readouterr().out
 
