@@ -1,7 +1,8 @@
 """No personal data in the audit log: after a run of PII-laden requests (chat JSON and streamed,
 tool calls, names and e-mails as user and conversation ids, an odd model name and request id,
 consent and memory changes), every audit entry is scanned for the canaries by substring, by regex,
-and by Presidio (with the spaCy model): none is found, while the entries still say what happened."""
+and by Presidio (with the spaCy model): none is found, while the entries still say what happened.
+On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from proxy.app import create_app
 from proxy.settings import Settings
 from tests.detectors.analyzers import ner_analyzer
+from tests.storage.dbs import db_url  # noqa: F401 - fixture
 
 NAME = "Zebulon Quartermaine"
 EMAIL = "zebulon.canary@example.com"
@@ -35,11 +37,11 @@ def _leaks(text: str) -> list[str]:
     return [c for c in CANARIES if c.lower() in text.lower() or c.replace(" ", "").lower() in flat]
 
 
-async def test_no_canary_in_any_audit_entry(tmp_path: Path) -> None:
+async def test_no_canary_in_any_audit_entry(tmp_path: Path, db_url: str) -> None:  # noqa: F811
     pdir = tmp_path / "policies"
     pdir.mkdir()
     (pdir / "default.yaml").write_text(POLICY)
-    settings = Settings(data_dir=tmp_path / "data", policy={"directory": pdir, "watch": False}, audit={"checkpoint_interval_seconds": 3600})
+    settings = Settings(data_dir=tmp_path / "data", database={"url": db_url}, policy={"directory": pdir, "watch": False}, audit={"checkpoint_interval_seconds": 3600})
     app = create_app(settings)
     user = {"x-bedside-user": EMAIL, "x-bedside-conversation": NAME}
     messages: list[dict[str, Any]] = [{"role": "user", "content": TEXT}]
