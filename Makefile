@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## run: start Bedside on http://127.0.0.1:8080/v1 (demo upstream unless BEDSIDE_UPSTREAM_URL is set)
 run: $(STAMP)
-	$(BIN)/bedside serve $(ARGS)
+	$(BIN)/bedside serve --quickstart $(ARGS)
 
 ## test: the whole suite (starts the local PostgreSQL if it is installed and stopped)
 test: $(STAMP) pg

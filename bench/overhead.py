@@ -564,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         BEDSIDE_DATA_DIR=str(tmp / "data"),
         BEDSIDE_LOG__LEVEL="warning",
         LITELLM_LOCAL_MODEL_COST_MAP="True",
+        BEDSIDE_QUICKSTART="1",  # the KEK is kept in the run's own data directory
     )
     bed_env.pop("BEDSIDE_DEMO", None)
     bed_env.setdefault("BEDSIDE_POLICY__DIRECTORY", str(ROOT / "policies"))

@@ -10,10 +10,11 @@ With no key anywhere, Bedside serves one open tenant (``open``) and says so at s
 for every endpoint except the probes (``/healthz``, ``/readyz``).
 
 Keys carry **scopes**: ``chat`` (the OpenAI endpoints; every key made before scopes existed, and
-every key in settings, has it), ``privacy`` (the ``/v1/users/{user}/...`` consent API) and
-``admin`` (the ``/v1/audit/...`` checkpoint and proof routes).
+every key in settings that names no scopes, has it), ``privacy`` (the ``/v1/users/{user}/...``
+consent API) and ``admin`` (the ``/v1/audit/...`` checkpoint and proof routes).
 ``KeyRing.authenticate_scoped`` refuses a valid key without the scope with 403
-``insufficient_scope``; in open mode there is nothing to check and the open tenant is served.
+``insufficient_scope`` (the OpenAI endpoints ask for ``chat``, so a ``privacy``-only key cannot
+chat); in open mode there is nothing to check and the open tenant is served.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
-from proxy.privacy.transcripts import purge_expired
+from proxy.privacy.transcripts import purge_expired, retention_by_policy
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
@@ -143,6 +144,13 @@ class Services:
             self.audit.start()
             if self.audit.signer is not None:
                 self._tasks.append(asyncio.create_task(self._checkpoint_forever()))
+            a = self.settings.audit
+            if not (a.signing_key_file or a.signing_key_env):
+                log.warning(
+                    "audit_signing_key",
+                    detail="The audit log's checkpoint signing key is kept in the data directory: whoever can read it can sign checkpoints. "
+                    "In production keep it elsewhere (BEDSIDE_AUDIT__SIGNING_KEY_FILE or __SIGNING_KEY_ENV); see docs/audit.md.",
+                )
         if self.handoff is not None:
             try:
                 await self.handoff.start()  # handoff events an earlier process left in the outbox
@@ -179,9 +187,11 @@ class Services:
             await self.refresh_keys()
 
     async def purge_transcripts(self) -> dict[str, int]:
-        """One retention purge (in a worker thread): transcripts older than ``privacy.transcript_retention_days``."""
+        """One retention purge (in a worker thread): transcripts past their policy's ``transcripts.retention_days``
+        (``privacy.transcript_retention_days`` for policies that set none)."""
+        by_policy = retention_by_policy(self.policies.current.policies.values()) if self.policies is not None else {}
         days = self.settings.privacy.transcript_retention_days
-        counts = await anyio.to_thread.run_sync(purge_expired, self.engine, days)
+        counts = await anyio.to_thread.run_sync(functools.partial(purge_expired, self.engine, days, by_policy=by_policy))
         if counts:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
             if self.audit is not None:
@@ -274,7 +284,7 @@ def build_stages(
 
 def build_services(settings: Settings, *, upstream_transport: Any = None) -> Services:
     metrics = Metrics()
-    keyring = KeyRing((k.sha256, k.tenant) for k in settings.api_keys)
+    keyring = KeyRing((k.sha256, k.tenant, k.scopes) for k in settings.api_keys)
     engine = make_engine(settings.database_url())
     hasher = SubjectHasher(load_or_create_key(settings.data_dir, "subject.key"))
     transport: HttpTransport | None = None

@@ -76,6 +76,11 @@ class VirtualKey(BaseModel):
     tenant: str = Field(description="Tenant the key belongs to.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Hex SHA-256 of the key.")
     name: str | None = Field(None, description="A label for operators.")
+    scopes: list[str] = Field(
+        default_factory=lambda: ["chat"],
+        min_length=1,
+        description="What the key may do: `chat` (the OpenAI endpoints) and `privacy` (the /v1/users/... API). An unknown scope stops start-up.",
+    )
 
 
 class ServerSettings(BaseModel):
@@ -149,7 +154,8 @@ class PrivacySettings(BaseModel):
     kek_file: Path | None = Field(
         None,
         description="File of key-encryption keys (KEKs), one per line (64 hex digits), current first, older ones after it until a rotation finishes. "
-        "Default: `kek.key` in `data_dir`, created 0600 on first use. Keep it out of the database's backups.",
+        "`bedside serve` refuses to start without this or `kek_env`, except in the quick start (`--quickstart` or BEDSIDE_QUICKSTART=1), "
+        "which keeps `kek.key` in `data_dir` (created 0600 on first use). Keep it out of the database's backups.",
     )
     kek_env: str | None = Field(None, description="Name of an environment variable holding the KEKs instead (comma-separated, current first). Wins over `kek_file`.")
     subject_key_file: Path | None = Field(

@@ -104,12 +104,15 @@ class FakeUpstream:
 
 
 class ServerProcess:
-    """A child process serving HTTP; started and waited for in ``__enter__``, stopped in ``__exit__``."""
+    """A child process serving HTTP; started and waited for in ``__enter__``, stopped in ``__exit__``.
+
+    ``BEDSIDE_QUICKSTART=1`` is in the child's environment unless the caller's says otherwise, so a
+    ``bedside serve`` without a configured KEK keeps one in its data directory (as ``make run`` does)."""
 
     def __init__(self, argv: Sequence[str], *, port: int, env: dict[str, str] | None = None, ready_path: str = "/healthz", timeout: float = 60.0) -> None:
         self.argv = list(argv)
         self.port = port
-        self.env = {**os.environ, **(env or {})}
+        self.env = {"BEDSIDE_QUICKSTART": "1", **os.environ, **(env or {})}
         self.ready_path = ready_path
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None

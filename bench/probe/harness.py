@@ -243,6 +243,7 @@ def _env(data_dir: Path, upstream_url: str, extra: dict[str, str] | None = None)
         BEDSIDE_POLICY__WATCH="false",
         BEDSIDE_UPSTREAM_URL=upstream_url,
         BEDSIDE_LOG__LEVEL="info",
+        BEDSIDE_QUICKSTART="1",  # the KEK is kept in the probe's own data directory
     )
     env.update(extra or {})
     return env

@@ -82,7 +82,7 @@ def _new_context(request: Request[Any, Any, Any], endpoint: Endpoint) -> tuple[R
 def _authenticate(request: Request[Any, Any, Any], services: Services, headers: Mapping[str, str]) -> str:
     """One credential (400 when two differ), and a valid one (401): before anything else is read."""
     check_single_credential(request.scope["headers"])
-    return services.keyring.authenticate(headers)
+    return services.keyring.authenticate_scoped(headers, "chat")
 
 
 async def _read_request(request: Request[Any, Any, Any], services: Services, ctx: RequestContext) -> None:

@@ -193,7 +193,7 @@ class AdminAction(AuditEvent):
 
 def retention_events(counts: dict[str, int], days: int) -> list[AdminAction]:
     """One ``admin`` entry per tenant whose transcripts the retention purge deleted."""
-    reason = f"transcript retention: older than {days} days"
+    reason = f"transcript retention (the policy's, else {days} days)"
     return [AdminAction(action="retention_purge", reason=reason, tenant=tenant, details={"transcripts": n}) for tenant, n in sorted(counts.items()) if n]
 
 

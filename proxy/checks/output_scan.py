@@ -32,7 +32,7 @@ body get the same verdicts at every chunk split.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from proxy.checks.base import SpanCheck
@@ -83,7 +83,7 @@ class OutputScan:
         allow_reask: bool,
         refusal: str,
         handoff_text: str,
-        on_handoff: Callable[[str, tuple[str, ...]], None] | None = None,
+        on_handoff: Callable[[str, tuple[str, ...]], Awaitable[None] | None] | None = None,
     ) -> None:
         self.rules = rules
         self.ctx = ctx
@@ -100,13 +100,30 @@ class OutputScan:
         self._disclosure_due = d is not None and (d.every_turn or first_turn)
         self._choices: dict[int, _Choice] = {}
         self._handed_off = False
+        #: handoff work (the outbox write) started by a window callback, awaited before the next delta leaves
+        self._pending: list[Awaitable[None]] = []
         #: the choice of the delta being processed (set by :meth:`run`'s tracker)
         self.current = 0
 
     # ---- wiring -----------------------------------------------------------------------------
     def run(self, deltas: AsyncIterator[Delta], choices: int) -> AsyncIterator[Delta]:
         """``deltas`` through the hold-back window with this scan's processors."""
-        return windowed(self._track(deltas), text=self.text, tool_args=self.tool_args if self.rules.tool_rules else None, choices=choices)
+        return self._settled(windowed(self._track(deltas), text=self.text, tool_args=self.tool_args if self.rules.tool_rules else None, choices=choices))
+
+    async def _settled(self, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
+        """Each delta once the handoff work its window raised is done (the event is in the outbox
+        before the handoff text reaches the person)."""
+        try:
+            async for delta in deltas:
+                while self._pending:
+                    await self._pending.pop(0)
+                yield delta
+            while self._pending:
+                await self._pending.pop(0)
+        finally:
+            aclose = getattr(deltas, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     async def _track(self, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
         # holdback calls a processor while handling a delta of one choice: remember which
@@ -148,7 +165,9 @@ class OutputScan:
             self._handed_off = True
             self.ctx.response_headers["x-bedside-rails"] = "handoff"
             if self.on_handoff is not None:
-                self.on_handoff(check, reasons)
+                started = self.on_handoff(check, reasons)
+                if started is not None:
+                    self._pending.append(started)
         elif taken == "block":
             self.ctx.response_headers.setdefault("x-bedside-rails", "blocked")
         return taken

@@ -26,6 +26,7 @@ from proxy.policy.sections.memory import Memory
 from proxy.policy.sections.pii import Pii
 from proxy.policy.sections.rails import Rails
 from proxy.policy.sections.tone import EmotionSection, Tone
+from proxy.policy.sections.transcripts import Transcripts
 
 
 def _label(value: Any) -> Any:
@@ -60,6 +61,7 @@ class Policy(StrictModel):
     pii: Pii = Field(default_factory=Pii, description="Personal data redaction and restoration.")
     rails: Rails = Field(default_factory=Rails, description="Input and output checks, and human handoff.")
     memory: Memory = Field(default_factory=Memory, description="Opt-in memory across conversations.")
+    transcripts: Transcripts = Field(default_factory=Transcripts, description="How long recorded conversations are kept.")
     audit: Audit = Field(default_factory=Audit, description="What a request does when the audit log cannot record it.")
 
     @classmethod

@@ -17,7 +17,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -212,8 +212,25 @@ class TranscriptWriter:
         return await self.envelope.repo.run(self.delete_all_sync, scope)
 
 
-def purge_expired(engine: Engine, retention_days: int, *, dry_run: bool = False, now: datetime | None = None) -> dict[str, int]:
-    """Delete transcripts older than ``retention_days`` (or only count them); returns rows per tenant."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+def retention_by_policy(policies: Iterable[Any]) -> dict[str, int]:
+    """Policy name -> ``transcripts.retention_days`` for the policies that set one."""
+    out: dict[str, int] = {}
+    for policy in policies:
+        days = getattr(getattr(policy, "transcripts", None), "retention_days", None)
+        if days is not None:
+            out[str(policy.name)] = int(days)
+    return out
+
+
+def purge_expired(
+    engine: Engine, retention_days: int, *, by_policy: Mapping[str, int] | None = None, dry_run: bool = False, now: datetime | None = None
+) -> dict[str, int]:
+    """Delete transcripts past their retention (or only count them); returns rows per tenant.
+
+    A turn is kept for its policy's days (``by_policy``, from :func:`retention_by_policy`), or for
+    ``retention_days`` when its policy sets none or no longer exists."""
+    at = now or datetime.now(UTC)
+    cutoff = at - timedelta(days=retention_days)
+    own = {name: at - timedelta(days=days) for name, days in (by_policy or {}).items()}
     maintenance = TranscriptMaintenance(engine)
-    return maintenance.older_than(cutoff) if dry_run else maintenance.purge_older_than(cutoff)
+    return maintenance.older_than(cutoff, own) if dry_run else maintenance.purge_older_than(cutoff, own)

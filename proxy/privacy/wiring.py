@@ -10,6 +10,7 @@ operator must hear about it before a request does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -40,13 +41,28 @@ class Privacy:
     transcripts: TranscriptWriter
 
 
+def kek_configured(settings: Settings) -> bool:
+    """Whether the operator named where the KEKs live (``privacy.kek_env`` or ``privacy.kek_file``).
+
+    Without either, :func:`key_provider` keeps one in ``data_dir/kek.key`` beside the database: fine
+    for the quick start and tests, not for production, so ``bedside serve`` refuses to start that way
+    unless told it is the quick start (``--quickstart`` or ``BEDSIDE_QUICKSTART=1``)."""
+    p = settings.privacy
+    return bool(p.kek_env) or p.kek_file is not None
+
+
+def embedded_kek_path(settings: Settings) -> Path:
+    """Where the quick start keeps its KEK."""
+    return settings.data_dir / KEK_FILE
+
+
 def key_provider(settings: Settings) -> KeyProvider:
     p = settings.privacy
     if p.kek_env:
         return EnvKeyProvider(p.kek_env)
     if p.kek_file is not None:
         return FileKeyProvider(p.kek_file)
-    return FileKeyProvider.load_or_create(settings.data_dir / KEK_FILE)
+    return FileKeyProvider.load_or_create(embedded_kek_path(settings))
 
 
 def subject_key(settings: Settings) -> SubjectKey:

@@ -107,7 +107,8 @@ class HandoffNotifier:
         outbox: Outbox | None = None,
     ) -> None:
         self._outbox: Outbox = MemoryOutbox() if outbox is None else outbox
-        self._writes: set[asyncio.Task[None]] = set()
+        #: outbox writes in progress (each awaited by the request that raised the handoff)
+        self._writing = 0
         self._queued: set[str] = set()
         self._hasher = hasher
         self._metrics = metrics if isinstance(metrics, RailsMetrics) else RailsMetrics(metrics)
@@ -127,7 +128,7 @@ class HandoffNotifier:
         return self._metrics
 
     def __repr__(self) -> str:
-        pending = len(self._queued) + len(self._writes)
+        pending = len(self._queued) + self._writing
         return f"HandoffNotifier(pending={pending})"
 
     # ---- building ---------------------------------------------------------------------------
@@ -169,21 +170,23 @@ class HandoffNotifier:
         return out[-turns:]
 
     # ---- queueing ---------------------------------------------------------------------------
-    def notify(self, ctx: RequestContext, *, reason: str, reasons: tuple[str, ...] = (), direction: str = "input") -> str:
-        """Count the handoff, build its event and queue it for delivery; returns the event id.
+    async def notify(self, ctx: RequestContext, *, reason: str, reasons: tuple[str, ...] = (), direction: str = "input") -> str:
+        """Count the handoff, build its event, write it to the outbox and queue it; returns the event id.
 
-        Never raises and never waits: the person's reply does not depend on the webhook."""
+        Waits for the outbox write (a worker thread; a few ms), so once the person's reply leaves, a
+        restart cannot lose the event. Never raises and never waits for the webhook itself: the
+        reply does not depend on delivery."""
         policy = ctx.policy
         name = getattr(policy, "name", "none")
         self._metrics.handoffs.labels(name, reason).inc()
         event = self.build_event(ctx, reason=reason, reasons=reasons, direction=direction)
         target = HandoffTarget.from_policy(policy.rails.handoff) if policy is not None else HandoffTarget(None)
-        self.submit(event, target)
+        await self.submit(event, target)
         return str(event["id"])
 
-    def submit(self, event: dict[str, Any], target: HandoffTarget) -> bool:
-        """Write ``event`` for ``target`` to the outbox, then queue it (a task: never waits); False when
-        there is no webhook or the queue is full."""
+    async def submit(self, event: dict[str, Any], target: HandoffTarget) -> bool:
+        """Write ``event`` for ``target`` to the outbox (awaited), then queue it for delivery; False when
+        there is no webhook or the queue is full (counted ``dropped`` and logged)."""
         policy = str(event.get("policy") or "none")
         log = get_logger()
         if not target.url:
@@ -191,13 +194,15 @@ class HandoffNotifier:
             log.warning("handoff_delivery", policy=policy, result="no_webhook", request_id=event.get("reference"))
             return False
         queue = self._ensure_started()
-        if len(self._writes) + queue.qsize() >= self._queue_size:
+        if self._writing + queue.qsize() >= self._queue_size:
             self._metrics.deliveries.labels(policy, "dropped").inc()
             log.error("handoff_delivery", policy=policy, result="dropped", detail="handoff queue full", request_id=event.get("reference"))
             return False
-        task = asyncio.get_running_loop().create_task(self._persist(event, target), name="handoff-outbox-write")
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+        self._writing += 1
+        try:
+            await self._persist(event, target)
+        finally:
+            self._writing -= 1
         return True
 
     async def _persist(self, event: dict[str, Any], target: HandoffTarget) -> None:
@@ -308,6 +313,11 @@ class HandoffNotifier:
         log.error("handoff_delivery", policy=policy, result="failed", detail="the handoff webhook did not accept the event", request_id=event.get("reference"))
         return False
 
+    async def _writes_done(self) -> None:
+        """Until no request is between writing an event to the outbox and queueing it."""
+        while self._writing:
+            await asyncio.sleep(0.005)
+
     async def drain(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for queued events to be delivered; True when all were."""
         if self._queue is None:
@@ -319,8 +329,7 @@ class HandoffNotifier:
             return False
 
     async def _join(self) -> None:
-        while self._writes:
-            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        await self._writes_done()
         if self._queue is not None:
             await self._queue.join()
 
@@ -328,8 +337,7 @@ class HandoffNotifier:
         """At shutdown: finish the outbox writes, drain briefly, then stop the workers and close the session.
 
         Events not delivered by then stay in the outbox; the next start delivers them (database outbox)."""
-        while self._writes:
-            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        await self._writes_done()
         if not await self.drain(timeout) and self._queue is not None:
             get_logger().error(
                 "handoff_delivery", result="abandoned", count=len(self._queued), detail="shutdown before these handoff events were delivered; they stay in the outbox for the next start"

@@ -42,7 +42,7 @@ class IdentityStage:
         self._hasher = hasher
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
-        ctx.tenant = self._keyring.authenticate(ctx.headers)
+        ctx.tenant = self._keyring.authenticate_scoped(ctx.headers, "chat")
         user, user_source = _user(ctx)
         ctx.user_id = user
         for field in _IDENTIFIERS:

@@ -132,7 +132,7 @@ class InputRailsStage:
         if action == "handoff":
             ctx.response_headers["x-bedside-rails"] = "handoff"
             if self._handoff is not None:
-                ctx.response_headers["x-bedside-handoff"] = self._handoff.notify(ctx, reason=top.check, reasons=top.reasons, direction="input")
+                ctx.response_headers["x-bedside-handoff"] = await self._handoff.notify(ctx, reason=top.check, reasons=top.reasons, direction="input")
             else:
                 self._rails_metrics.handoffs.labels(policy.name, top.check).inc()
             text = policy.microcopy.render("handoff", language, reference=ctx.request_id)

@@ -26,7 +26,7 @@ policy declares none, with ``block`` on the reply's text.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, ClassVar
 
 from cachetools import LRUCache
@@ -78,11 +78,16 @@ class OutputRailsStage:
         notifier = self._handoff
         metrics = self._rails_metrics
 
-        def on_handoff(check: str, reasons: tuple[str, ...]) -> None:
+        async def notify(check: str, reasons: tuple[str, ...]) -> None:
+            assert notifier is not None
+            ctx.response_headers["x-bedside-handoff"] = await notifier.notify(ctx, reason=check, reasons=reasons, direction="output")
+
+        def on_handoff(check: str, reasons: tuple[str, ...]) -> Awaitable[None] | None:
+            """Called inside the hold-back window (sync); the outbox write it starts is awaited by the scan."""
             if notifier is not None:
-                ctx.response_headers["x-bedside-handoff"] = notifier.notify(ctx, reason=check, reasons=reasons, direction="output")
-            else:
-                metrics.handoffs.labels(policy.name, check).inc()
+                return notify(check, reasons)
+            metrics.handoffs.labels(policy.name, check).inc()
+            return None
 
         return OutputScan(
             rules,

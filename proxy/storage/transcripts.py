@@ -8,7 +8,7 @@ rows: it deletes rows older than a cut-off and counts them per tenant, reading n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,19 +106,29 @@ class TranscriptMaintenance:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def older_than(self, cutoff: datetime) -> dict[str, int]:
-        """Rows created before ``cutoff``, per tenant."""
+    @staticmethod
+    def _expired(cutoff: datetime, by_policy: Mapping[str, datetime]) -> sa.ColumnElement[bool]:
+        """Rows older than their policy's cutoff (``by_policy``), or than ``cutoff`` for every other policy."""
+        created, policy = col(Transcript.created_at), col(Transcript.policy_name)
+        own = [sa.and_(policy == name, created < when) for name, when in sorted(by_policy.items())]
+        rest = sa.and_(created < cutoff, policy.not_in(sorted(by_policy))) if by_policy else created < cutoff
+        return sa.or_(rest, *own)
+
+    def older_than(self, cutoff: datetime, by_policy: Mapping[str, datetime] | None = None) -> dict[str, int]:
+        """Rows past their retention (see :meth:`_expired`), per tenant."""
+        expired = self._expired(cutoff, by_policy or {})
         with Session(self.engine) as session:
-            rows = session.execute(sa.select(col(Transcript.tenant), sa.func.count()).where(col(Transcript.created_at) < cutoff).group_by(Transcript.tenant)).all()
+            rows = session.execute(sa.select(col(Transcript.tenant), sa.func.count()).where(expired).group_by(Transcript.tenant)).all()
         return {str(t): int(n) for t, n in rows}
 
-    def purge_older_than(self, cutoff: datetime) -> dict[str, int]:
-        """Delete rows created before ``cutoff``; returns the rows deleted per tenant (one transaction)."""
+    def purge_older_than(self, cutoff: datetime, by_policy: Mapping[str, datetime] | None = None) -> dict[str, int]:
+        """Delete rows past their retention; returns the rows deleted per tenant (one transaction)."""
+        expired = self._expired(cutoff, by_policy or {})
         with Session(self.engine) as session:
-            counts = {str(t): int(n) for t, n in session.execute(sa.select(col(Transcript.tenant), sa.func.count()).where(col(Transcript.created_at) < cutoff).group_by(Transcript.tenant)).all()}
+            counts = {str(t): int(n) for t, n in session.execute(sa.select(col(Transcript.tenant), sa.func.count()).where(expired).group_by(Transcript.tenant)).all()}
             deleted = {}
             for tenant in counts:
-                result = session.execute(sa.delete(Transcript).where(col(Transcript.tenant) == tenant, col(Transcript.created_at) < cutoff))
+                result = session.execute(sa.delete(Transcript).where(col(Transcript.tenant) == tenant, expired))
                 deleted[tenant] = int(getattr(result, "rowcount", 0) or 0)
             session.commit()
         return {t: n for t, n in deleted.items() if n}

@@ -53,6 +53,13 @@ POLICY_FILES: dict[str, Any] = {
     "config": {"timeouts": {"read": 90}},
 }
 VALUE_SETS = {"defaults": DEFAULTS, "postgres-3": POSTGRES_3, "existing-secrets": EXISTING_SECRETS, "ingress": INGRESS, "policy-files": POLICY_FILES}
+#: the one value every install must give (Bedside refuses to start without a KEK); added to every
+#: value set unless a test says ``kek`` itself
+KEK: dict[str, Any] = {"kek": {"existingSecret": "bedside-kek"}}
+
+
+def with_kek(values: dict[str, Any]) -> dict[str, Any]:
+    return values if "kek" in values else {**KEK, **values}
 
 
 def _dev_module(name: str) -> ModuleType:
@@ -87,7 +94,7 @@ def render(helm: ModuleType) -> Callable[[dict[str, Any]], tuple[list[dict[str, 
 
     def _render(values: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         with helm.Chart.load(CHART) as chart:
-            files = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
+            files = chart.render(with_kek(values), name=RELEASE, namespace=NAMESPACE, is_install=True)
         objects: list[dict[str, Any]] = []
         notes = ""
         for path, text in sorted(files.items()):
@@ -209,6 +216,20 @@ def test_postgresql_with_three_replicas_reads_the_url_from_a_secret_and_migrates
     assert "PostgreSQL" in notes and "3 replica" in notes
 
 
+def test_the_kek_is_required_and_mounted_from_its_secret(helm: ModuleType, render: Any) -> None:
+    with pytest.raises(helm.HelmRenderError) as failure:
+        render({"kek": {"existingSecret": ""}})
+    message = str(failure.value)
+    assert "kek.existingSecret is required" in message and "bedside kek generate --out kek.key" in message
+    objects, _ = render({"kek": {"existingSecret": "team-kek", "key": "current"}})
+    c = container(objects)
+    assert env_of(c)["BEDSIDE_PRIVACY__KEK_FILE"] == "/etc/bedside/kek/kek.key"
+    assert mounts_of(c)["/etc/bedside/kek"]["readOnly"] is True
+    secret = volumes_of(objects)["kek"]["secret"]
+    assert secret["secretName"] == "team-kek" and secret["items"] == [{"key": "current", "path": "kek.key"}]
+    assert secret["defaultMode"] == 0o440
+
+
 def test_sqlite_with_more_than_one_replica_fails_with_a_clear_message(helm: ModuleType, render: Any) -> None:
     with pytest.raises(helm.HelmRenderError) as failure:
         render({"replicaCount": 3})
@@ -320,7 +341,7 @@ def test_ingress_routes_to_the_service(render: Any) -> None:
 
 @pytest.mark.parametrize("value_set", VALUE_SETS)
 def test_lint_is_clean(helm: ModuleType, value_set: str) -> None:
-    report = helm.lint(CHART, VALUE_SETS[value_set], strict=True, namespace=NAMESPACE, kube_version=f"v{KUBE_VERSION}")
+    report = helm.lint(CHART, with_kek(VALUE_SETS[value_set]), strict=True, namespace=NAMESPACE, kube_version=f"v{KUBE_VERSION}")
     assert report["errors"] == []
     problems = [m for m in report["messages"] if m["severity"] >= 2]  # 2 warning, 3 error
     assert problems == []
@@ -342,7 +363,7 @@ def test_chart_packages_and_the_archive_renders(helm: ModuleType, tmp_path: Path
     archive = helm.package(CHART, destination=tmp_path)
     assert Path(archive).name == f"bedside-{yaml.safe_load((CHART / 'Chart.yaml').read_text())['version']}.tgz"
     with helm.Chart.load(archive) as packaged, helm.Chart.load(CHART) as source:
-        assert packaged.render({}, name=RELEASE, namespace=NAMESPACE) == source.render({}, name=RELEASE, namespace=NAMESPACE)
+        assert packaged.render(KEK, name=RELEASE, namespace=NAMESPACE) == source.render(KEK, name=RELEASE, namespace=NAMESPACE)
 
 
 # --- the image and the chart agree ----------------------------------------------------------------

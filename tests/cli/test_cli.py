@@ -52,7 +52,7 @@ def test_serve_refuses_to_start_with_broken_policies(tmp_path: Path) -> None:
     broken = tmp_path / "p"
     broken.mkdir()
     (broken / "default.yaml").write_text("description: d\nowner: o\npersona:\n  system_promt: hi\n")
-    out = _run("serve", "--port", str(free_port()), env={"BEDSIDE_POLICY__DIRECTORY": str(broken), "BEDSIDE_DATA_DIR": str(tmp_path / "d")})
+    out = _run("serve", "--port", str(free_port()), env={"BEDSIDE_POLICY__DIRECTORY": str(broken), "BEDSIDE_DATA_DIR": str(tmp_path / "d"), "BEDSIDE_QUICKSTART": "1"})
     assert out.returncode == 2
     assert "persona.system_promt: unknown field (did you mean 'system_prompt'?)" in out.stderr
 

@@ -71,7 +71,7 @@ def test_purge_dry_run_then_for_real(env: str, capsys: pytest.CaptureFixture[str
     rows = _seed(env)
     assert main(["retention", "purge", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "acme\t2\nglobex\t1\n" in out and "would delete 3 transcript turn(s) older than 30 days in 2 tenant(s)" in out
+    assert "acme\t2\nglobex\t1\n" in out and "would delete 3 transcript turn(s) past their retention (30 days) in 2 tenant(s)" in out
     assert _remaining(env) == set(rows)
     assert main(["retention", "purge"]) == 0
     assert "deleted 3 transcript turn(s)" in capsys.readouterr().out
@@ -84,7 +84,35 @@ def test_purge_dry_run_then_for_real(env: str, capsys: pytest.CaptureFixture[str
         engine.dispose()
     assert [(e["action"], e["tenant"], e["details"]) for e in entries] == [("retention_purge", "acme", {"transcripts": 2}), ("retention_purge", "globex", {"transcripts": 1})]
     assert main(["retention", "purge"]) == 0
-    assert "deleted 0 transcript turn(s) older than 30 days in 0 tenant(s)" in capsys.readouterr().out
+    assert "deleted 0 transcript turn(s) past their retention (30 days) in 0 tenant(s)" in capsys.readouterr().out
+
+
+def test_each_turn_follows_its_own_policys_retention(env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "default.yaml").write_text("description: d\nowner: o\n")
+    (policies / "intake.yaml").write_text("description: i\nowner: o\nrouting: {aliases: [intake]}\ntranscripts: {retention_days: 7}\n")
+    monkeypatch.setenv("BEDSIDE_POLICY__DIRECTORY", str(policies))
+    migrate.upgrade(env)
+    engine = make_engine(env)
+    try:
+        w = TranscriptWriter(TranscriptRepository(engine), Envelope(PrivacyRepository(engine), LocalKeyProvider([b"K" * 32])), SUBJECTS)
+        scope = SUBJECTS.scope("acme", "alice")
+        rows = {
+            w.record_sync(scope, "c", 1, ("intake", "v"), {}, "u", "r"): ("intake", 10),  # past intake's 7 days
+            w.record_sync(scope, "c", 2, ("intake", "v"), {}, "u", "r"): ("intake", 3),
+            w.record_sync(scope, "c", 3, ("default", "v"), {}, "u", "r"): ("default", 10),  # within the global 30
+            w.record_sync(scope, "c", 4, ("default", "v"), {}, "u", "r"): ("default", 31),
+            w.record_sync(scope, "c", 5, ("retired", "v"), {}, "u", "r"): ("retired", 31),  # a policy no longer loaded: global
+        }
+        with engine.begin() as conn:
+            for row_id, (_, age) in rows.items():
+                conn.execute(sa.update(Transcript).where(col(Transcript.id) == row_id).values(created_at=datetime.now(UTC) - timedelta(days=age)))
+    finally:
+        engine.dispose()
+    assert main(["retention", "purge"]) == 0
+    assert "deleted 3 transcript turn(s) past their retention (30 days, intake: 7 days) in 1 tenant(s)" in capsys.readouterr().out
+    assert _remaining(env) == {i for i, (policy, age) in rows.items() if (policy, age) in {("intake", 3), ("default", 10)}}
 
 
 def test_serve_purges_periodically(tmp_path: Path) -> None:

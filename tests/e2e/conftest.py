@@ -26,6 +26,7 @@ from typing import Any
 import openai
 import pytest
 
+from proxy.crypto.keys import generate_kek
 from proxy.testing import ServerProcess, bedside_argv, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,6 +75,10 @@ def bedside_server(e2e_upstream: ServerProcess, tmp_path_factory: pytest.TempPat
         "BEDSIDE_TIMEOUTS__CONNECT": "1",
         "BEDSIDE_TIMEOUTS__STREAM_IDLE": "1",
         "BEDSIDE_POLICY__WATCH": "false",
+        # as in production: the KEK comes from a secret environment variable, not the data directory
+        "BEDSIDE_E2E_KEK": generate_kek(),
+        "BEDSIDE_PRIVACY__KEK_ENV": "BEDSIDE_E2E_KEK",
+        "BEDSIDE_QUICKSTART": "0",
     }
     server = _start("Bedside", bedside_argv("serve", "--port", str(port)), port, env, "/healthz")
     yield server

@@ -14,7 +14,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from proxy.audit.note import Verifier
+from proxy.audit.note import Signer, Verifier
 from proxy.audit.verify import verify_entry
 from proxy.testing import ServerProcess, bedside_argv, free_port
 
@@ -30,7 +30,17 @@ def _get(url: str) -> dict[str, object]:
 
 def test_serve_records_signs_and_verifies(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEDSIDE_")}
-    env.update({"BEDSIDE_DATA_DIR": str(tmp_path / "data"), "BEDSIDE_POLICY__DIRECTORY": str(REPO / "policies"), "BEDSIDE_POLICY__WATCH": "false"})
+    env.update(
+        {
+            "BEDSIDE_DATA_DIR": str(tmp_path / "data"),
+            "BEDSIDE_POLICY__DIRECTORY": str(REPO / "policies"),
+            "BEDSIDE_POLICY__WATCH": "false",
+            "BEDSIDE_QUICKSTART": "1",  # the KEK in the data directory (this test is about the audit log)
+            # as in production: the checkpoint signing key comes from a secret variable, not the data directory
+            "BEDSIDE_E2E_AUDIT_KEY": Signer.generate("bedside.e2e/audit").text(),
+            "BEDSIDE_AUDIT__SIGNING_KEY_ENV": "BEDSIDE_E2E_AUDIT_KEY",
+        }
+    )
     port = free_port()
     server = ServerProcess(bedside_argv("serve", "--port", str(port)), port=port, env={}, timeout=90)
     server.env = env
@@ -62,4 +72,6 @@ def test_serve_records_signs_and_verifies(tmp_path: Path) -> None:
     assert last["entry"]["stream"] is True and last["entry"]["policy"] == "customer-service"
     payload = json.dumps(last["entry"], separators=(",", ":"), ensure_ascii=False).encode()
     hashes = [base64.b64decode(h) for h in proof["hashes"]]  # type: ignore[union-attr]
+    assert str(cp["note"]).startswith("bedside.e2e/audit\n4\n")
+    assert not (tmp_path / "data" / "audit-signing.key").exists()
     verify_entry(payload, 3, hashes, str(cp["note"]), [Verifier.parse(str(cp["verifier_key"]))])

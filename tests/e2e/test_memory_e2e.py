@@ -23,6 +23,7 @@ MAIL = "ann.e2e7712@example.com"
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEDSIDE_")}
+    env["BEDSIDE_QUICKSTART"] = "1"  # serve keeps its KEK in the test's data directory
     env.update(extra)
     return env
 

@@ -32,6 +32,7 @@ REDACTED = "Hi, I am <PERSON_1>, my e-mail is <EMAIL_ADDRESS_1> and my phone is 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEDSIDE_")}
+    env["BEDSIDE_QUICKSTART"] = "1"  # serve keeps its KEK in the test's data directory
     env.update(extra)
     return env
 

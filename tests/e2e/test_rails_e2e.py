@@ -119,6 +119,7 @@ def rails_client(receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -
         "BEDSIDE_POLICY__DIRECTORY": str(policies),
         "BEDSIDE_POLICY__WATCH": "false",
         "RAILS_E2E_SECRET": SECRET,
+        "BEDSIDE_QUICKSTART": "1",  # the KEK is kept in this test's data directory
     }
     with upstream, bedside:
         client = openai.OpenAI(base_url=f"{bedside.url}/v1", api_key="x", max_retries=0, timeout=20)

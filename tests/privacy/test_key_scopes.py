@@ -62,3 +62,35 @@ def test_db_keys_carry_scopes(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         create_db_key(engine, "acme", scopes="everything")
     engine.dispose()
+
+
+async def test_settings_keys_carry_scopes(tmp_path: Path) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from proxy.app import create_app
+    from proxy.settings import Settings
+
+    keys = [
+        {"tenant": "acme", "sha256": hash_key("bsk-settings-chat")},  # no scopes named: chat
+        {"tenant": "acme", "sha256": hash_key("bsk-settings-dpo"), "scopes": ["privacy"]},
+    ]
+    settings = Settings(data_dir=tmp_path, api_keys=keys, policy={"enabled": False})
+    assert [k.scopes for k in settings.api_keys] == [["chat"], ["privacy"]]
+    async with AsyncTestClient(create_app(settings)) as c:
+        dpo = {"authorization": "Bearer bsk-settings-dpo"}
+        chat = {"authorization": "Bearer bsk-settings-chat"}
+        assert (await c.put("/v1/users/ann/consent", json={"purpose": "memory", "granted": True}, headers=dpo)).status_code == 200
+        refused = await c.get("/v1/users/ann/consent", headers=chat)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "insufficient_scope"
+        # a privacy-only key is not a chat key
+        r = await c.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "hi"}]}, headers=dpo)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope"
+
+
+def test_an_unknown_scope_in_settings_stops_start_up(tmp_path: Path) -> None:
+    from proxy.app import create_app
+    from proxy.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, api_keys=[{"tenant": "acme", "sha256": hash_key("bsk-x"), "scopes": ["everything"]}], policy={"enabled": False})
+    with pytest.raises(ValueError, match="unknown scope"):
+        create_app(settings)

@@ -103,7 +103,7 @@ async def test_retries_until_the_receiver_accepts_with_a_valid_signature_and_no_
     metrics = Metrics()
     notifier = _notifier(metrics)
     ctx = _ctx(receiver.url)
-    event_id = notifier.notify(ctx, reason="crisis", reasons=("self_harm", "wish_dead"))
+    event_id = await notifier.notify(ctx, reason="crisis", reasons=("self_harm", "wish_dead"))
     await _wait_for(lambda: _sample(metrics, "delivered") == 1)
     await notifier.aclose()
 
@@ -142,7 +142,7 @@ async def test_gives_up_after_the_configured_retries(receiver: Receiver) -> None
     receiver.fail_first = 99
     metrics = Metrics()
     notifier = _notifier(metrics)
-    notifier.notify(_ctx(receiver.url, retries=2), reason="crisis")
+    await notifier.notify(_ctx(receiver.url, retries=2), reason="crisis")
     await _wait_for(lambda: _sample(metrics, "failed") == 1)
     await notifier.aclose()
     assert len(receiver.hits) == 3
@@ -152,7 +152,7 @@ async def test_a_permanent_client_error_is_not_retried(receiver: Receiver) -> No
     receiver.fail_first, receiver.fail_status = 99, 400
     metrics = Metrics()
     notifier = _notifier(metrics)
-    notifier.notify(_ctx(receiver.url), reason="crisis")
+    await notifier.notify(_ctx(receiver.url), reason="crisis")
     await _wait_for(lambda: _sample(metrics, "failed") == 1)
     await notifier.aclose()
     assert len(receiver.hits) == 1
@@ -162,7 +162,7 @@ async def test_connection_refused_is_retried_and_never_blocks_notify() -> None:
     metrics = Metrics()
     notifier = _notifier(metrics)
     started = time.perf_counter()
-    notifier.notify(_ctx(f"http://127.0.0.1:{free_port()}/hook", retries=1), reason="crisis")
+    await notifier.notify(_ctx(f"http://127.0.0.1:{free_port()}/hook", retries=1), reason="crisis")
     assert time.perf_counter() - started < 0.05  # queued, not sent inline
     await _wait_for(lambda: _sample(metrics, "failed") == 1)
     assert _sample(metrics, "retry") == 1
@@ -174,7 +174,7 @@ async def test_a_full_queue_drops_and_counts(receiver: Receiver) -> None:
     metrics = Metrics()
     notifier = _notifier(metrics, queue_size=1, workers=1)
     ctx = _ctx(receiver.url)
-    results = [notifier.submit(notifier.build_event(ctx, reason="crisis"), HandoffTarget.from_policy(ctx.policy.rails.handoff)) for _ in range(4)]
+    results = [await notifier.submit(notifier.build_event(ctx, reason="crisis"), HandoffTarget.from_policy(ctx.policy.rails.handoff)) for _ in range(4)]
     assert results[0] and not all(results)
     assert _sample(metrics, "dropped") >= 1
     await notifier.aclose(timeout=3)
@@ -185,7 +185,7 @@ async def test_no_webhook_is_recorded_and_nothing_is_sent() -> None:
     notifier = _notifier(metrics)
     ctx = _ctx("x")
     ctx.policy = ctx.policy.model_copy(update={"rails": ctx.policy.rails.model_copy(update={"handoff": Handoff()})})
-    notifier.notify(ctx, reason="crisis")
+    await notifier.notify(ctx, reason="crisis")
     assert _sample(metrics, "no_webhook") == 1
     await notifier.aclose()
 
@@ -193,7 +193,7 @@ async def test_no_webhook_is_recorded_and_nothing_is_sent() -> None:
 async def test_unsigned_when_the_secret_is_not_set(receiver: Receiver) -> None:
     metrics = Metrics()
     notifier = HandoffNotifier(SubjectHasher(b"k" * 32), metrics, environ={})
-    notifier.notify(_ctx(receiver.url), reason="crisis")
+    await notifier.notify(_ctx(receiver.url), reason="crisis")
     await _wait_for(lambda: _sample(metrics, "delivered") == 1)
     await notifier.aclose()
     assert SIGNATURE_HEADER not in receiver.hits[0]["headers"]

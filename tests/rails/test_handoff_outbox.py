@@ -53,7 +53,7 @@ async def test_an_event_left_by_a_stopped_notifier_is_delivered_by_the_next(engi
     url = f"http://127.0.0.1:{port}/hook"  # nothing listens yet: the first process cannot deliver
     first_metrics = Metrics()
     first = _notifier(first_metrics, _outbox(engine, tmp_path), backoff_seconds=0.3)
-    event_id = first.notify(_ctx(url, retries=3), reason="crisis")
+    event_id = await first.notify(_ctx(url, retries=3), reason="crisis")
     await _wait_for(lambda: [r[1] for r in _rows(engine)] == [1])  # the failed first attempt is recorded
     await first.aclose(timeout=0)  # the process stops before the event was delivered
 
@@ -90,7 +90,7 @@ async def test_an_event_left_by_a_stopped_notifier_is_delivered_by_the_next(engi
 async def test_a_delivered_or_abandoned_event_leaves_the_outbox(engine: sa.engine.Engine, tmp_path: Path) -> None:
     metrics = Metrics()
     notifier = _notifier(metrics, _outbox(engine, tmp_path), backoff_seconds=0.01)
-    notifier.notify(_ctx(f"http://127.0.0.1:{free_port()}/hook", retries=1), reason="crisis")
+    await notifier.notify(_ctx(f"http://127.0.0.1:{free_port()}/hook", retries=1), reason="crisis")
     await _wait_for(lambda: _sample(metrics, "failed") == 1)
     await notifier.aclose()
     assert _rows(engine) == []  # gave up (logged and counted): not retried forever
@@ -100,7 +100,7 @@ async def test_the_memory_outbox_is_emptied_by_delivery(receiver: Receiver) -> N
     metrics = Metrics()
     outbox = MemoryOutbox()
     notifier = _notifier(metrics, outbox)
-    notifier.notify(_ctx(receiver.url), reason="crisis")
+    await notifier.notify(_ctx(receiver.url), reason="crisis")
     await _wait_for(lambda: _sample(metrics, "delivered") == 1)
     await notifier.aclose()
     assert len(outbox) == 0

@@ -49,6 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env.update(
         {
             "BEDSIDE_DATA_DIR": str(tmp_path_factory.mktemp("bedside-slow-clients")),
+            "BEDSIDE_QUICKSTART": "1",
             "BEDSIDE_POLICY__DIRECTORY": str(REPO / "policies"),
             "BEDSIDE_POLICY__WATCH": "false",
             "BEDSIDE_SERVER__HEADER_TIMEOUT": str(HEADER_TIMEOUT),

@@ -27,7 +27,7 @@ class RecordingNotifier(HandoffNotifier):
         super().__init__(lambda uid: None if uid is None else f"h({len(uid)})", metrics)
         self.sent: list[tuple[dict[str, Any], HandoffTarget]] = []
 
-    def submit(self, event: dict[str, Any], target: HandoffTarget) -> bool:
+    async def submit(self, event: dict[str, Any], target: HandoffTarget) -> bool:
         self.sent.append((event, target))
         return True
 

@@ -83,6 +83,9 @@ Settings that cannot work together. Rendering stops with a message that says wha
 {{- if and (eq .Values.database.type "postgresql") (not .Values.database.existingSecret) }}
 {{- fail "\n\nBedside: database.type=postgresql needs database.existingSecret: the name of a Secret whose key (database.key, default \"url\") holds the SQLAlchemy URL, e.g. postgresql+psycopg://bedside:PASSWORD@postgres:5432/bedside." }}
 {{- end }}
+{{- if not .Values.kek.existingSecret }}
+{{- fail "\n\nBedside: kek.existingSecret is required: the name of a Secret holding the key-encryption key that wraps every user's data key (Bedside refuses to start without one).\nCreate it once and keep a copy outside the cluster:\n  bedside kek generate --out kek.key && kubectl create secret generic bedside-kek --from-file=kek.key\nthen set kek.existingSecret=bedside-kek (key kek.key)." }}
+{{- end }}
 {{- if and .Values.policies.existingConfigMap .Values.policies.files }}
 {{- fail "\n\nBedside: set either policies.files (the chart makes the ConfigMap) or policies.existingConfigMap, not both." }}
 {{- end }}
