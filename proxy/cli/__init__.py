@@ -17,7 +17,7 @@
     bedside kek rotate --old FILE --new FILE re-wrap every live data key under the new KEK
     bedside retention purge [--dry-run]      delete transcripts older than privacy.transcript_retention_days
     bedside audit verify [--checkpoint FILE] recompute the audit log's tree, check every signed checkpoint
-    bedside audit tail [-n N] [-f] | export --since WHEN --reason TEXT | checkpoint | key | record
+    bedside audit tail [-n N] [-f] | export --since WHEN --reason TEXT | checkpoint | key | keygen | record
     bedside docs [--check]                   write (or check) the generated reference pages in docs/
 
 One module per command family (``serve``, ``demo``, ``config``, ``db``, ``policy`` and its case

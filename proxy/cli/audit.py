@@ -8,7 +8,8 @@
   (``2026-12-01``, ``2026-12-01T10:00:00Z``) as JSON lines, then the newest checkpoint; the export
   itself is recorded (an ``admin`` entry with the reason).
 * ``checkpoint`` integrates pending entries and prints a signed checkpoint of the whole log.
-* ``key`` prints the verifier key that checks this deployment's checkpoints.
+* ``key`` prints the verifier key that checks this deployment's checkpoints; ``keygen --out FILE``
+  writes a new signing key file (0600, refused if it exists) and prints its verifier key.
 * ``record --action NAME --reason TEXT`` records an operator action that happened outside Bedside.
 """
 
@@ -153,6 +154,23 @@ def cmd_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from proxy.audit.keys import create_key_file
+    from proxy.audit.note import NoteError
+
+    try:
+        signer = create_key_file(Path(args.out), args.name)
+    except FileExistsError:
+        print(f"{args.out} already exists: refusing to overwrite a signing key (its checkpoints would no longer verify).", file=sys.stderr)
+        return 1
+    except (OSError, NoteError) as exc:
+        print(f"cannot create {args.out}: {exc}", file=sys.stderr)
+        return 2
+    print(signer.verifier.text())
+    print(f"Wrote a new audit signing key to {args.out} (0600). Set BEDSIDE_AUDIT__SIGNING_KEY_FILE to it; publish the verifier key above.", file=sys.stderr)
+    return 0
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -189,6 +207,10 @@ def register(sub: Any) -> None:
     export.set_defaults(fn=cmd_export)
     audit_sub.add_parser("checkpoint", help="sign a checkpoint of the whole log now and print it").set_defaults(fn=cmd_checkpoint)
     audit_sub.add_parser("key", help="print the verifier key of this deployment's checkpoints").set_defaults(fn=cmd_key)
+    keygen = audit_sub.add_parser("keygen", help="write a new checkpoint signing key file (0600) and print its verifier key")
+    keygen.add_argument("--out", required=True, help="the file to create (refused if it exists)")
+    keygen.add_argument("--name", default=None, help="the key's name, also the log's origin (default: bedside-audit-<8 hex>)")
+    keygen.set_defaults(fn=cmd_keygen)
     record = audit_sub.add_parser("record", help="record an operator action and its reason")
     record.add_argument("--action", required=True, help="what was done, as a name (e.g. backup_restored)")
     record.add_argument("--reason", required=True, help="why, in a few words (no personal data)")

@@ -52,3 +52,7 @@ def test_audit_commands(tmp_path: Path) -> None:
     assert "does NOT verify" in bad_log.stdout
     key = _run(tmp_path, "audit", "key")
     assert key.returncode == 0 and key.stdout.strip().startswith("bedside-audit-")
+    made = _run(tmp_path, "audit", "keygen", "--out", str(tmp_path / "k" / "signing.key"), "--name", "audit.example/log")
+    assert made.returncode == 0 and made.stdout.startswith("audit.example/log+")
+    assert (tmp_path / "k" / "signing.key").stat().st_mode & 0o777 == 0o600
+    assert _run(tmp_path, "audit", "keygen", "--out", str(tmp_path / "k" / "signing.key")).returncode == 1
