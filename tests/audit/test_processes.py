@@ -25,7 +25,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _spawn(url: str, tag: str, count: int, mode: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, "-m", "tests.audit.writer_proc", url, tag, str(count), mode], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.audit.writer_proc", url, tag, str(count), mode], cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _go(procs: list[subprocess.Popen[str]]) -> None:
+    """Wait until every writer has written its first entry, then let them all go at once."""
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready", p.stderr.read() if p.stderr else ""
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
 
 
 def _actions(url: str) -> list[str]:
@@ -49,6 +61,7 @@ def _verify(url: str) -> AuditStore:
 def test_processes_writing_at_once_get_one_order(db_url: str) -> None:  # noqa: F811
     migrate.upgrade(db_url)
     procs = [_spawn(db_url, "a", 300, "queue"), _spawn(db_url, "b", 300, "queue"), _spawn(db_url, "c", 60, "sync")]
+    _go(procs)
     for p in procs:
         _, err = p.communicate(timeout=180)
         assert p.returncode == 0, err[-2000:]
@@ -67,8 +80,7 @@ def test_a_process_killed_mid_write_leaves_a_log_that_verifies(db_url: str) -> N
     for round_ in range(3):
         victim = _spawn(db_url, f"k{round_}", 0, "queue")
         survivor = _spawn(db_url, f"s{round_}", 200, "queue")
-        assert victim.stdout is not None
-        assert victim.stdout.readline().strip() == "ready"
+        _go([victim, survivor])
         time.sleep(0.5 + 0.3 * round_)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)

@@ -2,7 +2,8 @@
 
 ``python -m tests.audit.writer_proc URL TAG COUNT MODE``: ``COUNT`` events tagged ``TAG`` through
 the writer thread (``MODE=queue``), or one ``append_sync`` at a time (``MODE=sync``); ``COUNT=0``
-writes until killed. Prints ``ready`` once it has written its first entry."""
+writes until killed. Prints ``ready`` once it has written its first entry, then waits for a line
+on standard input (the parent starts every writer at once)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def main() -> None:
     log = AuditLog(make_engine(url), batch_size=50)
     log.append_sync(AdminAction(action=f"{tag}-start", reason="process test"))
     print("ready", flush=True)
+    sys.stdin.readline()
     i = 0
     while count == 0 or i < count:
         event = AdminAction(action=f"{tag}-{i}", reason="process test")

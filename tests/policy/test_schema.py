@@ -163,4 +163,4 @@ def test_rendering_never_raises() -> None:
 
 
 def test_sections_are_discovered_from_the_model() -> None:
-    assert Policy.section_names() == ["routing", "persona", "clamps", "microcopy", "emotion", "tone", "pii", "rails", "memory", "transcripts"]
+    assert Policy.section_names() == ["routing", "persona", "clamps", "microcopy", "emotion", "tone", "pii", "rails", "memory", "transcripts", "audit"]
