@@ -61,6 +61,9 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._busy = False
+        #: the worker is waiting for its batch to fill: submit() does not wake it for every event
+        #: (a wake-up per event makes the worker take the GIL from the event loop each time)
+        self._lingering = False
 
     # ---- callers ---------------------------------------------------------------------------
 
@@ -93,7 +96,8 @@ class AuditWriter:
                 self.stats.dropped += 1
                 return False
             self._queue.append(_Item(event, on_index))
-            self._cond.notify()
+            if not self._lingering or len(self._queue) >= self.batch_size:
+                self._cond.notify()
         if self._thread is None:
             self.start()
         return True
@@ -141,11 +145,13 @@ class AuditWriter:
                 if not self._cond.wait(self.idle_seconds):
                     break  # idle: integrate what other processes left pending
             deadline = time.monotonic() + self.linger_seconds
+            self._lingering = True
             while self._queue and len(self._queue) < self.batch_size and not self._stopping:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
+            self._lingering = False
             self._busy = True
             n = min(len(self._queue), self.batch_size)
             return [self._queue.popleft() for _ in range(n)]
