@@ -92,7 +92,9 @@ class AuditEvent(BaseModel):
 
     def to_json(self) -> bytes:
         """The event's JSON, ``kind`` first after the version (the sequencer puts ``index`` in front)."""
-        data = self.model_dump(mode="json", exclude_none=True)
+        # every field is a JSON value already (no nested models): read them as they are, which is
+        # several times cheaper than model_dump on the request path
+        data = {k: v for k, v in self.__dict__.items() if v is not None}
         return _encode({"v": data.pop("v"), "kind": self.kind, **data})
 
 

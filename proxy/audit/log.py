@@ -33,7 +33,9 @@ T = TypeVar("T")
 
 
 def pending(event: AuditEvent) -> PendingEvent:
-    return PendingEvent(event.id, event.to_json())
+    tenant = getattr(event, "tenant", None)
+    subject = getattr(event, "subject", None)
+    return PendingEvent(event.id, event.to_json(), (event.kind, tenant[:128] if tenant else None, subject))
 
 
 class AuditLog:

@@ -57,6 +57,8 @@ EMPTY = TreeState(0, merkle.EMPTY_ROOT, b"")
 class PendingEvent:
     uid: str
     event: bytes  # the event's JSON (an object), without its index
+    #: (kind, tenant, subject) when the caller knows them (saves parsing the JSON again)
+    fields: tuple[str, str | None, str | None] | None = None
 
 
 def leaf_bytes(index: int, event: bytes) -> bytes:
@@ -126,46 +128,74 @@ class AuditStore:
     def integrate(self, limit: int = 1000) -> int:
         """The sequencer: give up to ``limit`` pending events, oldest first, their indexes. Returns how many."""
         with self._locked() as conn:
-            return len(self._integrate(conn, limit))
+            tree, before = self._tree(conn)
+            found = self._take_pending(conn, tree, limit)
+            self._save(conn, tree, before)
+            return len(found)
 
     def add_and_integrate(self, events: Sequence[PendingEvent], limit: int = 1000) -> dict[str, int]:
-        """``add_pending`` and ``integrate`` in one transaction (one commit instead of two: what the
-        writer thread does with its batch). The events still pass through ``audit_pending``, so the
-        order is the database's, and pending rows of other processes are taken in too. Returns the
-        index of every event integrated (by uid)."""
+        """Sequence a batch of this process's events (what the writer thread does), in one
+        transaction under the sequencer's lock: first every event already pending (other
+        processes', the CLI's, a dead process's), oldest first, then this batch. A batch that
+        finds more than ``limit`` pending waits in ``audit_pending`` behind them. Returns the index
+        of every event integrated (by uid)."""
         with self._locked() as conn:
-            if events:
+            tree, before = self._tree(conn)
+            found = self._take_pending(conn, tree, limit)
+            if len(found) < limit:
+                now = _now()
+                found.update(self._sequence(conn, tree, [(e.uid, e.event, now, e.fields) for e in events]))
+            elif events:
                 now = _now()
                 conn.execute(sa.insert(_P), [{"uid": e.uid, "event": e.event, "created_at": now} for e in events])
-            return self._integrate(conn, max(limit, len(events)))
+            self._save(conn, tree, before)
+            return found
 
-    def _integrate(self, conn: Connection, limit: int) -> dict[str, int]:
+    @staticmethod
+    def _tree(conn: Connection) -> tuple[merkle.CompactRange, int]:
+        """The tree's right edge and size (-1: no state row yet), read under the lock."""
+        row = conn.execute(sa.select(_T.c.size, _T.c.edge).where(_T.c.id == 1)).first()
+        if row is None:
+            return merkle.CompactRange(), -1
+        return merkle.CompactRange.from_bytes(int(row.size), bytes(row.edge)), int(row.size)
+
+    def _take_pending(self, conn: Connection, tree: merkle.CompactRange, limit: int) -> dict[str, int]:
         rows = conn.execute(sa.select(_P.c.id, _P.c.uid, _P.c.event, _P.c.created_at).order_by(_P.c.id).limit(limit)).all()
         if not rows:
             return {}
-        state = self._state(conn)
-        tree = state.compact
+        found = self._sequence(conn, tree, [(str(r.uid), bytes(r.event), r.created_at, None) for r in rows])
+        conn.execute(sa.delete(_P).where(_P.c.id.in_([r.id for r in rows])))
+        return found
+
+    @staticmethod
+    def _sequence(conn: Connection, tree: merkle.CompactRange, items: list[tuple[str, bytes, datetime, tuple[str, str | None, str | None] | None]]) -> dict[str, int]:
+        """Give ``items`` (uid, event JSON, time, known fields) the next indexes: entries and new subtree hashes."""
+        if not items:
+            return {}
         entries: list[dict[str, Any]] = []
         nodes: list[dict[str, Any]] = []
-        for row in rows:
+        for uid, event, created_at, fields in items:
             index = tree.size
-            payload = leaf_bytes(index, bytes(row.event))
+            payload = leaf_bytes(index, event)
             leaf = merkle.leaf_hash(payload)
-            kind, tenant, subject = _fields(bytes(row.event))
-            entries.append(
-                {"idx": index, "uid": row.uid, "kind": kind, "tenant": tenant, "subject": subject, "leaf_hash": leaf, "payload": payload, "created_at": row.created_at}
-            )
+            kind, tenant, subject = fields if fields is not None else _fields(event)
+            entries.append({"idx": index, "uid": uid, "kind": kind, "tenant": tenant, "subject": subject, "leaf_hash": leaf, "payload": payload, "created_at": created_at})
             nodes.extend({"level": level, "idx": idx, "hash": h} for level, idx, h in tree.append(leaf))
         conn.execute(sa.insert(_E), entries)
         if nodes:
             conn.execute(sa.insert(_N), nodes)
+        return {str(e["uid"]): int(e["idx"]) for e in entries}
+
+    @staticmethod
+    def _save(conn: Connection, tree: merkle.CompactRange, before: int) -> None:
+        """Store the tree state when it grew (``before`` -1: no state row yet)."""
+        if tree.size == max(before, 0):
+            return
         values = {"size": tree.size, "root": tree.root(), "edge": tree.to_bytes(), "updated_at": _now()}
-        if state.size == 0 and conn.execute(sa.select(_T.c.id).where(_T.c.id == 1)).first() is None:
+        if before < 0:
             conn.execute(sa.insert(_T).values(id=1, **values))
         else:
             conn.execute(sa.update(_T).where(_T.c.id == 1).values(**values))
-        conn.execute(sa.delete(_P).where(_P.c.id.in_([r.id for r in rows])))
-        return {str(e["uid"]): int(e["idx"]) for e in entries}
 
     def integrate_all(self, limit: int = 1000) -> int:
         """Integrate until nothing is pending; returns how many were integrated."""
