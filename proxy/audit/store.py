@@ -1,13 +1,14 @@
 """The audit log in the database: pending events, the sequencer, proofs and checkpoints (synchronous).
 
-**Order is decided once, by the database.** Any process adds events to ``audit_pending``
-(:meth:`AuditStore.add_pending`); the database numbers them. :meth:`AuditStore.integrate` is the
-sequencer: inside one transaction that holds the log's lock (a PostgreSQL advisory transaction
-lock, SQLite's write lock through ``BEGIN IMMEDIATE``) it reads the tree state, takes pending rows
-in id order, gives each the next index, writes the entries (leaf bytes = ``{"index": i,`` + the
-event's JSON), the completed subtree hashes and the new tree state, and deletes those pending rows.
-Any process may run it, as often as it likes: two sequencers never interleave, and a process
-killed mid-integration rolls back whole, leaving its pending rows for the next one.
+**Order is decided once, by the database.** Every index is given inside one transaction that
+holds the log's lock (a PostgreSQL advisory transaction lock, SQLite's write lock through ``BEGIN
+IMMEDIATE``): it reads the tree state, gives the next indexes, writes the entries (leaf bytes =
+``{"index": i,`` + the event's JSON), the completed subtree hashes and the new tree state.
+:meth:`AuditStore.integrate` takes events from ``audit_pending`` (where :meth:`add_pending` puts
+them; the database numbers them) in id order and deletes them; :meth:`add_and_integrate`, what the
+writer thread runs, does the same and then appends its own batch in the same transaction. Any
+process may run either, as often as it likes: two never interleave, and a process killed
+mid-transaction rolls back whole (its pending rows stay for the next one).
 
 Every method here blocks: async callers run them in a worker thread (``proxy/audit/log.py``).
 """

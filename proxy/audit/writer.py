@@ -2,9 +2,11 @@
 
 ``submit`` never blocks and never touches the database: it appends to the queue (or, when the
 queue is full, refuses and counts the event as dropped: the caller decides what that means, see
-``audit.on_failure``). The worker takes up to ``batch_size`` events at a time, adds them to
-``audit_pending`` and runs the sequencer in one transaction, and resolves the futures of callers
-waiting for their index (:meth:`AuditWriter.submit` with ``on_index``).
+``audit.on_failure``). The worker takes up to ``batch_size`` events at a time (waiting up to
+``linger_seconds`` for a batch to fill) and sequences them in one transaction under the
+sequencer's lock, after every event already pending (:meth:`AuditStore.add_and_integrate`), then
+resolves the futures of callers waiting for their index (:meth:`AuditWriter.submit` with
+``on_index``).
 
 When the database fails, nothing is dropped: the batch goes back to the front of the queue (or,
 if it already reached ``audit_pending``, waits there for the sequencer) and the worker retries
