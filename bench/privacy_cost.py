@@ -15,7 +15,8 @@ database worker threads count).
   iteration is a new user, so the consent state is never cached (the stage caches it for 1 s):
   what the first request of a user in a second costs;
 * ``+ memory read``: a user who granted ``memory`` and has ``--memories`` memories (200) asks a
-  question (nothing to remember): load and decrypt them, rank, inject one system message; paired
+  question (nothing to remember): the version check, load and decrypt them (once per version),
+  rank (word overlap plus the packaged static embeddings), inject one system message; paired
   with the same request from a user without consent (both consent states cached);
 * ``+ memory write``: the same user states a preference each time ("I prefer phone calls in the
   evening."): the read, then extraction and an encrypted upsert that replaces the previous one;
@@ -47,6 +48,7 @@ from proxy.pipeline.collect import collect  # noqa: E402
 from proxy.pipeline.context import RequestContext  # noqa: E402
 from proxy.pipeline.stage import Pipeline  # noqa: E402
 from proxy.privacy.memory_rules import Extracted  # noqa: E402
+from proxy.runtime import prepare_process  # noqa: E402
 from proxy.services import Services, build_services, build_stages  # noqa: E402
 from proxy.settings import Settings  # noqa: E402
 from proxy.stages.forward import Forwarder  # noqa: E402
@@ -177,6 +179,7 @@ async def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("BEDSIDE_TEST_PG", PG_ADMIN), help="admin URL of a PostgreSQL server (a throw-away database is created)")
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
+    prepare_process()  # as `bedside serve` does first (libraries offline, numpy's BLAS on one thread)
     results: dict[str, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         results["SQLite"] = await run_backend(Path(tmp), f"sqlite:///{Path(tmp) / 'bedside.db'}", args)

@@ -29,6 +29,7 @@ SAFE_FIELDS = frozenset(
         "result", "duration_s", "directory", "client", "database", "ok", "verdict", "action",
         "entities", "emotion", "intensity", "trend", "attempt", "webhook_status", "exc_types",
         "dropped_fields", "chunks", "bytes", "n", "keks",
+        "phase", "extractor", "prompt_version", "added", "replaced", "updated", "forgotten", "rejected",
     }
 )
 _MAX_VALUE = 200

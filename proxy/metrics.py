@@ -40,6 +40,18 @@ class Metrics:
         self.pii_output = Counter("bedside_pii_output", "PII the model wrote itself, by policy, entity type and action (mask, allow, shadow).", ["policy", "entity", "action"], registry=r)
         self.rails_verdicts = Counter("bedside_rails_verdicts", "Rail verdicts, by policy, direction (input/output), check and verdict.", ["policy", "direction", "check", "verdict"], registry=r)
         self.handoffs = Counter("bedside_handoffs", "Handoffs to a person, by policy and reason.", ["policy", "reason"], registry=r)
+        self.memory_extractions = Counter(
+            "bedside_memory_extractions",
+            "Memory extractions after a reply, by extractor and result (ok, nothing, timeout, error, garbage, busy).",
+            ["extractor", "result"],
+            registry=r,
+        )
+        self.memory_operations = Counter(
+            "bedside_memory_operations",
+            "Operations the LLM memory extractor proposed, by outcome (added, replaced, updated, forgotten, or rejected_<reason>).",
+            ["outcome"],
+            registry=r,
+        )
         self.audit_dropped = Counter("bedside_audit_dropped", "Audit entries lost because the audit log could not take them (fail_open).", registry=r)
         self.audit_refused = Counter("bedside_audit_refused", "Requests and privacy changes refused because the audit log could not record them (fail_closed), by endpoint.", ["endpoint"], registry=r)
         self.audit_queued = Gauge("bedside_audit_queued", "Audit entries waiting to be written.", registry=r)

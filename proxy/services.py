@@ -26,6 +26,7 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.stage import Pipeline, Readiness, Stage
 from proxy.policy import PolicyStore, ReloadResult
+from proxy.privacy.memory_retention import memory_retention_days, purge_expired_memories
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
@@ -40,6 +41,7 @@ from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
 from proxy.stages.input_rails import InputRailsStage
 from proxy.stages.memory import MemoryStage
+from proxy.stages.memory_extractor import LlmExtractor
 from proxy.stages.output_rails import OutputRailsStage
 from proxy.stages.pii import build_pii_stage
 from proxy.stages.policy import PolicyStage
@@ -74,6 +76,8 @@ class Services:
     audit: AuditLog | None = None
     #: KEK ids that wrap live data keys but that this process does not hold (checked at start-up)
     missing_keks: dict[str, int] = field(default_factory=dict)
+    #: the LLM memory extractor's background jobs (policies with ``memory.extractor: llm``)
+    memory_extractor: LlmExtractor | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _stop_watch: asyncio.Event | None = None
 
@@ -158,6 +162,8 @@ class Services:
                 log.error("handoff_outbox", result="resume_failed", detail="pending handoff events were not resumed; they stay in handoff_outbox", exc_info=True)
         if self.privacy is not None:
             self._tasks.append(asyncio.create_task(self._purge_forever()))
+            if self.policies is not None and any(p.memory.enabled for p in self.policies.current.policies.values()):
+                self._tasks.append(asyncio.create_task(self._warm_memory_relevance()))
         if self.policies is not None:
             if self.settings.policy.watch:
                 self._stop_watch = asyncio.Event()
@@ -195,17 +201,38 @@ class Services:
         if counts:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
             if self.audit is not None:
-                for event in retention_events(counts, days):
+                for event in retention_events("transcripts", counts, days):
+                    self.audit.submit(event)
+        return counts
+
+    async def purge_memories(self) -> dict[str, int]:
+        """One retention purge of memories (in a worker thread): those not updated for longer than the
+        longest ``memory.retention_days`` of the current policies that enable memory (docs/privacy.md)."""
+        days = memory_retention_days(self.policies.current.policies.values() if self.policies is not None else ())
+        counts = await anyio.to_thread.run_sync(purge_expired_memories, self.engine, days)
+        if counts:
+            get_logger().info("retention_purge", kind="memories", count=sum(counts.values()), n=len(counts))
+            if self.audit is not None:
+                for event in retention_events("memories", counts, days):
                     self.audit.submit(event)
         return counts
 
     async def _purge_forever(self) -> None:
         while True:
-            try:
-                await self.purge_transcripts()
-            except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval
-                get_logger().warning("retention_purge_failed", exc_info=True)
+            for purge in (self.purge_transcripts, self.purge_memories):
+                try:
+                    await purge()
+                except Exception:  # noqa: BLE001 - a failed purge is retried at the next interval
+                    get_logger().warning("retention_purge_failed", exc_info=True)
             await asyncio.sleep(self.settings.privacy.purge_interval_seconds)
+
+    async def _warm_memory_relevance(self) -> None:
+        """Load the embeddings memory ranking reads (~80 ms, in a worker thread) before the first request needs them."""
+        assert self.privacy is not None
+        try:
+            await anyio.to_thread.run_sync(self.privacy.memories.relevance.warm)
+        except Exception:  # noqa: BLE001 - the first memory read loads them instead
+            get_logger().warning("memory_relevance_warm_failed", exc_info=True)
 
     async def sign_checkpoint(self) -> None:
         """Sign a checkpoint when the log has grown since the newest one (the schedule in ``serve``)."""
@@ -229,6 +256,8 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        if self.memory_extractor is not None:
+            await self.memory_extractor.aclose()
         if self.audit is not None:
             await anyio.to_thread.run_sync(self.audit.stop)  # write what is queued
             await self.sign_checkpoint()
@@ -258,6 +287,7 @@ def build_stages(
     hasher: SubjectHasher,
     handoff: HandoffNotifier | None = None,
     privacy: Privacy | None = None,
+    memory_extractor: LlmExtractor | None = None,
     audit: AuditLog | None = None,
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
@@ -274,7 +304,7 @@ def build_stages(
         stages.append(ToneStage(metrics))
         stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
         if privacy is not None:
-            stages.append(MemoryStage(privacy.memories, metrics))  # inside pii: injects through the request's vault
+            stages.append(MemoryStage(privacy.memories, metrics, memory_extractor))  # inside pii: injects through the request's vault
             stages.append(TranscriptsStage(privacy.transcripts, metrics))  # inside pii: restores the turn with the request's vault
         rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
         stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
@@ -310,12 +340,15 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
         )
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox
+    extractor = LlmExtractor(router, privacy.memories, metrics)  # used by policies with memory.extractor: llm
     audit: AuditLog | None = None
     if settings.audit.enabled:
         audit = build_audit_log(settings, engine, privacy.subjects, on_drop=metrics.audit_dropped.inc)
         writer = audit.writer
         metrics.audit_queued.set_function(lambda: writer.queued)
-    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy, audit), Forwarder(router, metrics))
-    services = Services(settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, audit=audit)
+    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy, extractor, audit), Forwarder(router, metrics))
+    services = Services(
+        settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor, audit=audit
+    )
     holder.append(services)
     return services

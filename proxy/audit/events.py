@@ -193,10 +193,10 @@ class AdminAction(AuditEvent):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-def retention_events(counts: dict[str, int], days: int) -> list[AdminAction]:
-    """One ``admin`` entry per tenant whose transcripts the retention purge deleted."""
-    reason = f"transcript retention (the policy's, else {days} days)"
-    return [AdminAction(action="retention_purge", reason=reason, tenant=tenant, details={"transcripts": n}) for tenant, n in sorted(counts.items()) if n]
+def retention_events(kind: str, counts: dict[str, int], days: int) -> list[AdminAction]:
+    """One ``admin`` entry per tenant whose ``kind`` (``transcripts``, ``memories``) a retention purge deleted."""
+    reason = f"{kind} retention ({'the policy' + chr(39) + 's, else ' if kind == 'transcripts' else ''}{days} days)"
+    return [AdminAction(action="retention_purge", reason=reason, tenant=tenant, details={kind: n}) for tenant, n in sorted(counts.items()) if n]
 
 
 AnyEvent = RequestEvent | ConsentChange | UserDataChange | PolicyReload | ApiKeyChange | KekRotation | AdminAction

@@ -15,7 +15,7 @@
     bedside keys list | revoke ID | hash KEY
     bedside kek generate --out FILE          write a new KEK file (0600), print its id
     bedside kek rotate --old FILE --new FILE re-wrap every live data key under the new KEK
-    bedside retention purge [--dry-run]      delete transcripts older than privacy.transcript_retention_days
+    bedside retention purge [--dry-run]      delete transcripts and memories past their retention
     bedside audit verify [--checkpoint FILE] recompute the audit log's tree, check every signed checkpoint
     bedside audit tail [-n N] [-f] | export --since WHEN --reason TEXT | checkpoint | key | keygen | record
     bedside docs [--check]                   write (or check) the generated reference pages in docs/

@@ -13,62 +13,36 @@ spaCy is built on; weights in ``emotion_model/cnn.npz``):
     -> layer norm -> max- and mean-pooling over the turn (2H) -> one softmax per head
 
 The embedding table and the tokenizer are read from the installed ``wordllama`` package's files
-(never through ``WordLlama.load``, which would try to download what it cannot find). Nothing is
-fetched: without the package :func:`load_cnn` returns ``None`` and the linear model reads alone.
+by :mod:`proxy.detectors.static_embeddings` (never through ``WordLlama.load``, which would try to
+download what it cannot find; memory relevance reads them too). Nothing is fetched: without the
+package :func:`load_cnn` returns ``None`` and the linear model reads alone.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from proxy.detectors.static_embeddings import StaticEmbeddings, embedding_files
+
 __all__ = ["MAX_TOKENS", "TokenCnn", "embedding_files", "load_cnn"]
 
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 64
-WEIGHTS_FILE = "weights/l2_supercat_256.safetensors"
-TOKENIZER_FILE = "tokenizers/l2_supercat_tokenizer_config.json"
 
 
-def embedding_files() -> tuple[Path, Path] | None:
-    """(embedding table, tokenizer) of the installed ``wordllama`` package, without importing it."""
-    spec = importlib.util.find_spec("wordllama")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(next(iter(spec.submodule_search_locations)))
-    weights, tokenizer = root / WEIGHTS_FILE, root / TOKENIZER_FILE
-    return (weights, tokenizer) if weights.is_file() and tokenizer.is_file() else None
+class _Embeddings(StaticEmbeddings):
+    """The shared loader (:mod:`proxy.detectors.static_embeddings`), read at most :data:`MAX_TOKENS` per turn."""
 
-
-@dataclass(frozen=True)
-class _Embeddings:
-    table: npt.NDArray[np.float16]  # (vocabulary, 256), as shipped
-    tokenizer: Any  # tokenizers.Tokenizer
-
-    @classmethod
-    def load(cls, files: tuple[Path, Path]) -> _Embeddings:
-        from safetensors import safe_open
-        from tokenizers import Tokenizer
-
-        with safe_open(str(files[0]), framework="np") as f:
-            table = f.get_tensor("embedding.weight")
-        tokenizer = Tokenizer.from_file(str(files[1]))
-        tokenizer.no_padding()
-        tokenizer.no_truncation()
-        return cls(table, tokenizer)
-
-    def ids(self, text: str) -> list[int]:
+    def ids(self, text: str, limit: int = MAX_TOKENS) -> list[int]:
         """Token ids of ``text`` without the special tokens, at most :data:`MAX_TOKENS`."""
-        ids = [i for i in self.tokenizer.encode(text).ids if i > 2][:MAX_TOKENS]
-        return ids or [0]
+        return super().ids(text, limit)
 
 
 def window(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

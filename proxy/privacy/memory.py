@@ -5,6 +5,12 @@ A memory row holds two envelope ciphertexts bound to ``memories``, its row id an
 and ``data`` (JSON: the topic and the values behind those placeholders). :meth:`Memory.plain_text`
 puts the values back (what the user sees through the API); the memory stage instead maps each value
 to the *current* request's placeholder, so the model never sees a remembered value.
+
+A user's memories are decrypted once per *version* of them (:meth:`PrivacyRepository.memory_version`,
+one cheap query that any write, deletion or shredding by any replica changes) and kept in process
+memory only, as a :class:`~proxy.privacy.memory_relevance.MemoryIndex`: the memories with their
+content words, budget costs and embedding vectors, so a request ranks them without re-reading,
+re-decrypting or re-embedding anything.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from cachetools import LRUCache
 from proxy.crypto.envelope import Envelope, FieldRef
 from proxy.crypto.keys import CryptoError
 from proxy.crypto.subjects import SubjectKey, conversation_subject
+from proxy.marks import is_bedside_text
+from proxy.privacy.memory_relevance import MemoryIndex, Relevance
 from proxy.privacy.memory_rules import Extracted
-from proxy.privacy.pseudonyms import PLACEHOLDER_RE
+from proxy.privacy.pseudonyms import PLACEHOLDER_RE, PseudonymVault
 from proxy.storage.repositories import PrivacyRepository, UserScope
 from proxy.storage.tables import MemoryRow
 
@@ -70,17 +78,49 @@ class Memory:
         }
 
 
+def with_placeholders(memory: Memory, vault: PseudonymVault) -> str | None:
+    """The memory's text with each value replaced by ``vault``'s placeholder for it (created when new),
+    so it can reach a model; None when a value is missing or the text carries Bedside's mark."""
+    missing = False
+
+    def swap(match: Any) -> str:
+        nonlocal missing
+        value = memory.values.get(match.group(0))
+        if value is None:
+            missing = True
+            return ""
+        return vault.placeholder_for(match.group("type"), value)
+
+    text = PLACEHOLDER_RE.sub(swap, memory.text)
+    return None if missing or is_bedside_text(text) else text
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What one write did to a user's memories."""
+
+    added: int = 0
+    replaced: int = 0
+    updated: int = 0
+    forgotten: int = 0
+
+
+def _placeholders(text: str) -> set[str]:
+    return {m.group(0) for m in PLACEHOLDER_RE.finditer(text)}
+
+
 class MemoryStore:
     """Load, remember and forget one user's memories (sync core, async wrappers on the repository's threads)."""
 
-    def __init__(self, repo: PrivacyRepository, envelope: Envelope, subjects: SubjectKey, *, cache_size: int = 1024) -> None:
+    def __init__(self, repo: PrivacyRepository, envelope: Envelope, subjects: SubjectKey, *, relevance: Relevance | None = None, cache_size: int = 1024) -> None:
         self.repo = repo
         self.envelope = envelope
         self.subjects = subjects
-        #: (tenant, subject) -> (version, memories): a user's memories, decrypted, in process memory
-        #: only, reused while ``repo.memory_version`` is unchanged (any write, deletion or shredding,
-        #: by any process, changes it)
-        self._opened: LRUCache[tuple[str, str], tuple[tuple[Any, ...], tuple[Memory, ...]]] = LRUCache(maxsize=cache_size)
+        self.relevance = relevance if relevance is not None else Relevance()
+        #: (tenant, subject) -> (version, index): a user's memories, decrypted and indexed, in process
+        #: memory only, reused while ``repo.memory_version`` is unchanged (any write, deletion or
+        #: shredding, by any process, changes it)
+        self._opened: LRUCache[tuple[str, str], tuple[tuple[Any, ...], MemoryIndex]] = LRUCache(maxsize=cache_size)
         self._lock = threading.Lock()
 
     def scope(self, tenant: str, user: str) -> UserScope:
@@ -99,24 +139,40 @@ class MemoryStore:
         values = {str(k): str(v) for k, v in dict(data.get("values") or {}).items()}
         return Memory(row.id, row.kind, str(data.get("topic") or ""), text, values, row.conversation, row.turn, _utc(row.created_at), _utc(row.updated_at))
 
-    def load_sync(self, scope: UserScope) -> list[Memory]:
-        """The user's memories, oldest first; a row that no longer decrypts (shredded key) is left out.
-        Decrypted once per version of the user's memories (one cheap query checks it)."""
+    def index_sync(self, scope: UserScope) -> MemoryIndex:
+        """The user's memories (oldest first) with their ranking features; a row that no longer decrypts
+        (shredded key) is left out. Decrypted and embedded once per version of the user's memories."""
         version = self.repo.memory_version(scope)
         key = (scope.tenant, scope.subject)
         with self._lock:
             hit = self._opened.get(key)
         if hit is not None and hit[0] == version:
-            return list(hit[1])
-        out = self._open_all(scope)
+            return hit[1]
+        # rows unchanged since the last version, under the same live keys, are not decrypted or embedded again
+        before = hit[1] if hit is not None and hit[0][2:] == version[2:] else None
+        index = self.relevance.index(self._open_all(scope, before), before)
         with self._lock:
-            self._opened[key] = (version, tuple(out))
-        return out
+            self._opened[key] = (version, index)
+        return index
 
-    def _open_all(self, scope: UserScope) -> list[Memory]:
+    def load_sync(self, scope: UserScope) -> list[Memory]:
+        """The user's memories, oldest first (see :meth:`index_sync`)."""
+        return list(self.index_sync(scope).memories)
+
+    def ranked_sync(self, scope: UserScope, turn: str, *, since: float = float("-inf")) -> list[Memory]:
+        """The user's memories updated at or after ``since`` (a timestamp), most relevant to ``turn`` first."""
+        index = self.index_sync(scope)
+        return [index.memories[i] for i in index.ranked(self.relevance.query(turn), since=since)]
+
+    def _open_all(self, scope: UserScope, before: MemoryIndex | None = None) -> list[Memory]:
+        known = {m.id: m for m in before.memories} if before is not None else {}
         out: list[Memory] = []
         with self.envelope.batch():  # one data-key read for all the rows
             for row in self.repo.memories(scope):
+                same = known.get(row.id)
+                if same is not None and same.updated == _utc(row.updated_at):
+                    out.append(same)
+                    continue
                 try:
                     out.append(self._open(scope, row))
                 except (CryptoError, ValueError):
@@ -126,29 +182,68 @@ class MemoryStore:
     def remember_sync(self, scope: UserScope, items: Iterable[Extracted], values: Mapping[str, str], *, tenant: str, conversation: str, turn: int) -> tuple[int, int]:
         """Store ``items`` (text with placeholders; ``values`` maps placeholders to values). A memory of
         the same kind and topic is replaced, not added. Returns (added, replaced)."""
-        items = list(items)
-        if not items:
-            return 0, 0
-        with self.envelope.batch():  # one data-key read for the load and every seal
-            return self._remember(scope, items, values, conversation_subject(self.subjects, tenant, conversation), turn)
+        done = self.revise_sync(scope, add=items, values=values, tenant=tenant, conversation=conversation, turn=turn)
+        return done.added, done.replaced
 
-    def _remember(self, scope: UserScope, items: list[Extracted], values: Mapping[str, str], conv: str, turn: int) -> tuple[int, int]:
-        existing = {(m.kind, m.topic): m for m in self.load_sync(scope)}
+    def revise_sync(
+        self,
+        scope: UserScope,
+        *,
+        add: Iterable[Extracted] = (),
+        update: Mapping[str, str] | None = None,
+        forget: Iterable[str] = (),
+        values: Mapping[str, str],
+        tenant: str,
+        conversation: str,
+        turn: int,
+    ) -> Revision:
+        """One write: ``forget`` these memory ids, ``update`` these (id -> new text, same kind and
+        topic), ``add`` these items (a memory of the same kind and topic is replaced). Texts hold
+        placeholders that ``values`` must all resolve, else that item is skipped; ids that are not
+        the user's are skipped too."""
+        add, forget, update = list(add), list(forget), dict(update or {})
+        if not (add or forget or update):
+            return Revision()
+        conv = conversation_subject(self.subjects, tenant, conversation)
+        with self.envelope.batch():  # one data-key read for the load and every seal
+            mine = {m.id: m for m in self.load_sync(scope)}
+            forgotten = sum(1 for memory_id in dict.fromkeys(forget) if memory_id in mine and self.repo.delete_memory(scope, memory_id))
+            updated = 0
+            for memory_id, text in update.items():
+                old = mine.get(memory_id)
+                if old is None or memory_id in forget or not _placeholders(text) <= set(values):
+                    continue
+                item = Extracted(old.kind, old.topic, text)
+                if self._replace(scope, old, item, values, conv, turn):
+                    updated += 1
+            live = {(m.kind, m.topic): m for m in mine.values() if m.id not in forget}
+            added, replaced = self._remember(scope, add, values, live, conv, turn)
+        return Revision(added, replaced, updated, forgotten)
+
+    def _replace(self, scope: UserScope, old: Memory, item: Extracted, values: Mapping[str, str], conv: str, turn: int) -> bool | None:
+        """Overwrite ``old`` with ``item``: True when replaced, False when gone meanwhile, None when
+        it says the same again (the first provenance is kept)."""
+        mine = {p: values[p] for p in _placeholders(item.text)}
+        if old.plain_text() == Memory(old.id, item.kind, item.topic, item.text, mine, conv, turn, old.created, old.updated).plain_text():
+            return None
+        text, data = self._seal(scope, old.id, item, mine)
+        return self.repo.replace_memory(scope, old.id, text=text, data=data, conversation=conv, turn=turn)
+
+    def _remember(self, scope: UserScope, items: list[Extracted], values: Mapping[str, str], existing: dict[tuple[str, str], Memory], conv: str, turn: int) -> tuple[int, int]:
         added = replaced = 0
         for item in items:
-            placeholders = {m.group(0) for m in PLACEHOLDER_RE.finditer(item.text)}
-            if not placeholders <= set(values):
+            if not _placeholders(item.text) <= set(values):
                 continue  # a placeholder whose value this request does not hold: nothing to remember it by
-            mine = {p: values[p] for p in placeholders}
             old = existing.get((item.kind, item.topic))
             if old is not None:
-                if old.plain_text() == Memory(old.id, item.kind, item.topic, item.text, mine, conv, turn, old.created, old.updated).plain_text():
-                    continue  # said again: keep the first provenance
-                text, data = self._seal(scope, old.id, item, mine)
-                if self.repo.replace_memory(scope, old.id, text=text, data=data, conversation=conv, turn=turn):
+                done = self._replace(scope, old, item, values, conv, turn)
+                if done is None:
+                    continue  # said again
+                if done:
                     replaced += 1
                     continue
             row_id = str(uuid.uuid4())
+            mine = {p: values[p] for p in _placeholders(item.text)}
             text, data = self._seal(scope, row_id, item, mine)
             self.repo.add_memory(scope, MemoryRow(id=row_id, tenant=scope.tenant, subject=scope.subject, kind=item.kind, text=text, data=data, conversation=conv, turn=turn))
             added += 1
@@ -159,9 +254,32 @@ class MemoryStore:
     async def load(self, scope: UserScope) -> list[Memory]:
         return await self.repo.run(self.load_sync, scope)
 
+    async def ranked(self, scope: UserScope, turn: str, *, since: float = float("-inf")) -> list[Memory]:
+        def work() -> list[Memory]:
+            return self.ranked_sync(scope, turn, since=since)
+
+        return await self.repo.run(work)
+
     async def remember(self, scope: UserScope, items: Iterable[Extracted], values: Mapping[str, str], *, tenant: str, conversation: str, turn: int) -> tuple[int, int]:
         def work() -> tuple[int, int]:
             return self.remember_sync(scope, items, values, tenant=tenant, conversation=conversation, turn=turn)
+
+        return await self.repo.run(work)
+
+    async def revise(
+        self,
+        scope: UserScope,
+        *,
+        add: Iterable[Extracted] = (),
+        update: Mapping[str, str] | None = None,
+        forget: Iterable[str] = (),
+        values: Mapping[str, str],
+        tenant: str,
+        conversation: str,
+        turn: int,
+    ) -> Revision:
+        def work() -> Revision:
+            return self.revise_sync(scope, add=add, update=update, forget=forget, values=values, tenant=tenant, conversation=conversation, turn=turn)
 
         return await self.repo.run(work)
 

@@ -17,6 +17,8 @@ What is never kept:
 * questions, and Bedside's own guidance (text starting with the mark).
 
 The text is the sentence as the user said it (after PII redaction: values are placeholders).
+:func:`refusal` applies the same filters to a sentence from another extractor (the LLM extractor's
+output, :mod:`proxy.privacy.memory_llm`).
 """
 
 from __future__ import annotations
@@ -103,9 +105,31 @@ def is_poisoning(text: str) -> bool:
     return bool(_POISON.search(text)) or bool(_SECOND_PERSON.search(text))
 
 
+def refusal(text: str) -> str | None:
+    """Why a candidate memory sentence (from any extractor) must not be stored, or None when it may:
+    ``bedside`` (Bedside's own text), ``length`` (empty or over :data:`MAX_SENTENCE`), ``poisoning``
+    (speaks to the assistant), ``special_category`` (health, religion, ...), ``question``."""
+    if is_bedside_text(text):
+        return "bedside"
+    if not text.strip() or len(text) > MAX_SENTENCE:
+        return "length"
+    if is_poisoning(text):
+        return "poisoning"
+    if _SPECIAL.search(text):
+        return "special_category"
+    if text.rstrip().endswith("?"):
+        return "question"
+    return None
+
+
+def turn_is_poisoned(turn: str) -> bool:
+    """Whether a whole user turn gives nothing to remember: it instructs the assistant somewhere."""
+    return bool(_POISON.search(turn))
+
+
 def extract(turn: str, kinds: tuple[str, ...] | list[str] = ("preference", "fact", "identifier")) -> list[Extracted]:
     """What the user's ``turn`` says about themselves that is worth remembering (see the module doc)."""
-    if not turn or is_bedside_text(turn) or _POISON.search(turn):
+    if not turn or is_bedside_text(turn) or turn_is_poisoned(turn):
         return []  # one instruction to the assistant poisons the whole turn
     out: dict[tuple[str, str], Extracted] = {}
     for match in _SENTENCE.finditer(turn):

@@ -164,3 +164,14 @@ def test_rendering_never_raises() -> None:
 
 def test_sections_are_discovered_from_the_model() -> None:
     assert Policy.section_names() == ["routing", "persona", "clamps", "microcopy", "emotion", "tone", "pii", "rails", "memory", "transcripts", "audit"]
+
+
+def test_memory_llm_extractor_needs_its_model_and_keeps_bounds() -> None:
+    assert errors(memory={"enabled": True, "extractor": "llm"}) == [(("memory",), "memory_llm")]
+    policy = make(memory={"enabled": True, "extractor": "llm", "llm": {"model": "gpt-4o-mini"}})
+    assert policy.memory.llm is not None
+    assert (policy.memory.llm.upstream, policy.memory.llm.timeout_seconds, policy.memory.llm.prompt, policy.memory.llm.max_memories) == (None, 10.0, None, 50)
+    assert errors(memory={"extractor": "llm", "llm": {"model": "has space"}})
+    assert errors(memory={"extractor": "llm", "llm": {"model": "m", "timeout_seconds": 0}})
+    assert errors(memory={"extractor": "llm", "llm": {"model": "m", "prompt": ""}})
+    assert errors(memory={"extractor": "neural"})

@@ -74,3 +74,33 @@ def test_memories_are_decrypted_once_per_version_and_any_change_is_seen(db_url: 
     envelope.shred_sync(ann)  # crypto-shredded: the cached plaintext is not served again
     assert store.load_sync(ann) == []
     engine.dispose()
+
+
+def test_revise_updates_and_forgets_only_the_users_own_memories(db_url: str) -> None:  # noqa: F811
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    repo = PrivacyRepository(engine)
+    store = MemoryStore(repo, Envelope(repo, LocalKeyProvider([b"K" * 32])), SubjectKey(b"s" * 32))
+    ann, bob = store.scope("acme", "ann"), store.scope("acme", "bob")
+    store.remember_sync(ann, [Extracted("preference", "contact", "I prefer e-mail."), Extracted("fact", "diet", "I'm vegan.")], {}, tenant="acme", conversation="c", turn=1)
+    store.remember_sync(bob, [Extracted("fact", "diet", "I'm vegetarian.")], {}, tenant="acme", conversation="c", turn=1)
+    contact, diet = (m.id for m in store.load_sync(ann))
+    [bobs] = (m.id for m in store.load_sync(bob))
+    done = store.revise_sync(
+        ann,
+        add=[Extracted("identifier", "e-mail", "My e-mail is <EMAIL_ADDRESS_3>.")],
+        update={contact: "I prefer calls at <PHONE_NUMBER_1>.", bobs: "I eat meat."},
+        forget=[diet, bobs, "nope"],
+        values={"<EMAIL_ADDRESS_3>": "ann@example.org", "<PHONE_NUMBER_1>": "+44 20 7946 0000"},
+        tenant="acme",
+        conversation="c2",
+        turn=2,
+    )
+    assert (done.added, done.replaced, done.updated, done.forgotten) == (1, 0, 1, 1)
+    assert sorted(m.plain_text() for m in store.load_sync(ann)) == ["I prefer calls at +44 20 7946 0000.", "My e-mail is ann@example.org."]
+    assert [m.plain_text() for m in store.load_sync(bob)] == ["I'm vegetarian."]  # bob's id through ann's scope: untouched
+    # an update whose placeholder has no value is skipped; saying the same again changes nothing
+    assert store.revise_sync(ann, update={contact: "I prefer <EMAIL_ADDRESS_9>."}, values={}, tenant="acme", conversation="c", turn=3).updated == 0
+    same = store.revise_sync(ann, update={contact: "I prefer calls at <PHONE_NUMBER_2>."}, values={"<PHONE_NUMBER_2>": "+44 20 7946 0000"}, tenant="acme", conversation="c", turn=3)
+    assert same.updated == 0
+    engine.dispose()

@@ -96,7 +96,7 @@ class BrokenStore:
 
         return SubjectKey(b"k" * 32).scope(tenant, user)
 
-    async def load(self, scope: Any) -> Any:
+    async def ranked(self, scope: Any, turn: str, since: float = 0) -> Any:
         raise RuntimeError("secret detail 4417")
 
     async def remember(self, *a: Any, **kw: Any) -> Any:
