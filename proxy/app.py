@@ -13,7 +13,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 
-from proxy.api import console, feedback, health, kpis, openai_routes, privacy, responses_routes, rights, transcripts
+from proxy.api import audit, console, feedback, health, kpis, openai_routes, privacy, responses_routes, rights, transcripts
 from proxy.api.errors import EXCEPTION_HANDLERS
 from proxy.api.health import ReadinessCache
 from proxy.api.openai_routes import ModelCatalogue
@@ -35,12 +35,21 @@ def create_app(settings: Settings | None = None, *, upstream_transport: Any = No
 
     state = State({"services": services, "catalogue": ModelCatalogue(), "readiness": ReadinessCache()})
     if services.privacy is not None:
-        state["privacy"] = privacy.PrivacyAPI(services.keyring, services.privacy.ledger, services.privacy.memories, services.privacy.transcripts)
+        state["privacy"] = privacy.PrivacyAPI(
+            services.keyring,
+            services.privacy.ledger,
+            services.privacy.memories,
+            services.privacy.transcripts,
+            audit=services.audit,
+            on_failure=settings.audit.privacy_on_failure,
+            metrics=services.metrics,
+        )
         state["transcripts"] = transcripts.TranscriptsAPI.build(services.keyring, services.privacy)
     if services.rights is not None:
         state["rights"] = rights.RightsAPI(services.keyring, services.rights)
     return Litestar(
         route_handlers=[
+            *audit.ROUTES,
             *privacy.ROUTES,
             *rights.ROUTES,
             *transcripts.ROUTES,

@@ -11,8 +11,9 @@ for every endpoint except the probes (``/healthz``, ``/readyz``).
 
 Keys carry **scopes**: ``chat`` (the OpenAI endpoints; every key made before scopes existed, and
 every key in settings that names no scopes, has it), ``privacy`` (the ``/v1/users/{user}/...``
-consent API), ``admin`` (the operator's views: ``GET /v1/kpis`` and the ``/console``) and ``metrics``
-(``GET /metrics``: a Prometheus scraper's key, which can do nothing else).
+consent API), ``admin`` (the operator's views: ``GET /v1/kpis``, the ``/console`` and the
+``/v1/audit/...`` checkpoint and proof routes) and ``metrics`` (``GET /metrics``: a Prometheus
+scraper's key, which can do nothing else).
 ``KeyRing.authenticate_scoped`` refuses a valid key without the scope with 403
 ``insufficient_scope`` (the OpenAI endpoints ask for ``chat``, so a ``privacy``-only key cannot
 chat); in open mode there is nothing to check and the open tenant is served.

@@ -16,6 +16,7 @@ content or personal data (the canary test in ``tests/test_privacy_logs.py`` chec
     ├── NotFound (404 invalid_request_error)
     │   └── ModelNotFound (404, code "model_not_found")
     ├── ServiceUnavailable (503 service_unavailable: a fail-closed stage could not run)
+    │   └── AuditUnavailable (503, code "audit_unavailable": the audit log cannot record, fail_closed)
     └── UpstreamError (502 upstream_error)
         ├── UpstreamUnavailable (502: connection refused / reset before a reply)
         ├── UpstreamTimeout (504)
@@ -111,6 +112,12 @@ class ServiceUnavailable(BedsideError):
     status = 503
     error_type = "service_unavailable"
     default_code = "service_unavailable"
+
+
+class AuditUnavailable(ServiceUnavailable):
+    """The audit log cannot record an entry, and the action fails closed (``audit.on_failure``)."""
+
+    default_code = "audit_unavailable"
 
 
 class UpstreamError(BedsideError):

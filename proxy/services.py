@@ -18,6 +18,9 @@ import anyio.to_thread
 import httpx
 from sqlalchemy.engine import Engine
 
+from proxy.audit.events import PolicyReload, retention_events
+from proxy.audit.log import AuditLog
+from proxy.audit.wiring import build_audit_log
 from proxy.auth import KEY_REFRESH_SECONDS, KeyRing
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
@@ -42,6 +45,7 @@ from proxy.rails.outbox import DatabaseOutbox
 from proxy.rails.outbox_rights import HandoffEvents
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
+from proxy.stages.audit import AuditStage
 from proxy.stages.consent import ConsentStage
 from proxy.stages.emotion import build_emotion_stage
 from proxy.stages.forward import Forwarder
@@ -81,6 +85,8 @@ class Services:
     privacy: Privacy | None = None
     #: conversation outcome facts: writer thread, live board (None when ``outcomes.enabled`` is off)
     outcomes: Outcomes | None = None
+    #: the tamper-evident audit log (None with ``audit.enabled: false``; see docs/audit.md)
+    audit: AuditLog | None = None
     #: KEK ids that wrap live data keys but that this process does not hold (checked at start-up)
     missing_keks: dict[str, int] = field(default_factory=dict)
     #: the LLM memory extractor's background jobs (policies with ``memory.extractor: llm``)
@@ -107,6 +113,15 @@ class Services:
                 checks[stage.name] = check
                 if check.get("degraded"):
                     warnings.append(f"{stage.name.upper()} DEGRADED: {check.get('detail')}")
+        if self.audit is not None:
+            health = self.audit.health()
+            checks["audit"] = health
+            if not health["healthy"]:
+                warnings.append(
+                    f"AUDIT LOG FAILING ({health['last_error']}): {health['queued']} entries are waiting; fail_open requests are served, fail_closed ones refused. Check the database."
+                )
+            if health["dropped"]:
+                warnings.append(f"AUDIT ENTRIES LOST: {health['dropped']} entries could not be recorded since start-up (fail_open); see bedside_audit_dropped.")
         if not self.last_reload_ok:
             warnings.append("POLICY RELOAD FAILED: the last good policy set is still active; run `bedside policy check`.")
         return {"checks": checks, "warnings": warnings}
@@ -119,6 +134,9 @@ class Services:
         self.metrics.policy_reloads.labels("ok" if result.ok else "rejected").inc()
         self.last_reload_ok = result.ok
         log = get_logger()
+        if self.audit is not None:
+            count = len(self.policies.current.policies) if self.policies is not None else None
+            self.audit.submit(PolicyReload(ok=result.ok, version=result.version, changed=result.changed, policies=count, issues=len(result.issues)))
         if result.ok:
             log.info("policy_reload", ok=True, version=result.version, duration_s=round(result.duration_s, 4))
         else:
@@ -143,6 +161,17 @@ class Services:
                 )
         await self.refresh_keys()
         self._tasks.append(asyncio.create_task(self._refresh_keys_forever()))
+        if self.audit is not None:
+            self.audit.start()
+            if self.audit.signer is not None:
+                self._tasks.append(asyncio.create_task(self._checkpoint_forever()))
+            a = self.settings.audit
+            if not (a.signing_key_file or a.signing_key_env):
+                log.warning(
+                    "audit_signing_key",
+                    detail="The audit log's checkpoint signing key is kept in the data directory: whoever can read it can sign checkpoints. "
+                    "In production keep it elsewhere (BEDSIDE_AUDIT__SIGNING_KEY_FILE or __SIGNING_KEY_ENV); see docs/audit.md.",
+                )
         if self.handoff is not None:
             try:
                 await self.handoff.start()  # handoff events an earlier process left in the outbox
@@ -216,6 +245,9 @@ class Services:
         counts = await anyio.to_thread.run_sync(functools.partial(purge_expired, self.engine, days, by_policy=by_policy))
         if counts:
             get_logger().info("retention_purge", kind="transcripts", count=sum(counts.values()), n=len(counts))
+            if self.audit is not None:
+                for event in retention_events("transcripts", counts, days):
+                    self.audit.submit(event)
         threads = await anyio.to_thread.run_sync(purge_expired_threads, self.engine, self.settings.privacy.thread_retention_days)
         if threads:
             get_logger().info("retention_purge", kind="thread_states", count=threads)
@@ -228,6 +260,9 @@ class Services:
         counts = await anyio.to_thread.run_sync(purge_expired_memories, self.engine, days)
         if counts:
             get_logger().info("retention_purge", kind="memories", count=sum(counts.values()), n=len(counts))
+            if self.audit is not None:
+                for event in retention_events("memories", counts, days):
+                    self.audit.submit(event)
         return counts
 
     async def purge_outcomes(self) -> int:
@@ -259,6 +294,20 @@ class Services:
         except Exception:  # noqa: BLE001 - the first memory read loads them instead
             get_logger().warning("memory_relevance_warm_failed", exc_info=True)
 
+    async def sign_checkpoint(self) -> None:
+        """Sign a checkpoint when the log has grown since the newest one (the schedule in ``serve``)."""
+        if self.audit is None or self.audit.signer is None:
+            return
+        try:
+            await self.audit.checkpoint()
+        except Exception:  # noqa: BLE001 - retried at the next interval; readyz reports the store
+            get_logger().warning("audit_checkpoint_failed", exc_info=True)
+
+    async def _checkpoint_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.audit.checkpoint_interval_seconds)
+            await self.sign_checkpoint()
+
     async def stop(self) -> None:
         if self._stop_watch is not None:
             self._stop_watch.set()
@@ -269,6 +318,9 @@ class Services:
         self._tasks.clear()
         if self.memory_extractor is not None:
             await self.memory_extractor.aclose()
+        if self.audit is not None:
+            await anyio.to_thread.run_sync(self.audit.stop)  # write what is queued
+            await self.sign_checkpoint()
         if self.handoff is not None:
             await self.handoff.aclose()
         if self.outcomes is not None:
@@ -298,9 +350,10 @@ def build_stages(
     handoff: HandoffNotifier | None = None,
     privacy: Privacy | None = None,
     memory_extractor: LlmExtractor | None = None,
+    audit: AuditLog | None = None,
 ) -> list[Stage]:
     """The stages, outermost first. The order is fixed here (see docs/architecture.md):
-    audit, identity, thread, policy, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
+    identity, thread, policy, audit, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
     Stages of later issues slot in at their place; this list holds the ones that exist."""
     stages: list[Stage] = [IdentityStage(keyring, hasher)]
     # thread: right after identity (whose threads), before the stages that read on from it (policy and
@@ -308,6 +361,8 @@ def build_stages(
     stages.append(ThreadStage(privacy.threads if privacy is not None else None, metrics))
     if policies is not None:
         stages.append(PolicyStage(policies, metrics))
+        if audit is not None:
+            stages.append(AuditStage(audit, metrics))  # inside policy: on_failure is per policy
         if privacy is not None:
             stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
         stages.append(build_emotion_stage(metrics, policies))
@@ -351,10 +406,15 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox
     extractor = LlmExtractor(router, privacy.memories, metrics)  # used by policies with memory.extractor: llm
-    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy, extractor), Forwarder(router, metrics))
+    audit: AuditLog | None = None
+    if settings.audit.enabled:
+        audit = build_audit_log(settings, engine, privacy.subjects, on_drop=metrics.audit_dropped.inc)
+        writer = audit.writer
+        metrics.audit_queued.set_function(lambda: writer.queued)
+    pipeline = Pipeline(build_stages(settings, keyring, metrics, policies, hasher, handoff, privacy, extractor, audit), Forwarder(router, metrics))
     outcomes = Outcomes.build(engine, privacy.subjects, metrics, settings.outcomes) if settings.outcomes.enabled else None
     services = Services(
-        settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor, outcomes=outcomes
+        settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor, outcomes=outcomes, audit=audit
     )
     services.rights = build_user_rights(
         settings, engine, privacy, hasher, (lambda: policies.current.policies.values()) if policies is not None else (lambda: ()), outcomes=outcomes

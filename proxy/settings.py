@@ -220,6 +220,33 @@ class OutcomeSettings(BaseModel):
     live_minutes: float = Field(30.0, gt=0, description="A conversation leaves the live console after this many minutes without a turn.")
 
 
+class AuditSettings(BaseModel):
+    """The tamper-evident audit log (see docs/audit.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(True, description="Record every request and privacy, key and policy change in the audit log.")
+    signing_key_file: Path | None = Field(
+        None,
+        description="File holding the Ed25519 key that signs checkpoints (`PRIVATE+KEY+<name>+<id>+<key>`, Go's note format). "
+        "Default: `audit-signing.key` in `data_dir`, created 0600 on first use. Keep it out of the database and its backups.",
+    )
+    signing_key_env: str | None = Field(None, description="Name of an environment variable holding the signing key instead. Wins over `signing_key_file`.")
+    origin: str | None = Field(None, max_length=200, description="The log's name on the first line of every checkpoint. Default: the signing key's name.")
+    verifier_keys: list[str] = Field(
+        default_factory=list, description="Older verifier keys (`<name>+<id>+<key>`) whose checkpoints `bedside audit verify` still accepts after a signing-key change."
+    )
+    checkpoint_interval_seconds: int = Field(60, ge=1, description="How often `serve` signs a checkpoint when the log has grown.")
+    queue_size: int = Field(10_000, ge=10, description="Events waiting to be written at most; beyond it fail_open events are dropped (and counted), fail_closed requests refused.")
+    batch_size: int = Field(500, ge=1, le=10_000, description="Events the writer thread adds to the database in one transaction.")
+    write_timeout_seconds: float = Field(5.0, gt=0, description="How long a fail_closed action (consent, deletion) waits for its audit entry before answering 503.")
+    privacy_on_failure: Literal["fail_closed", "fail_open"] = Field(
+        "fail_closed",
+        description="When the audit store cannot record: `fail_closed` refuses the privacy API's changes (503), `fail_open` makes them and counts the lost entry. "
+        "Chat requests follow their policy's `audit.on_failure`.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything Bedside reads from its environment."""
 
@@ -246,6 +273,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="Consent and encrypted per-user storage.")
     outcomes: OutcomeSettings = Field(default_factory=OutcomeSettings, description="Conversation outcome facts for the KPIs and the console.")
+    audit: AuditSettings = Field(default_factory=AuditSettings, description="The tamper-evident audit log.")
 
     @classmethod
     def settings_customise_sources(

@@ -16,8 +16,15 @@ keys exist a key with the ``privacy`` scope is required (401 without a valid key
 ``user_not_found`` (nothing granted), and a user of another tenant is exactly the same 404: users
 are looked up within the caller's tenant only, so there is nothing else to answer.
 
+Every change (a consent decision, memories or transcripts deleted) is recorded in the audit log
+(``consent`` and ``user_data`` entries, the user named by subject only). With
+``audit.privacy_on_failure: fail_closed`` (the default) a change is refused with 503
+``audit_unavailable`` when the log cannot take entries, and the answer waits until the entry has its
+index; with ``fail_open`` the entry is queued and a lost one counted.
+
 ``proxy.app`` adds :data:`ROUTES` to its handlers and puts a :class:`PrivacyAPI` (the key ring and
-the services' consent ledger, memory store and transcript writer) in its state as ``privacy``.
+the services' consent ledger, memory store, transcript writer and audit log) in its state as
+``privacy``.
 """
 
 from __future__ import annotations
@@ -31,9 +38,12 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 
 from proxy.api.body import check_media_type, decode_object, read_body
+from proxy.audit.events import AuditEvent, ConsentChange, UserDataChange
+from proxy.audit.log import AuditLog
 from proxy.auth import KeyRing, check_single_credential
 from proxy.crypto.subjects import MAX_USER_ID
-from proxy.errors import InvalidRequest, NotFound
+from proxy.errors import AuditUnavailable, InvalidRequest, NotFound
+from proxy.metrics import Metrics
 from proxy.privacy.consent import ConsentLedger
 from proxy.privacy.memory import MemoryStore
 from proxy.privacy.transcripts import TranscriptWriter
@@ -53,6 +63,34 @@ class PrivacyAPI:
     ledger: ConsentLedger
     memories: MemoryStore | None = None
     transcripts: TranscriptWriter | None = None
+    audit: AuditLog | None = None
+    #: ``audit.privacy_on_failure``
+    on_failure: str = "fail_closed"
+    metrics: Metrics | None = None
+
+    def admit(self) -> None:
+        """Before a change: refuse it (503) when fail_closed and the audit log cannot take entries."""
+        if self.audit is not None and self.on_failure == "fail_closed" and not self.audit.available:
+            if self.metrics is not None:
+                self.metrics.audit_refused.labels("privacy").inc()
+            raise AuditUnavailable("Bedside records every privacy change in its audit log, which cannot record right now, so nothing was changed. Try again in a moment.")
+
+    async def record(self, event: AuditEvent) -> int | None:
+        """Record a change that was made: wait for its index (fail_closed) or queue it (fail_open)."""
+        if self.audit is None:
+            return None
+        if self.on_failure == "fail_open":
+            self.audit.submit(event)
+            return None
+        try:
+            return await self.audit.append(event)
+        except AuditUnavailable:
+            if self.metrics is not None:
+                self.metrics.audit_refused.labels("privacy").inc()
+            raise AuditUnavailable(
+                "Your change was made, but the audit log has not confirmed its entry yet (its database is slow or down); "
+                "the entry is queued and will be written. Read the current state with GET before trying again."
+            ) from None
 
 
 def _privacy(state: State) -> PrivacyAPI:
@@ -102,11 +140,21 @@ async def put_consent(request: Request[Any, Any, Any], state: State, user: FromP
     check_media_type(_headers(request))
     purpose, granted = _decision(decode_object(await read_body(request, MAX_BODY_BYTES)))
     user = path_id(user)
+    api.admit()
     receipt = await api.ledger.record(tenant, user, purpose, granted, method="api")
+    scope = api.ledger.scope(tenant, user)
+    await api.record(
+        ConsentChange(
+            tenant=tenant, subject=scope.subject, purpose=purpose, granted=granted, receipt_id=receipt.id, method=receipt.method, notice_version=receipt.notice_version
+        )
+    )
+    deleted: tuple[str, int] | None = None
     if purpose == "memory" and not granted and api.memories is not None:
-        await api.memories.forget_all(api.memories.scope(tenant, user))  # withdrawn: nothing kept
+        deleted = ("memories", await api.memories.forget_all(scope))  # withdrawn: nothing kept
     if purpose == "transcripts" and not granted and api.transcripts is not None:
-        await api.transcripts.delete_all(api.ledger.scope(tenant, user))  # withdrawn: the recorded turns go too
+        deleted = ("transcripts", await api.transcripts.delete_all(scope))  # withdrawn: the recorded turns go too
+    if deleted is not None and deleted[1]:
+        await api.record(UserDataChange(tenant=tenant, subject=scope.subject, data=deleted[0], count=deleted[1], cause="consent_withdrawn"))
     return json_response(receipt.to_json())
 
 
@@ -148,15 +196,23 @@ async def list_memories(request: Request[Any, Any, Any], state: State, user: Fro
 @delete("/v1/users/{user:str}/memories/{memory_id:str}", status_code=200)
 async def forget_memory(request: Request[Any, Any, Any], state: State, user: FromPath[str], memory_id: FromPath[str]) -> Response[bytes]:
     store, scope = await _memory_scope(request, state, user)
+    api = _privacy(state)
+    api.admit()
     if len(memory_id) > 36 or not await store.forget(scope, memory_id):
         raise NotFound("This user has no memory with this id.", param="id", code="memory_not_found")
+    await api.record(UserDataChange(tenant=scope.tenant, subject=scope.subject, data="memories", count=1, cause="user_request", memory_id=memory_id))
     return json_response({"object": "memory.deleted", "id": memory_id, "deleted": True})
 
 
 @delete("/v1/users/{user:str}/memories", status_code=200)
 async def forget_memories(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Response[bytes]:
     store, scope = await _memory_scope(request, state, user)
-    return json_response({"object": "memory.deleted", "deleted": await store.forget_all(scope)})
+    api = _privacy(state)
+    api.admit()
+    count = await store.forget_all(scope)
+    if count:
+        await api.record(UserDataChange(tenant=scope.tenant, subject=scope.subject, data="memories", count=count, cause="user_request"))
+    return json_response({"object": "memory.deleted", "deleted": count})
 
 
 ROUTES = [put_consent, get_consent, list_memories, forget_memory, forget_memories]

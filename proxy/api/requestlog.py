@@ -1,4 +1,4 @@
-"""The one log line and the metrics of each request (no content, subjects hashed).
+"""The one log line, the metrics and the audit entry of each request (no content, subjects hashed).
 
 Every request the chat and embeddings routes accept ends here exactly once, however it ends: a
 reply, a ``BedsideError``, an unexpected exception (status 500, logged by exception type only), or
@@ -9,6 +9,9 @@ docs/kpis.md).
 
 The line also carries what the stages did, as the summary headers say it (``clamps``, ``pii``,
 ``tone``: counts and names the policy defines, see :mod:`proxy.pipeline.summary`).
+
+Its audit entry is queued here too (``services.audit``; never waited for: the writer thread
+writes it), with the stages' decisions.
 
 Client-chosen strings are logged only when they cannot carry personal data: the requested
 ``model`` verbatim when it is a policy alias, a model an upstream is configured for, or has the
@@ -23,6 +26,7 @@ import re
 import time
 
 from proxy import logs
+from proxy.audit.request_event import request_event
 from proxy.errors import BedsideError
 from proxy.logs import get_logger
 from proxy.pipeline.context import RequestContext
@@ -74,6 +78,8 @@ def finish_request(
         m.child(m.stage_seconds, stage).observe(seconds)
     if services.outcomes is not None:
         services.outcomes.record(ctx, status)  # every decision is final here; the write happens in the writer thread
+    if services.audit is not None:
+        _audit(services, ctx, status, error, elapsed)
     if not logs.INFO_ENABLED:
         return
     log = _LOG
@@ -105,3 +111,27 @@ def finish_request(
         log.info("request", error_kind=error.kind, error_code=error.code, **fields)
     else:
         log.info("request", **fields)
+
+
+def _audit(services: Services, ctx: RequestContext, status: int, error: BedsideError | None, elapsed: float) -> None:
+    """Queue the request's audit entry (a slot reserved by the audit stage is used, never dropped)."""
+    audit = services.audit
+    assert audit is not None
+    reserved = bool(ctx.decisions.get("audit", {}).get("reserved"))
+    try:
+        event = request_event(
+            ctx,
+            status,
+            error_code=error.code if error is not None else None,
+            model=loggable_model(services, ctx.requested_model or ctx.model),
+            subject=audit.subject(ctx.tenant, ctx.user_id),
+            subject_key=audit.subjects,
+            elapsed=elapsed,
+        )
+    except Exception as exc:  # noqa: BLE001 - a bug here must not fail the request; it is counted and logged
+        if reserved:
+            audit.release()
+        services.metrics.audit_dropped.inc()
+        _LOG.error("audit_event_failed", request_id=ctx.request_id, error_type=type(exc).__name__)
+        return
+    audit.submit(event, reserved=reserved)

@@ -10,7 +10,7 @@
     bedside policy show NAME [--dir DIR]     the merged policy as it will be applied
     bedside policy test [DIR]                run DIR/tests/*.yaml cases through the real pipeline, offline
     bedside db upgrade | downgrade REV       apply alembic migrations
-    bedside keys create --tenant T [--name] [--scopes chat,privacy]
+    bedside keys create --tenant T [--name] [--scopes chat,privacy,admin,metrics]
                                              create a client key (printed once, stored hashed)
     bedside keys list | revoke ID | hash KEY
     bedside kek generate --out FILE          write a new KEK file (0600), print its id
@@ -20,9 +20,12 @@
     bedside users export USER --tenant T [--out FILE]
                                              everything Bedside holds about a user, as one JSON document
     bedside users erase USER --tenant T      erase a user and print the deletion receipt
+    bedside audit verify [--checkpoint FILE] recompute the audit log's tree, check every signed checkpoint
+    bedside audit tail [-n N] [-f] | export --since WHEN --reason TEXT | checkpoint | key | keygen | record
     bedside docs [--check]                   write (or check) the generated reference pages in docs/
 
 One module per command family (``serve``, ``demo``, ``config``, ``db``, ``policy`` and its case
+runner ``policy_cases``, ``keys``, ``kek``, ``retention``, ``report``, ``users``, ``audit``, ``docs``), each with a ``register(subparsers)``. Commands import
 what they need when they run, so ``bedside version`` stays fast. Commands that build the app or the
 detectors run :func:`proxy.runtime.prepare_process` first (``create_app`` does it too).
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from proxy.cli import config, db, demo, docs, kek, keys, policy, report, retention, serve, users
+from proxy.cli import audit, config, db, demo, docs, kek, keys, policy, report, retention, serve, users
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     retention.register(sub)
     report.register(sub)
     users.register(sub)
+    audit.register(sub)
     docs.register(sub)
     return parser
 

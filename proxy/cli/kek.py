@@ -4,7 +4,8 @@
 id, never the key. ``rotate`` re-wraps every live data key with the new file's current (first) KEK,
 unwrapping with the old file's KEKs (see "KEK rotation" in docs/privacy.md); it prints progress per
 batch and the live keys per KEK afterwards. Re-running it is safe: keys already under the new KEK
-are skipped.
+are skipped. A rotation is recorded in the audit log (a ``kek_rotation`` entry: the new KEK's id,
+counts, whether it finished, the optional ``--reason``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate(args: argparse.Namespace) -> int:
+    from proxy.audit.events import KekRotation, check_reason
     from proxy.crypto.envelope import rotate_kek
     from proxy.crypto.keys import CryptoError, FileKeyProvider, KeyUnavailable
     from proxy.storage import migrate
@@ -54,6 +56,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         new = FileKeyProvider(Path(args.new))
     except (KeyUnavailable, ValueError) as exc:
         print(f"cannot read the KEKs: {exc}", file=sys.stderr)
+        return 2
+    try:
+        reason = check_reason(args.reason) if args.reason else None
+    except ValueError as exc:
+        print(f"--reason: {exc}", file=sys.stderr)
         return 2
     settings = load_settings()
     migrate.upgrade(settings.database_url())
@@ -81,6 +88,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         print(f"re-wrapped {result.rewrapped} data key(s) under KEK {result.new_kek_id}; {result.skipped} changed meanwhile and were left as they are")
         after = maintenance.count_by_kek()
         print(f"live data keys per KEK after: {after or '{}'}")
+        if settings.audit.enabled:
+            from proxy.audit.wiring import build_audit_log
+
+            event = KekRotation(new_kek_id=result.new_kek_id, rewrapped=result.rewrapped, skipped=result.skipped, complete=set(after) <= {result.new_kek_id}, reason=reason)
+            print(f"recorded in the audit log as entry {build_audit_log(settings, engine, None, signing=False).append_sync(event)}")
         if set(after) <= {result.new_kek_id}:
             print("Every live data key is under the new KEK: the old KEK can be removed from the KEK file.")
         return 0
@@ -98,4 +110,5 @@ def register(sub: Any) -> None:
     rot.add_argument("--old", required=True, help="KEK file that can unwrap the current keys")
     rot.add_argument("--new", required=True, help="KEK file whose first KEK becomes the wrapping key")
     rot.add_argument("--batch", type=int, default=500, help="keys per batch (progress is printed per batch)")
+    rot.add_argument("--reason", default=None, help="why (recorded in the audit log; no personal data)")
     rot.set_defaults(fn=cmd_rotate)

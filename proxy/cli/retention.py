@@ -9,7 +9,9 @@
 The policies are read from the configured directory. Prints the rows deleted (or, with
 ``--dry-run``, the rows that would be) per kind and tenant. ``serve`` runs the same purge every
 ``privacy.purge_interval_seconds``. When the policies do not load nothing is purged (exit 1): the
-retention they declare is unknown.
+retention they declare is unknown. A purge that
+deleted rows is recorded in the audit log (an ``admin`` entry per kind and tenant,
+``retention_purge``, with the count).
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ def cmd_purge(args: argparse.Namespace) -> int:
     try:
         transcripts = purge_expired(engine, days, by_policy=by_policy, dry_run=args.dry_run)
         memories = purge_expired_memories(engine, memory_days, dry_run=args.dry_run)
+        if not args.dry_run and settings.audit.enabled and (transcripts or memories):
+            from proxy.audit.events import retention_events
+            from proxy.audit.wiring import build_audit_log
+
+            log = build_audit_log(settings, engine, None, signing=False)
+            for event in [*retention_events("transcripts", transcripts, days), *retention_events("memories", memories, memory_days)]:
+                log.append_sync(event)
     finally:
         engine.dispose()
     verb = "would delete" if args.dry_run else "deleted"

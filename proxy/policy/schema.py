@@ -20,6 +20,7 @@ from proxy.policy.sections import (
     Routing,
     StrictModel,
 )
+from proxy.policy.sections.audit import Audit
 from proxy.policy.sections.base import NonEmptyStr, Slug
 from proxy.policy.sections.memory import Memory
 from proxy.policy.sections.outcomes import Outcomes
@@ -63,6 +64,7 @@ class Policy(StrictModel):
     memory: Memory = Field(default_factory=Memory, description="Opt-in memory across conversations.")
     transcripts: Transcripts = Field(default_factory=Transcripts, description="How long recorded conversations are kept.")
     outcomes: Outcomes = Field(default_factory=Outcomes, description="Outcome facts (no text) for the KPIs, and how long they are kept.")
+    audit: Audit = Field(default_factory=Audit, description="What a request does when the audit log cannot record it.")
 
     @classmethod
     def section_names(cls) -> list[str]:

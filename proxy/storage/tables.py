@@ -269,3 +269,13 @@ class ThreadStateRow(SQLModel, table=True):
     state: bytes = Field(sa_type=sa.LargeBinary)
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+# The audit log's tables live in their own module; importing them here registers them with the
+# metadata that migrations and the model-vs-schema test compare.
+from proxy.storage.audit_tables import AuditCheckpoint, AuditEntry, AuditNode, AuditPending, AuditTree  # noqa: E402
+
+__all__ = [
+    "MEMORY_KINDS", "PURPOSES", "ApiKey", "AuditCheckpoint", "AuditEntry", "AuditNode", "AuditPending", "AuditTree",
+    "ConsentEvent", "ConversationOutcome", "DataKey", "ErasureRow", "HandoffOutboxRow", "MemoryRow", "ThreadStateRow", "Transcript",
+]

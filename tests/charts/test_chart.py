@@ -230,6 +230,17 @@ def test_the_kek_is_required_and_mounted_from_its_secret(helm: ModuleType, rende
     assert secret["defaultMode"] == 0o440
 
 
+def test_the_audit_signing_key_is_mounted_from_its_secret_when_given(render: Any) -> None:
+    objects, _ = render({})
+    assert "BEDSIDE_AUDIT__SIGNING_KEY_FILE" not in env_of(container(objects))  # default: generated on the data volume
+    objects, _ = render({"auditSigningKey": {"existingSecret": "team-audit", "key": "signing"}})
+    c = container(objects)
+    assert env_of(c)["BEDSIDE_AUDIT__SIGNING_KEY_FILE"] == "/etc/bedside/audit/audit-signing.key"
+    assert mounts_of(c)["/etc/bedside/audit"]["readOnly"] is True
+    secret = volumes_of(objects)["audit-signing-key"]["secret"]
+    assert secret["secretName"] == "team-audit" and secret["items"] == [{"key": "signing", "path": "audit-signing.key"}]
+
+
 def test_sqlite_with_more_than_one_replica_fails_with_a_clear_message(helm: ModuleType, render: Any) -> None:
     with pytest.raises(helm.HelmRenderError) as failure:
         render({"replicaCount": 3})

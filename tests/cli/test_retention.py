@@ -5,6 +5,7 @@ longest ``memory.retention_days`` of the policies that enable memory."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,6 +114,17 @@ def test_purge_dry_run_then_for_real(env: str, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "deleted 3 transcript turn(s)" in out and "deleted 2 memories not updated for over 60 days" in out
     assert _remaining(env) == {i for i, label in rows.items() if label == "new"} and _memories(env) == 1
+    engine = make_engine(env)
+    try:  # the purge is in the audit log: one admin entry per kind and tenant, with the count
+        with engine.connect() as conn:
+            entries = [json.loads(p) for (p,) in conn.execute(sa.text("SELECT payload FROM audit_entries ORDER BY idx"))]
+    finally:
+        engine.dispose()
+    assert [(e["action"], e["tenant"], e["details"]) for e in entries if "transcripts" in e["details"]] == [
+        ("retention_purge", "acme", {"transcripts": 2}),
+        ("retention_purge", "globex", {"transcripts": 1}),
+    ]
+    assert sum(e["details"]["memories"] for e in entries if "memories" in e["details"]) == 2
     assert main(["retention", "purge"]) == 0
     out = capsys.readouterr().out
     assert "deleted 0 transcript turn(s) past their retention (30 days) in 0 tenant(s)" in out and "deleted 0 memories" in out

@@ -163,7 +163,7 @@ def test_rendering_never_raises() -> None:
 
 
 def test_sections_are_discovered_from_the_model() -> None:
-    assert Policy.section_names() == ["routing", "persona", "clamps", "microcopy", "emotion", "tone", "pii", "rails", "memory", "transcripts", "outcomes"]
+    assert Policy.section_names() == ["routing", "persona", "clamps", "microcopy", "emotion", "tone", "pii", "rails", "memory", "transcripts", "outcomes", "audit"]
 
 
 def test_memory_llm_extractor_needs_its_model_and_keeps_bounds() -> None:

@@ -18,6 +18,7 @@ def test_scopes_parse_and_default_to_chat() -> None:
     assert parse_scopes("chat privacy") == {"chat", "privacy"}
     assert parse_scopes("privacy,chat") == {"chat", "privacy"}
     assert parse_scopes(["privacy"]) == {"privacy"}
+    assert parse_scopes("admin") == {"admin"}
     with pytest.raises(ValueError, match="unknown scope"):
         parse_scopes("root")
 

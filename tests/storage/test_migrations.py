@@ -16,7 +16,8 @@ from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
-TABLES = {"api_keys", "data_keys", "consent_events", "memories", "transcripts", "handoff_outbox", "thread_states"}
+AUDIT = {"audit_pending", "audit_entries", "audit_nodes", "audit_tree", "audit_checkpoints"}
+TABLES = {"api_keys", "data_keys", "consent_events", "memories", "transcripts", "handoff_outbox", "thread_states", *AUDIT}
 
 
 def _round_trip(url: str) -> None:
@@ -48,10 +49,24 @@ def _round_trip(url: str) -> None:
             )
     finally:
         engine.dispose()
+    # 0009 down and up: only the audit tables go and come back, with their indexes and unique ids
+    migrate.downgrade(url, "0008")
+    engine = make_engine(url)
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - AUDIT
+    engine.dispose()
+    migrate.upgrade(url, "0009")
+    engine = make_engine(url)
+    assert {"ix_audit_entries_scope", "ix_audit_entries_created_at"} <= {i["name"] for i in sa.inspect(engine).get_indexes("audit_entries")}
+    with engine.begin() as conn:
+        row = {"b": b"x", "t": datetime.now(UTC)}
+        conn.execute(sa.text("INSERT INTO audit_entries (idx, uid, kind, leaf_hash, payload, created_at) VALUES (0, 'u', 'admin', :b, :b, :t)"), row)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # an event is sequenced once
+        conn.execute(sa.text("INSERT INTO audit_entries (idx, uid, kind, leaf_hash, payload, created_at) VALUES (1, 'u', 'admin', :b, :b, :t)"), row)
+    engine.dispose()
     # 0007 down and up: only the thread states go and come back, with their indexes and unique ref
     migrate.downgrade(url, "0005")
     engine = make_engine(url)
-    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"thread_states"}
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"thread_states", *AUDIT}
     engine.dispose()
     migrate.upgrade(url, "0007")
     engine = make_engine(url)
@@ -65,7 +80,7 @@ def _round_trip(url: str) -> None:
     # 0005 down and up: only the handoff outbox goes and comes back, with its index
     migrate.downgrade(url, "0004")
     engine = make_engine(url)
-    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"handoff_outbox", "thread_states"}
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"handoff_outbox", "thread_states", *AUDIT}
     engine.dispose()
     migrate.upgrade(url, "0005")
     engine = make_engine(url)
@@ -79,7 +94,7 @@ def _round_trip(url: str) -> None:
     # 0003 down and up: only the memories table goes and comes back, the other tables keep their rows
     migrate.downgrade(url, "0002")
     engine = make_engine(url)
-    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"memories", "transcripts", "handoff_outbox", "thread_states"}
+    assert set(sa.inspect(engine).get_table_names()) & TABLES == TABLES - {"memories", "transcripts", "handoff_outbox", "thread_states", *AUDIT}
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM api_keys")).scalar() == 1
     engine.dispose()

@@ -1,0 +1,49 @@
+"""Events keep machine values only: sentences, e-mails and odd strings never reach an entry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from proxy.audit.events import AdminAction, RequestEvent, check_reason, machine_values, parse_event
+from proxy.audit.request_event import token
+from proxy.audit.store import leaf_bytes
+
+
+def test_machine_values_keep_names_and_numbers_and_drop_text() -> None:
+    decisions = {
+        "pii": {"redacted": {"EMAIL_ADDRESS": 2, "PERSON": 1}},
+        "input_rails": {"failures": [{"check": "jailbreak", "reasons": ["override", "I am Ann Smith"], "action": "block"}]},
+        "tone": {"rules": ["acknowledge-frustration", "ann@example.com"], "escalated": False},
+        "emotion": {"intensity": 0.123456, "emotion": "frustration"},
+        "a sentence key": 1,
+    }
+    kept = machine_values(decisions)
+    assert kept["pii"] == {"redacted": {"EMAIL_ADDRESS": 2, "PERSON": 1}}
+    assert kept["input_rails"]["failures"][0]["reasons"] == ["override", "<dropped>"]
+    assert kept["tone"]["rules"] == ["acknowledge-frustration", "<dropped>"]
+    assert kept["emotion"]["intensity"] == 0.1235
+    assert "a sentence key" not in kept
+    assert machine_values({"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}) == {"a": {"b": {"c": {"d": {"e": {"f": "<dropped>"}}}}}}
+
+
+def test_tokens_and_reasons() -> None:
+    assert token("support-agent") == "support-agent"
+    assert token("Zebulon Quartermaine").startswith("h:")
+    assert check_reason("  quarterly   review ") == "quarterly review"
+    for bad in ("asked by ann@example.com", "call +1 415 555 0172", "x"):
+        with pytest.raises(ValueError):
+            check_reason(bad)
+    with pytest.raises(ValidationError):
+        RequestEvent(request_id="a b", endpoint="chat", status=200, tenant="t", latency_ms=1.0)
+
+
+def test_an_entry_round_trips_to_its_typed_event() -> None:
+    event = AdminAction(action="backup_restored", reason="restore drill")
+    data = json.loads(leaf_bytes(7, event.to_json()))
+    assert list(data)[:3] == ["index", "v", "kind"] and data["index"] == 7
+    assert parse_event(data) == event
+    with pytest.raises(ValueError, match="unknown audit event kind"):
+        parse_event({"kind": "gossip"})
