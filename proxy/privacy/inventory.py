@@ -21,14 +21,23 @@ from proxy.privacy.user_data import ErasureStep, ExportSource
 
 NOT_USER_DATA: dict[str, str] = {
     "api_keys": "a tenant's client keys (SHA-256 only), their names and scopes: they belong to the operator's back end, no end user is in them",
+    "audit_nodes": "hashes of complete subtrees of the audit log (SHA-256 of other hashes): no event, no subject, nothing about anyone",
+    "audit_tree": "one row: the audit log's size, root hash and right edge (hashes only)",
+    "audit_checkpoints": "signed checkpoints of the audit log: an origin, a tree size and a root hash, signed; nothing about anyone",
 }
 
 NOT_EXPORTED: dict[str, str] = {
     "erasures": "the journal of an erasure: it names the user only while their erasure runs, and then describes the erasure, not the user's data",
+    "audit_entries": "the tamper-evident audit log names a user only by subject HMAC and holds no content (ids, counts, decisions); "
+    "it is not in the export yet (an operator reads a user's entries with bedside audit tail/export); see docs/audit.md",
+    "audit_pending": "audit events waiting a moment for their index (subject HMAC at most, no content): the sequencer moves them into audit_entries within seconds",
 }
 
 NOT_ERASED: dict[str, str] = {
     "erasures": "the erasure's own journal: finishing the erasure clears its subject and keeps the receipt, which names no user",
+    "audit_entries": "an append-only, tamper-evident log: deleting or editing an entry breaks every signed checkpoint after it. "
+    "It names the user only by subject HMAC (unlinkable without the server's subject key) and holds no content; it is the record of what was done with their data, the erasure included",
+    "audit_pending": "audit events waiting a moment for their index (subject HMAC at most, no content): they become audit_entries entries, which are kept (see there)",
 }
 
 
