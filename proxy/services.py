@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from proxy.audit.events import PolicyReload, retention_events
 from proxy.audit.log import AuditLog
 from proxy.audit.wiring import build_audit_log
+from proxy.audit_rights import AuditedErasure, export_recorder
 from proxy.auth import KEY_REFRESH_SECONDS, KeyRing
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
@@ -37,7 +38,7 @@ from proxy.privacy.processing import DEMO, UpstreamInfo, processing_facts
 from proxy.privacy.rights import UserRights
 from proxy.privacy.threads import ThreadStore, purge_expired_threads
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
-from proxy.privacy.user_data import ConsentRecords, ConversationOutcomes, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, ThreadStates, Transcripts, Who
+from proxy.privacy.user_data import AuditEvents, ConsentRecords, ConversationOutcomes, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, ThreadStates, Transcripts, Who
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
@@ -416,9 +417,12 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     services = Services(
         settings, metrics, keyring, engine, transport, router, pipeline, hasher, policies, handoff=handoff, privacy=privacy, memory_extractor=extractor, outcomes=outcomes, audit=audit
     )
+    erasure_audit = AuditedErasure(audit) if audit is not None and audit.signer is not None else None
     services.rights = build_user_rights(
-        settings, engine, privacy, hasher, (lambda: policies.current.policies.values()) if policies is not None else (lambda: ()), outcomes=outcomes
+        settings, engine, privacy, hasher, (lambda: policies.current.policies.values()) if policies is not None else (lambda: ()), audit=erasure_audit, outcomes=outcomes
     )
+    if audit is not None:
+        services.rights.on_export = export_recorder(audit)
     holder.append(services)
     return services
 
@@ -461,7 +465,7 @@ def build_user_rights(
     if pause is not None:
         get_logger().warning("erasure_test_hook", detail="BEDSIDE_TEST_ERASURE_PAUSE_AFTER is set: erasures pause midway (a test hook; never set it in production).")
     values = PseudonymValues(privacy.memories, engine, thread_store)
-    sources: list[ExportSource] = [consent, memories, values, transcripts, threads, conversations, handoff, keys]
+    sources: list[ExportSource] = [consent, memories, values, transcripts, threads, conversations, handoff, keys, AuditEvents(engine)]
     steps: list[ErasureStep] = [consent, memories, transcripts, threads, conversations, handoff, keys]
     drain = [outcomes.recorder.flush] if outcomes is not None else []
     exporter = Exporter(privacy.repo, sources, facts)

@@ -85,6 +85,7 @@ async def _logged(stream: AsyncIterator[bytes], tenant: str) -> AsyncIterator[by
 @get("/v1/users/{user:str}/export")
 async def export_user(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Stream:
     api, who = await _known(request, state, user)
+    await api.rights.record_export(who)  # AuditUnavailable (503) when the audit log does not take it
     return Stream(
         _logged(api.rights.export(who), who.tenant),
         media_type=MediaType.JSON,

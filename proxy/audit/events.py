@@ -138,16 +138,24 @@ class ConsentChange(AuditEvent):
 
 
 class UserDataChange(AuditEvent):
-    """A user's kept data was deleted: memories (one or all) or transcripts."""
+    """A user's kept data was deleted (memories, one or all, or transcripts), or all of it was
+    exported or erased on a rights request (``data: "all"``; an erasure also names its journal id
+    and counts, which its deletion receipt repeats)."""
 
     kind: ClassVar[str] = "user_data"
     tenant: Token
     subject: Hmac
-    data: Literal["memories", "transcripts"]
-    action: Literal["deleted"] = "deleted"
+    data: Literal["memories", "transcripts", "all"]
+    action: Literal["deleted", "erased", "exported"] = "deleted"
     count: int
-    cause: Literal["user_request", "consent_withdrawn", "retention"]
+    cause: Literal["user_request", "consent_withdrawn", "retention", "rights_request"]
     memory_id: Token | None = None
+    erasure_id: Token | None = None
+    #: table -> rows deleted (an erasure)
+    erased: dict[str, int] | None = None
+    consent_detached: int | None = None
+    data_keys_destroyed: int | None = None
+    attempts: int | None = None
 
 
 class PolicyReload(AuditEvent):

@@ -11,6 +11,10 @@
 * ``key`` prints the verifier key that checks this deployment's checkpoints; ``keygen --out FILE``
   writes a new signing key file (0600, refused if it exists) and prints its verifier key.
 * ``record --action NAME --reason TEXT`` records an operator action that happened outside Bedside.
+* ``verify-receipt FILE [--key VERIFIER]`` checks a deletion receipt offline: its checkpoint's
+  signature (the verifier key ``bedside audit key`` prints, or ``--key``), the logged entry's facts
+  against the receipt's, the entry's index and the inclusion proof. Exit 0 when it verifies, 1 naming
+  the check that failed, 2 when the file or key cannot be read.
 """
 
 from __future__ import annotations
@@ -189,6 +193,41 @@ def cmd_record(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def cmd_verify_receipt(args: argparse.Namespace) -> int:
+    from proxy.audit.note import NoteError, Verifier
+    from proxy.audit_rights import ReceiptError, verify_receipt
+
+    try:
+        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"cannot read the receipt {args.file}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.key:
+            verifiers = [Verifier.parse(k) for k in args.key]
+        else:
+            from proxy.audit.keys import load_signer
+            from proxy.audit.keys import verifiers as deployment_verifiers
+
+            settings = load_settings()
+            verifiers = deployment_verifiers(settings, load_signer(settings))
+    except (NoteError, OSError, ValueError) as exc:
+        print(f"cannot read the verifier key: {exc} (pass the one `bedside audit key` prints with --key)", file=sys.stderr)
+        return 2
+    if not isinstance(document, dict):
+        print(f"FAIL receipt: {args.file} is not a deletion receipt (a JSON object)")
+        return 1
+    try:
+        receipt = verify_receipt(document, verifiers)
+    except ReceiptError as exc:
+        print(f"FAIL {exc.check}: {exc.detail}")
+        print("The receipt does NOT verify.")
+        return 1
+    assert receipt.audit is not None
+    print(f"OK: erasure {receipt.id} is entry {receipt.audit.index} of the audit log, included in a checkpoint signed by a known key; its facts match the receipt.")
+    return 0
+
+
 def register(sub: Any) -> None:
     audit = sub.add_parser("audit", help="the tamper-evident audit log: verify, tail, export, checkpoint")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -216,3 +255,7 @@ def register(sub: Any) -> None:
     record.add_argument("--reason", required=True, help="why, in a few words (no personal data)")
     record.add_argument("--tenant", default=None)
     record.set_defaults(fn=cmd_record)
+    receipt = audit_sub.add_parser("verify-receipt", help="check a deletion receipt offline against its signed checkpoint")
+    receipt.add_argument("file", help="the receipt (the JSON DELETE /v1/users/{user} or bedside users erase answered)")
+    receipt.add_argument("--key", action="append", help="a verifier key (repeatable; default: this deployment's, as bedside audit key prints)")
+    receipt.set_defaults(fn=cmd_verify_receipt)

@@ -52,11 +52,23 @@ def user_rights(settings: Settings) -> Iterator[UserRights]:
         policies = list(loaded.policies.values())
     migrate.upgrade(settings.database_url())
     engine = make_engine(settings.database_url())
+    audit = None
     try:
         privacy = build_privacy(settings, engine)
         hasher = SubjectHasher(load_or_create_key(settings.data_dir, "subject.key"))
-        yield build_user_rights(settings, engine, privacy, hasher, lambda: policies)
+        if settings.audit.enabled:  # as serve: the erasure's receipt carries its audit proof, exports are recorded
+            from proxy.audit.wiring import build_audit_log
+            from proxy.audit_rights import AuditedErasure, export_recorder
+
+            audit = build_audit_log(settings, engine, privacy.subjects)
+            audit.start()
+        rights = build_user_rights(settings, engine, privacy, hasher, lambda: policies, audit=AuditedErasure(audit) if audit is not None and audit.signer is not None else None)
+        if audit is not None:
+            rights.on_export = export_recorder(audit)
+        yield rights
     finally:
+        if audit is not None:
+            audit.stop()
         engine.dispose()
 
 
@@ -77,6 +89,7 @@ async def _export(rights: UserRights, tenant: str, user: str, out: Path | None) 
     who = rights.who(tenant, user)
     if not await rights.known(who):
         return _unknown(user, tenant)
+    await rights.record_export(who)  # AuditUnavailable when the audit log does not take it: nothing is written
     sink = _open_out(out) if out is not None else sys.stdout.buffer
     size = 0
     try:
@@ -104,8 +117,14 @@ async def _erase(rights: UserRights, tenant: str, user: str) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from proxy.errors import AuditUnavailable
+
     with user_rights(load_settings()) as rights:
-        return asyncio.run(_export(rights, args.tenant, args.user, args.out))
+        try:
+            return asyncio.run(_export(rights, args.tenant, args.user, args.out))
+        except AuditUnavailable:
+            print("The audit log did not record this export, so nothing was exported: run the same command again in a moment.", file=sys.stderr)
+            return 1
 
 
 def cmd_erase(args: argparse.Namespace) -> int:

@@ -39,6 +39,10 @@ class AuditProof(_Model):
     index: int = Field(description="The erasure's entry in the audit log.")
     checkpoint: str = Field(description="A signed checkpoint (C2SP signed note) whose tree includes the entry.")
     inclusion_proof: list[str] = Field(description="The RFC 6962 inclusion proof of the entry in that tree (hashes, base64).")
+    entry: str = Field(
+        description="The entry's exact bytes as logged (JSON, its index first): its facts repeat this receipt's, and its hash is the leaf the proof starts from. "
+        "It names the user only by the audit log's subject HMAC."
+    )
 
 
 class ErasureReceipt(_Model):

@@ -190,6 +190,16 @@ class DataKeyInfo(_Model):
     state: Literal["live", "destroyed"]
 
 
+class AuditLogEvent(_Model):
+    """An entry of the tamper-evident audit log that names the user (by subject HMAC): what was done with their data."""
+
+    audit_log_entry: Literal[True] = Field(default=True, description="Always true: an audit log entry about the user, not data the user gave (it is kept after an erasure).")
+    index: int = Field(description="The entry's index in the audit log (its inclusion can be proved against a signed checkpoint).")
+    kind: str = Field(description="The event's kind: request, consent, user_data, ... (docs/audit.md).")
+    created_at: datetime
+    event: dict[str, Any] = Field(description="The entry as logged: ids, counts and decisions (machine values; never message content).")
+
+
 class ExportDocument(_Model):
     """Everything Bedside holds about one user of one tenant."""
 
@@ -216,6 +226,7 @@ class ExportDocument(_Model):
     conversation_outcomes: list[OutcomeFacts] = Field(description="The facts of the user's conversations (derived machine values, no text).")
     handoff_events: list[HandoffEvent] = Field(description="Handoff events about the user still waiting for delivery.")
     data_keys: list[DataKeyInfo] = Field(description="The user's data keys (metadata only).")
+    audit_events: list[AuditLogEvent] = Field(description="The audit log's entries about the user (matched by subject HMAC), oldest first; this export's own entry included.")
     counts: dict[str, int] = Field(description="Items per section, written after the sections (a reader can check it got them all).")
     complete: Literal[True] = Field(description="Written last: a document without it was cut off.")
 
@@ -230,6 +241,7 @@ LIST_SECTIONS: dict[str, type[_Model]] = {
     "conversation_outcomes": OutcomeFacts,
     "handoff_events": HandoffEvent,
     "data_keys": DataKeyInfo,
+    "audit_events": AuditLogEvent,
 }
 
 

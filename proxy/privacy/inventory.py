@@ -28,8 +28,6 @@ NOT_USER_DATA: dict[str, str] = {
 
 NOT_EXPORTED: dict[str, str] = {
     "erasures": "the journal of an erasure: it names the user only while their erasure runs, and then describes the erasure, not the user's data",
-    "audit_entries": "the tamper-evident audit log names a user only by subject HMAC and holds no content (ids, counts, decisions); "
-    "it is not in the export yet (an operator reads a user's entries with bedside audit tail/export); see docs/audit.md",
     "audit_pending": "audit events waiting a moment for their index (subject HMAC at most, no content): the sequencer moves them into audit_entries within seconds",
 }
 

@@ -12,7 +12,7 @@ seen give the same answer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -32,6 +32,8 @@ class UserRights:
     steps: Sequence[ErasureStep]
     exporter: Exporter
     eraser: Eraser
+    #: records an export in the audit log before it streams (``proxy.audit_rights.export_recorder``); None: not recorded
+    on_export: Callable[[Who, int], Awaitable[None]] | None = None
 
     def who(self, tenant: str, user: str) -> Who:
         """The user ``user`` of ``tenant`` (ScopeError for an empty or too long id)."""
@@ -40,6 +42,11 @@ class UserRights:
 
     async def known(self, who: Who) -> bool:
         return await self.eraser.holds(who)
+
+    async def record_export(self, who: Who) -> None:
+        """Record the export about to stream (raises when the audit log does not take it: no export then)."""
+        if self.on_export is not None:
+            await self.on_export(who, len(self.sources))
 
     def export(self, who: Who) -> AsyncIterator[bytes]:
         return self.exporter.stream(who)

@@ -17,6 +17,7 @@ are synchronous (database and decryption); callers run them in a worker thread.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from proxy.crypto.keys import CryptoError, KeyDestroyed
 from proxy.privacy.export_document import (
+    AuditLogEvent,
     ConsentReceipt,
     DataKeyInfo,
     MemoryItem,
@@ -430,3 +432,24 @@ __all__ = [
     "Who",
     "unreadable_reason",
 ]
+
+
+# ---- the audit log ---------------------------------------------------------------------------------
+
+
+class AuditEvents:
+    """``audit_entries``: the entries naming the user by subject HMAC, exported as they were logged
+    (marked ``audit_log_entry``). Not erased: the log is append-only and tamper-evident (deleting an
+    entry breaks every signed checkpoint after it), holds no content, and records the erasure itself
+    (``proxy/privacy/inventory.py`` says so)."""
+
+    section = "audit_events"
+    tables: tuple[str, ...] = ("audit_entries",)
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def page(self, who: Who, after: Any, limit: int) -> tuple[list[BaseModel], Any]:
+        rows = user_rows.audit_entries_page(self.engine, who.scope, after, limit)
+        items: list[BaseModel] = [AuditLogEvent(index=i, kind=kind, created_at=_utc(at), event=json.loads(payload)) for i, kind, at, payload in rows]
+        return items, (rows[-1][0] if len(rows) == limit else None)

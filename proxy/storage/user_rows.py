@@ -230,3 +230,16 @@ class ErasureJournal:
         t = ErasureRow.__table__  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
             conn.execute(sa.update(t).where(t.c.id == erasure_id).values(state="done", subject=None, receipt=receipt, completed_at=completed_at))
+
+
+def audit_entries_page(engine: Engine, scope: UserScope, after: int | None, limit: int) -> list[tuple[int, str, datetime, bytes]]:
+    """``(index, kind, created_at, payload)`` of the audit entries naming the user, by index, after ``after``."""
+    from proxy.storage.audit_tables import AuditEntry
+
+    t = AuditEntry.__table__  # type: ignore[attr-defined]  # SQLModel tables are sa.Table at run time
+    query = sa.select(t.c.idx, t.c.kind, t.c.created_at, t.c.payload).where(t.c.tenant == scope.tenant[:128], t.c.subject == scope.subject)
+    if after is not None:
+        query = query.where(t.c.idx > after)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(t.c.idx).limit(limit)).all()
+    return [(int(r.idx), str(r.kind), r.created_at, bytes(r.payload) if not isinstance(r.payload, str) else r.payload.encode("utf-8")) for r in rows]

@@ -116,7 +116,7 @@ class _AuditLog:
     async def __call__(self, facts: ErasureFacts) -> AuditProof | None:
         if not self.up:
             raise TimeoutError
-        return AuditProof(index=7, checkpoint="bedside.test/log\n8\nroot\n", inclusion_proof=[])
+        return AuditProof(index=7, checkpoint="bedside.test/log\n8\nroot\n", inclusion_proof=[], entry="{\"index\":7}")
 
 
 async def test_no_receipt_until_the_audit_log_records_the_erasure(world: World) -> None:
@@ -134,5 +134,5 @@ async def test_no_receipt_until_the_audit_log_records_the_erasure(world: World) 
         audit.up = True
         r = await c.delete("/v1/users/alice", headers=ACME)
         assert r.status_code == 200, r.text
-        assert r.json()["audit"] == {"index": 7, "checkpoint": "bedside.test/log\n8\nroot\n", "inclusion_proof": []} and r.json()["attempts"] == 2
+        assert r.json()["audit"] == {"index": 7, "checkpoint": "bedside.test/log\n8\nroot\n", "inclusion_proof": [], "entry": "{\"index\":7}"} and r.json()["attempts"] == 2
         assert (await c.delete("/v1/users/alice", headers=ACME)).status_code == 404

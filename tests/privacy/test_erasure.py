@@ -168,7 +168,7 @@ class _AuditLog:
         if self.fail:
             raise ConnectionError("audit store down")
         self.recorded.append(facts)
-        return AuditProof(index=41 + len(self.recorded), checkpoint="bedside.test/log\n42\nroot\n", inclusion_proof=["aGFzaA=="])
+        return AuditProof(index=41 + len(self.recorded), checkpoint="bedside.test/log\n42\nroot\n", inclusion_proof=["aGFzaA=="], entry="{\"index\":42}")
 
 
 async def test_the_receipt_carries_the_audit_proof_and_waits_for_it(world: World) -> None:
@@ -182,7 +182,7 @@ async def test_the_receipt_carries_the_audit_proof_and_waits_for_it(world: World
     assert await world.rights.known(alice)  # so a retry is answered, and finishes
     up = _AuditLog()
     receipt = await Eraser(world.engine, world.rights.steps, run=world.privacy.repo.run, audit=up).erase(alice)
-    assert receipt.audit == AuditProof(index=42, checkpoint="bedside.test/log\n42\nroot\n", inclusion_proof=["aGFzaA=="])
+    assert receipt.audit == AuditProof(index=42, checkpoint="bedside.test/log\n42\nroot\n", inclusion_proof=["aGFzaA=="], entry="{\"index\":42}")
     (facts,) = up.recorded
     assert (facts.erasure_id, facts.tenant, facts.subject, dict(facts.erased), facts.consent_detached, facts.data_keys_destroyed, facts.attempts) == (
         receipt.id,

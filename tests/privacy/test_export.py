@@ -13,6 +13,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+from proxy.audit.events import ConsentChange, UserDataChange
+from proxy.audit.log import AuditLog
 from proxy.privacy.export import Exporter, collect
 from proxy.privacy.export_document import LIST_SECTIONS, ExportDocument
 from proxy.privacy.inventory import user_linked
@@ -47,8 +49,14 @@ async def test_export_holds_every_row_of_every_user_table_decrypted(world: World
     made = world.seed("acme", "alice", "CANARYALICE")
     world.seed("acme", "bob", "CANARYBOB")
     world.seed("globex", "alice", "CANARYGLOBEX")  # the same id in another tenant is another person
-    doc = await _export(world, "acme", "alice")
     who = world.who("acme", "alice")
+    # the audit log's entries about her (and one about bob, and one about nobody), through the real log
+    log = AuditLog(world.engine)
+    consent = log.append_sync(ConsentChange(tenant="acme", subject=who.scope.subject, purpose="memory", granted=True, receipt_id="r1", method="api", notice_version="v1"))
+    log.append_sync(ConsentChange(tenant="acme", subject=world.who("acme", "bob").scope.subject, purpose="memory", granted=True, receipt_id="r2", method="api", notice_version="v1"))
+    deleted = log.append_sync(UserDataChange(tenant="acme", subject=who.scope.subject, data="transcripts", count=3, cause="retention"))
+    made["audit_entries"] = 2
+    doc = await _export(world, "acme", "alice")
 
     assert (doc["object"], doc["schema_version"], doc["tenant"], doc["user"], doc["subject"], doc["complete"]) == ("user.export", 1, "acme", "alice", who.scope.subject, True)
     assert doc["counts"] == {name: len(doc[name]) for name in LIST_SECTIONS}
@@ -95,6 +103,12 @@ async def test_export_holds_every_row_of_every_user_table_decrypted(world: World
     assert [(k["version"], k["state"]) for k in doc["data_keys"]] == [(1, "live")]
     assert set(doc["data_keys"][0]) == {"version", "kek_id", "created_at", "destroyed_at", "state"}  # never key material
     assert {p["name"]: p["active"] for p in doc["processing"]["purposes"]} == {"service": True, "memory": True, "transcripts": True}
+    # her audit entries, marked as such, as logged (bob's is not there)
+    assert [(e["audit_log_entry"], e["index"], e["kind"], e["event"]["index"], e["event"]["subject"]) for e in doc["audit_events"]] == [
+        (True, consent, "consent", consent, who.scope.subject),
+        (True, deleted, "user_data", deleted, who.scope.subject),
+    ]
+    assert doc["audit_events"][1]["event"]["data"] == "transcripts"
 
 
 async def test_a_shredded_users_rows_are_still_exported_marked_unreadable(world: World) -> None:
