@@ -107,7 +107,10 @@ async def test_kill_9_midway_then_retry_leaves_nothing(db_url: str, tmp_path: Pa
             assert (receipt["id"], receipt["attempts"]) == (running.id, 2)
             assert receipt["erased"] == ERASED and receipt["consent"]["kept"] == 2
             assert (await client.delete("/v1/users/alice")).status_code == 404
-        assert world.rows_naming(subject, "CANARYALICE") == {}
+        assert world.rows_naming("CANARYALICE") == {}
+        # her subject HMAC is left only in the erasure's audit entry (append-only) and the receipt's copy of it
+        assert world.rows_naming(subject) == {"audit_entries": 1, "erasures": 1}
+        assert json.loads(receipt["audit"]["entry"])["erasure_id"] == running.id
         for ref, blob in old:
             with pytest.raises(CryptoError):
                 world.privacy.envelope.decrypt_sync(alice.scope, ref, blob)
