@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
-import httpx
 from sqlalchemy.engine import Engine
 
 from proxy.audit.events import PolicyReload, retention_events
@@ -28,43 +26,23 @@ from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.outcomes.wiring import Outcomes
 from proxy.outcomes.wiring import retention_by_policy as outcome_retention
-from proxy.pipeline.stage import Pipeline, Readiness, Stage
+from proxy.pipeline.stage import Pipeline, Readiness
 from proxy.policy import PolicyStore, ReloadResult
-from proxy.privacy.erasure import Eraser, ErasureAudit, pause_hook
-from proxy.privacy.export import Exporter
-from proxy.privacy.export_document import ProcessingFacts
 from proxy.privacy.memory_retention import memory_retention_days, purge_expired_memories
-from proxy.privacy.processing import DEMO, UpstreamInfo, processing_facts
 from proxy.privacy.rights import UserRights
-from proxy.privacy.threads import ThreadStore, purge_expired_threads
+from proxy.privacy.threads import purge_expired_threads
 from proxy.privacy.transcripts import purge_expired, retention_by_policy
-from proxy.privacy.user_data import AuditEvents, ConsentRecords, ConversationOutcomes, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, ThreadStates, Transcripts, Who
 from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
-from proxy.rails.metrics import RailsMetrics
 from proxy.rails.outbox import DatabaseOutbox
-from proxy.rails.outbox_rights import HandoffEvents
+from proxy.rights_wiring import build_user_rights
 from proxy.secrets_store import SubjectHasher, load_or_create_key
 from proxy.settings import Settings
-from proxy.stages.audit import AuditStage
-from proxy.stages.consent import ConsentStage
-from proxy.stages.emotion import build_emotion_stage
+from proxy.stage_wiring import build_stages, build_transport
 from proxy.stages.forward import Forwarder
-from proxy.stages.identity import IdentityStage
-from proxy.stages.input_rails import InputRailsStage
-from proxy.stages.memory import MemoryStage
 from proxy.stages.memory_extractor import LlmExtractor
-from proxy.stages.output_rails import OutputRailsStage
-from proxy.stages.pii import build_pii_stage
-from proxy.stages.policy import PolicyStage
-from proxy.stages.thread import ThreadStage
-from proxy.stages.tone import ToneStage
-from proxy.stages.transcripts import TranscriptsStage
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
-from proxy.storage.threads import ThreadRepository
-from proxy.upstream.aiohttp_transport import AiohttpTransport
-from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.openai import OpenAIUpstream
 from proxy.upstream.router import Upstream, UpstreamRouter
 from proxy.upstream.transport import HttpTransport
@@ -331,53 +309,6 @@ class Services:
         self.engine.dispose()
 
 
-def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpTransport:
-    """The upstream HTTP client; an ``httpx`` transport (e.g. MockTransport) selects httpx."""
-    if upstream_transport is not None:
-        if isinstance(upstream_transport, httpx.AsyncBaseTransport):
-            return HttpxTransport(max_connections=settings.server.max_connections, transport=upstream_transport)
-        return upstream_transport  # an HttpTransport already
-    if settings.server.client == "httpx":
-        return HttpxTransport(max_connections=settings.server.max_connections)
-    return AiohttpTransport(max_connections=settings.server.max_connections)
-
-
-def build_stages(
-    settings: Settings,
-    keyring: KeyRing,
-    metrics: Metrics,
-    policies: PolicyStore | None,
-    hasher: SubjectHasher,
-    handoff: HandoffNotifier | None = None,
-    privacy: Privacy | None = None,
-    memory_extractor: LlmExtractor | None = None,
-    audit: AuditLog | None = None,
-) -> list[Stage]:
-    """The stages, outermost first. The order is fixed here (see docs/architecture.md):
-    identity, thread, policy, audit, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
-    Stages of later issues slot in at their place; this list holds the ones that exist."""
-    stages: list[Stage] = [IdentityStage(keyring, hasher)]
-    # thread: right after identity (whose threads), before the stages that read on from it (policy and
-    # the output rails: not a first turn; emotion: the trend; pii: the vault); also in a bare proxy
-    stages.append(ThreadStage(privacy.threads if privacy is not None else None, metrics))
-    if policies is not None:
-        stages.append(PolicyStage(policies, metrics))
-        if audit is not None:
-            stages.append(AuditStage(audit, metrics))  # inside policy: on_failure is per policy
-        if privacy is not None:
-            stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
-        stages.append(build_emotion_stage(metrics, policies))
-        stages.append(ToneStage(metrics))
-        stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
-        if privacy is not None:
-            stages.append(MemoryStage(privacy.memories, metrics, memory_extractor))  # inside pii: injects through the request's vault
-            stages.append(TranscriptsStage(privacy.transcripts, metrics))  # inside pii: restores the turn with the request's vault
-        rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
-        stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
-        stages.append(OutputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # just before forward
-    return stages
-
-
 def build_services(settings: Settings, *, upstream_transport: Any = None) -> Services:
     metrics = Metrics()
     keyring = KeyRing((k.sha256, k.tenant, k.scopes) for k in settings.api_keys)
@@ -426,48 +357,3 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     holder.append(services)
     return services
 
-
-def build_user_rights(
-    settings: Settings,
-    engine: Engine,
-    privacy: Privacy,
-    hasher: Callable[[str | None], str | None],
-    policies: Callable[[], Iterable[Any]],
-    *,
-    audit: ErasureAudit | None = None,
-    outcomes: Outcomes | None = None,
-) -> UserRights:
-    """Export and erasure over every table that holds user data (``proxy/privacy/inventory.py`` checks
-    that none is missing). Erasure steps run in this order; data keys go last. ``audit`` is the seam
-    that records an erasure in the audit log and gives the receipt its proof (None: ``"audit": null``).
-    ``outcomes``: the outcome writer is drained before each erasure pass, so no batched row of the
-    user is written after it (the table is read and erased whether or not outcomes are enabled)."""
-    consent = ConsentRecords(engine)
-    memories = Memories(engine, privacy.memories)
-    transcripts = Transcripts(engine, privacy.transcripts)
-    handoff = HandoffEvents(engine, privacy.envelope, hasher)
-    thread_store = privacy.threads or ThreadStore(ThreadRepository(engine), privacy.envelope, privacy.subjects)  # the table exists either way
-    threads = ThreadStates(engine, thread_store)
-    conversations = ConversationOutcomes(engine)
-    keys = DataKeys(engine)
-    upstreams = [DEMO] if settings.demo_mode else [UpstreamInfo.of(u) for u in settings.all_upstreams()]
-    days = settings.privacy.transcript_retention_days
-
-    def facts(who: Who, granted: frozenset[str]) -> ProcessingFacts:
-        mine = [p for p in policies() if p.routing.serves(who.tenant)]
-        return processing_facts(who.tenant, mine, upstreams, transcript_days=days, granted=granted)
-
-    def forget_cached(who: Who) -> None:
-        privacy.ledger.notify_changed(who.tenant, who.user)  # the consent stage's cache
-        privacy.memories.load_sync(who.scope)  # the store's decrypted copy becomes the (empty) current one
-
-    pause = pause_hook()
-    if pause is not None:
-        get_logger().warning("erasure_test_hook", detail="BEDSIDE_TEST_ERASURE_PAUSE_AFTER is set: erasures pause midway (a test hook; never set it in production).")
-    values = PseudonymValues(privacy.memories, engine, thread_store)
-    sources: list[ExportSource] = [consent, memories, values, transcripts, threads, conversations, handoff, keys, AuditEvents(engine)]
-    steps: list[ErasureStep] = [consent, memories, transcripts, threads, conversations, handoff, keys]
-    drain = [outcomes.recorder.flush] if outcomes is not None else []
-    exporter = Exporter(privacy.repo, sources, facts)
-    eraser = Eraser(engine, steps, run=privacy.repo.run, audit=audit, pause=pause, after=[forget_cached], before=drain)
-    return UserRights(privacy.subjects, sources, steps, exporter, eraser)

@@ -37,8 +37,8 @@ def user_rights(settings: Settings) -> Iterator[UserRights]:
     from proxy.policy.errors import PolicyLoadError
     from proxy.policy.policy_set import load_policy_set
     from proxy.privacy.wiring import build_privacy
+    from proxy.rights_wiring import build_user_rights
     from proxy.secrets_store import SubjectHasher, load_or_create_key
-    from proxy.services import build_user_rights
     from proxy.storage import migrate
     from proxy.storage.engine import make_engine
 

@@ -3,7 +3,7 @@
 Every table of the schema (``SQLModel.metadata``) is in exactly one of three states:
 
 * **covered**: an export source reads it *and* an erasure step removes its rows of the user
-  (the sources and steps wired in ``proxy.services.build_user_rights``);
+  (the sources and steps wired in ``proxy.rights_wiring.build_user_rights``);
 * **declared** here, with a reason, as not user data (:data:`NOT_USER_DATA`; a table with a
   ``subject`` column cannot be), or as user-linked but deliberately left out of export
   (:data:`NOT_EXPORTED`) or erasure (:data:`NOT_ERASED`);

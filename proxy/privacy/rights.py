@@ -1,7 +1,7 @@
 """A user's data rights in one object: export, erasure, and whether Bedside holds anything about them.
 
 :class:`UserRights` is what the privacy routes and ``bedside users`` call. It is built once
-(``proxy.services.build_user_rights``) from the export sources and erasure steps of every table
+(``proxy.rights_wiring.build_user_rights``) from the export sources and erasure steps of every table
 that holds user data (:mod:`proxy.privacy.user_data`, :mod:`proxy.rails.outbox_rights`), the
 processing facts of the deployment, and the audit seam.
 

@@ -2,7 +2,7 @@
 
 The walk covers every SQLModel table of every module in ``proxy/`` that defines one (found by
 reading the sources, so a table in a new module is walked too), against the sources and steps
-that ``serve`` wires (``proxy.services.build_user_rights``).
+that ``serve`` wires (``proxy.rights_wiring.build_user_rights``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,84 @@
+"""The request pipeline's parts built from settings: the upstream HTTP client and the stages in their fixed order.
+
+``proxy.services.build_services`` calls both; benches build stages on their own with ``build_stages``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from proxy.audit.log import AuditLog
+from proxy.auth import KeyRing
+from proxy.metrics import Metrics
+from proxy.pipeline.stage import Stage
+from proxy.policy import PolicyStore
+from proxy.privacy.wiring import Privacy
+from proxy.rails.handoff import HandoffNotifier
+from proxy.rails.metrics import RailsMetrics
+from proxy.secrets_store import SubjectHasher
+from proxy.settings import Settings
+from proxy.stages.audit import AuditStage
+from proxy.stages.consent import ConsentStage
+from proxy.stages.emotion import build_emotion_stage
+from proxy.stages.identity import IdentityStage
+from proxy.stages.input_rails import InputRailsStage
+from proxy.stages.memory import MemoryStage
+from proxy.stages.memory_extractor import LlmExtractor
+from proxy.stages.output_rails import OutputRailsStage
+from proxy.stages.pii import build_pii_stage
+from proxy.stages.policy import PolicyStage
+from proxy.stages.thread import ThreadStage
+from proxy.stages.tone import ToneStage
+from proxy.stages.transcripts import TranscriptsStage
+from proxy.upstream.aiohttp_transport import AiohttpTransport
+from proxy.upstream.httpx_transport import HttpxTransport
+from proxy.upstream.transport import HttpTransport
+
+
+def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpTransport:
+    """The upstream HTTP client; an ``httpx`` transport (e.g. MockTransport) selects httpx."""
+    if upstream_transport is not None:
+        if isinstance(upstream_transport, httpx.AsyncBaseTransport):
+            return HttpxTransport(max_connections=settings.server.max_connections, transport=upstream_transport)
+        return upstream_transport  # an HttpTransport already
+    if settings.server.client == "httpx":
+        return HttpxTransport(max_connections=settings.server.max_connections)
+    return AiohttpTransport(max_connections=settings.server.max_connections)
+
+
+def build_stages(
+    settings: Settings,
+    keyring: KeyRing,
+    metrics: Metrics,
+    policies: PolicyStore | None,
+    hasher: SubjectHasher,
+    handoff: HandoffNotifier | None = None,
+    privacy: Privacy | None = None,
+    memory_extractor: LlmExtractor | None = None,
+    audit: AuditLog | None = None,
+) -> list[Stage]:
+    """The stages, outermost first. The order is fixed here (see docs/architecture.md):
+    identity, thread, policy, audit, consent, emotion, tone, pii, memory, transcripts, input rails, output rails, forward.
+    Stages of later issues slot in at their place; this list holds the ones that exist."""
+    stages: list[Stage] = [IdentityStage(keyring, hasher)]
+    # thread: right after identity (whose threads), before the stages that read on from it (policy and
+    # the output rails: not a first turn; emotion: the trend; pii: the vault); also in a bare proxy
+    stages.append(ThreadStage(privacy.threads if privacy is not None else None, metrics))
+    if policies is not None:
+        stages.append(PolicyStage(policies, metrics))
+        if audit is not None:
+            stages.append(AuditStage(audit, metrics))  # inside policy: on_failure is per policy
+        if privacy is not None:
+            stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
+        stages.append(build_emotion_stage(metrics, policies))
+        stages.append(ToneStage(metrics))
+        stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
+        if privacy is not None:
+            stages.append(MemoryStage(privacy.memories, metrics, memory_extractor))  # inside pii: injects through the request's vault
+            stages.append(TranscriptsStage(privacy.transcripts, metrics))  # inside pii: restores the turn with the request's vault
+        rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
+        stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
+        stages.append(OutputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # just before forward
+    return stages
