@@ -19,7 +19,8 @@ from proxy.privacy.export_document import ProcessingFacts
 from proxy.privacy.processing import DEMO, UpstreamInfo, processing_facts
 from proxy.privacy.rights import UserRights
 from proxy.privacy.threads import ThreadStore
-from proxy.privacy.user_data import AuditEvents, ConsentRecords, ConversationOutcomes, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, ThreadStates, Transcripts, Who
+from proxy.privacy.user_data import AuditEvents, ConsentRecords, DataKeys, ErasureStep, ExportSource, Memories, PseudonymValues, Transcripts, Who
+from proxy.privacy.user_data_conversations import ConversationOutcomes, ThreadStates
 from proxy.privacy.wiring import Privacy
 from proxy.rails.outbox_rights import HandoffEvents
 from proxy.settings import Settings

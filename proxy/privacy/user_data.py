@@ -32,10 +32,8 @@ from proxy.privacy.export_document import (
     DataKeyInfo,
     MemoryItem,
     MemorySource,
-    OutcomeFacts,
     PolicyRef,
     PseudonymValue,
-    ThreadStateItem,
     TranscriptTurn,
 )
 from proxy.privacy.memory import Memory, MemoryStore
@@ -86,7 +84,7 @@ class ErasureStep(Protocol):
     def erase(self, who: Who, conn: Connection, tombstone: str) -> StepResult: ...
 
 
-def _utc(value: datetime) -> datetime:
+def utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
@@ -113,7 +111,7 @@ class ConsentRecords:
         items: list[BaseModel] = [
             ConsentReceipt(
                 id=r.receipt_id,
-                created_at=_utc(r.created_at),
+                created_at=utc(r.created_at),
                 purpose=r.purpose,
                 granted=r.granted,
                 method=r.method,
@@ -178,8 +176,8 @@ class Memories:
                     text_with_placeholders=None,
                     values={},
                     source=MemorySource(conversation=row.conversation, turn=row.turn),
-                    created_at=_utc(row.created_at),
-                    updated_at=_utc(row.updated_at),
+                    created_at=utc(row.created_at),
+                    updated_at=utc(row.updated_at),
                     unreadable="decryption_failed",
                 )
             )
@@ -215,7 +213,7 @@ class PseudonymValues:
         rows = user_rows.thread_state_page(self.engine, who.scope, after[1], limit)
         with self.threads.envelope.batch():
             for row in rows:
-                state = _open_thread(self.threads, who, row)
+                state = open_thread(self.threads, who, row)
                 if isinstance(state, ThreadState):
                     items += [PseudonymValue(placeholder=p, entity_type=t, value=v, table="thread_states", row_id=row.id) for p, t, v in vault_values(state)]
         last = rows[-1] if len(rows) == limit else None
@@ -273,7 +271,7 @@ class Transcripts:
 # ---- thread states (Responses API) ---------------------------------------------------------------
 
 
-def _open_thread(threads: ThreadStore, who: Who, row: ThreadStateRow) -> ThreadState | str:
+def open_thread(threads: ThreadStore, who: Who, row: ThreadStateRow) -> ThreadState | str:
     """The decrypted state, or why it cannot be read."""
     try:
         return threads.open(who.scope, row)
@@ -282,108 +280,6 @@ def _open_thread(threads: ThreadStore, who: Who, row: ThreadStateRow) -> ThreadS
     except (ValueError, TypeError):
         return "malformed"
 
-
-class ThreadStates:
-    """``thread_states``: each state decrypted page by page (its pseudonym vault holds the user's own
-    values; a state that does not open appears with ``unreadable``); erasure deletes them."""
-
-    section = "thread_states"
-    tables: tuple[str, ...] = ("thread_states",)
-    table = "thread_states"
-
-    def __init__(self, engine: Engine, threads: ThreadStore) -> None:
-        self.engine = engine
-        self.threads = threads
-
-    def page(self, who: Who, after: Any, limit: int) -> tuple[list[BaseModel], Any]:
-        rows = user_rows.thread_state_page(self.engine, who.scope, after, limit)
-        items: list[BaseModel] = []
-        with self.threads.envelope.batch():
-            for row in rows:
-                state = _open_thread(self.threads, who, row)
-                times = {"id": row.id, "created_at": _utc(row.created_at), "updated_at": _utc(row.updated_at)}
-                if isinstance(state, str):
-                    empty: dict[str, Any] = {"conversation": None, "user_turns": None, "resume_from": None, "upstream": None, "altered": None, "values": {}, "emotion": None}
-                    items.append(ThreadStateItem(**times, **empty, unreadable=state))
-                    continue
-                items.append(
-                    ThreadStateItem(
-                        **times,
-                        conversation=state.conversation_id,
-                        user_turns=state.user_turns,
-                        resume_from=state.resume_from,
-                        upstream=state.upstream,
-                        altered=state.altered,
-                        values={p: v for p, _, v in vault_values(state)},
-                        emotion=state.emotion,
-                    )
-                )
-        last = rows[-1] if len(rows) == limit else None
-        return items, ((last.created_at, last.id) if last is not None else None)
-
-    def holds(self, who: Who) -> bool:
-        return user_rows.holds(self.engine, self.table, who.scope)
-
-    def erase(self, who: Who, conn: Connection, tombstone: str) -> StepResult:
-        return StepResult(user_rows.delete_scoped(conn, self.table, who.scope))
-
-
-# ---- conversation outcomes -----------------------------------------------------------------------
-
-
-def _opt_utc(value: datetime | None) -> datetime | None:
-    return _utc(value) if value is not None else None
-
-
-class ConversationOutcomes:
-    """``conversation_outcomes``: the user's rows exported as derived facts (machine values, no text);
-    erasure *deletes* them (the KPIs are computed from the rows that exist, as after a retention
-    purge; ``docs/privacy.md`` says why they are not detached). Rows without a user never name anyone
-    and are not touched."""
-
-    section = "conversation_outcomes"
-    tables: tuple[str, ...] = ("conversation_outcomes",)
-    table = "conversation_outcomes"
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def page(self, who: Who, after: Any, limit: int) -> tuple[list[BaseModel], Any]:
-        rows = user_rows.outcome_page(self.engine, who.scope, after, limit)
-        items: list[BaseModel] = [
-            OutcomeFacts(
-                id=int(r.id or 0),
-                conversation=r.conversation,
-                policy=PolicyRef(name=r.policy_name, version=r.policy_version),
-                started_at=_utc(r.started_at),
-                ended_at=_utc(r.ended_at),
-                requests=r.requests,
-                turns=r.turns,
-                trajectory=[list(t) for t in r.trajectory or []],
-                sentiment_shift=r.sentiment_shift,
-                confusion_events=r.confusion_events,
-                distress_events=r.distress_events,
-                tone_rules={str(k): int(v) for k, v in (r.tone_rules or {}).items()},
-                escalations=r.escalations,
-                rails={str(k): int(v) for k, v in (r.rails or {}).items()},
-                handoff_at=_opt_utc(r.handoff_at),
-                handoff_turn=r.handoff_turn,
-                rating=r.rating,
-                resolved=r.resolved,
-                feedback_at=_opt_utc(r.feedback_at),
-            )
-            for r in rows
-        ]
-        return items, (rows[-1].id if len(rows) == limit else None)
-
-    def holds(self, who: Who) -> bool:
-        return user_rows.holds(self.engine, self.table, who.scope)
-
-    def erase(self, who: Who, conn: Connection, tombstone: str) -> StepResult:
-        return StepResult(user_rows.delete_scoped(conn, self.table, who.scope))
-
-
-# ---- data keys -----------------------------------------------------------------------------------
 
 
 class DataKeys:
@@ -402,8 +298,8 @@ class DataKeys:
             DataKeyInfo(
                 version=k.key_version,
                 kek_id=k.kek_id,
-                created_at=_utc(k.created_at),
-                destroyed_at=_utc(k.destroyed_at) if k.destroyed_at is not None else None,
+                created_at=utc(k.created_at),
+                destroyed_at=utc(k.destroyed_at) if k.destroyed_at is not None else None,
                 state="live" if k.wrapped_key is not None else "destroyed",
             )
             for k in user_rows.data_keys(self.engine, who.scope)
@@ -420,14 +316,12 @@ class DataKeys:
 
 __all__ = [
     "ConsentRecords",
-    "ConversationOutcomes",
     "DataKeys",
     "ErasureStep",
     "ExportSource",
     "Memories",
     "PseudonymValues",
     "StepResult",
-    "ThreadStates",
     "Transcripts",
     "Who",
     "unreadable_reason",
@@ -451,5 +345,5 @@ class AuditEvents:
 
     def page(self, who: Who, after: Any, limit: int) -> tuple[list[BaseModel], Any]:
         rows = user_rows.audit_entries_page(self.engine, who.scope, after, limit)
-        items: list[BaseModel] = [AuditLogEvent(index=i, kind=kind, created_at=_utc(at), event=json.loads(payload)) for i, kind, at, payload in rows]
+        items: list[BaseModel] = [AuditLogEvent(index=i, kind=kind, created_at=utc(at), event=json.loads(payload)) for i, kind, at, payload in rows]
         return items, (rows[-1][0] if len(rows) == limit else None)
