@@ -262,6 +262,13 @@ class LinearEmotionClassifier:
         sig = text_signals(text, compound)
         z = self.logits(text, sig)
         bedside = self._mix(z, self._bedside)
+        ekman = self._mix(z, self._ekman)
+        if self._cnn is not None:
+            read = self._cnn.log_probs(text)
+            blend = self._cnn.metadata["blend"]
+            bedside = _blend(bedside, read["bedside"], float(blend["bedside"]))
+            ekman = _blend(ekman, read["ekman"], float(blend["ekman"]))
+        bedside = bedside_from_families(ekman, bedside)
         if sig.phrases:
             offsets = np.zeros(len(EMOTIONS))
             for cat in sig.phrases:
@@ -269,17 +276,45 @@ class LinearEmotionClassifier:
                     offsets[EMOTIONS.index(emo)] += delta
             bedside = bedside * np.exp(offsets)
             bedside /= bedside.sum()
-        ekman = self._mix(z, self._ekman)
-        if self._cnn is not None:
-            read = self._cnn.log_probs(text)
-            blend = self._cnn.metadata["blend"]
-            bedside = _blend(bedside, read["bedside"], float(blend["bedside"]))
-            ekman = _blend(ekman, read["ekman"], float(blend["ekman"]))
         probs = _frozen(EMOTIONS, bedside)
         label = EMOTIONS[int(np.argmax(bedside))]
         intensity = intensity_of(probs, label, compound, sig)
         return EmotionReading(label, probs, intensity, is_distress(probs, intensity, sig),
                               _frozen(EKMAN, ekman))
+
+
+#: Each Bedside emotion's Ekman family: the Ekman head says how much of the turn falls in the family,
+#: the Bedside head splits a family of two (frustration/anger, joy/gratitude) between its members.
+EKMAN_FAMILY: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "frustration": ("anger", "disgust"), "anger": ("anger", "disgust"), "confusion": ("surprise",),
+    "anxiety": ("fear",), "sadness": ("sadness",), "joy": ("joy",), "gratitude": ("joy",),
+    "neutral": ("neutral",),
+})
+_FAMILY_SUM = np.array([[1.0 if e in EKMAN_FAMILY[b] else 0.0 for b in EMOTIONS] for e in EKMAN])
+_SIBLINGS = np.array([[1.0 if EKMAN_FAMILY[a] == EKMAN_FAMILY[b] else 0.0 for b in EMOTIONS] for a in EMOTIONS])
+
+
+#: Share of each Ekman label in ``ekman/train.tsv`` (a comment with k labels counts 1/k each), in
+#: EKMAN order: the class prior the Ekman head learnt (it was trained half-way to balanced).
+EKMAN_TRAIN_PRIOR: tuple[float, ...] = (0.1131, 0.0152, 0.0150, 0.3757, 0.3110, 0.0644, 0.1057)
+#: How much more of that prior the header's reading divides out (``p / prior ** beta``): 0.25,
+#: chosen among 0 / 0.25 / 0.5 / 0.75 on GoEmotions dev (docs/emotion-model.md, "The header label").
+FAMILY_PRIOR_BETA = 0.25
+_FAMILY_PRIOR = np.asarray(EKMAN_TRAIN_PRIOR, dtype=np.float64) ** -FAMILY_PRIOR_BETA
+
+
+def bedside_from_families(ekman: npt.NDArray[np.float64], bedside: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Bedside probabilities whose family mass comes from the Ekman head (the better reader on
+    held-out Ekman labels, with a quarter more of its training prior divided out) and whose split
+    inside a family comes from the Bedside head:
+    ``P(b) = P_ekman'(family(b)) * P_bedside(b) / P_bedside(family(b))``. Families: anger+disgust ->
+    frustration/anger, fear -> anxiety, joy -> joy/gratitude, sadness, surprise -> confusion,
+    neutral (see ``docs/emotion-model.md`` for the measurement that chose this)."""
+    corrected = ekman * _FAMILY_PRIOR
+    family_mass = (corrected / corrected.sum()) @ _FAMILY_SUM  # P_ekman'(family(b)) for each Bedside b
+    within = bedside / np.maximum(bedside @ _SIBLINGS, 1e-12)
+    out = family_mass * within
+    return np.asarray(out / out.sum(), dtype=np.float64)
 
 
 def _blend(p: npt.NDArray[np.float64], logq: npt.NDArray[np.float64], weight: float) -> npt.NDArray[np.float64]:

@@ -1,8 +1,11 @@
-"""A conversation's emotion: every user turn read, the trend of negative affect, the sentiment shift.
+"""A conversation's emotion: every user turn read, the trend of negative affect, the sentiment shift
+and the calibrated frustration score of the latest turn.
 
 :func:`read_conversation` reads the user turns the client sent (oldest first) with any
-:class:`~proxy.detectors.emotion.EmotionClassifier`; nothing is stored between requests, except
-for a conversation the upstream keeps (the Responses API's ``previous_response_id``): there the
+:class:`~proxy.detectors.emotion.EmotionClassifier`; with a
+:class:`~proxy.detectors.emotion_memo.ConversationMemo` a turn already read in an earlier request
+is not read again (readings, VADER, frustration and the trend's inputs come from the memo). Nothing
+else is kept between requests, except for a conversation the upstream keeps (the Responses API's ``previous_response_id``): there the
 earlier turns are not resent, and their readings come back as :class:`PriorTurns`, which
 :func:`prior_state` and :func:`prior_from_state` turn into plain JSON data and back (the thread
 store keeps them encrypted). :func:`header_value` is the ``x-bedside-emotion`` header the emotion
@@ -16,9 +19,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
-from proxy.detectors.emotion import NEGATIVE, EmotionClassifier, EmotionReading, vader_compound
+from proxy.detectors.emotion import EmotionClassifier, EmotionReading
+from proxy.detectors.emotion_frustration import FrustrationModel
+from proxy.detectors.emotion_memo import ConversationMemo, TurnState, negative_affect, read_turns
 
 #: readings of earlier turns kept for a conversation the upstream holds (the trend reads at most
 #: the last ``window`` of them, escalation counts back a few turns)
@@ -35,6 +38,9 @@ class ConversationEmotion:
     sentiment_shift: float  # VADER compound of the last user turn minus the first, in [-2, 2]
     distress: bool
     first_compound: float = 0.0  # VADER compound of the conversation's first user turn
+    turn_scores: tuple[float, ...] = ()  # the frustration turn model's raw score of every user turn
+    frustration: float = 0.0  # calibrated frustration of the last user turn, 0..1 (expected grade / 4)
+    frustrations: tuple[float, ...] = ()  # the same for every user turn, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,24 +49,32 @@ class PriorTurns:
 
     readings: tuple[EmotionReading, ...]
     first_compound: float
+    turn_scores: tuple[float, ...] = ()  # the frustration turn model's raw scores (escalation)
+    frustrations: tuple[float, ...] = ()
 
 
 TREND_THRESHOLD = 0.15
 
 
-def negative_affect(reading: EmotionReading) -> float:
-    """0..1: share of frustration/anger/anxiety/sadness, weighted by intensity."""
-    share = sum(reading.probabilities.get(e, 0.0) for e in NEGATIVE)
-    return share * (0.5 + 0.5 * reading.intensity)
+def _slope(ys: Sequence[float]) -> float:
+    """Least-squares slope of ``ys`` against 0..n-1, times n-1: the change across the window."""
+    n = len(ys)
+    mean_x = (n - 1) / 2
+    mean_y = sum(ys) / n
+    sxx = sum((i - mean_x) ** 2 for i in range(n))
+    sxy = sum((i - mean_x) * (y - mean_y) for i, y in enumerate(ys))
+    return sxy / sxx * (n - 1)
 
 
 def trend_of(readings: Sequence[EmotionReading]) -> str:
     """Least-squares slope of negative affect over ``readings``: rising, falling or steady."""
-    if len(readings) < 2:
+    return _trend([negative_affect(r) for r in readings])
+
+
+def _trend(affects: Sequence[float]) -> str:
+    if len(affects) < 2:
         return "steady"
-    ys = np.array([negative_affect(r) for r in readings])
-    xs = np.arange(len(ys), dtype=np.float64)
-    slope = float(np.polyfit(xs, ys, 1)[0]) * (len(ys) - 1)  # change across the window
+    slope = _slope(affects)
     if slope > TREND_THRESHOLD:
         return "rising"
     if slope < -TREND_THRESHOLD:
@@ -68,25 +82,35 @@ def trend_of(readings: Sequence[EmotionReading]) -> str:
     return "steady"
 
 
+def _prior_states(prior: PriorTurns) -> list[TurnState]:
+    scores = prior.turn_scores if len(prior.turn_scores) == len(prior.readings) else (0.0,) * len(prior.readings)
+    fr = prior.frustrations if len(prior.frustrations) == len(prior.readings) else (0.0,) * len(prior.readings)
+    return [TurnState(r, 0.0, None, s, f, negative_affect(r)) for r, s, f in zip(prior.readings, scores, fr, strict=True)]
+
+
 def read_conversation(
-    classifier: EmotionClassifier, user_turns: Sequence[str], *, window: int = 4, prior: PriorTurns | None = None
+    classifier: EmotionClassifier, user_turns: Sequence[str], *, window: int = 4, prior: PriorTurns | None = None,
+    memo: ConversationMemo | None = None, frustration_model: FrustrationModel | None = None,
 ) -> ConversationEmotion:
     """Read every user turn (oldest first) and summarise the trajectory of the last ``window``;
-    ``prior`` holds the readings of earlier turns the client did not resend (they come first)."""
+    ``prior`` holds the readings of earlier turns the client did not resend (they come first);
+    ``memo`` remembers turns across calls; ``frustration_model`` defaults to the packaged one."""
     texts = list(user_turns) or [""]
-    turns = tuple(classifier.classify(t) for t in texts)
-    first = prior.first_compound if prior is not None else vader_compound(texts[0])
-    if prior is not None:
-        turns = prior.readings + turns
-    shift = vader_compound(texts[-1]) - first
-    recent = turns[-max(1, window):]
+    earlier = _prior_states(prior) if prior is not None else []
+    states = earlier + read_turns(classifier, texts, model=frustration_model, memo=memo, prior=earlier)
+    first = prior.first_compound if prior is not None else states[0].compound
+    shift = states[-1].compound - first
+    recent = states[-max(1, window):]
     return ConversationEmotion(
-        turns=turns,
-        current=turns[-1],
-        trend=trend_of(recent),
+        turns=tuple(s.reading for s in states),
+        current=states[-1].reading,
+        trend=_trend([s.affect for s in recent]),
         sentiment_shift=round(max(-2.0, min(2.0, shift)), 4),
-        distress=any(t.distress for t in recent),
+        distress=any(s.reading.distress for s in recent),
         first_compound=first,
+        frustration=states[-1].frustration,
+        frustrations=tuple(s.frustration for s in states),
+        turn_scores=tuple(s.turn_score for s in states),
     )
 
 
@@ -96,6 +120,8 @@ def prior_state(conv: ConversationEmotion) -> dict[str, Any]:
     return {
         "first_compound": conv.first_compound,
         "readings": [_reading_state(r) for r in conv.turns[-MAX_PRIOR_READINGS:]],
+        "turn_scores": [round(float(v), 5) for v in conv.turn_scores[-MAX_PRIOR_READINGS:]],
+        "frustrations": [round(float(v), 5) for v in conv.frustrations[-MAX_PRIOR_READINGS:]],
     }
 
 
@@ -112,7 +138,10 @@ def prior_from_state(state: Mapping[str, Any]) -> PriorTurns:
             )
             for r in state["readings"]
         )
-        return PriorTurns(readings[-MAX_PRIOR_READINGS:], float(state["first_compound"]))
+        scores = tuple(float(v) for v in state.get("turn_scores", ()))
+        frustrations = tuple(float(v) for v in state.get("frustrations", ()))
+        return PriorTurns(readings[-MAX_PRIOR_READINGS:], float(state["first_compound"]),
+                          scores[-MAX_PRIOR_READINGS:], frustrations[-MAX_PRIOR_READINGS:])
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError("malformed emotion readings") from exc
 
@@ -128,6 +157,8 @@ def _reading_state(reading: EmotionReading) -> dict[str, Any]:
 
 
 def header_value(conv: ConversationEmotion) -> str:
-    """A compact header, e.g. ``"frustration; intensity=0.82; trend=rising"`` (+ ``; distress``)."""
-    value = f"{conv.current.label}; intensity={conv.current.intensity:.2f}; trend={conv.trend}"
+    """A compact header, e.g. ``"confusion; intensity=0.71; frustration=0.34; trend=rising"``
+    (+ ``; distress``)."""
+    value = (f"{conv.current.label}; intensity={conv.current.intensity:.2f}; "
+             f"frustration={conv.frustration:.2f}; trend={conv.trend}")
     return value + "; distress" if conv.distress else value

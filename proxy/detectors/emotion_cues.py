@@ -138,7 +138,7 @@ CUE_PRIORS: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "frustration": MappingProxyType({"frustration": 1.2, "neutral": -0.6, "joy": -0.6}),
     "confusion": MappingProxyType({"confusion": 1.2, "neutral": -0.4}),
     "anxiety": MappingProxyType({"anxiety": 1.0, "neutral": -0.4}),
-    "sarcasm": MappingProxyType({"frustration": 3.0, "joy": -3.0, "gratitude": -4.0, "neutral": -1.0}),
+    "sarcasm": MappingProxyType({"frustration": 4.0, "joy": -4.0, "gratitude": -5.0, "neutral": -1.0}),
 })
 
 _CRISIS = re.compile(
