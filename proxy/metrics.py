@@ -33,6 +33,7 @@ class Metrics:
         self.emotion = Counter("bedside_emotion", "Requests by the emotion read in the latest user turn.", ["policy", "emotion"], registry=r)
         shift_buckets = (-1.5, -1, -0.5, -0.25, -0.1, 0, 0.1, 0.25, 0.5, 1, 1.5)
         self.sentiment_shift = Histogram("bedside_sentiment_shift", "Sentiment of the last user turn minus the first (VADER compound, -2..2).", buckets=shift_buckets, registry=r)
+        self.frustration = Histogram("bedside_frustration", "Calibrated frustration score of the latest user turn (0..1, expected 0-4 grade / 4).", ["policy"], buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9), registry=r)
         self.perception_events = Counter("bedside_perception_events", "Perception events: confusion and distress.", ["kind"], registry=r)
         self.tone_rules = Counter("bedside_tone_rules", "Tone rules injected, by policy and rule name.", ["policy", "rule"], registry=r)
         self.escalations = Counter("bedside_escalations", "Escalations offered (rising frustration), by policy.", ["policy"], registry=r)

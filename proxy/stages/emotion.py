@@ -5,15 +5,19 @@ Reads: ``ctx.policy.emotion`` (enabled, classifier, window, header), the user tu
 ``ctx.facts["thread"]`` (the readings of earlier turns an upstream keeps, which the client did not
 resend: the trend reads on from them).
 Writes: ``ctx.facts["emotion"]`` (a ``ConversationEmotion``: per-turn readings, current emotion,
-intensity, trend, sentiment shift, distress) for the tone stage and the rails' handoff; the
-``x-bedside-emotion`` header (e.g. ``frustration; intensity=0.82; trend=rising``); decision
-``emotion``; metrics ``bedside_emotion_total{policy, emotion}``, ``bedside_sentiment_shift``,
-``bedside_perception_events_total{kind}`` (confusion, distress).
+intensity, calibrated frustration score, trend, sentiment shift, distress) for the tone stage and
+the rails' handoff; the ``x-bedside-emotion`` header (e.g.
+``confusion; intensity=0.71; frustration=0.34; trend=rising``); decision ``emotion``; metrics
+``bedside_emotion_total{policy, emotion}``, ``bedside_frustration{policy}`` (histogram),
+``bedside_sentiment_shift``, ``bedside_perception_events_total{kind}`` (confusion, distress).
 Short-circuits: never. Fails **open**: a classifier error is logged and counted, and the request
 goes on without an emotion reading. Nothing is stored.
 
-Readings are cached by text (the client resends the whole history with every turn), so a turn costs
-one classification however long the conversation is.
+A turn already read is not read again (the client resends the whole history with every turn): the
+stage's :class:`~proxy.detectors.emotion_memo.ConversationMemo` keeps each turn's state (reading,
+VADER score, frustration facts and scores) in a bounded LRU keyed by a chained hash of the turns
+up to it and the classifier, so a request reads only its new turns, and the trend is fitted on the
+remembered per-turn values. Readings are also cached by text (:class:`CachingClassifier`).
 
 Models load at start-up: :func:`build_emotion_stage` (what ``build_services`` calls) warms the
 classifier of every loaded policy that enables emotion (:meth:`EmotionStage.warm`), so the first
@@ -73,12 +77,18 @@ class EmotionStage:
         self._metrics = metrics
         self._classifiers: dict[str, CachingClassifier] = {}
         self._lock = threading.Lock()
+        from proxy.detectors.emotion_memo import ConversationMemo
+
+        self._memo = ConversationMemo()
 
     def warm(self, spec: str) -> CachingClassifier:
         """Load the classifier named ``spec`` now (blocking; thread-safe; once per spec) and read
         one probe text with it, so lazily loaded parts load too (the reading is not cached)."""
         found = self.classifier(spec)
         found.inner.classify(WARM_PROBE)
+        from proxy.detectors.emotion_memo import default_frustration_model
+
+        default_frustration_model()
         return found
 
     def warm_policies(self, policies: Any) -> list[str]:
@@ -118,7 +128,8 @@ class EmotionStage:
 
                 history = ctx.facts.get("thread")
                 prior = history.emotion if history is not None else None
-                conv = read_conversation(self.classifier(section.classifier), turns, window=section.window, prior=prior)
+                conv = read_conversation(self.classifier(section.classifier), turns, window=section.window,
+                                         prior=prior, memo=self._memo)
             except Exception as exc:  # noqa: BLE001 - emotion fails open by design
                 get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
                 self._metrics.stage_failures.labels(self.name, "open").inc()
@@ -132,6 +143,7 @@ class EmotionStage:
         policy = ctx.require_policy().name
         self._metrics.emotion.labels(policy, current.label).inc()
         self._metrics.sentiment_shift.observe(conv.sentiment_shift)
+        self._metrics.frustration.labels(policy).observe(conv.frustration)
         if current.label == "confusion":
             self._metrics.perception_events.labels("confusion").inc()
         if conv.distress:
@@ -144,6 +156,7 @@ class EmotionStage:
             self.name,
             emotion=current.label,
             intensity=round(current.intensity, 2),
+            frustration=round(conv.frustration, 2),
             trend=conv.trend,
             distress=conv.distress,
             sentiment_shift=round(conv.sentiment_shift, 2),

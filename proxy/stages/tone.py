@@ -10,10 +10,12 @@ Short-circuits: never. Fails **open**. In shadow mode the rules are chosen and r
 
 Rules are matched in order, first match first, up to ``max_rules``: a rule applies when the current
 emotion is one of ``when.emotion`` (or any when empty), its intensity is at least
-``when.min_intensity``, and the trend and distress flag match when given. Escalation (offer a person)
+``when.min_intensity``, the latest turn's calibrated frustration score is inside ``when.frustration``
+(when given), and the trend and distress flag match when given. Escalation (offer a person)
 fires when the last ``min_turns`` user turns were all negative (frustration, anger, anxiety and
-sadness together at least 0.4), the trend is not falling (rising or holding high), and the latest
-intensity is at least ``min_intensity``.
+sadness together at least 0.4, or the turn's frustration score at least ``min_frustration``), the
+trend is not falling (rising or holding high), and the latest turn is negative with intensity at
+least ``min_intensity`` or has a frustration score of at least ``min_frustration``.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ def select_rules(tone: Any, conv: Any) -> tuple[list[Any], bool]:
             continue
         if current.intensity < when.min_intensity:
             continue
+        if when.frustration is not None and not (
+                when.frustration.min <= _frustration(conv) <= when.frustration.max):
+            continue
         if when.trend is not None and conv.trend != when.trend:
             continue
         if when.distress is not None and bool(conv.distress) != when.distress:
@@ -89,11 +94,15 @@ def select_rules(tone: Any, conv: Any) -> tuple[list[Any], bool]:
     escalate = bool(
         esc.enabled
         and conv.trend != "falling"
-        and _rising_turns(conv) >= esc.min_turns
-        and current.label in _NEGATIVE
-        and current.intensity >= esc.min_intensity
+        and _rising_turns(conv, esc.min_frustration) >= esc.min_turns
+        and ((current.label in _NEGATIVE and current.intensity >= esc.min_intensity)
+             or _frustration(conv) >= esc.min_frustration)
     )
     return fired, escalate
+
+
+def _frustration(conv: Any) -> float:
+    return float(getattr(conv, "frustration", 0.0))
 
 
 #: a turn counts as negative when frustration, anger, anxiety and sadness together reach this
@@ -101,11 +110,13 @@ def select_rules(tone: Any, conv: Any) -> tuple[list[Any], bool]:
 NEGATIVE_MASS = 0.4
 
 
-def _rising_turns(conv: Any) -> int:
+def _rising_turns(conv: Any, min_frustration: float = 1.0) -> int:
     """How many of the latest user turns were negative, counting back from the last one."""
     count = 0
-    for reading in reversed(conv.turns):
-        if sum(reading.probabilities.get(e, 0.0) for e in _NEGATIVE) >= NEGATIVE_MASS:
+    scores = tuple(getattr(conv, "frustrations", ()))
+    scores = scores if len(scores) == len(conv.turns) else (0.0,) * len(conv.turns)
+    for reading, score in zip(reversed(conv.turns), reversed(scores), strict=True):
+        if sum(reading.probabilities.get(e, 0.0) for e in _NEGATIVE) >= NEGATIVE_MASS or score >= min_frustration:
             count += 1
         else:
             break

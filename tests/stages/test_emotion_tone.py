@@ -42,7 +42,7 @@ tone:
       when: {{emotion: [frustration, anger], min_intensity: 0.3}}
       say: "Acknowledge the frustration in one short sentence. Give numbered next steps."
     - name: confusion
-      when: {{emotion: [confusion]}}
+      when: {{emotion: [confusion], min_intensity: 0.55}}
       say: "Slow down, one step at a time, and check understanding at the end."
     - name: joy
       when: {{emotion: [joy, gratitude]}}

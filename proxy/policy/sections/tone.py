@@ -24,9 +24,22 @@ class EmotionSection(StrictModel):
     header: bool = Field(default=True, description="Send the `x-bedside-emotion` response header.")
 
 
+class ScoreRange(StrictModel):
+    """A range of a 0..1 score, both ends included."""
+
+    min: float = Field(default=0.0, ge=0, le=1, description="At least this.")
+    max: float = Field(default=1.0, ge=0, le=1, description="At most this.")
+
+
 class ToneWhen(StrictModel):
     emotion: list[Emotion] = Field(default_factory=list, description="Any of these emotions (empty: any).")
     min_intensity: float = Field(default=0.0, ge=0, le=1, description="At least this intensity.")
+    frustration: ScoreRange | None = Field(
+        default=None,
+        description="The calibrated frustration score of the latest turn (0..1, the expected 0-4 grade / 4: "
+        "0.25 mild impatience, 0.5 annoyed, 0.75 angry), read with the conversation, in this range; "
+        "e.g. `{min: 0.6}`. Combines with the other conditions (all must hold).",
+    )
     trend: Trend | None = Field(default=None, description="Only with this trend.")
     distress: bool | None = Field(default=None, description="Only when the distress flag is (or is not) set.")
 
@@ -43,6 +56,11 @@ class Escalation(StrictModel):
     enabled: bool = Field(default=False, description="Offer a human when frustration keeps rising.")
     min_turns: int = Field(default=3, ge=2, description="User turns of rising negative affect before escalating.")
     min_intensity: float = Field(default=0.6, ge=0, le=1, description="Intensity of the latest turn needed.")
+    min_frustration: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Or: the calibrated frustration score of the latest turn needed (a turn also counts as "
+        "negative when its own score reaches it).",
+    )
     instruction: Template = Field(
         default="Offer to connect the person with a human colleague, in one sentence, and say how: {support_url}.",
         description="Added to the tone guidance when escalating (template).",
