@@ -12,7 +12,7 @@ angry, furious). How a conversation is made:
    problem is either solved (the grade falls to 0 or 1, the user says so), not solved (the grade
    rises by 1 or 2, capped at 4), unchanged, or the user calms down by one grade;
 3. **a user turn for each grade** from the split's own templates: an opening request, a follow-up,
-   or a repeated ask (the opening restated, "as I said ..."), with waiting times, repeated
+   or a repeated ask (the opening sent again, bare or after "as I said ..."), with waiting times, repeated
    failures, sarcasm around a failure and threats to leave at the higher grades;
 4. **surface variation**: ALL CAPS words and "!!!" at grades 3-4 (not always: some fury is calm),
    the odd friendly "!" at grade 0-1, lower-case typing, dropped final punctuation.
@@ -107,8 +107,9 @@ def conversations(split: str, n: int | None = None) -> Iterator[dict[str, Any]]:
                 opening = text
             elif event == "solved":
                 text = _fill(rng.choice(spec["solved"][grade]), slots)
-            elif grade >= 2 and rng.random() < 0.3:
-                text = rng.choice(spec["repeat_prefix"][grade]) + " " + opening
+            elif grade >= 1 and rng.random() < 0.3:  # a repeated ask: the opening again
+                prefixes = spec["repeat_prefix"].get(grade, [])
+                text = opening if not prefixes or rng.random() < 0.4 else rng.choice(prefixes) + " " + opening
             else:
                 text = _fill(rng.choice(spec["follow"][grade]), slots)
             text = _emphasise(rng, text, grade, spec["habits"])

@@ -36,11 +36,23 @@ RIDGE = 1.0
 SPLIT_SEED = 7
 
 
-def _ridge(x: np.ndarray, y: np.ndarray, alpha: float = RIDGE) -> tuple[list[float], float]:
-    """Ridge regression with an unpenalised intercept (closed form)."""
+#: features that can only lower the score; every other feature can only raise it (sign-constrained
+#: ridge: prior knowledge that keeps the fit sensible on phrasing the generator never wrote)
+LOWERING = frozenset({"vader_pos", "polite", "resolved"})
+
+
+def _ridge(x: np.ndarray, y: np.ndarray, names: Sequence[str], alpha: float = RIDGE) -> tuple[list[float], float]:
+    """Ridge regression with each weight's sign fixed (:data:`LOWERING` negative, the rest
+    positive) and an unpenalised intercept: non-negative least squares on the centred, sign-flipped,
+    ridge-augmented problem."""
+    from scipy.optimize import nnls
+
+    sign = np.array([-1.0 if n in LOWERING else 1.0 for n in names])
     mx, my = x.mean(0), y.mean()
-    xc = x - mx
-    w = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ (y - my))
+    xc = (x - mx) * sign
+    aug_x = np.vstack([xc, np.sqrt(alpha) * np.eye(x.shape[1])])
+    aug_y = np.concatenate([y - my, np.zeros(x.shape[1])])
+    w = nnls(aug_x, aug_y)[0] * sign
     return [float(v) for v in w], float(my - mx @ w)
 
 
@@ -110,10 +122,10 @@ def fit(clf: Any) -> tuple[FrustrationModel, dict[str, Any]]:
     states, grades = _rows(clf, probe, fit_convs)
     y = np.asarray(grades, dtype=np.float64) / 4
     turn_x, _ = _features(probe, states)
-    turn = _ridge(turn_x, y)
+    turn = _ridge(turn_x, y, TURN_FEATURES)
     with_turn = _model(turn, ([0.0] * len(FEATURES), 0.0), [0.0, 1.0], [0.0, 1.0])
     _, conv_x = _features(with_turn, states)
-    conv = _ridge(conv_x, y)
+    conv = _ridge(conv_x, y, FEATURES)
     raw_model = _model(turn, conv, [-10.0, 10.0], [-10.0, 10.0])  # identity calibration, clipped later
     cal_states, cal_grades = _rows(clf, raw_model, cal_convs)
     _, cal_x = _features(raw_model, cal_states)
