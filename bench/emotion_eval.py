@@ -49,7 +49,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from emotion_scores import (  # noqa: E402
-    EKMAN6, balanced_f1, balanced_sample, ekman_gold, macro_f1, read_tsv, sampled_f1, spearman,
+    EKMAN6,
+    balanced_f1,
+    balanced_sample,
+    ekman_gold,
+    macro_f1,
+    read_tsv,
+    sampled_f1,
+    spearman,
 )
 
 from proxy.detectors.emotion import EKMAN, EMOTIONS, FINE_TO_BEDSIDE, load_classifier  # noqa: E402
@@ -91,8 +98,8 @@ def measure(clf: Any, ekman: list[tuple[str, list[int]]], fine: list[tuple[str, 
     bal, per = balanced_f1(gold, labels)
     ek_pred = [EKMAN[int(np.argmax([readings[i].ekman[e] for e in EKMAN]))] for i in idx]
     ek_gold7 = [EKMAN[ekman[i][1][0]] for i in idx]
-    one = [(i, {FINE_TO_BEDSIDE[fine_names[k]] for k in labs}) for i, (_, labs) in enumerate(fine)]
-    one = [(i, next(iter(s))) for i, s in one if len(s) == 1]
+    mapped = [(i, {FINE_TO_BEDSIDE[fine_names[k]] for k in labs}) for i, (_, labs) in enumerate(fine)]
+    one = [(i, next(iter(s))) for i, s in mapped if len(s) == 1]
     bs_gold = [g for _, g in one]
     bs_pred = [readings[i].label for i, _ in one]
     bs_f1, _ = macro_f1(bs_gold, bs_pred, EMOTIONS)
@@ -204,7 +211,7 @@ def main() -> int:
     for name, spec in READERS:
         try:
             loaded[name] = load_classifier(spec)
-        except Exception as exc:  # noqa: BLE001 - an optional reader may be absent in any way
+        except Exception as exc:
             results[name] = f"not installed ({type(exc).__name__})"
             continue
         results[name] = measure(loaded[name], ekman, fine, fine_names, support)
@@ -247,7 +254,7 @@ def main() -> int:
         print(f"\n   n: {n[0]} Ekman comments, {n[1]} Bedside comments, {n[2]} support turns")
     if args.http and "default" in loaded:
         h = over_http(ekman, support, loaded["default"])
-        print(f"\n5. over HTTP (bedside serve, repository policies, demo upstream), default reader")
+        print("\n5. over HTTP (bedside serve, repository policies, demo upstream), default reader")
         print(_row("one balanced sample, macro-F1", [f"http {h['http']:.4f}", f"in-process {h['local']:.4f}"]))
         print(_row("  labels equal http vs in-process", [f"{h['agree']:.3f} of {h['n']}"]))
         print(_row("frustration Spearman over HTTP", [f"{h['spearman_http']:.4f} ({h['turns']} turns)"]))

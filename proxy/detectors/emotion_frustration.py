@@ -148,8 +148,8 @@ TURN_FEATURES: tuple[str, ...] = (
     "resolved", "short",
 )
 #: the conversation model's features: the turn's, then what the conversation adds
-FEATURES: tuple[str, ...] = TURN_FEATURES + (
-    "turn_score", "repeat", "position", "prev_last", "prev_max", "prev_cues",
+FEATURES: tuple[str, ...] = (
+    *TURN_FEATURES, "turn_score", "repeat", "position", "prev_last", "prev_max", "prev_cues",
 )
 
 
@@ -230,7 +230,8 @@ def frustration_features(facts: TurnFacts, turn_score: float,
     repeat = max((_jaccard(facts.words, f.words) for f, _ in recent if f is not None), default=0.0)
     scores = [s for _, s in recent]
     cues = [min(1.0, (f.persistence + f.times + f.waiting + f.insults) / 2) for f, _ in recent if f is not None]
-    return _turn_row(facts) + [
+    return [
+        *_turn_row(facts),
         turn_score,
         repeat,
         min(position, 6) / 6,
