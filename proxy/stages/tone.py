@@ -13,9 +13,10 @@ emotion is one of ``when.emotion`` (or any when empty), its intensity is at leas
 ``when.min_intensity``, the latest turn's calibrated frustration score is inside ``when.frustration``
 (when given), and the trend and distress flag match when given. Escalation (offer a person)
 fires when the last ``min_turns`` user turns were all negative (frustration, anger, anxiety and
-sadness together at least 0.4, or the turn's frustration score at least ``min_frustration``), the
-trend is not falling (rising or holding high), and the latest turn is negative with intensity at
-least ``min_intensity`` or has a frustration score of at least ``min_frustration``.
+sadness together at least 0.4, or the turn's frustration score at least ``min_frustration``) or
+their frustration scores rose turn after turn (calm, then annoyed, then furious), the trend is not
+falling (rising or holding high), and the latest turn is negative with intensity at least
+``min_intensity`` or has a frustration score of at least ``min_frustration``.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def select_rules(tone: Any, conv: Any) -> tuple[list[Any], bool]:
     escalate = bool(
         esc.enabled
         and conv.trend != "falling"
-        and _rising_turns(conv, esc.min_frustration) >= esc.min_turns
+        and (_rising_turns(conv, esc.min_frustration) >= esc.min_turns or _escalating(conv, esc.min_turns))
         and ((current.label in _NEGATIVE and current.intensity >= esc.min_intensity)
              or _frustration(conv) >= esc.min_frustration)
     )
@@ -103,6 +104,12 @@ def select_rules(tone: Any, conv: Any) -> tuple[list[Any], bool]:
 
 def _frustration(conv: Any) -> float:
     return float(getattr(conv, "frustration", 0.0))
+
+
+def _escalating(conv: Any, turns: int) -> bool:
+    """The frustration scores of the last ``turns`` user turns rose turn after turn."""
+    scores = tuple(getattr(conv, "frustrations", ()))[-turns:]
+    return len(scores) == turns and all(b > a for a, b in zip(scores, scores[1:], strict=False))
 
 
 #: a turn counts as negative when frustration, anger, anxiety and sadness together reach this

@@ -194,3 +194,13 @@ def test_frustration_ranks_held_out_turns(clf: LinearEmotionClassifier) -> None:
                 scores.append(read_conversation(clf, seen).frustration)
                 grades.append(m["frustration"])
     assert spearmanr(scores, grades).statistic >= 0.5
+
+
+def test_frustration_rising_turn_after_turn_escalates(clf: LinearEmotionClassifier) -> None:
+    tone = Tone.model_validate({"enabled": True, "escalation": {"enabled": True, "min_turns": 3}})
+    rising = read_conversation(clf, ["My order hasn't arrived.", "I already gave you the number yesterday. It still hasn't arrived.",
+                                     "This is the THIRD time I'm asking and it STILL isn't here!!! Useless."])
+    assert rising.frustrations[0] < rising.frustrations[1] < rising.frustrations[2]
+    assert select_rules(tone, rising)[1] is True
+    calm = read_conversation(clf, ["My order hasn't arrived.", "Ok, thanks.", "Could you tell me when it ships please?"])
+    assert select_rules(tone, calm)[1] is False

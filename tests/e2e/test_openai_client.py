@@ -413,5 +413,8 @@ def test_frustrated_user_reaches_the_upstream_with_the_frustration_rule(openai_c
 def test_a_calm_question_gets_no_tone_guidance(openai_client: openai.OpenAI, upstream_bodies: Bodies) -> None:
     raw = openai_client.chat.completions.with_raw_response.create(
         model="support-agent", messages=[{"role": "user", "content": "What are your opening hours on Saturday?"}])
-    assert raw.headers["x-bedside-emotion"].split(";")[0] == "neutral"
+    label, intensity, *_ = [p.strip() for p in raw.headers["x-bedside-emotion"].split(";")]
+    # GoEmotions' Ekman surprise holds curiosity: a plain question may read as confusion, at an
+    # intensity below what the default slow-down rule needs (docs/emotion-model.md)
+    assert label in ("neutral", "confusion") and float(intensity.split("=")[1]) < 0.55
     assert _tone_messages(_only(upstream_bodies)) == []

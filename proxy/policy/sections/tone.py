@@ -54,7 +54,7 @@ class Escalation(StrictModel):
     """Rising frustration over several turns: offer a person."""
 
     enabled: bool = Field(default=False, description="Offer a human when frustration keeps rising.")
-    min_turns: int = Field(default=3, ge=2, description="User turns of rising negative affect before escalating.")
+    min_turns: int = Field(default=3, ge=2, description="User turns of negative affect (or of a frustration score rising turn after turn) before escalating.")
     min_intensity: float = Field(default=0.6, ge=0, le=1, description="Intensity of the latest turn needed.")
     min_frustration: float = Field(
         default=0.6, ge=0, le=1,
