@@ -21,6 +21,7 @@ falling (rising or holding high), and the latest turn is negative with intensity
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any, ClassVar
 
 from proxy.logs import get_logger
@@ -109,7 +110,7 @@ def _frustration(conv: Any) -> float:
 def _escalating(conv: Any, turns: int) -> bool:
     """The frustration scores of the last ``turns`` user turns rose turn after turn."""
     scores = tuple(getattr(conv, "frustrations", ()))[-turns:]
-    return len(scores) == turns and all(b > a for a, b in zip(scores, scores[1:], strict=False))
+    return len(scores) == turns and all(b > a for a, b in pairwise(scores))
 
 
 #: a turn counts as negative when frustration, anger, anxiety and sadness together reach this
