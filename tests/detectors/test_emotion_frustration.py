@@ -204,3 +204,15 @@ def test_frustration_rising_turn_after_turn_escalates(clf: LinearEmotionClassifi
     assert select_rules(tone, rising)[1] is True
     calm = read_conversation(clf, ["My order hasn't arrived.", "Ok, thanks.", "Could you tell me when it ships please?"])
     assert select_rules(tone, calm)[1] is False
+
+
+def test_a_high_score_labels_the_turn_frustration(clf: LinearEmotionClassifier) -> None:
+    from proxy.detectors.emotion_conversation import FRUSTRATION_LABEL_MIN
+
+    words_only = clf.classify("this is the THIRD time I'm asking!!!")
+    conv = read_conversation(clf, ["where is my order?", "this is the THIRD time I'm asking!!!"])
+    assert conv.frustration >= FRUSTRATION_LABEL_MIN
+    assert conv.current.label == "frustration" and conv.turns[-1] == conv.current
+    assert conv.current.intensity >= max(words_only.intensity, conv.frustration) - 1e-4
+    calm = read_conversation(clf, ["Could you tell me your opening hours please?"])
+    assert calm.current == clf.classify("Could you tell me your opening hours please?")
