@@ -2,20 +2,18 @@
 
 How a score is made (in-process, numpy only, no downloads; cost in ``bench/rails_eval.py``):
 
-1. **Features** (:func:`features`): the mean and the max of the pretrained token embeddings that
-   the ``wordllama`` wheel ships (Llama-2 tokens x 256; read from its files, see
-   :mod:`proxy.detectors.emotion_cnn`), so "synthesise sarin" sits near "make nerve gas" without
-   either phrase being in the training data; plus word unigrams and bigrams hashed into
-   ``2**16`` buckets (binary, L2-normalised) for phrasings the embeddings blur.
-2. **Hand-written features** (:mod:`proxy.detectors.harm_features`): harm objects and acts with
+1. **Hand-written features** (:mod:`proxy.detectors.harm_features`): harm objects and acts with
    their category, how they are asked for, evasion clauses, and benign contexts that lower the
    score ("kill a process", "how do I protect myself from phishing").
-3. **Two linear heads** trained by ``training/train_harmful.py`` and shipped in
-   ``harmful_model/weights.npz``: a logistic model logit and a softmax over the categories
-   (:data:`CATEGORIES`). ``logit = features + alpha * clip(model) + offset``; leave-one-source-out
-   evaluation keeps ``alpha`` small (0.3), because the model alone learns each source's style
-   (``python bench/rails_eval.py``). The category is the heaviest harm feature's, else the
-   category head's.
+2. **A learned model** over one of :data:`FEATURE_SETS`: word classes and their pairs
+   (:mod:`proxy.detectors.harm_lexicon`: "weapon x howto", "violence x person", "cyber x protect"),
+   hashed word unigrams and bigrams (``2**16`` buckets, binary, L2-normalised), and the mean and
+   max of the pretrained token embeddings the ``wordllama`` wheel ships. ``training/train_harmful.py``
+   chooses the feature set, C, the model's weight ``alpha``, the bias and the ``gate`` by
+   leave-one-source-out selection and writes them with the weights to ``harmful_model/weights.npz``.
+3. ``logit = features + alpha * clip(model, +-4) + offset``. When the model is *gated* (as
+   shipped) it counts only once a harm feature fired; ungated, it may flag alone (reason
+   ``harm_model``). A softmax head over the embeddings names the category when no feature does.
 
 Reads only the text; returns a :class:`Verdict` with the score, the category and reason names,
 never any of the text. Without the ``wordllama`` files the detector cannot work and says so at

@@ -100,7 +100,7 @@ def _weights(tmp_path: Path, **changes: object) -> Path:
         else:
             arrays[key] = np.asarray(value)
     out = tmp_path / "weights.npz"
-    np.savez(out, **arrays)  # type: ignore[arg-type]
+    np.savez(out, **arrays)
     return out
 
 
