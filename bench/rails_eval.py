@@ -198,8 +198,12 @@ def _name(source: str, label: int, rows: Sequence[Any]) -> str:
     return source + (" (benign)" if both else "")
 
 
+PREVIOUS_REF = os.environ.get("BEDSIDE_PREVIOUS_REF", "main")
+
+
 def _previous_detector(current: Any) -> Any:
-    """main's shipped harmful-request model (``BEDSIDE_PREVIOUS_HARM_WEIGHTS`` or git's ``main:``), or None."""
+    """The harmful-request model shipped at git ref ``$BEDSIDE_PREVIOUS_REF`` (default ``main``; after
+    a merge, the commit before it, e.g. ``03bbf76``), or the file ``$BEDSIDE_PREVIOUS_HARM_WEIGHTS``; or None."""
     import subprocess
     import tempfile
 
@@ -208,9 +212,9 @@ def _previous_detector(current: Any) -> Any:
     path = os.environ.get("BEDSIDE_PREVIOUS_HARM_WEIGHTS")
     if not path:
         try:
-            blob = subprocess.run(["git", "-C", str(ROOT), "show", "main:proxy/detectors/harmful_model/weights.npz"], capture_output=True, check=True).stdout
+            blob = subprocess.run(["git", "-C", str(ROOT), "show", f"{PREVIOUS_REF}:proxy/detectors/harmful_model/weights.npz"], capture_output=True, check=True).stdout
         except (OSError, subprocess.CalledProcessError):
-            print("(main's weights are not reachable: no 'main shipped' column)")
+            print(f"({PREVIOUS_REF}'s weights are not reachable: no 'main shipped' column)")
             return None
         with tempfile.NamedTemporaryFile(suffix=".npz", delete=False) as f:
             f.write(blob)
