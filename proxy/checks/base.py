@@ -80,13 +80,18 @@ class SpanCheck:
     #: the persona prompt's word-sequence prefixes (system_prompt_leak)
     prefixes: frozenset[tuple[str, ...]] = frozenset()
     shingles: frozenset[tuple[str, ...]] = frozenset()
+    #: where a match may still be in progress, when the ``regex`` mirror cannot say it (a complete
+    #: phone number the next digit group would extend): ``pii_leak``
+    in_progress: Callable[[str], int] | None = None
 
     def hold_from(self, text: str, final: bool) -> int:
         """The earliest index that must stay held because a match may still form there."""
         start = len(text)
         if final:
             return start
-        if self.partial is not None:
+        if self.in_progress is not None:
+            start = self.in_progress(text)
+        elif self.partial is not None:
             for m in self.partial.finditer(text, partial=True):
                 if m.start() == m.end():
                     continue

@@ -108,8 +108,10 @@ class OutputScan:
 
     # ---- wiring -----------------------------------------------------------------------------
     def run(self, deltas: AsyncIterator[Delta], choices: int) -> AsyncIterator[Delta]:
-        """``deltas`` through the hold-back window with this scan's processors."""
-        return self._settled(windowed(self._track(deltas), text=self.text, tool_args=self.tool_args if self.rules.tool_rules else None, choices=choices))
+        """``deltas`` through the hold-back window with this scan's processors (a reply collected
+        into one JSON body is read once, whole)."""
+        tool_args = self.tool_args if self.rules.tool_rules else None
+        return self._settled(windowed(self._track(deltas), text=self.text, tool_args=tool_args, choices=choices, whole=not self.ctx.stream))
 
     async def _settled(self, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
         """Each delta once the handoff work its window raised is done (the event is in the outbox
