@@ -14,7 +14,9 @@ How a processor call works on ``pending`` (the unreleased text):
    past anything that might still become a match: a match crossing ``cut``, a *partial* match at
    the end (``regex`` partial matching: ``"…please cal"`` may become "calm down"), a complete match
    that optional words may still extend ("I'm sorry" → "I'm sorry for the delay."), and the last
-   words of the reply when they begin a run of the persona prompt. So the window is dynamic:
+   words of the reply when they begin a run of the persona prompt, and a span ``fix`` removes until
+   the word after it is in sight (the removal takes the comma and spaces after it and capitalises
+   that word). So the window is dynamic:
    usually only the last, unfinished word is held, and time to first token grows by that.
 2. **Acting on matches before ``cut``**, in text order, each exactly once (released text never
    comes back): ``block`` / ``handoff`` stop the choice here with the policy's text and
@@ -231,6 +233,10 @@ class OutputScan:
             cut = word_cut(text)
             for rule in rules:
                 cut = min(cut, rule.hold_from(text, final))
+            for s, e, _, rule in spans:
+                if rule.action == "fix" and not text[e:].strip(" \t,;:"):
+                    cut = min(cut, s)  # a removal also takes the punctuation and spaces after it, and
+                    # capitalises the next word: hold it until that word is in sight
             moved = True
             while moved:
                 moved = False
