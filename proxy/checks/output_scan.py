@@ -16,7 +16,8 @@ How a processor call works on ``pending`` (the unreleased text):
    that optional words may still extend ("I'm sorry" → "I'm sorry for the delay."), and the last
    words of the reply when they begin a run of the persona prompt, and a span ``fix`` removes until
    the word after it is in sight (the removal takes the comma and spaces after it and capitalises
-   that word). So the window is dynamic:
+   that word), and with a ``fix`` rail the trailing spaces (the one before "calm down." goes with
+   it). So the window is dynamic:
    usually only the last, unfinished word is held, and time to first token grows by that.
 2. **Acting on matches before ``cut``**, in text order, each exactly once (released text never
    comes back): ``block`` / ``handoff`` stop the choice here with the policy's text and
@@ -102,6 +103,8 @@ class OutputScan:
         d = rules.disclosure
         self._disclosure_due = d is not None and (d.every_turn or first_turn)
         self._choices: dict[int, _Choice] = {}
+        #: whether a ``fix`` may remove a span (and the space before it): trailing spaces are then held
+        self._removes = any(r.action == "fix" for r in rules.rules)
         self._handed_off = False
         #: handoff work (the outbox write) started by a window callback, awaited before the next delta leaves
         self._pending: list[Awaitable[None]] = []
@@ -237,6 +240,9 @@ class OutputScan:
                 if rule.action == "fix" and not text[e:].strip(" \t,;:"):
                     cut = min(cut, s)  # a removal also takes the punctuation and spaces after it, and
                     # capitalises the next word: hold it until that word is in sight
+            if self._removes:
+                while cut > 0 and text[cut - 1] in " \t":
+                    cut -= 1  # "please calm down." becomes "please.": the space before may yet go
             moved = True
             while moved:
                 moved = False
@@ -256,6 +262,8 @@ class OutputScan:
             taken = self._fail(st, rule.check, rule.action, (reason,) if rule.limit is None else (f"apologies:{st.counts[rule.check] if st else 0}",), rule.correction)
             if taken in ("block", "handoff"):
                 before = "".join(out) + text[pos:s]
+                for p in caps:  # a word an earlier removal left at a sentence start
+                    before = capitalise_at(before, p)
                 last = before[-1:] or (st.last_char if st is not None else "")
                 sep = " " if prose and last and not last.isspace() else ""
                 if st is not None:

@@ -13,6 +13,7 @@ so text goes on after each match.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -57,7 +58,7 @@ def replies(draw: Any) -> tuple[str, list[str]]:
         text = "ok"
     cuts = sorted(set(draw(st.lists(st.integers(1, max(1, len(text) - 1)), max_size=12))))
     bounds = [0, *[c for c in cuts if 0 < c < len(text)], len(text)]
-    return text, [text[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    return text, [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _policies(tmp: Path) -> dict[str, Any]:
