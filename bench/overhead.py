@@ -551,6 +551,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1, help="measure every point N times (interleaved) and report the round least disturbed by other processes")
     p.add_argument("--profile", metavar="DIR", default=None, help="sample Bedside with py-spy during its concurrency-16 points; stacks and hot spots go to DIR")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    p.add_argument("--no-stream-configs", action="store_true", help="skip the streaming rows of Bedside pass-through and default policy (bench/overhead_stream.py)")
     p.add_argument("--apis", default="chat,responses", help="APIs to measure: chat (POST /v1/chat/completions), responses (POST /v1/responses), or both (default)")
     args = p.parse_args(argv)
     args.duration = args.duration if args.duration is not None else (1.0 if args.quick else 4.0)
@@ -777,7 +778,21 @@ def main(argv: list[str] | None = None) -> int:
         }
         out.write_text(json.dumps(doc, indent=2) + "\n")
         print(f"figures written to {out}")
-    return 130 if interrupted else 0
+    if interrupted:
+        return 130
+    return stream_configs(args)
+
+
+def stream_configs(args: argparse.Namespace) -> int:
+    """The streaming rows of Bedside pass-through and Bedside default policy beside the floor
+    (``bench/overhead_stream.py``, its own processes, the same pinning and point length)."""
+    if args.no_stream_configs or "chat" not in args.api_list or not args.sconcs:
+        return 0
+    import overhead_stream
+
+    print()
+    sub = argparse.Namespace(**{**vars(args), "distinct": 1, "json": None, "stream_concurrency": ",".join(map(str, args.sconcs))})
+    return overhead_stream.run(overhead_stream.finish_args(sub))
 
 
 if __name__ == "__main__":

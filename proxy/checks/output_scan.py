@@ -14,7 +14,10 @@ How a processor call works on ``pending`` (the unreleased text):
    past anything that might still become a match: a match crossing ``cut``, a *partial* match at
    the end (``regex`` partial matching: ``"…please cal"`` may become "calm down"), a complete match
    that optional words may still extend ("I'm sorry" → "I'm sorry for the delay."), and the last
-   words of the reply when they begin a run of the persona prompt. So the window is dynamic:
+   words of the reply when they begin a run of the persona prompt, and a span ``fix`` removes until
+   the word after it is in sight (the removal takes the comma and spaces after it and capitalises
+   that word), and with a ``fix`` rail the trailing spaces (the one before "calm down." goes with
+   it). So the window is dynamic:
    usually only the last, unfinished word is held, and time to first token grows by that.
 2. **Acting on matches before ``cut``**, in text order, each exactly once (released text never
    comes back): ``block`` / ``handoff`` stop the choice here with the policy's text and
@@ -100,6 +103,8 @@ class OutputScan:
         d = rules.disclosure
         self._disclosure_due = d is not None and (d.every_turn or first_turn)
         self._choices: dict[int, _Choice] = {}
+        #: whether a ``fix`` may remove a span (and the space before it): trailing spaces are then held
+        self._removes = any(r.action == "fix" for r in rules.rules)
         self._handed_off = False
         #: handoff work (the outbox write) started by a window callback, awaited before the next delta leaves
         self._pending: list[Awaitable[None]] = []
@@ -108,8 +113,10 @@ class OutputScan:
 
     # ---- wiring -----------------------------------------------------------------------------
     def run(self, deltas: AsyncIterator[Delta], choices: int) -> AsyncIterator[Delta]:
-        """``deltas`` through the hold-back window with this scan's processors."""
-        return self._settled(windowed(self._track(deltas), text=self.text, tool_args=self.tool_args if self.rules.tool_rules else None, choices=choices))
+        """``deltas`` through the hold-back window with this scan's processors (a reply collected
+        into one JSON body is read once, whole)."""
+        tool_args = self.tool_args if self.rules.tool_rules else None
+        return self._settled(windowed(self._track(deltas), text=self.text, tool_args=tool_args, choices=choices, whole=not self.ctx.stream))
 
     async def _settled(self, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
         """Each delta once the handoff work its window raised is done (the event is in the outbox
@@ -229,6 +236,13 @@ class OutputScan:
             cut = word_cut(text)
             for rule in rules:
                 cut = min(cut, rule.hold_from(text, final))
+            for s, e, _, rule in spans:
+                if rule.action == "fix" and not text[e:].strip(" \t,;:"):
+                    cut = min(cut, s)  # a removal also takes the punctuation and spaces after it, and
+                    # capitalises the next word: hold it until that word is in sight
+            if self._removes:
+                while cut > 0 and text[cut - 1] in " \t":
+                    cut -= 1  # "please calm down." becomes "please.": the space before may yet go
             moved = True
             while moved:
                 moved = False
@@ -248,6 +262,8 @@ class OutputScan:
             taken = self._fail(st, rule.check, rule.action, (reason,) if rule.limit is None else (f"apologies:{st.counts[rule.check] if st else 0}",), rule.correction)
             if taken in ("block", "handoff"):
                 before = "".join(out) + text[pos:s]
+                for p in caps:  # a word an earlier removal left at a sentence start
+                    before = capitalise_at(before, p)
                 last = before[-1:] or (st.last_char if st is not None else "")
                 sep = " " if prose and last and not last.isspace() else ""
                 if st is not None:

@@ -9,6 +9,7 @@ from typing import Any
 import regex
 
 from proxy.checks.base import SpanCheck
+from proxy.detectors import structured_pii
 from proxy.rails.patterns import PII_PATTERNS
 
 CORRECTION = "Do not include e-mail addresses, phone numbers, card, account or identity numbers."
@@ -22,4 +23,4 @@ def compile(rule: Any, policy: Any) -> SpanCheck:
     from proxy.rails.output_validators import BedsidePiiLeak
 
     mirror = regex.compile("|".join(f"(?:{p.pattern})" for _, p in PII_PATTERNS))
-    return SpanCheck("pii_leak", rule.action, BedsidePiiLeak(), CORRECTION, mirror, replacement=placeholder)
+    return SpanCheck("pii_leak", rule.action, BedsidePiiLeak(), CORRECTION, mirror, replacement=placeholder, in_progress=structured_pii.in_progress_from)

@@ -42,6 +42,7 @@ __all__ = [
     "Match",
     "find",
     "iban_valid",
+    "in_progress_from",
     "ip_valid",
     "luhn_valid",
     "phone_valid",
@@ -69,6 +70,9 @@ _SSN = rf"(?<![\d-]){SSN_AREA}-{SSN_GROUP}-{SSN_SERIAL}(?![\d-])"
 _PHONE = r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w])"
 
 _ANY_CUE = re.compile(r"[\d@:]")
+#: Longest text any shape but an e-mail can span (an IBAN with spaces: 4 + 7 x 5 + 4 characters);
+#: a value still being written that started earlier than this from the end is no value.
+MAX_SHAPE_LEN: Final = 48
 
 #: ``(entity, compiled pattern)`` in priority order; IP_ADDRESS has two (IPv4, IPv6). A match is
 #: PII only when :func:`valid` accepts it.
@@ -81,6 +85,22 @@ PATTERNS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("US_SSN", re.compile(_SSN)),
     ("PHONE_NUMBER", re.compile(_PHONE)),
 )
+
+
+#: Per pattern of :data:`PATTERNS`: what may follow a complete match and still make it grow (a
+#: phone's next digit group, a card's next digit, an e-mail's next domain label, ...).
+_GROWS: Final[tuple[re.Pattern[str], ...]] = (
+    re.compile(r"(?:[.\-][\w.\-]*)?"),  # e-mail: ".au", "-mail.example"
+    re.compile(r"[ ]?[A-Z0-9]*"),  # IBAN: another group
+    re.compile(r"[ \-]?\d*"),  # card: another digit
+    re.compile(r"\.?\d*"),  # IPv4: its lookahead reads ".5"
+    re.compile(r":?[0-9A-Fa-f:]*"),  # IPv6
+    re.compile(r"-?\d*"),  # SSN
+    re.compile(r"[ .\-]?\d*"),  # phone: another digit group
+)
+_SHAPE_CUE = re.compile(r"[\d:+(]")
+#: Characters after a complete match beyond which it can no longer grow.
+_GROW_LIMIT: Final = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +185,53 @@ def find(text: str, entities: Iterable[str] = ENTITIES, allow: Iterable[str] = (
                 continue
             found.append(Match(entity, m.start(), m.end()))
     return sorted(found, key=lambda f: f.start)
+
+
+def in_progress_from(text: str, entities: Iterable[str] = ENTITIES) -> int:
+    """The earliest index of ``text`` at which a value may still be being written: a *partial*
+    match of any shape that reaches the end of ``text`` (``"call 415 55"``, ``"ann.lee@exa"``), or a
+    complete one that more text could still extend or invalidate (``"415 555 0100 "`` may go on
+    with another group). ``len(text)`` when nothing is in progress.
+
+    Streaming code keeps ``text[in_progress_from(text):]`` back; everything before it is settled:
+    :func:`find` gives the same matches there whatever comes next. Validity is not asked: a value
+    in progress is held whether or not its checksum will pass. Only the last
+    :data:`MAX_SHAPE_LEN` characters are searched (an e-mail: from the start of its token).
+    """
+    n = len(text)
+    wanted = set(entities)
+    start = n
+    # every shape but an e-mail needs a digit, a ":" (IPv6), or begins with "+" or "(" (phone)
+    only_email = _SHAPE_CUE.search(text, max(0, n - MAX_SHAPE_LEN)) is None
+    for (entity, pattern), grows in zip(PATTERNS, _GROWS, strict=True):
+        if entity not in wanted or (only_email and entity != "EMAIL_ADDRESS"):
+            continue
+        if entity == "EMAIL_ADDRESS":
+            pos = _email_search_start(text)  # an address has no spaces: it starts in the last token
+        else:
+            pos = max(0, n - MAX_SHAPE_LEN)
+        if pos >= start:
+            continue
+        for m in pattern.finditer(text, pos, partial=True, overlapped=True):
+            s = m.start()
+            if s >= start or s >= n:
+                break
+            if m.partial or (n - m.end() <= _GROW_LIMIT and grows.fullmatch(text, m.end()) is not None):
+                start = s
+                break
+    return start
+
+
+def _email_search_start(text: str) -> int:
+    """Index of the start of the trailing run of characters an e-mail address may contain."""
+    i = len(text)
+    while i > 0 and _in_email(text[i - 1]):
+        i -= 1
+    return i
+
+
+def _in_email(ch: str) -> bool:
+    return ch.isalnum() or ch in "_.%+-@"
 
 
 def scrub(text: str, entities: Iterable[str] = ENTITIES) -> str:

@@ -7,7 +7,16 @@ the characters the processor asks to hold back. Nothing reaches the client befor
 seen it in full context, and time to first token grows only by the window.
 
 For ``stream=false`` replies the same code runs over the deltas of the whole body, so a check
-written once behaves identically in both modes.
+written once behaves identically in both modes; with ``whole=True`` (nobody reads a JSON reply
+before it ends) each choice's text and each tool call's arguments go to the processor once, whole,
+at their end, instead of once per delta.
+
+How much to hold is each processor's own answer, derived from what it looks for, never a fixed
+span: the text that could still become a match (a partial e-mail or phone number, a fragment that
+may grow into a placeholder, the first words of a banned phrase, the unfinished last word). When
+stages nest windows (the PII stage's around the output rails'), the client waits for the longer of
+their holds: an inner window releases only what its checks have settled, and the outer one holds
+what its own checks have not.
 
 A processor is a plain function ``(pending, final) -> WindowResult``:
 
@@ -83,11 +92,13 @@ async def windowed(
     tool_args: Processor | None = None,
     *,
     choices: int = 1,
+    whole: bool = False,
 ) -> AsyncIterator[Delta]:
     """Run ``text`` over each choice's text and ``tool_args`` over each tool call's arguments.
 
     When all ``choices`` have been stopped by a processor, the upstream is closed (cancelled) at
-    once rather than drained.
+    once rather than drained. ``whole``: call the processors only at the end of each text and
+    tool call (a reply collected into one JSON body), so each is read once.
     """
     texts: dict[int, _Buffer] = {}
     args: dict[tuple[int, int], str] = {}
@@ -95,7 +106,7 @@ async def windowed(
 
     def release_text(choice: int, final: bool) -> tuple[list[Delta], bool]:
         buf = texts.get(choice)
-        if buf is None or text is None or (not buf.pending and not final):
+        if buf is None or text is None or (not final and (whole or not buf.pending)):
             return [], False
         result = text(buf.pending, final)
         out: list[Delta] = []
@@ -119,7 +130,7 @@ async def windowed(
 
     def release_args(key: tuple[int, int], final: bool) -> tuple[list[Delta], bool]:
         pending = args.get(key)
-        if pending is None or tool_args is None:
+        if pending is None or tool_args is None or (whole and not final):
             return [], False
         result = tool_args(pending, final)
         choice, index = key

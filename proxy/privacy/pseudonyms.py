@@ -48,6 +48,7 @@ __all__ = [
     "SpanLike",
     "issued_in",
     "partial_placeholder_suffix_len",
+    "placeholder_spans",
     "redact",
     "restore",
 ]
@@ -271,6 +272,14 @@ def issued_in(text: str, vault: PseudonymVault) -> tuple[tuple[str, str], ...]:
         if value is not None:
             found.setdefault(placeholder, value)
     return tuple(found.items())
+
+
+def placeholder_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every placeholder-shaped token in ``text`` (any tolerant form, issued or
+    not): streaming code never cuts inside one, so :func:`restore` sees each one whole."""
+    if "_" not in text and " " not in text:
+        return []
+    return [(m.start(), m.end()) for m in _TOLERANT_RE.finditer(text)]
 
 
 def partial_placeholder_suffix_len(text: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["OVERLAP_WORDS", "capitalise_at", "extend_removal", "word_cut", "word_spans"]
+__all__ = ["OVERLAP_WORDS", "capitalise_at", "extend_removal", "word_cut", "word_list", "word_spans"]
 
 #: A run of this many consecutive words of the persona prompt in a reply counts as a leak.
 OVERLAP_WORDS = 8
@@ -15,6 +15,11 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*")
 def word_spans(text: str) -> list[tuple[str, int, int]]:
     """``(lower-cased word, start, end)`` for each word of ``text``."""
     return [(m.group().lower().replace("’", "'"), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def word_list(text: str) -> list[str]:
+    """The words of :func:`word_spans`, without their positions (cheaper)."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
 def word_cut(text: str) -> int:

@@ -240,15 +240,16 @@ class PiiStage:
         text = ReplyProcessor(vault=restore_from, scanner=scanner, mask=mask, on_detect=on_detect)
         args = ReplyProcessor(vault=restore_from, scanner=scanner, mask=mask, json_escape=True, on_detect=on_detect)
         n = int(ctx.body.get("n") or 1)
+        whole = not ctx.stream  # a JSON reply is read once, whole
         if shadow:
-            return completion.map_deltas(lambda d: windowed(d, text, args, choices=n))
+            return completion.map_deltas(lambda d: windowed(d, text, args, choices=n, whole=whole))
         said: dict[int, list[str]] = {}
 
         def remember(shown: dict[int, list[str]]) -> None:
             for choice, parts in shown.items():
                 self._replies.remember(scope, "".join(parts), "".join(said.get(choice, ())), vault)
 
-        return completion.map_deltas(lambda d: _texts_seen(windowed(_texts_seen(d, said), text, args, choices=n), {}, remember))
+        return completion.map_deltas(lambda d: _texts_seen(windowed(_texts_seen(d, said), text, args, choices=n, whole=whole), {}, remember))
 
 
 def _unanalysable(slots: list[Slot], pii: Any, shadow: bool) -> list[tuple[Any, Any]]:

@@ -5,19 +5,26 @@ the reply's text and, separately, on each tool call's arguments. The processor w
 reply (placeholders not yet restored): it releases the start of the pending text and keeps the
 tail raw, so restored values are never re-examined and are never mistaken for PII the model made up.
 
-Where it cuts (``safe_cut``): at most ``len(pending) - WINDOW`` characters are released, and only
+Where it cuts (``safe_cut``): it holds back only text that could still become something, never
+a fixed span. The cut is the latest position that
 
-* after a boundary character (anything that cannot be part of an e-mail, e.g. a space, ``,``, ``"``),
-  so a token such as an e-mail address is held whole however long it is;
-* never inside a detected value (a phone number with spaces is released whole or not at all);
-* never where the released part ends in something that could still become a placeholder
-  (``partial_placeholder_suffix_len``).
+* is not later than the start of a value still being written
+  (:func:`proxy.detectors.structured_pii.in_progress_from`: a partial e-mail, phone, card, IBAN, SSN
+  or IP address reaching the end of ``pending``, or a complete one the next characters could
+  still extend), nor than a fragment that could still become a placeholder
+  (``partial_placeholder_suffix_len``);
+* is not inside a detected value or a placeholder-shaped token (``placeholder_spans``);
+* follows a boundary character (anything that cannot be part of a value or a placeholder's
+  bracket: a space, ``,``, ``"``, ``;`` ...), so the released part ends a token and the held
+  part starts one: every pattern's look-behind reads the same character in both, and the
+  unfinished last token is held.
 
-Every output entity is at most ``WINDOW`` characters long apart from e-mails (held whole as one
-token), so a value split across chunks is always complete in ``pending`` before any of it is
-released, and streaming and non-streaming replies come out identical. If no boundary turns up
-within ``MAX_HOLD`` characters (a very long unbroken token), the cut falls back to any position
-outside detected values, so time to first token stays bounded.
+So prose is released word by word as it arrives ("I understand " goes out at once), and a value
+split across chunks is complete in ``pending`` before any of it is released: streaming and
+non-streaming replies come out identical (``tests/stages/test_stream_equivalence.py`` checks it
+for random chunkings). If no boundary turns up within ``MAX_HOLD`` characters (a very long
+unbroken token), the cut falls back to any position outside detected values and values in
+progress, so time to first token stays bounded.
 
 Output detection is regex-only (:mod:`proxy.detectors.structured_pii`, the definition the
 ``pii_leak`` rail and the handoff scrub use too: e-mail, phone, card with Luhn, IBAN with mod 97,
@@ -32,18 +39,17 @@ from collections.abc import Callable, Iterable
 from proxy.detectors import structured_pii
 from proxy.detectors.structured_pii import Match as OutputMatch
 from proxy.pipeline.holdback import WindowResult
-from proxy.privacy.pseudonyms import PLACEHOLDER_MAX_LEN, PseudonymVault, partial_placeholder_suffix_len, restore
+from proxy.privacy.pseudonyms import PLACEHOLDER_MAX_LEN, PseudonymVault, partial_placeholder_suffix_len, placeholder_spans, restore
 
-__all__ = ["MAX_HOLD", "OUTPUT_ENTITIES", "WINDOW", "OutputMatch", "OutputScanner", "ReplyProcessor"]
+__all__ = ["MAX_HOLD", "OUTPUT_ENTITIES", "OutputMatch", "OutputScanner", "ReplyProcessor"]
 
-#: Characters always kept back while streaming (longer than any output entity but e-mails, and than
-#: the longest placeholder form).
-WINDOW = max(48, PLACEHOLDER_MAX_LEN + 1)
 #: Held characters beyond which the cut no longer waits for a boundary character.
 MAX_HOLD = 256
 #: Entities the output scanner knows, in priority order (earlier wins an overlap).
 OUTPUT_ENTITIES: tuple[str, ...] = structured_pii.ENTITIES
-_EMAIL_CHARS = frozenset("._%+-@:")
+#: Characters after which no cut is made: they can be part of a value (``._%+-@:``, word
+#: characters) or open a placeholder (``<``, ``[``).
+_NO_CUT_AFTER = frozenset("_.%+-@:<[")
 
 
 class OutputScanner:
@@ -61,6 +67,10 @@ class OutputScanner:
     def find(self, text: str) -> list[OutputMatch]:
         """Non-overlapping matches sorted by start; on overlap the earlier entity of OUTPUT_ENTITIES wins."""
         return structured_pii.find(text, self.entities, self._allow)
+
+    def in_progress_from(self, text: str) -> int:
+        """The earliest index of ``text`` where a value of these entities may still be being written."""
+        return structured_pii.in_progress_from(text, self.entities)
 
 
 class ReplyProcessor:
@@ -110,26 +120,32 @@ class ReplyProcessor:
 
     def safe_cut(self, pending: str, matches: list[OutputMatch]) -> int:
         """How many leading characters of ``pending`` may be released now (see module docstring)."""
-        limit = len(pending) - WINDOW
-        if limit <= 0:
-            return 0
-        floor = max(0, limit - MAX_HOLD)
-        for cut in range(limit, floor, -1):
-            ch = pending[cut - 1]
-            if (ch.isalnum() or ch in _EMAIL_CHARS) or not self._cut_ok(pending, cut, matches):
-                continue
-            return cut
-        if floor == 0:
-            return 0  # keep waiting for a boundary
-        for cut in range(limit, 0, -1):  # a very long unbroken token: any position outside values
-            if self._cut_ok(pending, cut, matches):
-                return cut
-        return 0
+        hold = len(pending)
+        if self._scanner is not None:
+            hold = self._scanner.in_progress_from(pending)
+        if self._vault is not None:
+            hold = min(hold, len(pending) - partial_placeholder_suffix_len(pending))
+        spans = [(m.start, m.end) for m in matches]
+        if self._vault is not None:
+            spans += placeholder_spans(pending)
+        cut = _settle(pending, hold, spans, boundary=True)
+        if len(pending) - cut > MAX_HOLD:  # a very long unbroken token: any position outside values
+            cut = max(cut, _settle(pending, min(hold, len(pending) - PLACEHOLDER_MAX_LEN), spans, boundary=False))
+        return cut
 
-    def _cut_ok(self, pending: str, cut: int, matches: list[OutputMatch]) -> bool:
-        if any(m.start < cut < m.end for m in matches):
-            return False
-        return self._vault is None or partial_placeholder_suffix_len(pending[:cut]) == 0
+
+def _settle(pending: str, cut: int, spans: list[tuple[int, int]], *, boundary: bool) -> int:
+    """The latest position at or before ``cut`` outside every span (and after a boundary character)."""
+    moved = True
+    while moved and cut > 0:
+        moved = False
+        if boundary:
+            while cut > 0 and (pending[cut - 1].isalnum() or pending[cut - 1] in _NO_CUT_AFTER):
+                cut -= 1
+        for s, e in spans:
+            if s < cut < e:
+                cut, moved = s, True
+    return max(cut, 0)
 
 
 class _JsonEscapedVault(PseudonymVault):

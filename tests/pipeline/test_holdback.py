@@ -100,3 +100,16 @@ async def test_stop_closes_the_upstream_iterator() -> None:
     out = [d async for d in windowed(upstream(), _ban)]
     assert closed == [True]
     assert isinstance(out[-1], FinishDelta) and out[-1].reason == "content_filter"
+
+
+async def test_a_reply_read_whole_goes_to_the_processor_once() -> None:
+    calls: list[tuple[str, bool]] = []
+
+    def proc(pending: str, final: bool) -> WindowResult:
+        calls.append((pending, final))
+        return _ban(pending, final)
+
+    pieces = ["Sure. as an ", "AI language ", "model, I cannot feel."]
+    whole = await _run(pieces, proc, whole=True)
+    assert calls == [("".join(pieces), True)]  # once, whole, at the end: not once per delta
+    assert _text(whole) == _text(await _run(pieces, _ban)) == "Sure. I'm sorry, I can't continue with that."

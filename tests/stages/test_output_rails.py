@@ -254,7 +254,7 @@ async def test_the_window_holds_only_what_may_still_become_a_match(policy_dir: P
     stage_rules = harness.pipeline.stages[-1].rules_for(ctx_policy)  # type: ignore[attr-defined]
     from proxy.pipeline.context import RequestContext
 
-    ctx = RequestContext(request_id="r", endpoint="chat", body={"messages": []}, headers={})
+    ctx = RequestContext(request_id="r", endpoint="chat", body={"messages": [], "stream": True}, headers={})
     ctx.policy = ctx_policy
     scan = OutputScan(stage_rules, ctx, harness.rails_metrics, enforce=True, allow_reask=False, refusal="no", handoff_text="h")
     released: list[str] = []

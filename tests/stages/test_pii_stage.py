@@ -35,7 +35,7 @@ from proxy.settings import Timeouts, UpstreamSettings
 from proxy.stages.forward import Forwarder
 from proxy.stages.identity import IdentityStage
 from proxy.stages.pii import UNAVAILABLE_MESSAGE, PiiEngine, PiiStage
-from proxy.stages.pii_output import WINDOW, OutputScanner, ReplyProcessor
+from proxy.stages.pii_output import MAX_HOLD, OutputScanner, ReplyProcessor
 from proxy.stages.policy import PolicyStage
 from proxy.testing import splits
 from proxy.upstream.httpx_transport import HttpxTransport
@@ -339,7 +339,7 @@ async def test_an_edited_reply_is_analysed_like_any_text(h: Harness) -> None:
 
 async def test_a_reply_that_did_not_finish_is_not_remembered(h: Harness) -> None:
     first = [{"role": "user", "content": f"I am {ANN}."}]
-    h.upstream.chunks = ["Hello <PERSON_1>! ", "more words " * WINDOW, "and the end"]
+    h.upstream.chunks = ["Hello <PERSON_1>! ", "more words " * 48, "and the end"]
     h.upstream.fail_after_chunks = 2  # the stream breaks before it finishes
     ctx = RequestContext(request_id="cut", endpoint="chat", body={"model": "gpt-4o-mini", "messages": copy.deepcopy(first), "stream": True}, headers={})
     completion = await h.pipeline(ctx)
@@ -449,13 +449,23 @@ def test_restored_values_are_json_escaped_in_tool_arguments() -> None:
     assert json.loads(out) == {"address": '12 "Baker" St\nLondon \\ UK'}
 
 
-def test_window_is_bounded_and_waits_for_a_boundary() -> None:
+def test_the_window_holds_only_what_could_still_become_a_value() -> None:
     proc = ReplyProcessor(vault=None, scanner=OutputScanner(), mask=True)
-    text = "word " * 40
-    result = proc(text, False)
-    assert result.hold <= WINDOW + 5 and text.startswith(result.text[: len(text) - result.hold])
+    assert proc("word " * 40, False).hold == 0  # finished words: nothing held
+    assert proc("Hello wor", False).hold == len("wor")  # the unfinished last word
+    assert proc("Call me on 415 555 ", False).hold == len("415 555 ")  # a phone number in progress
+    assert proc("Call me on 415 555 0100 ", False).hold == len("415 555 0100 ")  # it may grow by a group
+    done = proc("Call me on 415 555 0100 today ", False)
+    assert done.hold == 0 and done.text == "Call me on <PHONE_NUMBER> today "
+    assert proc("Write to ann.lee@exa", False).hold == len("ann.lee@exa")
+    assert proc("Ring (", False).hold == 1  # "(415) 555 0100" may follow
+    vault = PseudonymVault()
+    vault.placeholder_for("PERSON", "Ann Lee")
+    restoring = ReplyProcessor(vault=vault, scanner=None, mask=True)
+    assert restoring("Hello <PERS", False).hold == len("<PERS")
+    assert restoring("Hello <PERSON_1> and ", False).text == "Hello Ann Lee and "
     long_token = "x" * 400
-    assert proc(long_token, False).hold < 400  # an endless token is released eventually
+    assert proc(long_token, False).hold <= MAX_HOLD  # an endless token is released eventually
 
 
 # ---- modes and failures ---------------------------------------------------------------------------
