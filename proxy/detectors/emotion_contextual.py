@@ -14,6 +14,11 @@ Turns are truncated to 128 tokens. The int8 ONNX model is built from the wheel's
 the shipped training on first load (:mod:`proxy.detectors.emotion_contextual_build`); never from a
 model hub.
 
+Blend: when ``meta.json`` holds a blend weight ``a`` above 0 (chosen on the held-out slice of
+train by ``training/choose_contextual_blend.py``), each head's probabilities are
+``softmax((1 - a) * log p_contextual + a * log p_default)``, ``p_default`` being the default
+reader's reading of the same turn (about 1.5 ms more).
+
 Reading: the Bedside head's probabilities with the same hand-set support-phrase priors as the
 default reader (:data:`proxy.detectors.emotion.CUE_PRIORS`: "third time", "still doesn't work", ...;
 not tuned on any data), the Ekman head's probabilities, and intensity and distress computed as the
@@ -43,7 +48,9 @@ from proxy.detectors.emotion import (
     CUE_PRIORS,
     EKMAN,
     EMOTIONS,
+    EmotionClassifier,
     EmotionReading,
+    LinearEmotionClassifier,
     _frozen,
     intensity_of,
     is_distress,
@@ -69,6 +76,13 @@ def _worker() -> ThreadPoolExecutor:
         return _executor
 
 
+def _blend(p: npt.NDArray[np.float64], q: npt.NDArray[np.float64], weight: float) -> npt.NDArray[np.float64]:
+    """``softmax((1 - weight) * log p + weight * log q)``: a weighted geometric mean."""
+    z = (1.0 - weight) * np.log(p + 1e-9) + weight * np.log(q + 1e-9)
+    e = np.exp(z - z.max())
+    return np.asarray(e / e.sum(), dtype=np.float64)
+
+
 def _softmax(z: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     e = np.exp(z.astype(np.float64) - float(z.max()))
     return np.asarray(e / e.sum(), dtype=np.float64)
@@ -77,21 +91,29 @@ def _softmax(z: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
 class ContextualEmotionClassifier:
     """An :class:`~proxy.detectors.emotion.EmotionClassifier` over the int8 ONNX model."""
 
-    name = "bedside-contextual"
-
-    def __init__(self, session: Any, tokenizer: Any, metadata: dict[str, Any]) -> None:
+    def __init__(self, session: Any, tokenizer: Any, metadata: dict[str, Any],
+                 default: EmotionClassifier | None = None, default_weight: float = 0.0) -> None:
         """Wrap a loaded onnxruntime session, a ``tokenizers.Tokenizer`` (truncating, unpadded)
-        and the artefact's ``meta.json``."""
+        and the artefact's ``meta.json``; with ``default`` and ``default_weight`` > 0, each head's
+        probabilities are blended with the default reader's (weighted geometric mean)."""
         if tuple(metadata["labels"]["bedside"]) != EMOTIONS or tuple(metadata["labels"]["ekman"]) != EKMAN:
             raise ContextualUnavailable("the contextual reader's labels do not match this Bedside")
         self._session = session
         self._tokenizer = tokenizer
         self._tokenizer_lock = threading.Lock()
         self.metadata = metadata
+        self._default = default if default_weight > 0 else None
+        self.default_weight = default_weight if default is not None else 0.0
+
+    @property
+    def name(self) -> str:
+        """``bedside-contextual``, or ``bedside-contextual+default`` when it blends the default reader."""
+        return "bedside-contextual+default" if self._default is not None else "bedside-contextual"
 
     @classmethod
-    def load(cls, model_path: Path | None = None) -> ContextualEmotionClassifier:
-        """Load (building first when needed) with one intra-op thread."""
+    def load(cls, model_path: Path | None = None, *, blend: bool = True) -> ContextualEmotionClassifier:
+        """Load (building first when needed) with one intra-op thread; ``blend`` loads the default
+        reader too when ``meta.json`` chose a blend weight above 0 (``blend.default_reader_weight``)."""
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -109,7 +131,9 @@ class ContextualEmotionClassifier:
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.enable_truncation(int(metadata.get("max_tokens", 128)))
-        return cls(session, tokenizer, metadata)
+        weight = float(metadata.get("blend", {}).get("default_reader_weight", 0.0)) if blend else 0.0
+        default = LinearEmotionClassifier.load() if weight > 0 else None
+        return cls(session, tokenizer, metadata, default, weight)
 
     def logits(self, text: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Raw Bedside (8) and Ekman (7) logits of one text."""
@@ -136,11 +160,15 @@ class ContextualEmotionClassifier:
                     offsets[EMOTIONS.index(emo)] += delta
             bedside = bedside * np.exp(offsets)
             bedside /= bedside.sum()
+        ekman = _softmax(z_ekman)
+        if self._default is not None:
+            other = self._default.classify(text)
+            bedside = _blend(bedside, np.array([other.probabilities[k] for k in EMOTIONS]), self.default_weight)
+            ekman = _blend(ekman, np.array([other.ekman[k] for k in EKMAN]), self.default_weight)
         probs = _frozen(EMOTIONS, bedside)
         label = EMOTIONS[int(np.argmax(bedside))]
         intensity = intensity_of(probs, label, compound, sig)
-        return EmotionReading(label, probs, intensity, is_distress(probs, intensity, sig),
-                              _frozen(EKMAN, _softmax(z_ekman)))
+        return EmotionReading(label, probs, intensity, is_distress(probs, intensity, sig), _frozen(EKMAN, ekman))
 
     def submit(self, text: str) -> Future[EmotionReading]:
         """Start reading ``text`` on the reader's worker thread; ``.result()`` collects it."""
