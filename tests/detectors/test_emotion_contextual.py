@@ -163,7 +163,8 @@ def _write_safetensors(path: Path, tensors: dict[str, np.ndarray]) -> None:
 
 
 def test_safetensors_reader_round_trips(tmp_path: Path) -> None:
-    tensors = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.array([7, -1], dtype=np.int64)}
+    tensors: dict[str, np.ndarray] = {"a": np.arange(6, dtype=np.float32).reshape(2, 3),
+                                      "b": np.array([7, -1], dtype=np.int64)}
     _write_safetensors(tmp_path / "model.safetensors", tensors)
     got = read_safetensors(tmp_path / "model.safetensors")
     for name, arr in tensors.items():
