@@ -95,3 +95,13 @@ def load_base_weights(folder: Path | None = None, *, check: bool = True) -> dict
                 f"{path} has sha256 {found}, not the {BASE_WEIGHTS_SHA256} the contextual reader was "
                 f"trained on; reinstall {BASE_DISTRIBUTION}=={BASE_VERSION}")
     return read_safetensors(path)
+
+
+def contextual_missing() -> str | None:
+    """Why the contextual reader cannot load here (a missing package, named with the install
+    command), or None. Cheap (no import, no file read): for a policy check at load time."""
+    missing = [name for name in ("onnxruntime", "onnx", "tokenizers", BASE_PACKAGE)
+               if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed; {INSTALL_HINT}"
+    return None

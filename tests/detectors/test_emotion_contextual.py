@@ -179,3 +179,15 @@ def test_base_weights_with_another_hash_are_refused(tmp_path: Path) -> None:
 
 def test_artefact_folder_is_inside_the_package() -> None:
     assert ARTEFACT_DIR.parent.name == "detectors"
+
+
+def test_contextual_missing_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from proxy.detectors.emotion_contextual_base import contextual_missing
+
+    assert (contextual_missing() is None) == (not _MISSING)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    message = contextual_missing()
+    assert message is not None
+    assert message.startswith("onnxruntime not installed") and "bedside[contextual]" in message
