@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import regex as re
 
-from proxy.detectors.pii_obfuscated import numbers_split_across
+from proxy.detectors.pii_split import numbers_split_across
 from proxy.errors import BedsideError, InvalidRequest, PayloadTooLarge, ServiceUnavailable
 from proxy.logs import get_logger
 from proxy.metrics import Metrics

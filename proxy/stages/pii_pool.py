@@ -10,6 +10,7 @@ thread hop (:meth:`PiiEngine.analyze`).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -69,10 +70,15 @@ class PiiEngine:
         already loaded); by default each engine builds and owns its own."""
 
         def build() -> PiiDetector:
-            from proxy.detectors.pii import PiiDetector
-            from proxy.detectors.pii_engine import build_analyzer
+            from proxy.detectors.setup import without_unused_libraries
 
-            handle = analyzer() if analyzer is not None else build_analyzer(model)
+            started = time.perf_counter()
+            with without_unused_libraries():  # spaCy and Presidio load without torch (never used; ~500 MB)
+                from proxy.detectors.pii import PiiDetector
+                from proxy.detectors.pii_engine import build_analyzer
+
+                handle = analyzer() if analyzer is not None else build_analyzer(model)
+            get_logger().info("model_loaded", kind="pii", model=handle.model, duration_s=round(time.perf_counter() - started, 3))
             if handle.degraded:
                 get_logger().warning("pii_engine_degraded", detail=f"PII ENGINE DEGRADED: {handle.detail}")
             return PiiDetector(handle, cache_size=cache_size)
