@@ -38,8 +38,10 @@ Disabled (``pii.enabled: false``): the stage calls the next one and returns, not
 Shadow (``pii.mode: shadow``, explicit; a policy's own ``mode: shadow`` does not relax it): the
 request is analysed and counted but neither it nor the reply is changed.
 
-Analysis runs in worker threads (:class:`~proxy.stages.pii_pool.PiiEngine`); results are cached by
-content hash in the detector, so resent history costs nothing and needs no thread hop.
+Analysis runs in worker threads (:class:`~proxy.stages.pii_pool.PiiEngine`); results are remembered
+in the detector by tenant, user and content hash (bounded LRU, spans only, never text or values),
+so resent history costs nothing and needs no thread hop, and no one's text is answered from
+another tenant's or user's analysis (nor can anyone time whether someone else sent a text).
 """
 
 from __future__ import annotations
@@ -191,7 +193,8 @@ class PiiStage:
         not is analysed after all, and the plan made again (each round has fewer such replies)."""
         reused = {} if shadow else self._remembered(scope, slots)
         texts = [s.analysed_text for i, s in enumerate(slots) if i not in reused and s.kind != "name"]
-        found = await self._engine.analyze(texts, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars) if texts else {}
+        whose = (str(scope[0]), str(scope[1]))  # analyses are remembered per tenant and user, never shared
+        found = await self._engine.analyze(texts, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars, scope=whose) if texts else {}
         split = _split_numbers(slots)
         failed: list[int] = []
         while True:
@@ -220,7 +223,7 @@ class PiiStage:
                 return done, reused
             for i in failed:
                 del reused[i]
-            found.update(await self._engine.analyze([slots[i].analysed_text for i in failed], config, pii.timeout_seconds))
+            found.update(await self._engine.analyze([slots[i].analysed_text for i in failed], config, pii.timeout_seconds, scope=whose))
 
     def _reply(self, ctx: RequestContext, completion: Completion, vault: PseudonymVault, scope: tuple[Any, ...], pii: Any, shadow: bool) -> Completion:
         policy = ctx.require_policy()
