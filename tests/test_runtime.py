@@ -127,12 +127,13 @@ def test_prepare_process_makes_the_process_offline() -> None:
         proxy.runtime.prepare_process()
         once = dict(os.environ)
         proxy.runtime.prepare_process()
+        again = once == dict(os.environ)
         import sys
         heavy = sorted(m for m in ("guardrails", "presidio_analyzer", "spacy", "torch", "numpy", "tldextract") if m in sys.modules)
         from proxy.detectors.pii_engine import build_analyzer
         build_analyzer(None)  # Presidio built (patterns only): tldextract switched offline first
         import tldextract.tldextract as t
-        print(json.dumps({"added": sorted(set(once) - set(before)), "again": once == dict(os.environ), "heavy": heavy,
+        print(json.dumps({"added": sorted(set(once) - set(before)), "again": again, "heavy": heavy,
                           "tld_offline": not t.TLD_EXTRACTOR.suffix_list_urls}))
         """
     )

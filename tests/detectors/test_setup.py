@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _PROBE = """
 import importlib, json, os, pkgutil, sys
+# as Bedside builds its analyzer (proxy.detectors.setup.without_unused_libraries) and as the runtime
+# lock installs it: without torch (the development environment has it for the evaluation tools;
+# thinc would import it, with its own BLAS and environment variables)
+sys.modules.update(torch=None, transformers=None)
 import numpy, tldextract.tldextract as tld
 from threadpoolctl import threadpool_info
 def state():
