@@ -45,6 +45,7 @@ a repeated message costs a hash, and a conversation's later turn pays for its ne
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 import anyio
@@ -82,18 +83,33 @@ class InputRailsStage:
         self._handoff = handoff
         self._thread_chars = thread_chars
         self._limiter = anyio.CapacityLimiter(4)
-        #: compiled checks per policy version (called on the event loop only)
+        #: compiled checks per policy version (compiled at start-up and before a reload is swapped in)
         self._compiled: LRUCache[tuple[str, str], tuple[InputCheck, ...]] = LRUCache(_CACHE_SIZE)
+        self._compile_lock = threading.Lock()
         #: verdicts already reached, per tenant, user and policy version (texts are not judged twice)
         self._memo = memo if memo is not None else VerdictMemo()
 
     def rails_for(self, policy: Any) -> tuple[InputCheck, ...]:
-        """The compiled input rails of ``policy`` (cached per policy version)."""
+        """The compiled input rails of ``policy`` (cached per policy version; thread-safe)."""
         key = (policy.name, policy.content_hash)
-        found = self._compiled.get(key)
+        with self._compile_lock:
+            found = self._compiled.get(key)
         if found is None:
-            found = self._compiled[key] = compile_input_rails(policy)
+            compiled = compile_input_rails(policy)  # loads the models its checks use (jailbreak, harmful, topics)
+            with self._compile_lock:
+                found = self._compiled.setdefault(key, compiled)
         return found
+
+    def warm_policies(self, policies: Any) -> list[str]:
+        """Compile the input rails of every policy of ``policies`` (a store: ``.current``) now, loading the
+        models they use, so no request compiles on the event loop; returns the policies compiled.
+        Called at start-up and, in the reloading thread, before a reloaded set is swapped in."""
+        done = []
+        for policy in policies.current.policies.values():
+            if policy.rails.input:
+                self.rails_for(policy)
+                done.append(policy.name)
+        return done
 
     def evaluate(self, policy_name: str, checks: tuple[InputCheck, ...], texts: list[Any], scope: tuple[Any, ...] | None = None) -> list[InputFailure]:
         """Run the checks over the texts, counting each check's verdict (thread-safe). With a

@@ -114,6 +114,15 @@ class PiiStage:
         """The engine's ``/readyz`` check."""
         return self._engine.readiness()
 
+    def warm_policies(self, policies: Any) -> list[str]:
+        """Build the detector now (blocking) when a policy of ``policies`` (a store: ``.current``) enables
+        PII; returns those policies. Called at start-up and, in the reloading thread, before a
+        reloaded set that turns PII on is swapped in."""
+        names = [p.name for p in policies.current.policies.values() if p.pii.enabled]
+        if names:
+            self._engine.warm()
+        return names
+
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy
         if policy is None or not policy.pii.enabled:
@@ -331,6 +340,7 @@ def build_pii_stage(settings: Any, metrics: Metrics, policies: Any) -> PiiStage:
 
     cfg = settings.pii
     engine = PiiEngine.from_model(cfg.model, workers=cfg.workers, max_queue=cfg.max_queue, cache_size=cfg.cache_size)
-    if policies is not None and any(p.pii.enabled for p in policies.current.policies.values()):
-        engine.warm()
-    return PiiStage(engine, metrics, hash_key=load_or_create_key(Path(settings.data_dir), "pii-hash.key"))
+    stage = PiiStage(engine, metrics, hash_key=load_or_create_key(Path(settings.data_dir), "pii-hash.key"))
+    if policies is not None:
+        stage.warm_policies(policies)
+    return stage
