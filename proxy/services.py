@@ -330,6 +330,12 @@ class Services:
         self.engine.dispose()
 
 
+def _load_models(holder: list[Services], policy_set: Any) -> None:
+    """The policy store's ``before_swap``: the services' :meth:`Services.load_models` once they exist."""
+    if holder:
+        holder[0].load_models(policy_set)
+
+
 def build_services(settings: Settings, *, upstream_transport: Any = None) -> Services:
     metrics = Metrics()
     keyring = KeyRing((k.sha256, k.tenant, k.scopes) for k in settings.api_keys)
@@ -355,7 +361,7 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             default_policy=settings.policy.default,
             unknown_model=settings.policy.unknown_model,
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
-            before_swap=lambda fresh: holder[0].load_models(fresh) if holder else None,
+            before_swap=lambda fresh: _load_models(holder, fresh),
         )
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox
