@@ -765,8 +765,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise RuntimeError(f"{proc.name} died during the run:\n{proc.tail()}")
         rss = procs["bedside"].rss_mib()
         for target in BEDSIDES:
-            now = memory_mib(procs[target].pid) or {}
-            memory.setdefault(target, {}).update({"end": now.get("rss", 0.0), "hwm": now.get("hwm", 0.0)})
+            mem_now = memory_mib(procs[target].pid) or {}
+            memory.setdefault(target, {}).update({"end": mem_now.get("rss", 0.0), "hwm": mem_now.get("hwm", 0.0)})
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: stopping the processes and printing what was measured", file=sys.stderr)
