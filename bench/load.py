@@ -63,8 +63,84 @@ def responses_body(stream: bool, order: int = 48213, model: str = "gpt-4o-mini")
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def request_bytes(host: str, port: int, path: str, stream: bool, order: int = 48213, *, api: str = "chat", model: str | None = None) -> bytes:
-    body = (responses_body if api == "responses" else chat_body)(stream, order, model or "gpt-4o-mini")
+#: scenarios of ``--scenario``: ``repeat`` is the ~70-word system + user body above (``--distinct``
+#: of them); ``first-turn`` a new ~150-word first message naming a person, a town, an e-mail and a
+#: phone (every request a text never sent before: PII analysis with NER runs); ``turn20`` the 20th
+#: user turn of a conversation whose 19 earlier turns (and replies) every request resends, as chat
+#: clients do: only the new last turn is new
+SCENARIOS = ("repeat", "first-turn", "turn20")
+_FIRST = ("Maria", "Tom", "Aisha", "Lars", "Chen", "Priya", "Diego", "Hannah", "Kofi", "Elena", "Sam", "Yuki")
+_LAST = ("Okafor", "Lindqvist", "Moreau", "Patel", "Nakamura", "Schmidt", "Alvarez", "Kowalski", "Brennan", "Haddad")
+_TOWNS = ("Leeds", "Toulouse", "Utrecht", "Porto", "Graz", "Aarhus", "Bristol", "Ghent", "Turin", "Malmo")
+FIRST_TURN = (
+    "Hello, my name is {name} and I am writing about order {order}, which I placed three weeks ago for a birthday present. "
+    "The tracking page has said 'in transit' for nine days now and nobody has answered my two e-mails. I live in {town}, and "
+    "the courier claims they tried to deliver on Tuesday, but I was at home all day and nobody rang the bell. You can reach me "
+    "at {email} or on {phone} in the evenings. I am honestly getting fed up with this: I paid for express shipping and I would "
+    "like to know whether the parcel is lost, whether you can send a replacement before the weekend, and how I get the express "
+    "fee back. If the parcel turns up later I am happy to send it back at your cost. Please do not just tell me to wait "
+    "another week, because I have already done that twice and the birthday is on Sunday. Thanks for looking into it."
+)
+_HISTORY_USER = (
+    "Hi, I have a question about my order {order}.",
+    "It was supposed to arrive on Monday but it has not come yet.",
+    "The tracking number ends in 7731 if that helps.",
+    "I ordered the blue running jacket in size medium.",
+    "Yes, the delivery address is the one on my account.",
+    "No, I did not get any e-mail from the courier.",
+    "Could you check whether it left the warehouse?",
+    "Okay, so it is at the local depot now?",
+    "When will the next delivery attempt be?",
+    "I work during the day, can it be left with a neighbour?",
+    "The neighbour at number 12 is usually at home.",
+    "Great. And if that fails, can I pick it up myself?",
+    "Where is the nearest pickup point?",
+    "Is it open on Saturdays?",
+    "Do I need to bring an ID or just the order number?",
+    "Fine. Can I also change the size if it does not fit?",
+    "How long do I have to return it?",
+    "Is the return shipping free?",
+    "Thanks, that is very helpful.",
+)
+_HISTORY_ASSISTANT = "Thanks for the details. I have checked this for you: {i}. Is there anything else I can look at?"
+TURN20 = "One more thing about order {order}: the jacket I received in the end is the wrong colour, can I exchange it for the blue one or do I have to return it first?"
+
+
+def scenario_messages(scenario: str, order: int) -> list[dict[str, Any]]:
+    """The messages of a ``--scenario`` request; ``order`` varies the new text (see SCENARIOS)."""
+    if scenario == "repeat":
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER.format(order=order)}]
+    if scenario == "first-turn":
+        name = f"{_FIRST[order % len(_FIRST)]} {_LAST[(order // len(_FIRST)) % len(_LAST)]}"
+        email = f"{name.split()[0].lower()}.{order}@example.com"
+        phone = f"+44 20 7946 {order % 10000:04d}"
+        text = FIRST_TURN.format(name=name, order=order, town=_TOWNS[order % len(_TOWNS)], email=email, phone=phone)
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}]
+    if scenario == "turn20":
+        messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}]
+        for i, said in enumerate(_HISTORY_USER):
+            messages.append({"role": "user", "content": said.format(order=48213)})
+            messages.append({"role": "assistant", "content": _HISTORY_ASSISTANT.format(i=i + 1)})
+        messages.append({"role": "user", "content": TURN20.format(order=order)})
+        return messages
+    raise ValueError(f"unknown scenario {scenario!r}")
+
+
+def scenario_body(scenario: str, stream: bool, order: int, model: str = "gpt-4o-mini") -> bytes:
+    """A chat request of ``scenario`` (``repeat`` is :func:`chat_body`)."""
+    if scenario == "repeat":
+        return chat_body(stream, order, model)
+    body: dict[str, Any] = {"model": model, "messages": scenario_messages(scenario, order), "temperature": 0.7, "max_tokens": 256}
+    if stream:
+        body["stream"] = True
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def request_bytes(host: str, port: int, path: str, stream: bool, order: int = 48213, *, api: str = "chat", model: str | None = None, scenario: str = "repeat") -> bytes:
+    if api == "responses":
+        body = responses_body(stream, order, model or "gpt-4o-mini")
+    else:
+        body = scenario_body(scenario, stream, order, model or "gpt-4o-mini")
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer x\r\n"
         f"Content-Type: application/json\r\nAccept: {'text/event-stream' if stream else 'application/json'}\r\n"
@@ -213,7 +289,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     # distinct user texts (the order number varies), so content caches in the proxy see realistic misses
     counter = itertools.count()  # shared: every request takes the next body
     path = args.path or ("/v1/responses" if args.api == "responses" else "/v1/chat/completions")
-    payloads = [request_bytes(args.host, args.port, path, args.stream, 10000 + (i * 7919) % 90000, api=args.api, model=args.model) for i in range(args.distinct)]
+    payloads = [
+        request_bytes(args.host, args.port, path, args.stream, 10000 + ((i + args.offset) * 7919) % 90000, api=args.api, model=args.model, scenario=args.scenario)
+        for i in range(args.distinct)
+    ]
     lat: list[float] = []
     ttft: list[float] = []
     errors: dict[str, int] = {}
@@ -314,6 +393,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
     parser.add_argument("--timeout", type=float, default=30.0, help="grace after the window before giving up on replies")
     parser.add_argument("--stream", action="store_true")
+    parser.add_argument("--offset", type=int, default=0, help="start the bodies' order numbers this far on (runs that must not resend another run's texts)")
+    parser.add_argument("--scenario", choices=SCENARIOS, default="repeat", help="which chat conversation (see SCENARIOS; chat API only)")
     parser.add_argument("--distinct", type=int, default=1024, help="distinct request bodies, cycled (1 = the same body every time)")
     parser.add_argument("--watch-pid", type=int, action="append", default=[], help="report this process's CPU share")
     args = parser.parse_args()

@@ -50,18 +50,38 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from overhead_report import (  # noqa: E402  # beside this script
+    SCENARIO_DISTINCT,
+    SCENARIO_LABEL,
+    SCENARIO_MODES,
+    SUMMARY_HEADER,
+    issue_verdicts,
+    memory_mib,
+    stage_means,
+    stage_rows,
+    stage_totals,
+    summary_rows,
+    text_table,
+    write_performance_doc,
+)
+
 ROOT = BENCH.parent
 PY = sys.executable
-TARGETS = ("direct", "floor", "bedside")
+#: ``bedside``: the example policies (a request for gpt-4o-mini gets default.yaml: persona, emotion,
+#: tone, PII with NER, rails); ``passthrough``: bench/policies/passthrough (the policy stage only)
+TARGETS = ("direct", "floor", "passthrough", "bedside")
+BEDSIDES = ("passthrough", "bedside")
 #: the Responses API's targets: the chat ones, plus Bedside translating to chat completions
 RESPONSES_TARGETS = (*TARGETS, "translated")
-LABEL = {"direct": "direct", "floor": "floor", "bedside": "Bedside", "translated": "Bedside, translated"}
+LABEL = {"direct": "direct", "floor": "floor", "passthrough": "Bedside, pass-through", "bedside": "Bedside, default", "translated": "Bedside, translated"}
 #: the model name that routes to the upstream entry set to translate
 TRANSLATED_MODEL = "translated-gpt-4o-mini"
 GOAL_ADDED_P50_MS = 1.0  # added p50 at concurrency 1
 GOAL_FLOOR_SHARE = 0.50  # Bedside's req/s as a share of the floor's, proxy pinned to one core
 PROFILE_CONCURRENCY = 16
-NOISE_LIMIT = 0.10  # other processes' CPU on the measured cores above which a point is flagged
+NOISE_LIMIT = 0.10
+LOAD_BEFORE = "-"  # the machine's load average when the run started (for the generated page)  # other processes' CPU on the measured cores above which a point is flagged
 
 
 # ---- processes -----------------------------------------------------------------------------
@@ -162,13 +182,24 @@ class Proc:
 
 
 def run_point(
-    port: int, conc: int, stream: bool, args: argparse.Namespace, core: int | None, watch: list[int], profile: tuple[int, Path] | None = None, *, api: str = "chat", model: str | None = None
+    port: int,
+    conc: int,
+    stream: bool,
+    args: argparse.Namespace,
+    core: int | None,
+    watch: list[int],
+    profile: tuple[int, Path] | None = None,
+    *,
+    api: str = "chat",
+    model: str | None = None,
+    scenario: str | None = None,
+    offset: int = 0,
 ) -> dict[str, Any]:
     argv = [PY, str(BENCH / "load.py"), "--port", str(port), "--concurrency", str(conc), "--api", api]
     argv += ["--model", model] if model else []
     argv += ["--duration", str(args.duration), "--warmup", str(args.warmup), "--timeout", "20"]
     argv += ["--stream"] if stream else []
-    argv += ["--distinct", str(args.distinct)]
+    argv += ["--distinct", str(args.distinct)] if scenario is None else ["--scenario", scenario, "--distinct", str(SCENARIO_DISTINCT), "--offset", str(offset)]
     for pid in watch:
         argv += ["--watch-pid", str(pid)]
     spy: subprocess.Popen[bytes] | None = None
@@ -538,6 +569,23 @@ def responses_beside_chat(results: dict[tuple[str, int, str], dict[str, Any]]) -
 # ---- main ----------------------------------------------------------------------------------
 
 
+def passthrough_env(bed_env: dict[str, str], tmp: Path) -> dict[str, str]:
+    """The pass-through Bedside's environment: the default one's, with its own data directory and
+    the policy directory ``bench/policies/passthrough`` (the policy stage only)."""
+    env = dict(bed_env)
+    env["BEDSIDE_DATA_DIR"] = str(tmp / "data-passthrough")
+    env["BEDSIDE_POLICY__DIRECTORY"] = str(BENCH / "policies" / "passthrough")
+    return env
+
+
+def migrate_first(env: dict[str, str], cwd: Path) -> None:
+    """``bedside db upgrade`` before serving, as a deployment does: a migrated database lets
+    ``serve`` start without loading alembic."""
+    done = subprocess.run([PY, "-m", "proxy.cli", "db", "upgrade"], env=env, cwd=cwd, capture_output=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bedside db upgrade failed ({done.returncode}):\n{done.stderr.decode(errors='replace')[-2000:]}")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Bedside's added latency and throughput next to the floor (a bare proxy), one run.")
     p.add_argument("--quick", action="store_true", help="smoke run: 1 s per point after 0.3 s warm-up")
@@ -552,6 +600,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profile", metavar="DIR", default=None, help="sample Bedside with py-spy during its concurrency-16 points; stacks and hot spots go to DIR")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--no-stream-configs", action="store_true", help="skip the streaming rows of Bedside pass-through and default policy (bench/overhead_stream.py)")
+    p.add_argument("--scenarios", default="first-turn,turn20", help="chat scenarios beside the repeated message: first-turn (a new 150-word first turn), turn20 (a 20th turn); '' for none")
+    p.add_argument("--scenario-concurrency", default="1", help="concurrencies of the scenario points (default 1)")
+    p.add_argument("--write-docs", nargs="?", const=str(ROOT / "docs" / "performance.md"), default=None, metavar="PATH", help="regenerate the figures in docs/performance.md (or PATH) from this run")
     p.add_argument("--apis", default="chat,responses", help="APIs to measure: chat (POST /v1/chat/completions), responses (POST /v1/responses), or both (default)")
     args = p.parse_args(argv)
     args.duration = args.duration if args.duration is not None else (1.0 if args.quick else 4.0)
@@ -561,6 +612,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     try:
         args.concs = [int(x) for x in args.concurrency.split(",") if x.strip()]
         args.sconcs = [int(x) for x in args.stream_concurrency.split(",") if x.strip()]
+        args.scenario_concs = [int(x) for x in args.scenario_concurrency.split(",") if x.strip()]
     except ValueError:
         p.error("concurrencies are comma-separated integers, e.g. 1,16,64")
     args.py_spy = None
@@ -571,6 +623,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 1 <= args.distinct <= 100_000:
         p.error("--distinct must be between 1 and 100000")
     args.api_list = [a.strip() for a in args.apis.split(",") if a.strip()]
+    args.scenario_list = [x.strip() for x in args.scenarios.split(",") if x.strip()]
+    if not set(args.scenario_list) <= set(SCENARIO_MODES):
+        p.error(f"--scenarios names some of {', '.join(SCENARIO_MODES)}")
     if not args.api_list or not set(args.api_list) <= {"chat", "responses"}:
         p.error("--apis is chat, responses or chat,responses")
     if not 1 <= args.rounds <= 10:
@@ -598,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {load_core})
 
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    global LOAD_BEFORE
+    LOAD_BEFORE = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"Bedside overhead bench, {now}")
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores ({len(cores)} usable); Python {platform.python_version()}, {platform.system()} {platform.release()}")
     print(f"Bedside: {git_revision()} ({ROOT})")
@@ -637,13 +694,19 @@ def main(argv: list[str] | None = None) -> int:
         # cwd is the empty temp dir, so a developer's .env does not change what is measured
         "bedside": Proc("Bedside", [PY, "-m", "proxy.cli", "serve", "--host", "127.0.0.1", "--port", str(bed_port)], bed_port, proxy_core, tmp / "bedside.log", bed_env, cwd=tmp),
     }
-    ports = {"direct": up_port, "floor": floor_port, "bedside": bed_port, "translated": bed_port}
+    pass_port, pass_env = free_port(), passthrough_env(bed_env, tmp)
+    pass_argv = [PY, "-m", "proxy.cli", "serve", "--host", "127.0.0.1", "--port", str(pass_port)]
+    procs["passthrough"] = Proc("Bedside pass-through", pass_argv, pass_port, proxy_core, tmp / "passthrough.log", pass_env, cwd=tmp)
+    ports = {"direct": up_port, "floor": floor_port, "passthrough": pass_port, "bedside": bed_port, "translated": bed_port}
+    memory: dict[str, dict[str, float]] = {}
     runs: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
     profiles: list[tuple[str, Path]] = []
     rss: float | None = None
     rss_idle: float | None = None
     interrupted = failed = False
     try:
+        migrate_first(bed_env, tmp)  # as a deployment does (`bedside db upgrade`); serve then never loads alembic
+        migrate_first(pass_env, tmp)
         for proc in procs.values():
             proc.start()
         for proc in procs.values():
@@ -655,7 +718,13 @@ def main(argv: list[str] | None = None) -> int:
             for target in RESPONSES_TARGETS:
                 smoke_responses(ports[target], LABEL[target], TRANSLATED_MODEL if target == "translated" else "gpt-4o-mini")
         rss_idle = procs["bedside"].rss_mib()
-        print(f"ready: upstream :{up_port}, floor :{floor_port}, Bedside :{bed_port} (pid {procs['bedside'].pid}, RSS {rss_idle or 0:.1f} MiB); replies check out", flush=True)
+        for target in BEDSIDES:
+            memory[target] = {"start": memory_mib(procs[target].pid)["rss"]} if memory_mib(procs[target].pid) else {}
+        print(
+            f"ready: upstream :{up_port}, floor :{floor_port}, Bedside (default) :{bed_port} (RSS {rss_idle or 0:.1f} MiB),"
+            f" Bedside (pass-through) :{pass_port} (RSS {memory['passthrough'].get('start', 0):.1f} MiB); replies check out",
+            flush=True,
+        )
 
         points: list[tuple[str, int, str]] = []
         if "chat" in args.api_list:
@@ -663,6 +732,8 @@ def main(argv: list[str] | None = None) -> int:
         if "responses" in args.api_list:
             points += [("responses-json", c, t) for c in args.concs for t in RESPONSES_TARGETS]
             points += [("responses-sse", c, t) for c in args.sconcs for t in RESPONSES_TARGETS]
+        if "chat" in args.api_list:
+            points += [(scenario, c, t) for scenario in args.scenario_list for c in args.scenario_concs for t in TARGETS]
         plan = [(r, *point) for r in range(1, args.rounds + 1) for point in points]
         for i, (rnd, mode, conc, target) in enumerate(plan, 1):
             proc = procs["upstream" if target == "direct" else "bedside" if target == "translated" else target]
@@ -670,15 +741,20 @@ def main(argv: list[str] | None = None) -> int:
             where = f"round {rnd} " if args.rounds > 1 else ""
             stream, api = mode.endswith("sse"), "responses" if mode.startswith("responses") else "chat"
             label = f"{'Responses ' if api == 'responses' else ''}{'streaming' if stream else 'JSON'}"
+            scenario = mode if mode in SCENARIO_MODES else None
+            label = {"first-turn": "new first turn", "turn20": "turn 20"}.get(mode, label)
             print(f"[{i:>2}/{len(plan)}] {where}{label:>19}  c={conc:<3} {LABEL[target]:<19} ", end="", flush=True)
             spy = None
-            if args.profile and target in ("bedside", "translated") and conc == PROFILE_CONCURRENCY and rnd == 1:
+            if args.profile and target in ("bedside", "passthrough", "translated") and conc == PROFILE_CONCURRENCY and rnd == 1:
                 spy = (proc.pid, Path(args.profile) / f"{target}-{mode}-c{conc}.txt")
                 spy[1].parent.mkdir(parents=True, exist_ok=True)
                 profiles.append((f"{LABEL[target]}, {label} c={conc}", spy[1]))
             before = upstream_stats(up_port)
             model = TRANSLATED_MODEL if target == "translated" else None
-            res = run_point(ports[target], conc, stream, args, load_core, watch, spy, api=api, model=model)
+            stages_before = stage_totals(ports[target]) if target in BEDSIDES else None
+            res = run_point(ports[target], conc, stream, args, load_core, watch, spy, api=api, model=model, scenario=scenario, offset=i * SCENARIO_DISTINCT)
+            if target in BEDSIDES:
+                res["stages"] = stage_means(stages_before, stage_totals(ports[target]))
             after = upstream_stats(up_port)
             if before and after:
                 res["upstream_connections"] = after["connections"] - before["connections"]
@@ -689,7 +765,9 @@ def main(argv: list[str] | None = None) -> int:
             if proc.popen is not None and proc.popen.poll() is not None:
                 raise RuntimeError(f"{proc.name} died during the run:\n{proc.tail()}")
         rss = procs["bedside"].rss_mib()
-        rss = procs["bedside"].rss_mib()
+        for target in BEDSIDES:
+            mem_now = memory_mib(procs[target].pid) or {}
+            memory.setdefault(target, {}).update({"end": mem_now.get("rss", 0.0), "hwm": mem_now.get("hwm", 0.0)})
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: stopping the processes and printing what was measured", file=sys.stderr)
@@ -713,12 +791,17 @@ def main(argv: list[str] | None = None) -> int:
         print("Non-streaming JSON: req/s; latency ms (direct: absolute; floor/Bedside: added over direct at the same concurrency)")
         print("  cpu = the proxy's CPU share (1 core = 100%); us/req = its CPU time per request (robust to other load);")
         print("  other = the most CPU other processes took on the measured cores (over ~10%: the point is disturbed)")
-        print("\n".join(nonstream_table(results, args.concs)))
+        print("\n".join(nonstream_table(results, args.concs, proxies=("floor", "passthrough", "bedside"))))
         print()
+    for scenario in SCENARIO_MODES:
+        if any(k[0] == scenario for k in results):
+            print(f"Chat JSON, {SCENARIO_LABEL[scenario]}: as above")
+            print("\n".join(nonstream_table(results, args.scenario_concs, scenario, ("floor", "passthrough", "bedside"))))
+            print()
     if any(k[0] == "sse" for k in results):
         print("Streaming SSE: streams/s; TTFT = first content chunk, tot = last byte; ms (floor/Bedside: added over direct);")
         print("  us/str = the proxy's CPU time per stream")
-        print("\n".join(stream_table(results, args.sconcs)))
+        print("\n".join(stream_table(results, args.sconcs, proxies=("floor", "passthrough", "bedside"))))
         print()
     if any(k[0] == "responses-json" for k in results):
         print("Responses API, JSON: req/s; latency ms (as above; 'Bedside, translated' answers from the fake model's chat completions)")
@@ -734,12 +817,26 @@ def main(argv: list[str] | None = None) -> int:
         for line in side:
             print(f"  {line}")
         print()
-    rows = verdicts(results, args.concs)
+    conc = PROFILE_CONCURRENCY if PROFILE_CONCURRENCY in args.concs else max(args.concs, default=1)
+    print("Both configurations beside the floor (issue 20's table; RSS in MiB)")
+    print("\n".join("  " + line for line in text_table([h.format(conc=conc) for h in SUMMARY_HEADER], summary_rows(results, memory, conc))))
+    print()
+    rows = issue_verdicts(results, memory, conc)
     if rows:
         print("Targets from the issue")
         for goal, measured, verdict in rows:
-            print(f"  {goal:<52} {measured:<26} {verdict}")
-    print(f"  Bedside RSS: {rss_idle or 0:.1f} MiB at start, {rss:.1f} MiB after the run" if rss else "  Bedside RSS: -")
+            print(f"  {goal:<66} {measured:<12} {verdict}")
+    header, stage_table_rows = stage_rows(results, conc)
+    if stage_table_rows:
+        print("\nPer-stage cost: us per request in each stage (bedside_stage_seconds, request phase, wall time)")
+        print("\n".join("  " + line for line in text_table(header, stage_table_rows)))
+    if args.write_docs:
+        intro = [
+            f"Measured {now} by `python bench/overhead.py {' '.join(sys.argv[1:])}` at {git_revision()} on {cpu_model()}, "
+            f"{os.cpu_count()} cores; {pinning}; load average before the run {LOAD_BEFORE}."
+        ]
+        write_performance_doc(Path(args.write_docs), intro, results, memory, conc)
+        print(f"\nfigures written to {args.write_docs}")
     errors = sum(r["errors"] for r in results.values())
     if errors:
         print(f"  WARNING: {errors} failed requests in the reported points (see the progress lines)")

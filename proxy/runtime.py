@@ -7,11 +7,18 @@ does the ``bedside`` command before it serves or builds the app or the detectors
 
 What it does today:
 
-* guardrails-ai offline (telemetry, metrics and remote inference off; ``GUARDRAILS_RUN_SYNC`` and
-  the OTEL / litellm / Hugging Face offline variables set): :func:`proxy.rails.guardrails_setup.prepare_rails`;
-* the detectors' process-wide settings: the ``tldextract`` extractor that Presidio's e-mail
-  recognizer uses switched to the bundled suffix list (the first e-mail never fetches it) and
-  numpy's BLAS limited to one thread: :func:`proxy.detectors.setup.prepare_detectors`.
+* guardrails-ai's environment (``GUARDRAILS_RUN_SYNC`` and the OTEL / litellm / Hugging Face
+  offline variables): :func:`proxy.rails.guardrails_setup.prepare_rails_environment`; guardrails-ai
+  itself is imported and pinned offline (telemetry, metrics and remote inference off) by
+  :func:`~proxy.rails.guardrails_setup.prepare_rails` when the first rail is compiled, so a process
+  whose policies use no rail never loads it;
+* the detectors' process-wide settings: numpy's BLAS limited to one thread
+  (:func:`proxy.detectors.setup.prepare_detector_environment`, an environment default read when
+  numpy loads). The ``tldextract`` extractor that Presidio's e-mail recognizer uses is switched to
+  the bundled suffix list when Presidio is built (:func:`proxy.detectors.setup.prepare_detectors`,
+  called by ``build_analyzer``), so the first e-mail never fetches it.
+
+Nothing here imports a model library: a process whose policies use no model never loads one.
 
 Both are idempotent themselves, and the builders that need them call them too, so a library user
 who builds a detector or a rails stage without this step still gets an offline process.
@@ -37,11 +44,11 @@ def prepare_process() -> None:
     with _lock:
         if _prepared:
             return
-        from proxy.detectors.setup import prepare_detectors
-        from proxy.rails.guardrails_setup import prepare_rails
+        from proxy.detectors.setup import prepare_detector_environment
+        from proxy.rails.guardrails_setup import prepare_rails_environment
 
-        prepare_rails()
-        prepare_detectors()
+        prepare_rails_environment()  # guardrails-ai itself is imported and pinned when a rail is compiled
+        prepare_detector_environment()  # tldextract is made offline when Presidio is built
         _prepared = True
 
 

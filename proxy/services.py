@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import anyio.to_thread
@@ -120,6 +122,25 @@ class Services:
             log.info("policy_reload", ok=True, version=result.version, duration_s=round(result.duration_s, 4))
         else:
             log.error("policy_reload", ok=False, version=result.version, issues=[str(i) for i in result.issues[:20]], count=len(result.issues))
+
+    def load_models(self, policy_set: Any) -> dict[str, list[str]]:
+        """Load what the policies of ``policy_set`` use and is not loaded yet (PII engine, emotion
+        classifiers, input-rail models), blocking; the policy store calls it in its reloading
+        thread before it swaps a reloaded set in, so no request loads a model on the event loop.
+        Logs ``models_ready`` per stage that had policies to prepare, with how long it took.
+        Returns ``{stage: [what was prepared]}``."""
+        view = SimpleNamespace(current=policy_set)  # the stages' warm_policies read a store's ``current``
+        done: dict[str, list[str]] = {}
+        for stage in self.pipeline.stages:
+            warm = getattr(stage, "warm_policies", None)
+            if warm is None:
+                continue
+            started = time.perf_counter()
+            prepared = list(warm(view))
+            if prepared:
+                done[stage.name] = prepared
+                get_logger().info("models_ready", stage=stage.name, count=len(prepared), duration_s=round(time.perf_counter() - started, 3))
+        return done
 
     def model_aliases(self, tenant: str | None = None) -> list[str]:
         """Model names the policies define for ``tenant`` (listed first by GET /v1/models)."""
@@ -309,6 +330,12 @@ class Services:
         self.engine.dispose()
 
 
+def _load_models(holder: list[Services], policy_set: Any) -> None:
+    """The policy store's ``before_swap``: the services' :meth:`Services.load_models` once they exist."""
+    if holder:
+        holder[0].load_models(policy_set)
+
+
 def build_services(settings: Settings, *, upstream_transport: Any = None) -> Services:
     metrics = Metrics()
     keyring = KeyRing((k.sha256, k.tenant, k.scopes) for k in settings.api_keys)
@@ -334,6 +361,7 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             default_policy=settings.policy.default,
             unknown_model=settings.policy.unknown_model,
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
+            before_swap=lambda fresh: _load_models(holder, fresh),
         )
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox

@@ -79,6 +79,8 @@ def build_stages(
             stages.append(MemoryStage(privacy.memories, metrics, memory_extractor))  # inside pii: injects through the request's vault
             stages.append(TranscriptsStage(privacy.transcripts, metrics))  # inside pii: restores the turn with the request's vault
         rails_metrics = handoff.rails_metrics if handoff is not None else RailsMetrics(metrics)  # one set per registry
-        stages.append(InputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # inside pii: rails and handoff events see redacted text
+        input_rails = InputRailsStage(metrics, handoff, rails_metrics=rails_metrics)
+        input_rails.warm_policies(policies)  # the models its checks use load now, not in the first request
+        stages.append(input_rails)  # inside pii: rails and handoff events see redacted text
         stages.append(OutputRailsStage(metrics, handoff, rails_metrics=rails_metrics))  # just before forward
     return stages

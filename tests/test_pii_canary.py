@@ -45,7 +45,7 @@ class CrashingDetector(PiiDetector):
     def __init__(self) -> None:
         super().__init__(patterns_analyzer())
 
-    def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
+    def analyze(self, text: str, config: PiiDetectConfig, scope: tuple[str, ...] = ()) -> tuple[PiiSpan, ...]:
         raise RuntimeError(f"cannot analyse {text}")
 
 

@@ -8,7 +8,6 @@ a stream started, as an SSE error frame followed by ``[DONE]``.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -25,6 +24,7 @@ from proxy.api.errors import error_response, internal_error, unsupported_message
 from proxy.api.requestlog import finish_request
 from proxy.auth import check_single_credential
 from proxy.errors import BedsideError, ModelNotFound, NotFound, UpstreamError, UpstreamStatusError
+from proxy.ids import random_hex
 from proxy.logs import get_logger
 from proxy.pipeline.collect import collect
 from proxy.pipeline.completion import Completion
@@ -63,7 +63,7 @@ def _request_ids(headers: dict[str, str]) -> tuple[str, str]:
     A client's ``X-Request-ID`` is echoed when it has a safe shape, and used as the request's own id
     only when it looks random: a phone number or a name sent as an id never reaches the logs (the
     request line carries it hashed, as ``client_request_id``)."""
-    ours = os.urandom(16).hex()
+    ours = random_hex(16)  # from a pooled os.urandom block (proxy.ids: no GIL hand-over per request)
     given = headers.get("x-request-id")
     if not given or _ECHO_ID.match(given) is None:
         return ours, ours

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from proxy.ids import random_uuid_hex
 
 SCHEMA_VERSION = 1
 
@@ -46,7 +47,7 @@ def _now() -> str:
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    return random_uuid_hex()  # uuid4's form, from a pooled os.urandom block (proxy.ids)
 
 
 def machine_values(value: Any, depth: int = 0) -> Any:

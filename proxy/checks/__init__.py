@@ -6,7 +6,8 @@ Each check module exposes ``compile(rule, policy) -> Check | None`` (:mod:`proxy
 registry line (and its name in the policy schema).
 
 The engines: :mod:`proxy.checks.input_rails` (which texts of a request the input checks read, and
-running them), :mod:`proxy.checks.output_rails` (a policy's output checks compiled) and
+running them; :mod:`proxy.checks.input_memo` remembers their verdicts per tenant, user and policy
+version), :mod:`proxy.checks.output_rails` (a policy's output checks compiled) and
 :mod:`proxy.checks.output_scan` (one reply scanned in the hold-back window). The stages
 (:mod:`proxy.stages.input_rails`, :mod:`proxy.stages.output_rails`) call the engines.
 

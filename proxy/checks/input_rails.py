@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proxy.checks.base import InputCheck
+from proxy.checks.input_memo import VerdictMemo
 from proxy.checks.registry import compile_check
 from proxy.detectors.indirect import pasted_blocks, pasted_spans
 from proxy.marks import BEDSIDE_MARK
@@ -98,13 +99,17 @@ def compile_input_rails(policy: Any) -> tuple[InputCheck, ...]:
     return tuple(out)
 
 
-def evaluate(checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: Any = None) -> list[InputFailure]:
+def evaluate(
+    checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: Any = None, *, memo: VerdictMemo | None = None, scope: tuple[Any, ...] = ()
+) -> list[InputFailure]:
     """Run every check over the texts it applies to; returns the failures (thread-safe).
 
     ``verdict(check, "pass" | "fail" | "error")`` is called once per check. A validator error
-    blocks, and so does a ``fix`` that has no fixed text (fail closed)."""
+    blocks, and so does a ``fix`` that has no fixed text (fail closed). With a ``memo``, a text
+    this ``scope`` (tenant, user, policy version) already had judged by a check is not judged
+    again: its remembered reason names stand (see :mod:`proxy.checks.input_memo`)."""
     failures: list[InputFailure] = []
-    for check in checks:
+    for position, check in enumerate(checks):
         if check.remote is not None:
             continue  # awaited by the stage (evaluate_remote)
         result = "pass"
@@ -113,13 +118,21 @@ def evaluate(checks: Sequence[InputCheck], texts: Sequence[InputText], verdict: 
                 continue
             text = item.own if check.own_words and item.own is not None else item.text
             fragment = text is not item.text
-            outcome = run_validators(text, [check.validator], metadata={"source": item.source, "fragment": fragment})
-            for f in outcome.failures:
-                error = "validator_error" in f.reasons
+            key = memo.key(scope, position, check.check, item.source, fragment, text) if memo is not None else None
+            known = memo.get(key) if memo is not None and key is not None else None
+            if known is not None:
+                found: tuple[tuple[tuple[str, ...], str | None], ...] = tuple((reasons, None) for reasons in known)
+            else:
+                outcome = run_validators(text, [check.validator], metadata={"source": item.source, "fragment": fragment})
+                found = tuple((f.reasons, f.fix_value) for f in outcome.failures)
+                if memo is not None and key is not None and all(fix is None and "validator_error" not in reasons for reasons, fix in found):
+                    memo.put(key, tuple(reasons for reasons, _ in found))
+            for reasons, fix_value in found:
+                error = "validator_error" in reasons
                 result = "error" if error else "fail"
-                wanted = check.action_for(f.reasons)
-                action = "block" if error or (wanted == "fix" and f.fix_value is None) else wanted
-                failures.append(InputFailure(check.check, item.source, f.reasons, action, f.fix_value, item.index))
+                wanted = check.action_for(reasons)
+                action = "block" if error or (wanted == "fix" and fix_value is None) else wanted
+                failures.append(InputFailure(check.check, item.source, reasons, action, fix_value, item.index))
         if verdict is not None:
             verdict(check.check, result)
     return failures

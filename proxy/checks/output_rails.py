@@ -38,7 +38,8 @@ class OutputRules:
 
 def compile_output_rails(policy: Any) -> OutputRules:
     """The compiled ``rails.output`` of ``policy`` (validators built once per policy version)."""
-    prepare_rails()  # idempotent: guardrails is offline before any validator exists
+    if policy.rails.output or policy.persona.forbidden_phrases:  # something to compile: guardrails is offline before any validator exists
+        prepare_rails()  # (idempotent; a policy without output rails never loads guardrails-ai)
     rules: list[SpanCheck] = []
     disclosure: PrefixCheck | None = None
     for rule in policy.rails.output:

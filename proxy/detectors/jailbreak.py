@@ -29,12 +29,13 @@ import zlib
 from dataclasses import dataclass
 from importlib import resources
 from itertools import pairwise
-from typing import Final, Literal
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Final, Literal
 
 from proxy.detectors.jailbreak_features import CASED_FEATURES, FEATURES, INDIRECT_FEATURES, Feature
+
+if TYPE_CHECKING:  # numpy loads with the model, not at import (the pasted-text helpers need none)
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "CASED_FEATURES",
@@ -99,6 +100,8 @@ def tokens(norm: str) -> list[str]:
 
 def hashed_ngrams(toks: list[str]) -> npt.NDArray[np.int64]:
     """Bucket ids of the distinct word unigrams and bigrams of a token list (deterministic)."""
+    import numpy as np
+
     hashes = [zlib.crc32(tok.encode()) for tok in toks]
     buckets = {h & _MASK for h in hashes}
     buckets.update(((a * 1_000_003) ^ b) & _MASK for a, b in pairwise(hashes))
@@ -163,6 +166,8 @@ class _Model:
     """The shipped hashed n-gram logistic model and its calibration constants."""
 
     def __init__(self) -> None:
+        import numpy as np
+
         ref = resources.files("proxy.detectors") / "jailbreak_model" / "weights.npz"
         with resources.as_file(ref) as path, np.load(path) as data:
             self.weights: npt.NDArray[np.float32] = data["weights"].astype(np.float32)

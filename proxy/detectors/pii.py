@@ -106,8 +106,14 @@ def _compile(specs: tuple[CustomRecognizerSpec, ...]) -> tuple[_CustomRecognizer
     return tuple(_CustomRecognizer(s) for s in specs)
 
 
-def _key(text: str, config: PiiDetectConfig) -> tuple[bytes, PiiDetectConfig]:
-    return (hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), config)
+#: whose analyses a result may answer: the PII stage passes (tenant, user) so that a result is
+#: never reused for another tenant or user (no one can time whether someone else sent a text)
+Scope = tuple[str, ...]
+_CacheKey = tuple[Scope, bytes, PiiDetectConfig]
+
+
+def _key(text: str, config: PiiDetectConfig, scope: Scope = ()) -> _CacheKey:
+    return (scope, hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest(), config)
 
 
 class PiiDetector:
@@ -115,7 +121,7 @@ class PiiDetector:
 
     def __init__(self, handle: AnalyzerHandle, *, cache_size: int = 4096) -> None:
         self.handle = handle
-        self._cache: LRUCache[tuple[bytes, PiiDetectConfig], tuple[PiiSpan, ...]] = LRUCache(maxsize=cache_size)
+        self._cache: LRUCache[_CacheKey, tuple[PiiSpan, ...]] = LRUCache(maxsize=cache_size)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -123,9 +129,9 @@ class PiiDetector:
     def __repr__(self) -> str:
         return f"PiiDetector(model={self.handle.model!r}, degraded={self.handle.degraded}, cached={len(self._cache)})"
 
-    def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
-        """Return the PII spans in ``text``, sorted by start; cached by (hash of text, config)."""
-        key = _key(text, config)
+    def analyze(self, text: str, config: PiiDetectConfig, scope: Scope = ()) -> tuple[PiiSpan, ...]:
+        """Return the PII spans in ``text``, sorted by start; cached by (scope, hash of text, config)."""
+        key = _key(text, config, scope)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
@@ -137,22 +143,22 @@ class PiiDetector:
             self._cache[key] = spans
         return spans
 
-    def cached(self, texts: list[str], config: PiiDetectConfig) -> dict[str, tuple[PiiSpan, ...]]:
+    def cached(self, texts: list[str], config: PiiDetectConfig, scope: Scope = ()) -> dict[str, tuple[PiiSpan, ...]]:
         """The texts whose results are already cached, with them (no analysis, cheap: for the
         event loop, so that a turn whose texts are all known needs no worker thread)."""
         out: dict[str, tuple[PiiSpan, ...]] = {}
         with self._lock:
             for text in texts:
-                found = self._cache.get(_key(text, config))
+                found = self._cache.get(_key(text, config, scope))
                 if found is not None:
                     self.hits += 1
                     out[text] = found
         return out
 
-    def analyze_many(self, texts: list[str], config: PiiDetectConfig) -> list[tuple[PiiSpan, ...]]:
+    def analyze_many(self, texts: list[str], config: PiiDetectConfig, scope: Scope = ()) -> list[tuple[PiiSpan, ...]]:
         """:meth:`analyze` for each text, the cache checked per text and the texts it misses analysed
         together (one spaCy call for all of them: its fixed cost per call is paid once)."""
-        keys = [_key(t, config) for t in texts]
+        keys = [_key(t, config, scope) for t in texts]
         out: list[tuple[PiiSpan, ...] | None] = [None] * len(texts)
         with self._lock:
             for i, key in enumerate(keys):
@@ -163,7 +169,7 @@ class PiiDetector:
         todo: dict[bytes, list[int]] = {}
         for i, found in enumerate(out):
             if found is None:
-                todo.setdefault(keys[i][0], []).append(i)
+                todo.setdefault(keys[i][1], []).append(i)
         if todo:
             firsts = [idxs[0] for idxs in todo.values()]
             analysed = self._analyze_many([texts[i] for i in firsts], config)

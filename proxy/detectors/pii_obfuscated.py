@@ -17,13 +17,13 @@ forms and ``%40``; what it cannot undo is handled here:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE
+from proxy.detectors.pii_split import numbers_split_across
 from proxy.detectors.structured_pii import EMAIL_BODY, luhn_valid
 
 __all__ = ["EmbeddedEmailRecognizer", "SpacedDigitsRecognizer", "SpokenEmailRecognizer", "luhn_valid", "numbers_split_across"]
@@ -131,30 +131,3 @@ class EmbeddedEmailRecognizer(EntityRecognizer):
         if "EMAIL_ADDRESS" not in entities or "@" not in text:
             return []
         return [_result("BedsideEmbeddedEmail", "EMAIL_ADDRESS", m.start(), m.end(), 0.9) for m in _EMBEDDED_EMAIL.finditer(text)]
-
-
-_TAIL_DIGITS = re.compile(r"(\d[\d \-.]*\d)[^\w]{0,3}\Z")
-_HEAD_DIGITS = re.compile(r"\A\D{0,30}?(?<![\w])(\d[\d \-.]*\d)(?![\w])")
-
-
-def numbers_split_across(texts: Sequence[str]) -> dict[int, list[tuple[str, int, int]]]:
-    """Card numbers split over consecutive texts: ``{index: [(entity, start, end), ...]}``.
-
-    The digits ending ``texts[i]`` and the first digits of ``texts[i + 1]`` (within its first 30
-    characters: "then 1111 1111") are joined; when neither half is a card number on its own but
-    together they are (13-19 digits, Luhn-valid, at least 4 digits each side), both halves are
-    returned as ``CREDIT_CARD`` spans of their own text.
-    """
-    found: dict[int, list[tuple[str, int, int]]] = {}
-    for i in range(len(texts) - 1):
-        tail = _TAIL_DIGITS.search(texts[i])
-        head = _HEAD_DIGITS.search(texts[i + 1])
-        if tail is None or head is None:
-            continue
-        left = "".join(c for c in tail.group(1) if c.isdigit())
-        right = "".join(c for c in head.group(1) if c.isdigit())
-        joined = left + right
-        if len(left) >= 4 and len(right) >= 4 and 13 <= len(joined) <= 19 and luhn_valid(joined) and not (len(left) >= 13 and luhn_valid(left)):
-            found.setdefault(i, []).append(("CREDIT_CARD", tail.start(1), tail.end(1)))
-            found.setdefault(i + 1, []).append(("CREDIT_CARD", head.start(1), head.end(1)))
-    return found

@@ -1,8 +1,9 @@
 """The one start-up step the detectors need: process-wide settings no module changes at import.
 
-:func:`prepare_detectors` (idempotent, thread-safe) is called by ``proxy.runtime.prepare_process``
-(the app factory and the CLI) and, so that behaviour never depends on that call, by
-:func:`proxy.detectors.pii_engine.build_analyzer`. It
+:func:`prepare_detector_environment` is what ``proxy.runtime.prepare_process`` (the app factory
+and the CLI) calls: the BLAS thread limit as an environment default, nothing imported.
+:func:`prepare_detectors` (idempotent, thread-safe) is called by
+:func:`proxy.detectors.pii_engine.build_analyzer` when Presidio is built. It
 
 * switches ``tldextract``'s module-level extractor (Presidio's e-mail recognizer calls
   ``tldextract.extract``) to the bundled public-suffix snapshot: the default one fetches the list
@@ -16,10 +17,13 @@ Importing any ``proxy.detectors`` module changes neither.
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["offline_tldextract", "prepare_detectors"]
+__all__ = ["UNUSED_BY_NLP", "offline_tldextract", "prepare_detector_environment", "prepare_detectors", "without_unused_libraries"]
 
 _LOCK = threading.Lock()
 _state = {"prepared": False}
@@ -49,6 +53,23 @@ def _limit_blas_threads() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+def prepare_detector_environment() -> None:
+    """What the process start-up does for the detectors without importing them: OpenBLAS limited
+    to one thread through ``OPENBLAS_NUM_THREADS`` (read when numpy first loads; an operator's own
+    value is kept), or with threadpoolctl when numpy is already loaded. A process whose policies
+    use no model then never imports numpy or tldextract (~20 MB resident); the builders of the
+    detectors call :func:`prepare_detectors` (the suffix list, and the limit again) themselves."""
+    import os
+    import sys
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if "numpy" in sys.modules and not _state["prepared"]:
+        with _LOCK:
+            if not _state["prepared"]:
+                _limit_blas_threads()
+                _state["prepared"] = True
+
+
 def prepare_detectors() -> None:
     """Offline suffix list for tldextract and one BLAS thread; safe to call any number of times
     from any thread (the work is done once)."""
@@ -60,3 +81,27 @@ def prepare_detectors() -> None:
             return
         _limit_blas_threads()
         _state["prepared"] = True
+
+
+#: Libraries that spaCy's thinc and Presidio import merely because they are installed (a
+#: development environment has them for the evaluation tools; the runtime lock does not): Bedside's
+#: NER runs on numpy (:mod:`proxy.detectors.spacy_ops`) and never calls them. Loaded, torch and
+#: transformers keep ~500 MB resident for the life of the process.
+UNUSED_BY_NLP = ("torch", "transformers")
+
+
+@contextmanager
+def without_unused_libraries(names: tuple[str, ...] = UNUSED_BY_NLP) -> Iterator[None]:
+    """While building the PII analyzer, make ``import torch`` (and the other ``names``) fail as
+    if they were not installed, so thinc and Presidio take their torch-less paths (thinc's
+    ``has_torch`` is False; Presidio's device is ``cpu``). Names already imported are left alone,
+    and afterwards the names are importable again (a plugged-in classifier may use torch)."""
+    hidden = [n for n in names if n not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # the import system's "not importable" marker
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]

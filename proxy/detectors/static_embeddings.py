@@ -17,10 +17,12 @@ import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy loads with the first use, not at import: a process that never needs it never loads it
+    import numpy as np
+    import numpy.typing as npt
+
 
 __all__ = ["StaticEmbeddings", "embedding_files"]
 
@@ -70,6 +72,7 @@ class StaticEmbeddings:
     def sentence_vectors(self, texts: Sequence[str], limit: int = 256) -> npt.NDArray[np.float32]:
         """One unit vector per text: the mean of its token embeddings (WordLlama's own pooling),
         normalised; a text with no token gives a zero row."""
+        import numpy as np
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
             return out

@@ -14,9 +14,11 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads with the first use, not at import: a process that never needs it never loads it
+    pass
+
 
 GROUPS = ("policy_version", "policy", "day")
 #: a frustration score must move by more than this between the first and the last user turn to count as risen or fallen
@@ -89,11 +91,13 @@ def _share(values: Sequence[bool]) -> float | None:
 
 
 def _median(values: Sequence[float]) -> float | None:
+    import numpy as np
     return _r(float(np.median(values))) if values else None
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Pearson's r; None with fewer than 3 pairs or no spread in either."""
+    import numpy as np
     if len(xs) < 3:
         return None
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
@@ -104,6 +108,7 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
 
 def group_kpis(convs: Sequence[Conversation], first_seen: Mapping[str, datetime]) -> dict[str, Any]:
     """The KPIs of one group of conversations (``first_seen``: each user's first retained conversation)."""
+    import numpy as np
     turns_total = sum(c.turns for c in convs)
     shifts = [c.sentiment_shift for c in convs if c.sentiment_shift is not None]
     changes = [ch for c in convs if (ch := c.frustration_change) is not None]
@@ -191,6 +196,7 @@ COMPARED: dict[str, Callable[[Conversation], float | None]] = {
 def bootstrap_difference(a: Sequence[float], b: Sequence[float], *, resamples: int = RESAMPLES, level: float = 0.95, seed: int = 0) -> dict[str, Any]:
     """mean(b) - mean(a) with a percentile bootstrap interval: each sample resampled with
     replacement, independently, ``resamples`` times. None values for a side with no data."""
+    import numpy as np
     if not a or not b:
         return {"baseline": _r(float(np.mean(a))) if a else None, "candidate": _r(float(np.mean(b))) if b else None, "difference": None, "ci": None, "n": [len(a), len(b)], "significant": False}
     rng = np.random.default_rng(seed)

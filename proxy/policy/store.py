@@ -71,11 +71,15 @@ class PolicyStore:
         default_policy: str | None = AUTO_DEFAULT,
         unknown_model: UnknownModel = "fallback",
         on_reload: Callable[[ReloadResult], None] | None = None,
+        before_swap: Callable[[PolicySet], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.default_policy = default_policy
         self.unknown_model: UnknownModel = unknown_model
         self.on_reload = on_reload
+        #: called (in the reloading thread) with a valid new set before it is swapped in: the
+        #: server loads the models the new set uses there, so no request waits for one
+        self.before_swap = before_swap
         self._lock = threading.Lock()
         self._current: PolicySet = self._load()
 
@@ -101,6 +105,11 @@ class PolicyStore:
             except PolicyLoadError as exc:
                 result = ReloadResult(False, previous.version, exc.issues, time.perf_counter() - started)
             else:
+                if self.before_swap is not None:
+                    try:
+                        self.before_swap(fresh)
+                    except Exception:  # what it prepares is loaded on first use instead
+                        log.exception("policy before_swap callback failed")
                 self._current = fresh
                 changed = fresh.version != previous.version
                 result = ReloadResult(True, fresh.version, [], time.perf_counter() - started, changed)

@@ -25,14 +25,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 import regex as re
 
 from proxy.detectors.static_embeddings import StaticEmbeddings, embedding_files
 from proxy.privacy.pseudonyms import PLACEHOLDER_RE
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy loads with the first use, not at import: a process that never ranks never loads it
+    import numpy as np
+    import numpy.typing as npt
+
     from proxy.privacy.memory import Memory
 
 #: a user turn is read up to this many characters for ranking (a pasted document adds nothing)
@@ -78,6 +79,7 @@ class MemoryIndex:
 
     def ranked(self, query: Query, *, since: float = float("-inf")) -> list[int]:
         """Positions of the memories updated at or after ``since``, best first (see the module doc)."""
+        import numpy as np
         n = len(self.memories)
         if n == 0:
             return []
@@ -122,6 +124,7 @@ class Relevance:
     def index(self, memories: Sequence[Memory], before: MemoryIndex | None = None) -> MemoryIndex:
         """The ranking features of ``memories``; those also in ``before`` (same object: not changed
         since) keep their features instead of being read and embedded again."""
+        import numpy as np
         reuse = {id(m): i for i, m in enumerate(before.memories)} if before is not None else {}
         words: list[frozenset[str]] = []
         fresh: list[tuple[int, str]] = []  # (position, content text) of what must be embedded

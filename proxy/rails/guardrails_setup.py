@@ -3,9 +3,11 @@
 :func:`prepare_rails` is the one start-up step of the rails: it sets the environment defaults below
 and pins guardrails' settings. It must run before the first ``Guard`` or validator exists and
 before anything may import litellm; it is idempotent, thread-safe and cheap after the first call.
-The process start-up (``proxy.runtime.prepare_process()``) calls it; until then the rails'
-builders call it too (the input- and output-rails stages, every Bedside validator's constructor,
-:class:`proxy.rails.run.GuardRunner`), so nothing is built unprepared.
+The process start-up (``proxy.runtime.prepare_process()``) sets only the environment
+(:func:`prepare_rails_environment`: a process whose policies use no rail never imports
+guardrails-ai); what builds a validator calls :func:`prepare_rails` first (compiling a check,
+every Bedside validator's constructor, :class:`proxy.rails.run.GuardRunner`), so nothing is built
+unprepared.
 
 Importing this module, or any module of :mod:`proxy.rails` and :mod:`proxy.checks`, changes
 nothing: no environment variable, no guardrails setting. guardrails-ai itself is imported only by
@@ -45,7 +47,7 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["offline_rc", "prepare_rails"]
+__all__ = ["offline_rc", "prepare_rails", "prepare_rails_environment"]
 
 _lock = threading.Lock()
 _done = False
@@ -86,12 +88,23 @@ def _inert_hub_telemetry() -> None:
         inst._processor = None
 
 
+def prepare_rails_environment() -> None:
+    """The environment defaults alone (no import of guardrails-ai): what the process start-up
+    does, so a process whose policies use no rail never imports guardrails-ai (and litellm,
+    langchain, OpenTelemetry behind it: ~60 MB resident). Idempotent; explicit operator choices
+    for the OTEL, Hugging Face and litellm variables are kept; ``GUARDRAILS_RUN_SYNC`` is forced to
+    ``true``, which Bedside needs."""
+    for key, value in _ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ["GUARDRAILS_RUN_SYNC"] = "true"
+
+
 def prepare_rails() -> None:
     """Make guardrails-ai fully offline: no telemetry, no metrics, no remote inference.
 
-    Idempotent and thread-safe. Sets environment defaults (without overriding explicit operator
-    choices for the OTEL, Hugging Face and litellm variables; ``GUARDRAILS_RUN_SYNC`` is forced to
-    ``true``, which Bedside needs), then pins guardrails' settings.
+    Idempotent and thread-safe. Sets the environment defaults (:func:`prepare_rails_environment`),
+    then imports guardrails-ai and pins its settings. Called where guardrails-ai is needed: when a
+    check is compiled, by every validator and by the guard runner.
     """
     global _done
     if _done:
@@ -99,9 +112,7 @@ def prepare_rails() -> None:
     with _lock:
         if _done:
             return
-        for key, value in _ENV.items():
-            os.environ.setdefault(key, value)
-        os.environ["GUARDRAILS_RUN_SYNC"] = "true"
+        prepare_rails_environment()
         from guardrails.classes.rc import RC
         from guardrails.settings import settings
 

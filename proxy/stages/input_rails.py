@@ -37,11 +37,15 @@ Fails **closed**: a validator that raises, or any error in this stage, blocks wi
 text and counts ``bedside_stage_failures_total{stage="input_rails", mode="closed"}``.
 
 Cost: ~0.7 ms for the five input rails on a 150-word message (``python bench/rails_cost.py``);
-texts longer than ``thread_chars`` run in a worker thread so the event loop stays free.
+texts longer than ``thread_chars`` run in a worker thread so the event loop stays free. A text
+already judged for the same tenant, user and policy version is not judged again: its verdict
+(reason names only) is remembered (:mod:`proxy.checks.input_memo`), so a resent system message or
+a repeated message costs a hash, and a conversation's later turn pays for its new text only.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 import anyio
@@ -49,13 +53,14 @@ import anyio.to_thread
 from cachetools import LRUCache
 
 from proxy.checks.base import InputCheck
+from proxy.checks.input_memo import VerdictMemo
 from proxy.checks.input_rails import InputFailure, compile_input_rails, evaluate, evaluate_remote, input_texts, strongest
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.stage import Next
-from proxy.rails.guardrails_setup import prepare_rails
+from proxy.rails.guardrails_setup import prepare_rails_environment
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
 from proxy.rails.spotlight import spotlight_messages
@@ -68,29 +73,53 @@ _CACHE_SIZE = 64
 class InputRailsStage:
     name: ClassVar[str] = "input_rails"
 
-    def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, rails_metrics: RailsMetrics | None = None, thread_chars: int = 4000) -> None:
-        prepare_rails()  # idempotent; the process start-up calls it first once it exists
+    def __init__(
+        self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, rails_metrics: RailsMetrics | None = None, thread_chars: int = 4000, memo: VerdictMemo | None = None
+    ) -> None:
+        prepare_rails_environment()  # guardrails-ai itself is pinned offline when a rail is compiled
         self._metrics = metrics
         # one RailsMetrics per registry: given, else the notifier's, else this stage's own
         self._rails_metrics = rails_metrics or (handoff.rails_metrics if handoff is not None else RailsMetrics(metrics))
         self._handoff = handoff
         self._thread_chars = thread_chars
         self._limiter = anyio.CapacityLimiter(4)
-        #: compiled checks per policy version (called on the event loop only)
+        #: compiled checks per policy version (compiled at start-up and before a reload is swapped in)
         self._compiled: LRUCache[tuple[str, str], tuple[InputCheck, ...]] = LRUCache(_CACHE_SIZE)
+        self._compile_lock = threading.Lock()
+        #: verdicts already reached, per tenant, user and policy version (texts are not judged twice)
+        self._memo = memo if memo is not None else VerdictMemo()
 
     def rails_for(self, policy: Any) -> tuple[InputCheck, ...]:
-        """The compiled input rails of ``policy`` (cached per policy version)."""
+        """The compiled input rails of ``policy`` (cached per policy version; thread-safe)."""
         key = (policy.name, policy.content_hash)
-        found = self._compiled.get(key)
+        with self._compile_lock:
+            found = self._compiled.get(key)
         if found is None:
-            found = self._compiled[key] = compile_input_rails(policy)
+            compiled = compile_input_rails(policy)  # loads the models its checks use (jailbreak, harmful, topics)
+            with self._compile_lock:
+                found = self._compiled.setdefault(key, compiled)
         return found
 
-    def evaluate(self, policy_name: str, checks: tuple[InputCheck, ...], texts: list[Any]) -> list[InputFailure]:
-        """Run the checks over the texts, counting each check's verdict (thread-safe)."""
+    def warm_policies(self, policies: Any) -> list[str]:
+        """Compile the input rails of every policy of ``policies`` (a store: ``.current``) now, loading the
+        models they use, so no request compiles on the event loop; returns the policies compiled.
+        Called at start-up and, in the reloading thread, before a reloaded set is swapped in."""
+        done = []
+        for policy in policies.current.policies.values():
+            if policy.rails.input:
+                self.rails_for(policy)
+                done.append(policy.name)
+        return done
+
+    def evaluate(self, policy_name: str, checks: tuple[InputCheck, ...], texts: list[Any], scope: tuple[Any, ...] | None = None) -> list[InputFailure]:
+        """Run the checks over the texts, counting each check's verdict (thread-safe). With a
+        ``scope`` (tenant, user, policy name and content hash), texts it already had judged are not
+        judged again (:class:`~proxy.checks.input_memo.VerdictMemo`)."""
         verdicts = self._rails_metrics.verdicts
-        return evaluate(checks, texts, lambda check, verdict: verdicts.labels(policy_name, "input", check, verdict).inc())
+        count = lambda check, verdict: verdicts.labels(policy_name, "input", check, verdict).inc()  # noqa: E731
+        if scope is None:
+            return evaluate(checks, texts, count)
+        return evaluate(checks, texts, count, memo=self._memo, scope=scope)
 
     def _spotlight(self, ctx: RequestContext, policy: Any) -> None:
         """Mark untrusted text (``rails.spotlight``) once the checks let the request through."""
@@ -113,10 +142,11 @@ class InputRailsStage:
         try:
             rails = self.rails_for(policy)
             texts = input_texts(ctx.body.get("messages"))
+            scope = (ctx.tenant, ctx.user_id or "", policy.name, policy.content_hash)
             if sum(len(t.text) for t in texts) > self._thread_chars:
-                failures = await anyio.to_thread.run_sync(self.evaluate, policy.name, rails, texts, limiter=self._limiter)
+                failures = await anyio.to_thread.run_sync(self.evaluate, policy.name, rails, texts, scope, limiter=self._limiter)
             else:
-                failures = self.evaluate(policy.name, rails, texts)
+                failures = self.evaluate(policy.name, rails, texts, scope)
             if any(r.remote is not None for r in rails):
                 verdicts = self._rails_metrics.verdicts
                 failures += await evaluate_remote(rails, texts, lambda check, verdict: verdicts.labels(policy.name, "input", check, verdict).inc())

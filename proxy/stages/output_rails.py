@@ -39,7 +39,7 @@ from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta
 from proxy.pipeline.stage import Next
-from proxy.rails.guardrails_setup import prepare_rails
+from proxy.rails.guardrails_setup import prepare_rails_environment
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.metrics import RailsMetrics
 
@@ -57,7 +57,7 @@ class OutputRailsStage:
     name: ClassVar[str] = "output_rails"
 
     def __init__(self, metrics: Metrics, handoff: HandoffNotifier | None = None, *, rails_metrics: RailsMetrics | None = None) -> None:
-        prepare_rails()  # idempotent; the process start-up calls it first once it exists
+        prepare_rails_environment()  # guardrails-ai itself is pinned offline when a rail is compiled
         # one RailsMetrics per registry: given, else the notifier's, else this stage's own
         self._rails_metrics = rails_metrics or (handoff.rails_metrics if handoff is not None else RailsMetrics(metrics))
         self._handoff = handoff

@@ -38,8 +38,10 @@ Disabled (``pii.enabled: false``): the stage calls the next one and returns, not
 Shadow (``pii.mode: shadow``, explicit; a policy's own ``mode: shadow`` does not relax it): the
 request is analysed and counted but neither it nor the reply is changed.
 
-Analysis runs in worker threads (:class:`~proxy.stages.pii_pool.PiiEngine`); results are cached by
-content hash in the detector, so resent history costs nothing and needs no thread hop.
+Analysis runs in worker threads (:class:`~proxy.stages.pii_pool.PiiEngine`); results are remembered
+in the detector by tenant, user and content hash (bounded LRU, spans only, never text or values),
+so resent history costs nothing and needs no thread hop, and no one's text is answered from
+another tenant's or user's analysis (nor can anyone time whether someone else sent a text).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import regex as re
 
-from proxy.detectors.pii_obfuscated import numbers_split_across
+from proxy.detectors.pii_split import numbers_split_across
 from proxy.errors import BedsideError, InvalidRequest, PayloadTooLarge, ServiceUnavailable
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
@@ -111,6 +113,15 @@ class PiiStage:
     def readiness(self) -> dict[str, Any]:
         """The engine's ``/readyz`` check."""
         return self._engine.readiness()
+
+    def warm_policies(self, policies: Any) -> list[str]:
+        """Build the detector now (blocking) when a policy of ``policies`` (a store: ``.current``) enables
+        PII; returns those policies. Called at start-up and, in the reloading thread, before a
+        reloaded set that turns PII on is swapped in."""
+        names = [p.name for p in policies.current.policies.values() if p.pii.enabled]
+        if names:
+            self._engine.warm()
+        return names
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy
@@ -191,7 +202,8 @@ class PiiStage:
         not is analysed after all, and the plan made again (each round has fewer such replies)."""
         reused = {} if shadow else self._remembered(scope, slots)
         texts = [s.analysed_text for i, s in enumerate(slots) if i not in reused and s.kind != "name"]
-        found = await self._engine.analyze(texts, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars) if texts else {}
+        whose = (str(scope[0]), str(scope[1]))  # analyses are remembered per tenant and user, never shared
+        found = await self._engine.analyze(texts, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars, scope=whose) if texts else {}
         split = _split_numbers(slots)
         failed: list[int] = []
         while True:
@@ -220,7 +232,7 @@ class PiiStage:
                 return done, reused
             for i in failed:
                 del reused[i]
-            found.update(await self._engine.analyze([slots[i].analysed_text for i in failed], config, pii.timeout_seconds))
+            found.update(await self._engine.analyze([slots[i].analysed_text for i in failed], config, pii.timeout_seconds, scope=whose))
 
     def _reply(self, ctx: RequestContext, completion: Completion, vault: PseudonymVault, scope: tuple[Any, ...], pii: Any, shadow: bool) -> Completion:
         policy = ctx.require_policy()
@@ -329,6 +341,7 @@ def build_pii_stage(settings: Any, metrics: Metrics, policies: Any) -> PiiStage:
 
     cfg = settings.pii
     engine = PiiEngine.from_model(cfg.model, workers=cfg.workers, max_queue=cfg.max_queue, cache_size=cfg.cache_size)
-    if policies is not None and any(p.pii.enabled for p in policies.current.policies.values()):
-        engine.warm()
-    return PiiStage(engine, metrics, hash_key=load_or_create_key(Path(settings.data_dir), "pii-hash.key"))
+    stage = PiiStage(engine, metrics, hash_key=load_or_create_key(Path(settings.data_dir), "pii-hash.key"))
+    if policies is not None:
+        stage.warm_policies(policies)
+    return stage

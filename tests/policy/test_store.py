@@ -158,3 +158,26 @@ async def test_sighup_reloads(directory: Path) -> None:
         assert store.current.policies["default"].description == "generation 7"
     finally:
         loop.remove_signal_handler(signal.SIGHUP)
+
+
+def test_before_swap_sees_the_new_set_before_any_reader_does(directory: Path) -> None:
+    """The server loads a reloaded set's models in ``before_swap``: readers see the new set only after."""
+    seen: list[tuple[str, str]] = []
+    store: PolicyStore
+
+    def prepare(fresh: object) -> None:
+        seen.append((fresh.policies["default"].description, store.current.policies["default"].description))  # type: ignore[attr-defined]
+
+    store = PolicyStore(directory, before_swap=prepare)
+    _write_generation(directory, 1)
+    assert store.reload().ok
+    assert seen == [("generation 1", "generation 0")]
+    assert store.current.policies["default"].description == "generation 1"
+
+    def broken(fresh: object) -> None:
+        raise RuntimeError("a model failed to load")
+
+    store.before_swap = broken  # what it would prepare loads on first use instead: the reload still happens
+    _write_generation(directory, 2)
+    assert store.reload().ok
+    assert store.current.policies["default"].description == "generation 2"

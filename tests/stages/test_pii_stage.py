@@ -518,7 +518,7 @@ class RaisingDetector(PiiDetector):
     def __init__(self) -> None:
         super().__init__(patterns_analyzer())
 
-    def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
+    def analyze(self, text: str, config: PiiDetectConfig, scope: tuple[str, ...] = ()) -> tuple[PiiSpan, ...]:
         raise RuntimeError(f"analyzer crashed on {text!r}")
 
 
@@ -530,7 +530,7 @@ class SlowDetector(PiiDetector):
         self.seconds = seconds
         self.release = threading.Event()
 
-    def analyze(self, text: str, config: PiiDetectConfig) -> tuple[PiiSpan, ...]:
+    def analyze(self, text: str, config: PiiDetectConfig, scope: tuple[str, ...] = ()) -> tuple[PiiSpan, ...]:
         self.release.wait(self.seconds)
         return ()
 

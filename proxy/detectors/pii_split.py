@@ -1,0 +1,42 @@
+"""Card numbers whose digits end one message and begin the next (``my card is 4111 1111`` /
+``1111 1111``), found on the boundary between consecutive texts.
+
+Plain regular expressions, no Presidio: the PII stage imports this at start-up, and importing
+Presidio loads spaCy, thinc and torch (hundreds of MB), which only a policy that enables PII needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import regex as re
+
+from proxy.detectors.structured_pii import luhn_valid
+
+__all__ = ["numbers_split_across"]
+
+_TAIL_DIGITS = re.compile(r"(\d[\d \-.]*\d)[^\w]{0,3}\Z")
+_HEAD_DIGITS = re.compile(r"\A\D{0,30}?(?<![\w])(\d[\d \-.]*\d)(?![\w])")
+
+
+def numbers_split_across(texts: Sequence[str]) -> dict[int, list[tuple[str, int, int]]]:
+    """Card numbers split over consecutive texts: ``{index: [(entity, start, end), ...]}``.
+
+    The digits ending ``texts[i]`` and the first digits of ``texts[i + 1]`` (within its first 30
+    characters: "then 1111 1111") are joined; when neither half is a card number on its own but
+    together they are (13-19 digits, Luhn-valid, at least 4 digits each side), both halves are
+    returned as ``CREDIT_CARD`` spans of their own text.
+    """
+    found: dict[int, list[tuple[str, int, int]]] = {}
+    for i in range(len(texts) - 1):
+        tail = _TAIL_DIGITS.search(texts[i])
+        head = _HEAD_DIGITS.search(texts[i + 1])
+        if tail is None or head is None:
+            continue
+        left = "".join(c for c in tail.group(1) if c.isdigit())
+        right = "".join(c for c in head.group(1) if c.isdigit())
+        joined = left + right
+        if len(left) >= 4 and len(right) >= 4 and 13 <= len(joined) <= 19 and luhn_valid(joined) and not (len(left) >= 13 and luhn_valid(left)):
+            found.setdefault(i, []).append(("CREDIT_CARD", tail.start(1), tail.end(1)))
+            found.setdefault(i + 1, []).append(("CREDIT_CARD", head.start(1), head.end(1)))
+    return found
