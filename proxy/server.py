@@ -307,7 +307,7 @@ class DrainingServer(uvicorn.Server):
                 get_logger().info("shutdown", phase="draining", in_flight=drain.in_flight, grace_s=self.grace)
             remaining = self.grace - drain.elapsed()
             if drain.in_flight == 0 or remaining <= 0:
-                get_logger().info("shutdown", phase="stopping", in_flight=drain.in_flight, refused=drain.refused, drained_s=round(drain.elapsed(), 2))
+                get_logger().info("shutdown", phase="stopping", in_flight=drain.in_flight, refused=drain.refused, duration_s=round(drain.elapsed(), 2))
                 self.config.timeout_graceful_shutdown = max(1, math.ceil(remaining))
                 self.should_exit = True
         return await super().on_tick(counter)
