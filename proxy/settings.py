@@ -194,6 +194,16 @@ class PrivacySettings(BaseModel):
         description="File holding the HMAC key (64 hex digits) that turns user ids into the subjects stored in the database. Default: `privacy-subject.key` in `data_dir`. "
         "Every replica must share it: another key means users are not found again.",
     )
+    identifier_key_file: Path | None = Field(
+        None,
+        description="File holding the HMAC key (64 hex digits) for the ids Bedside writes outside its database: user and conversation ids in logs and handoff "
+        "events, and the `u-` user ids sent upstream. Default: `subject.key` in `data_dir`. Replicas must share it, or each gives the same user another id.",
+    )
+    pii_hash_key_file: Path | None = Field(
+        None,
+        description="File holding the key (64 hex digits) of the PII `hash` action (`<EMAIL_ADDRESS:ab12cd34>`). Default: `pii-hash.key` in `data_dir`. "
+        "Replicas must share it, or the model sees a different token for the same value on each replica.",
+    )
     notice_file: Path | None = Field(None, description="The consent notice shown to users (UTF-8 text); receipts carry its SHA-256. Default: Bedside's built-in notice.")
     notice_version: str | None = Field(None, max_length=64, description="Version recorded in receipts for `notice_file` (required with it).")
     db_threads: int = Field(8, ge=1, le=256, description="Worker threads for privacy database work at once (keeps blocking calls off the event loop).")
