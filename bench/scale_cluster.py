@@ -145,7 +145,7 @@ class Cluster:
         def enter(replica: Replica) -> None:
             try:
                 replica.server.__enter__()
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=enter, args=(r,)) for r in fresh]
@@ -201,13 +201,13 @@ class Ledger:
         self.engine = sa.create_engine(url)
 
     def request_ids(self) -> dict[str, int]:
-        """Request id -> how many ``request`` entries the audit log holds for it (pending included)."""
+        """Request id -> how many ``request`` entries the audit log holds for it (run after
+        ``audit verify``, which integrates what is pending)."""
         counts: dict[str, int] = {}
         with self.engine.connect() as conn:
-            for table in ("audit_entries", "audit_pending"):
-                for (payload,) in conn.execute(sa.text(f"SELECT payload FROM {table} WHERE kind = 'request'")):  # noqa: S608 - fixed table names
-                    rid = json.loads(bytes(payload)).get("request_id")
-                    counts[rid] = counts.get(rid, 0) + 1
+            for (payload,) in conn.execute(sa.text("SELECT payload FROM audit_entries WHERE kind = 'request'")):
+                rid = json.loads(bytes(payload)).get("request_id")
+                counts[rid] = counts.get(rid, 0) + 1
         return counts
 
     def outcome_requests(self) -> int:
@@ -233,8 +233,8 @@ def recorded(demo: ServerProcess, *, clear: bool = False) -> list[dict[str, Any]
     """What the demo model received (and, with ``clear``, forget it)."""
     import urllib.request
 
-    with urllib.request.urlopen(demo.url + "/_recorded", timeout=30) as resp:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(demo.url + "/_recorded", timeout=30) as resp:
         data: list[dict[str, Any]] = json.loads(resp.read())
     if clear:
-        urllib.request.urlopen(urllib.request.Request(demo.url + "/_recorded", method="DELETE"), timeout=30).close()  # noqa: S310 - loopback only
+        urllib.request.urlopen(urllib.request.Request(demo.url + "/_recorded", method="DELETE"), timeout=30).close()
     return data

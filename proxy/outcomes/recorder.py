@@ -22,9 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from proxy.logs import get_logger
+from proxy.storage.engine import database_unreachable
 from proxy.storage.outcomes import OutcomeRepository, OutcomeUpdate
 
 _STOP = object()
@@ -126,7 +125,7 @@ class OutcomeRecorder:
                 self.repo.apply(updates)
                 break
             except Exception as exc:  # noqa: BLE001 - outcomes fail open: serving never depends on them
-                if not _database_unreachable(exc) or (self._give_up_at is not None and time.monotonic() >= self._give_up_at):
+                if not database_unreachable(exc) or (self._give_up_at is not None and time.monotonic() >= self._give_up_at):
                     self._failed(updates, exc)
                     return
                 if self._failing_since is None:
@@ -148,7 +147,3 @@ class OutcomeRecorder:
         self._on_result("failed", 1)
         get_logger().error("outcomes_write_failed", error_type=type(exc).__name__, count=1)
 
-
-def _database_unreachable(exc: BaseException) -> bool:
-    """A failure of the connection, not of the update: worth retrying once the database is back."""
-    return isinstance(exc, OperationalError | InterfaceError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
