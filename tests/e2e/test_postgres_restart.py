@@ -97,6 +97,9 @@ def test_postgres_restart_fails_kindly_reconnects_and_loses_nothing(tmp_path: Pa
             assert status == 503 and "Try again" in body["error"]["message"]
             status, ready = _call("GET", url + "/readyz")
             assert status == 503 and ready["checks"]["database"]["ok"] is False
+            # a read that needs the database: a kind 503 to retry, not a 500
+            status, body = _call("GET", url + "/v1/users/ann/memories")
+            assert status == 503 and body["error"]["code"] == "database_unavailable" and "try again" in body["error"]["message"], body
 
             pg.start()
             deadline = time.monotonic() + 60
