@@ -191,6 +191,9 @@ class Cluster:
         """``bedside audit verify`` over every replica's entries (run as one more replica would)."""
         done = subprocess.run(bedside_argv("audit", "verify"), env=self.env(self.root / "verify"), capture_output=True, text=True, timeout=600, cwd=self.root)
         lines = (done.stdout.strip().splitlines() or [done.stderr.strip()[-300:]])
+        problems = [line for line in lines if line.startswith("FAIL")]
+        if problems:  # the first few say what broke
+            print("\n".join(problems[:8]), flush=True)
         return done.returncode == 0, lines[-1]
 
 
