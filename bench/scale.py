@@ -108,12 +108,14 @@ async def run(args: argparse.Namespace, cluster: Cluster, pg: ThrowawayPostgres 
         print(f"{total} replicas ready in {time.monotonic() - started:.1f} s (started at once; CPU to start: {', '.join(f'{c:.1f}' for c in cpu)} s)", flush=True)
         print("throughput", flush=True)
         for n in counts:
+            client.mark(f"throughput with {n}")
             client.pool = cluster.live()[:n]
             await Workload(client, tally, seed=100 + n).run(2, 1.5)  # warm-up: first requests load lazily built pieces
             figures.append(await measure(client, tally, client.pool, users, seconds, seed=n))
             print(f"  {n} replica(s): {figures[-1]['ops_per_s']:.1f} ops/s", flush=True)
         client.pool = None
         print("cross-replica checks", flush=True)
+        client.mark("cross-replica checks")
         lags = await honoured_everywhere(client, tally)
         for change, detail in lags.items():
             report.add(f"{change} through one replica honoured by the others", detail.startswith("next request"), detail)
@@ -126,12 +128,14 @@ async def run(args: argparse.Namespace, cluster: Cluster, pg: ThrowawayPostgres 
             window = Window(time.monotonic())
 
             async def restart() -> None:
+                client.mark("PostgreSQL down")
                 window.down_at = time.monotonic()
                 client.db_windows.append(window)
                 await asyncio.to_thread(pg.stop)
                 await asyncio.sleep(args.db_down_seconds)
                 await asyncio.to_thread(pg.start)
                 window.up_at = time.monotonic()
+                client.mark("PostgreSQL up")
 
             first = len(client.calls)
             await under_traffic(client, tally, fault_users, 1.5 + args.db_down_seconds + DB_TAIL_SECONDS + 3, 201, restart())
@@ -148,6 +152,7 @@ async def run(args: argparse.Namespace, cluster: Cluster, pg: ThrowawayPostgres 
         exit_code: list[int | None] = []
 
         async def sigterm() -> None:
+            client.mark(f"SIGTERM to replica {victim.index}")
             cluster.sigterm(victim)
             exit_code.append(await asyncio.to_thread(cluster.wait, victim, cluster.grace + 15))
 
@@ -165,6 +170,7 @@ async def run(args: argparse.Namespace, cluster: Cluster, pg: ThrowawayPostgres 
         killed_at: list[float] = []
 
         async def kill() -> None:
+            client.mark(f"kill -9 of replica {victim.index}")
             client.killed.add(victim.index)
             cluster.kill(victim)
             killed_at.append(time.monotonic())
@@ -186,6 +192,8 @@ async def run(args: argparse.Namespace, cluster: Cluster, pg: ThrowawayPostgres 
 async def verify(client: Client, tally: Tally, cluster: Cluster, killed_at: float | None, killed: int, report: Report, demo: object) -> None:
     failures = client.failures()
     by = sorted({f"{c.op} {c.status} {c.code or ''}".strip() for c in failures})
+    for c in failures[:10]:
+        print(f"  unexpected: {c.op} {c.status} {c.code or ''} on replica {c.replica} ({client.when(c)}, {c.seconds:.2f} s, {c.attempts} attempt(s))", flush=True)
     report.add("no request failed that should not have", not failures, f"{len(client.calls)} calls, {len(failures)} unexpected failures {by[:5] if by else ''}".strip())
     for name in sorted(set(tally.content) | set(tally.problems)):
         bad = tally.problems[name]

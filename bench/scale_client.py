@@ -83,7 +83,9 @@ class Client:
         self.db_windows: list[Window] = []
         #: the replicas calls go to (None: every live one), e.g. the first two for a throughput point
         self.pool: list[Replica] | None = None
-        self.killed: set[int] = set()  # replicas ended by kill -9: a stream they were sending is cut, as expected
+        self.killed: set[int] = set()
+        #: (monotonic time, phase name): what was going on when a call failed
+        self.marks: list[tuple[float, str]] = [(time.monotonic(), "start")]  # replicas ended by kill -9: a stream they were sending is cut, as expected
         self._rr = itertools.count()
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self.session: aiohttp.ClientSession | None = None
@@ -161,6 +163,13 @@ class Client:
         if call.status == 503 and call.code in DB_DOWN_CODES and call.message and any(w.covers(call.started, ended) for w in self.db_windows):
             return True
         return False
+
+    def mark(self, name: str) -> None:
+        self.marks.append((time.monotonic(), name))
+
+    def when(self, call: Call) -> str:
+        at, name = max((m for m in self.marks if m[0] <= call.started), default=self.marks[0])
+        return f"{name} +{call.started - at:.1f}s"
 
     def failures(self) -> list[Call]:
         return [c for c in self.calls if not self.expected(c)]
