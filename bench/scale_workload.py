@@ -104,7 +104,7 @@ class Workload:
         parcel = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "Track my parcel."}]}
         stream = await c.call("chat_stream", "POST", "/v1/chat/completions", c.auth(tenant, user), parcel)
         self._chat_ok(user, stream)
-        if stream.status == 200:
+        if stream.status == 200 and not (stream.broken_stream and stream.replica in c.killed):  # kill -9 cuts what it was sending
             t.check("streams end with [DONE]", not stream.broken_stream and stream.body.rstrip().endswith(b"data: [DONE]"))
         if conversation:
             fb = await c.call("feedback", "POST", "/v1/feedback", c.auth(tenant, user), {"conversation": conversation, "rating": 4, "resolved": True})
