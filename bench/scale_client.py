@@ -48,7 +48,9 @@ class Call:
         return json.loads(self.body)
 
     def text(self) -> str:
-        """The reply's text: a chat completion, its stream, or a Responses object."""
+        """The reply's text: a chat completion, its stream, or a Responses object ("" when cut off)."""
+        if self.broken_stream or not self.body:
+            return ""
         if self.body.startswith(b"data:") or b"\ndata:" in self.body[:200]:
             parts = []
             for line in self.body.decode().splitlines():
