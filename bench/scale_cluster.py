@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from proxy.audit.note import Signer
+from proxy.crypto.subjects import SubjectKey
 from proxy.testing import ServerProcess, bedside_argv, free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -213,12 +214,19 @@ class Ledger:
                 counts[rid] = counts.get(rid, 0) + 1
         return counts
 
-    def outcome_requests(self) -> int:
+    def outcome_requests(self) -> dict[str | None, int]:
+        """Requests counted in the outcome facts, per user subject (keyed HMAC; None without a user)."""
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.text("SELECT coalesce(sum(requests), 0) FROM conversation_outcomes")).scalar_one())
+            rows = conn.execute(sa.text("SELECT subject, sum(requests) FROM conversation_outcomes GROUP BY subject")).all()
+        return {r[0]: int(r[1]) for r in rows}
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def subjects(root: Path) -> SubjectKey:
+    """The deployment's subject key (shared by every replica), to find a user's rows."""
+    return SubjectKey(bytes.fromhex((root / "subject.key").read_text().strip()))
 
 
 def upstream_processes(root: Path) -> tuple[ServerProcess, ServerProcess]:

@@ -40,8 +40,8 @@ class Tally:
 
     content: Counter[str] = field(default_factory=Counter)  # check -> times it held
     problems: Counter[str] = field(default_factory=Counter)  # check -> times it did not
-    chat_ok: dict[str, int] = field(default_factory=dict)  # user -> chat and Responses requests answered 200 (each has outcome facts)
-    erased: dict[str, int] = field(default_factory=dict)  # user -> chat completions answered before the erasure
+    chat_ok: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tenant, user) -> chat and Responses requests answered 200 (each has outcome facts)
+    erased: dict[tuple[str, str], int] = field(default_factory=dict)  # (tenant, user) -> of them, answered before the erasure
     values: set[str] = field(default_factory=set)  # every personal value sent (none may reach the model)
     rounds: int = 0
 
@@ -73,9 +73,9 @@ class Workload:
                 await self.leave(tenant, user)
                 generation += 1
 
-    def _chat_ok(self, user: str, call: Call) -> None:
+    def _chat_ok(self, tenant: str, user: str, call: Call) -> None:
         if call.status == 200 and not call.broken_stream:
-            self.tally.chat_ok[user] = self.tally.chat_ok.get(user, 0) + 1
+            self.tally.chat_ok[tenant, user] += 1
 
     async def round(self, tenant: str, user: str, i: int) -> None:
         c, t = self.client, self.tally
@@ -86,7 +86,7 @@ class Workload:
         first = f"My name is Ann Lee and my e-mail is {email}. I'm vegetarian."
         body = {"model": "assistant", "messages": [{"role": "user", "content": first}], "stream": i % 2 == 0}
         one = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), body)
-        self._chat_ok(user, one)
+        self._chat_ok(tenant, user, one)
         if one.status != 200 or one.broken_stream:
             return
         t.check("values restored in the reply", email in one.text())
@@ -94,16 +94,16 @@ class Workload:
         history = [{"role": "user", "content": first}, {"role": "assistant", "content": one.text()}, {"role": "user", "content": "What could I cook tonight?"}]
         served = next((r for r in c.cluster.live() if r.index == one.replica), None)
         two = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), {"model": "assistant", "messages": history}, replica=c.pick(avoid=served))
-        self._chat_ok(user, two)
+        self._chat_ok(tenant, user, two)
         if two.status == 200:
             t.check("history restored on another replica", email in two.text())
             if consent.status == 200 and not c.near_db_outage(two):  # without the database, consent fails closed: no memory
                 t.check("memory written on one replica reaches the model through another", MEMORY_LINE in two.text())
         strict = await c.call("chat_strict", "POST", "/v1/chat/completions", c.auth(tenant, user), {"model": "strict", "messages": [{"role": "user", "content": "Where is my order?"}]})
-        self._chat_ok(user, strict)
+        self._chat_ok(tenant, user, strict)
         parcel = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "Track my parcel."}]}
         stream = await c.call("chat_stream", "POST", "/v1/chat/completions", c.auth(tenant, user), parcel)
-        self._chat_ok(user, stream)
+        self._chat_ok(tenant, user, stream)
         if stream.status == 200 and not (stream.broken_stream and stream.replica in c.killed):  # kill -9 cuts what it was sending
             t.check("streams end with [DONE]", not stream.broken_stream and stream.body.rstrip().endswith(b"data: [DONE]"))
         if conversation:
@@ -113,12 +113,12 @@ class Workload:
                 t.check("feedback just after the outage may wait for another replica's writer: 404, retry (documented)", True)
         said = {"model": "assistant", "input": f"Please note my phone number, {phone}.", "store": True}
         r1 = await c.call("responses", "POST", "/v1/responses", c.auth(tenant, user), said)
-        self._chat_ok(user, r1)
+        self._chat_ok(tenant, user, r1)
         if r1.status == 200:
             served = next((r for r in c.cluster.live() if r.index == r1.replica), None)
             follow = {"model": "assistant", "input": "What did I ask you to note?", "previous_response_id": r1.json()["id"], "store": True}
             r2 = await c.call("responses", "POST", "/v1/responses", c.auth(tenant, user), follow, replica=c.pick(avoid=served))
-            self._chat_ok(user, r2)
+            self._chat_ok(tenant, user, r2)
             if r2.status == 404 and r2.code == "previous_response_not_found" and c.near_db_outage(r1):
                 c.calls.remove(r2)  # documented: a turn answered while the database was down could not be kept
                 t.check("a Responses turn answered during the outage is not kept: continuing it is 404 (documented)", True)
@@ -132,7 +132,7 @@ class Workload:
         await c.call("export", "GET", f"/v1/users/{user}/export", c.auth(tenant))
         erased = await c.call("erasure", "DELETE", f"/v1/users/{user}", c.auth(tenant))
         if erased.status == 200:
-            self.tally.erased[user] = self.tally.chat_ok.get(user, 0)
+            self.tally.erased[tenant, user] = self.tally.chat_ok[tenant, user]
         elif erased.status == 404 and erased.code == "user_not_found" and c.near_db_outage(erased):
             # the user's whole round fell in the outage: nothing of them had reached the database yet
             c.calls.remove(erased)
@@ -151,14 +151,14 @@ async def honoured_everywhere(client: Client, tally: Tally) -> dict[str, str]:
     async def remembered(user: str, replica: object) -> bool:
         body = {"model": "assistant", "messages": [{"role": "user", "content": "Any ideas for dinner?"}]}
         call = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), body, replica=replica)  # type: ignore[arg-type]
-        tally.chat_ok[user] = tally.chat_ok.get(user, 0) + (call.status == 200)
+        tally.chat_ok[tenant, user] += call.status == 200
         return call.status == 200 and MEMORY_LINE in call.text()
 
     async def setup(user: str) -> bool:
         await c.call("consent_grant", "PUT", f"/v1/users/{user}/consent", c.auth(tenant), {"purpose": "memory", "granted": True}, replica=first)
         body = {"model": "assistant", "messages": [{"role": "user", "content": "I'm vegetarian and I love tennis."}]}
         call = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), body, replica=first)
-        tally.chat_ok[user] = tally.chat_ok.get(user, 0) + (call.status == 200)
+        tally.chat_ok[tenant, user] += call.status == 200
         return all([await remembered(user, r) for r in others])  # each replica has read (and would cache) the grant
 
     async def lag(user: str, change: str, method: str, path: str, body: object = None) -> str:
@@ -168,7 +168,7 @@ async def honoured_everywhere(client: Client, tally: Tally) -> dict[str, str]:
         done = await c.call(change, method, path, c.auth(tenant), body, replica=first)
         at = time.monotonic()
         if change == "erasure" and done.status == 200:
-            tally.erased[user] = tally.chat_ok.get(user, 0)
+            tally.erased[tenant, user] = tally.chat_ok[tenant, user]
         worst_requests, worst_ms = 1, 0.0
         for replica in others:
             n = 1
@@ -200,9 +200,9 @@ async def erasure_leaves_nothing(client: Client, tally: Tally) -> str | None:
     for replica in live:
         body = {"model": "assistant", "messages": [{"role": "user", "content": f"I'm vegetarian, replica {replica.index} here."}]}
         call = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), body, replica=replica)
-        tally.chat_ok[user] = tally.chat_ok.get(user, 0) + (call.status == 200)
+        tally.chat_ok[tenant, user] += call.status == 200
     erased = await c.call("erasure", "DELETE", f"/v1/users/{user}", c.auth(tenant), replica=live[0])
-    tally.erased[user] = tally.chat_ok.get(user, 0)
+    tally.erased[tenant, user] = tally.chat_ok[tenant, user]
     await asyncio.sleep(1.0)
     again = await c.call("erasure_repeat", "DELETE", f"/v1/users/{user}", c.auth(tenant), replica=live[-1])
     last = await c.call("erasure_repeat", "DELETE", f"/v1/users/{user}", c.auth(tenant), replica=live[-1])
