@@ -232,7 +232,7 @@ async def verify(client: Client, tally: Tally, cluster: Cluster, killed_at: floa
         report.add(
             "outcome facts count each answered request once",
             short <= lost_with_kill and doubled <= unseen,
-            f"{sum(counted.values())} counted for {sum(tally.chat_ok.values())} answered (chat and Responses); {short} missing (up to {lost_with_kill} "
+            f"{sum(counted.values())} counted, {sum(tally.chat_ok.values()) - sum(tally.erased.values())} answered and not erased (chat and Responses); {short} missing (up to {lost_with_kill} "
             f"lost with the killed replica); {doubled} more than answered (up to {unseen} cut or retried); {late} of erased users written just after "
             "their erasure (bound: docs/scale-out.md)",
         )
