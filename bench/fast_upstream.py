@@ -7,8 +7,8 @@ a fixed ``chat.completion`` JSON, or, when the body says ``"stream": true``, a f
 22 events (role, 20 content words, finish) and ``data: [DONE]``, sent with chunked encoding. A
 POST to a path ending in ``/responses`` answers the same reply as a Responses API ``response``
 object (stored: ``store`` true), or as its 28 typed events (created, in progress, item and part
-added, the 20 text deltas, text, part and item done, completed). Any GET answers
-``{"ok": true}`` (readiness). No validation: it costs a few microseconds per request, so one core
+added, the 20 text deltas, text, part and item done, completed). `GET .../models` lists the one model
+(a proxy's readiness check); any other GET answers ``{"ok": true}``. No validation: it costs a few microseconds per request, so one core
 serves tens of thousands of requests per second.
 
 ``--chunk-gap-ms`` sleeps between stream events, like a model producing tokens (0: the whole
@@ -143,6 +143,8 @@ RESPONSES_JSON = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-
 RESPONSES_CHUNKS = [_http_chunk(e) for e in RESPONSE_EVENTS]
 RESPONSES_SSE = SSE_HEAD + b"".join(RESPONSES_CHUNKS) + b"0\r\n\r\n"
 OK_BODY = b'{"ok":true}'
+MODELS_BODY = b'{"object":"list","data":[{"id":"%s","object":"model","created":%d,"owned_by":"bench"}]}' % (MODEL.encode(), CREATED)
+MODELS_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(MODELS_BODY), MODELS_BODY)
 GET_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(OK_BODY), OK_BODY)
 
 
@@ -191,6 +193,8 @@ class UpstreamProtocol(asyncio.Protocol):
             if self.parser_url == b"/_stats":
                 body = json.dumps(STATS).encode()
                 transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            elif self.parser_url.endswith(b"/models"):  # a proxy's readiness check lists the models
+                transport.write(MODELS_RESPONSE)
             else:
                 transport.write(GET_RESPONSE)
             return

@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 
 from proxy.api import audit, console, feedback, health, kpis, openai_routes, privacy, responses_routes, rights, transcripts
+from proxy.api.drain import Drain
 from proxy.api.errors import EXCEPTION_HANDLERS
 from proxy.api.health import ReadinessCache
 from proxy.api.openai_routes import ModelCatalogue
@@ -33,7 +34,8 @@ def create_app(settings: Settings | None = None, *, upstream_transport: Any = No
     async def on_shutdown(app: Litestar) -> None:
         await services.stop()
 
-    state = State({"services": services, "catalogue": ModelCatalogue(), "readiness": ReadinessCache()})
+    # the drain is read by /readyz and by the ASGI wrapper `bedside serve` runs the app in (proxy/api/drain.py)
+    state = State({"services": services, "catalogue": ModelCatalogue(), "readiness": ReadinessCache(), "drain": Drain()})
     if services.privacy is not None:
         state["privacy"] = privacy.PrivacyAPI(
             services.keyring,

@@ -38,6 +38,7 @@ SAFE_FIELDS = frozenset(
         "entities", "emotion", "intensity", "trend", "attempt", "webhook_status", "exc_types",
         "dropped_fields", "chunks", "bytes", "n", "keks", "clamps", "pii", "tone", "library_message",
         "phase", "extractor", "prompt_version", "added", "replaced", "updated", "forgotten", "rejected",
+        "in_flight", "refused", "grace_s",
     }
 )
 _MAX_VALUE = 200

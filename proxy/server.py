@@ -24,6 +24,9 @@ After such an answer the connection is half-closed and what the client still sen
 discarded for a moment (a "lingering close", as nginx does), so the client can read the answer
 instead of getting a connection reset; then it is closed.
 
+On SIGTERM :class:`DrainingServer` drains before it stops (``server.shutdown_grace_seconds``;
+:mod:`proxy.api.drain`).
+
 ``server.max_body_bytes`` stays with the app (``proxy/api/body.py``), which knows the route. With
 ``http="h11"`` (not what ``bedside serve`` runs) only uvicorn's own limits apply: the keep-alive
 timeout and ``h11_max_incomplete_event_size`` set to ``server.max_header_bytes``.
@@ -32,11 +35,15 @@ timeout and ``h11_max_incomplete_event_size`` set to ``server.max_header_bytes``
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from proxy.api.drain import Drain, DrainingApp
+from proxy.logs import get_logger
 
 if TYPE_CHECKING:
     from proxy.settings import ServerSettings, Settings
@@ -267,10 +274,53 @@ def uvicorn_options(settings: Settings, *, http: Literal["httptools", "h11"] = "
         "access_log": False,
         "log_config": None,
         "lifespan": "on",
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": server.shutdown_grace_seconds,
     }
 
 
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server with a drain before its shutdown (see :mod:`proxy.api.drain`).
+
+    The first SIGTERM (or SIGINT) only begins the drain: ``/readyz`` answers 503, new requests get
+    503 ``shutting_down`` with ``Retry-After``, the listener stays open. Once no request is in
+    flight, or ``grace`` seconds after the signal, uvicorn's own shutdown runs: the listener
+    closes, what is still open gets the rest of the grace (at least a second), then the app's
+    shutdown drains the audit queue and the outcome writer and signs a last checkpoint. A second
+    signal skips the wait; a further SIGINT forces the exit, as in plain uvicorn."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain, grace: float) -> None:
+        super().__init__(config)
+        self.drain = drain
+        self.grace = grace
+        self._announced = False
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self.drain.begin():
+            return  # on_tick (every 0.1 s) does the rest, outside the signal handler
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        drain = self.drain
+        if drain.draining and not self.should_exit:
+            if not self._announced:
+                self._announced = True
+                get_logger().info("shutdown", phase="draining", in_flight=drain.in_flight, grace_s=self.grace)
+            remaining = self.grace - drain.elapsed()
+            if drain.in_flight == 0 or remaining <= 0:
+                get_logger().info("shutdown", phase="stopping", in_flight=drain.in_flight, refused=drain.refused, duration_s=round(drain.elapsed(), 2))
+                self.config.timeout_graceful_shutdown = max(1, math.ceil(remaining))
+                self.should_exit = True
+        return await super().on_tick(counter)
+
+
 def serve(app: Any, settings: Settings, *, http: Literal["httptools", "h11"] = "httptools") -> None:
-    """Run ``app`` until interrupted, with the limits in ``settings.server``."""
-    uvicorn.run(app, **uvicorn_options(settings, http=http))
+    """Run ``app`` until interrupted, with the limits in ``settings.server``.
+
+    A Bedside app (one whose state holds a :class:`Drain`) runs inside :class:`DrainingApp` under
+    :class:`DrainingServer`: SIGTERM drains it within ``server.shutdown_grace_seconds``."""
+    drain = getattr(getattr(app, "state", None), "drain", None)
+    if not isinstance(drain, Drain):
+        uvicorn.run(app, **uvicorn_options(settings, http=http))
+        return
+    config = uvicorn.Config(DrainingApp(app, drain), **uvicorn_options(settings, http=http))
+    DrainingServer(config, drain, settings.server.shutdown_grace_seconds).run()

@@ -38,7 +38,7 @@ from proxy.privacy.wiring import Privacy, build_privacy, missing_keks
 from proxy.rails.handoff import HandoffNotifier
 from proxy.rails.outbox import DatabaseOutbox
 from proxy.rights_wiring import build_user_rights
-from proxy.secrets_store import SubjectHasher, load_or_create_key
+from proxy.secrets_store import SubjectHasher, configured_key
 from proxy.settings import Settings
 from proxy.stage_wiring import build_stages, build_transport
 from proxy.stages.forward import Forwarder
@@ -340,7 +340,7 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
     metrics = Metrics()
     keyring = KeyRing((k.sha256, k.tenant, k.scopes) for k in settings.api_keys)
     engine = make_engine(settings.database_url())
-    hasher = SubjectHasher(load_or_create_key(settings.data_dir, "subject.key"))
+    hasher = SubjectHasher(configured_key(settings.privacy.identifier_key_file, settings.data_dir, "subject.key"))
     transport: HttpTransport | None = None
     upstreams: list[Upstream]
     if settings.demo_mode and upstream_transport is None:

@@ -107,6 +107,14 @@ class ServerSettings(BaseModel):
     body_timeout: float = Field(30.0, gt=0, description="Seconds a client has to send a whole request body once its headers are in; then 408 and the connection is closed.")
     body_idle_timeout: float = Field(10.0, gt=0, description="Seconds a request body may stall between two reads before 408 and the connection is closed.")
     keep_alive_timeout: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open waiting for the next request.")
+    shutdown_grace_seconds: float = Field(
+        20.0,
+        gt=0,
+        le=3600,
+        description="On SIGTERM, `bedside serve` drains: `/readyz` answers 503 at once, requests that still arrive get 503 `shutting_down` with `Retry-After`, "
+        "requests in flight (streams included) get up to this many seconds to finish; then the audit queue and outcome writer are written and a last checkpoint "
+        "signed. Give the orchestrator's kill timeout (Kubernetes `terminationGracePeriodSeconds`) a few seconds more (docs/scale-out.md).",
+    )
     client: Literal["aiohttp", "httpx"] = Field("aiohttp", description="Upstream HTTP client: `aiohttp` (fastest) or `httpx` (proxies, HTTP/2).")
     max_connections: int = Field(256, gt=0, description="Pooled keep-alive connections per upstream.")
     upstream_error_detail: bool = Field(
@@ -185,6 +193,16 @@ class PrivacySettings(BaseModel):
         None,
         description="File holding the HMAC key (64 hex digits) that turns user ids into the subjects stored in the database. Default: `privacy-subject.key` in `data_dir`. "
         "Every replica must share it: another key means users are not found again.",
+    )
+    identifier_key_file: Path | None = Field(
+        None,
+        description="File holding the HMAC key (64 hex digits) for the ids Bedside writes outside its database: user and conversation ids in logs and handoff "
+        "events, and the `u-` user ids sent upstream. Default: `subject.key` in `data_dir`. Replicas must share it, or each gives the same user another id.",
+    )
+    pii_hash_key_file: Path | None = Field(
+        None,
+        description="File holding the key (64 hex digits) of the PII `hash` action (`<EMAIL_ADDRESS:ab12cd34>`). Default: `pii-hash.key` in `data_dir`. "
+        "Replicas must share it, or the model sees a different token for the same value on each replica.",
     )
     notice_file: Path | None = Field(None, description="The consent notice shown to users (UTF-8 text); receipts carry its SHA-256. Default: Bedside's built-in notice.")
     notice_version: str | None = Field(None, max_length=64, description="Version recorded in receipts for `notice_file` (required with it).")

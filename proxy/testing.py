@@ -6,6 +6,9 @@ Operators testing their own policies and our own suite use the same pieces:
   request recording on a loopback port, inside the current event loop;
 * :class:`ServerProcess` runs any command (``bedside serve``, ``bedside demo-upstream``) as a child
   process and waits until it answers HTTP;
+* :class:`ThrowawayPostgres` runs a private PostgreSQL cluster (``initdb`` + ``pg_ctl``) in a
+  temporary directory on a free port, which a test may stop and start again (fault tests) without
+  disturbing the machine's shared server;
 * :func:`sse_payloads` parses an SSE body; :func:`splits` yields every way to cut a text in two or
   three pieces, for streaming checks parametrised over chunk boundaries.
 """
@@ -156,6 +159,80 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def postgres_bindir() -> str | None:
+    """The directory holding ``initdb`` and ``pg_ctl`` (PATH, then Debian's /usr/lib/postgresql/N/bin), or None."""
+    import glob
+    import shutil
+
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return os.path.dirname(found)
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    return os.path.dirname(candidates[-1]) if candidates else None
+
+
+class ThrowawayPostgres:
+    """A private PostgreSQL cluster on 127.0.0.1:<free port> with trust auth, removed on exit.
+
+    ``stop()`` (a fast shutdown: clients are disconnected, what was committed is kept) and
+    ``start()`` can be called in between to simulate a database restart. As root the server runs
+    as the ``postgres`` user (PostgreSQL refuses root). Raises ``RuntimeError`` when no PostgreSQL
+    binaries are installed (:func:`postgres_bindir` says beforehand)."""
+
+    def __init__(self, *, port: int | None = None) -> None:
+        bindir = postgres_bindir()
+        if bindir is None:
+            raise RuntimeError("no PostgreSQL binaries (initdb, pg_ctl) are installed")
+        self.bindir = bindir
+        self.port = port or free_port()
+        self.directory = ""
+        self.running = False
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, os.path.join(self.bindir, tool), *args], check=True, capture_output=True, timeout=120)  # noqa: S603 - fixed tools
+
+    def __enter__(self) -> "ThrowawayPostgres":
+        import shutil
+        import tempfile
+
+        self.directory = tempfile.mkdtemp(prefix="bedside-pg-")
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        try:
+            self._run("initdb", "-D", os.path.join(self.directory, "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+            self.start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def start(self) -> None:
+        data = os.path.join(self.directory, "data")
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c fsync=off -c max_connections=200"
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", os.path.join(self.directory, "server.log"), "-w", "-t", "60", "start")
+        self.running = True
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", os.path.join(self.directory, "data"), "-m", mode, "-w", "-t", "60", "stop")
+        self.running = False
+
+    def __exit__(self, *exc: object) -> None:
+        import shutil
+
+        if self.running:
+            try:
+                self.stop("immediate")
+            except (subprocess.SubprocessError, OSError):
+                pass
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def bedside_argv(*args: str) -> list[str]:

@@ -8,8 +8,9 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
-from proxy.errors import BedsideError, InvalidRequest, NotFound, UpstreamStatusError
+from proxy.errors import BedsideError, InvalidRequest, NotFound, ServiceUnavailable, UpstreamStatusError
 from proxy.logs import get_logger
+from proxy.storage.engine import database_unreachable
 
 _encode = msgspec.json.Encoder().encode
 
@@ -20,8 +21,16 @@ def error_response(exc: BedsideError, headers: dict[str, str] | None = None, *, 
     return Response(content=_encode(body), status_code=exc.http_status, media_type=MediaType.JSON, headers=headers)
 
 
-def internal_error() -> BedsideError:
-    """What a client sees when Bedside itself failed (an unexpected exception)."""
+def internal_error(exc: BaseException | None = None) -> BedsideError:
+    """What a client sees when Bedside itself failed (an unexpected exception): 503
+    ``database_unavailable`` when ``exc`` says the database cannot be reached (a restart: retry),
+    else 500 ``internal_error``."""
+    if exc is not None and database_unreachable(exc):
+        return ServiceUnavailable(
+            "Bedside cannot reach its database for a moment (it may be restarting), so nothing was done. Please try again shortly.",
+            code="database_unavailable",
+            kind="database_unavailable",
+        )
     return BedsideError(
         "Something went wrong inside Bedside. Nothing was sent on your behalf; please try again, and tell your operator if it keeps happening.",
         code="internal_error",
@@ -49,7 +58,7 @@ def _http_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
 
 def _unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     get_logger().error("unhandled_error", path=request.url.path, exc_info=exc)
-    return error_response(internal_error())
+    return error_response(internal_error(exc))
 
 
 def unsupported_message(path: str) -> str:

@@ -13,10 +13,15 @@ redacted with the conversation's policy (like any message) and stored encrypted 
 row (readings ``{"kind": "feedback", ...}``), under the user's export and erasure rights. Otherwise,
 or when redaction fails (fail closed), it is dropped and the answer says so. The outcome row gets
 the rating and resolution only, never the comment.
+
+With several replicas the conversation's last turn may have been served by another one, whose
+outcome writer has not written it yet: the route waits up to ``OTHER_REPLICA_SECONDS`` (1.5 s) for
+its row before answering 404.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import anyio.to_thread
@@ -35,6 +40,9 @@ from proxy.stages.pii import PiiStage
 _encode = msgspec.json.Encoder().encode
 MAX_BODY_BYTES = 16 * 1024
 MAX_COMMENT = 2000
+#: a conversation's last turn may have been served by another replica, whose outcome writer lingers
+#: 0.1 s and then writes: how long feedback waits for its row before answering 404
+OTHER_REPLICA_SECONDS = 1.5
 _FIELDS = {"conversation", "rating", "resolved", "comment", "user"}
 
 
@@ -128,6 +136,10 @@ async def post_feedback(request: Request[Any, Any, Any], state: State) -> Respon
     def store() -> Any:
         row = outcomes.repo.set_feedback(tenant, key, rating=fb["rating"], resolved=fb["resolved"])
         if row is None and outcomes.recorder.flush(2.0):  # the conversation's last turn may still be in the writer's queue
+            row = outcomes.repo.set_feedback(tenant, key, rating=fb["rating"], resolved=fb["resolved"])
+        deadline = time.monotonic() + OTHER_REPLICA_SECONDS
+        while row is None and time.monotonic() < deadline:  # ... or in another replica's, which writes within a moment
+            time.sleep(0.1)
             row = outcomes.repo.set_feedback(tenant, key, rating=fb["rating"], resolved=fb["resolved"])
         return row
 

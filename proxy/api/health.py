@@ -1,5 +1,8 @@
 """Probes and metrics: ``/healthz`` (process alive), ``/readyz`` (can serve), ``/metrics``.
 
+``/readyz`` answers 503 ``draining`` as soon as a shutdown begins (SIGTERM to ``bedside serve``,
+``proxy/api/drain.py``), without running its other checks.
+
 The probes are open; ``/metrics`` needs, once keys exist, a key with the ``metrics`` scope
 (``bedside keys create --tenant ops --scopes metrics``), so a scraper holds no key that can chat.
 """
@@ -14,6 +17,7 @@ import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.datastructures import State
 
+from proxy.api.drain import Drain
 from proxy.errors import BedsideError
 from proxy.services import Services
 from proxy.storage.engine import ping
@@ -39,6 +43,11 @@ class ReadinessCache:
 async def readyz(state: State) -> Response[Any]:
     services: Services = state.services
     cache: ReadinessCache = state.readiness
+    drain: Drain | None = state.get("drain")
+    if drain is not None and drain.draining:  # SIGTERM: tell the load balancer at once, before any other check
+        check = {"ok": False, "in_flight": drain.in_flight, "seconds": round(drain.elapsed(), 1)}
+        body = {"status": "draining", "checks": {"drain": check}, "warnings": [], "auth": "open" if services.keyring.open else "keys"}
+        return Response(content=_encode(body), status_code=503, media_type=MediaType.JSON)
     checks: dict[str, Any] = {}
     ok = True
     try:

@@ -103,7 +103,7 @@ def _internal_error(services: Services, ctx: RequestContext, exc: BaseException,
     """An unexpected exception before the reply: logged by type only (its message may quote the
     input), counted and logged as a 500 request, answered with a kind OpenAI error."""
     get_logger().error("request_failed", request_id=ctx.request_id, endpoint=ctx.endpoint, error_type=type(exc).__name__)
-    err = internal_error()
+    err = internal_error(exc)
     finish_request(services, ctx, err.http_status, err, exc_type=type(exc).__name__)
     return error_response(err, {**headers, **ctx.response_headers})
 
@@ -171,9 +171,9 @@ async def _sse(services: Services, ctx: RequestContext, completion: Completion, 
         raise
     except Exception as exc:  # noqa: BLE001 - a bug must still end the stream cleanly
         get_logger().error("stream_failed", request_id=ctx.request_id, error_type=type(exc).__name__)
-        error = internal_error()
+        error = internal_error(exc)
         exc_type = type(exc).__name__
-        status = 500
+        status = error.http_status
         yield error_frame(error.to_body())
         yield DONE
     finally:

@@ -58,7 +58,7 @@ def _finish(services: Services, ctx: RequestContext, status: int, error: Bedside
 def _internal_error(services: Services, ctx: RequestContext, exc: BaseException, headers: dict[str, str]) -> Response[Any]:
     """An unexpected exception before the reply: logged by type only, counted as a 500, answered kindly."""
     get_logger().error("request_failed", request_id=ctx.request_id, endpoint=ENDPOINT, error_type=type(exc).__name__)
-    err = internal_error()
+    err = internal_error(exc)
     _finish(services, ctx, err.http_status, err, exc_type=type(exc).__name__)
     return error_response(err, {**headers, **ctx.response_headers})
 
@@ -153,7 +153,8 @@ async def _events(services: Services, ctx: RequestContext, completion: Completio
         raise
     except Exception as exc:  # noqa: BLE001 - a bug must still end the stream cleanly
         get_logger().error("stream_failed", request_id=ctx.request_id, endpoint=ENDPOINT, error_type=type(exc).__name__)
-        error, status, exc_type = internal_error(), 500, type(exc).__name__
+        error, exc_type = internal_error(exc), type(exc).__name__
+        status = error.http_status
         for out in _failed(completion, echo, assembler, error_event(error, error.to_body()), status):
             yield frame(out)
     finally:

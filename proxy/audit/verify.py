@@ -139,8 +139,11 @@ def verify_log(
         for level, i, h in tree.append(leaf):
             created[(level, i)] = h
         expected += 1
-        while size_i < len(pending_sizes) and pending_sizes[size_i] == tree.size:
-            roots[tree.size] = tree.root()
+        # every size at or below this one is passed (a checkpoint of the empty log, size 0, has its
+        # root already; without stepping over it no later root would be recorded)
+        while size_i < len(pending_sizes) and pending_sizes[size_i] <= tree.size:
+            if pending_sizes[size_i] == tree.size:
+                roots[tree.size] = tree.root()
             size_i += 1
         if len(created) >= PAGE:
             _check_nodes(store, created, report)

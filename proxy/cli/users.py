@@ -38,7 +38,7 @@ def user_rights(settings: Settings) -> Iterator[UserRights]:
     from proxy.policy.policy_set import load_policy_set
     from proxy.privacy.wiring import build_privacy
     from proxy.rights_wiring import build_user_rights
-    from proxy.secrets_store import SubjectHasher, load_or_create_key
+    from proxy.secrets_store import SubjectHasher, configured_key
     from proxy.storage import migrate
     from proxy.storage.engine import make_engine
 
@@ -55,7 +55,7 @@ def user_rights(settings: Settings) -> Iterator[UserRights]:
     audit = None
     try:
         privacy = build_privacy(settings, engine)
-        hasher = SubjectHasher(load_or_create_key(settings.data_dir, "subject.key"))
+        hasher = SubjectHasher(configured_key(settings.privacy.identifier_key_file, settings.data_dir, "subject.key"))
         if settings.audit.enabled:  # as serve: the erasure's receipt carries its audit proof, exports are recorded
             from proxy.audit.wiring import build_audit_log
             from proxy.audit_rights import AuditedErasure, export_recorder

@@ -6,8 +6,12 @@ wakes for the first update, lets more arrive for ``linger`` seconds without bein
 (a wake per request cost the serving thread ~17% of its time at concurrency 16: a futex call and a
 GIL hand-over each), takes what is waiting (up to ``batch`` updates), merges them per conversation and writes them in
 one transaction (:meth:`~proxy.storage.outcomes.OutcomeRepository.apply`). A full queue drops the
-newest facts (``bedside_outcomes_total{result="dropped"}``, one warning per burst); a failed write
-is retried update by update, so only the update that cannot be written is lost (logged by
+newest facts (``bedside_outcomes_total{result="dropped"}``, one warning per burst). When the
+database is unreachable (a restart, a failover: SQLAlchemy's ``OperationalError``,
+``InterfaceError`` or an invalidated connection) the batch is kept and retried with a backoff of
+up to 5 s until the database answers again, while requests go on queueing (bounded as above); at
+:meth:`stop` it is retried until the stop's timeout, then given up and logged. Any other failed
+write is retried update by update, so only the update that cannot be written is lost (logged by
 exception type, counted ``result="failed"``), and the thread carries on.
 :meth:`flush` waits until everything submitted so far is written (feedback, tests, shutdown).
 """
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from proxy.logs import get_logger
+from proxy.storage.engine import database_unreachable
 from proxy.storage.outcomes import OutcomeRepository, OutcomeUpdate
 
 _STOP = object()
@@ -42,6 +47,9 @@ class OutcomeRecorder:
         self._urgent = threading.Event()
         #: how long the last batch took to write (for benchmarks)
         self.last_write_ms = 0.0
+        #: set by stop(): past it, a batch the unreachable database does not take is given up
+        self._give_up_at: float | None = None
+        self._failing_since: float | None = None
 
     def start(self) -> None:
         with self._lock:
@@ -81,6 +89,7 @@ class OutcomeRecorder:
         thread = self._thread
         if thread is None:
             return
+        self._give_up_at = time.monotonic() + timeout
         try:
             self._queue.put(_STOP, timeout=timeout)
         except queue.Full:
@@ -115,15 +124,31 @@ class OutcomeRecorder:
 
     def _write(self, updates: list[OutcomeUpdate]) -> None:
         started = time.perf_counter()
-        try:
-            self.repo.apply(updates)
-        except Exception as exc:  # noqa: BLE001 - outcomes fail open: serving never depends on them
-            if len(updates) > 1:  # one bad update must not take the batch with it: write them one by one
-                for update in updates:
-                    self._write([update])
-                return
-            self._on_result("failed", 1)
-            get_logger().error("outcomes_write_failed", error_type=type(exc).__name__, count=1)
-            return
+        backoff = 0.05
+        while True:
+            try:
+                self.repo.apply(updates)
+                break
+            except Exception as exc:  # noqa: BLE001 - outcomes fail open: serving never depends on them
+                if not database_unreachable(exc) or (self._give_up_at is not None and time.monotonic() >= self._give_up_at):
+                    self._failed(updates, exc)
+                    return
+                if self._failing_since is None:
+                    self._failing_since = time.monotonic()
+                    get_logger().error("outcomes_writer", result="failing", error_type=type(exc).__name__, count=len(updates) + self._queue.qsize())
+                time.sleep(backoff)  # the database is restarting: keep the batch and try again
+                backoff = min(backoff * 2, 5.0)
+        if self._failing_since is not None:
+            get_logger().warning("outcomes_writer", result="recovered", duration_s=round(time.monotonic() - self._failing_since, 3))
+            self._failing_since = None
         self._on_result("recorded", len(updates))
         self.last_write_ms = (time.perf_counter() - started) * 1000
+
+    def _failed(self, updates: list[OutcomeUpdate], exc: Exception) -> None:
+        if len(updates) > 1:  # one bad update must not take the batch with it: write them one by one
+            for update in updates:
+                self._write([update])
+            return
+        self._on_result("failed", 1)
+        get_logger().error("outcomes_write_failed", error_type=type(exc).__name__, count=1)
+

@@ -5,7 +5,8 @@ healthy, its queue not full).
 Writes: decision ``audit`` (``on_failure``, and ``reserved`` when a queue slot is held for the
 request's entry).
 Short-circuits: with 503 ``audit_unavailable`` for a ``fail_closed`` policy when the log cannot
-take the request's entry, before any later stage or the model sees the request.
+take the request's entry (its database is down, or its queue full), before any later stage or the
+model sees the request; the message is the policy's ``error`` microcopy in its language.
 
 The request's entry itself is written where the request's log line is, when the request ends
 (``proxy/api/requestlog.py``): that is the one place that sees every request, also those refused
@@ -42,8 +43,7 @@ class AuditStage:
         if not self._log.reserve():
             self._metrics.audit_refused.labels(ctx.endpoint).inc()
             ctx.decide(self.name, on_failure="fail_closed", refused=True)
-            raise AuditUnavailable(
-                "This service records every request in its audit log, and the log cannot record right now, so the request was not sent. Try again in a moment."
-            )
+            # the person sees the policy's own words for "something went wrong on our side" (the code says why)
+            raise AuditUnavailable(policy.microcopy.render("error", policy.persona.language, reference=ctx.request_id))
         ctx.decide(self.name, on_failure="fail_closed", reserved=True)
         return await call_next(ctx)

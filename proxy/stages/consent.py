@@ -1,8 +1,8 @@
 """Consent stage: what this user allows now, and how sensitive this conversation is.
 
-Reads: ``ctx.tenant`` and ``ctx.user_id`` (identity), the consent ledger (one indexed query,
-cached per (tenant, user) for at most ``ttl`` seconds and dropped at once when this process records
-a decision), ``X-Bedside-Sensitivity`` or ``metadata.bedside_sensitivity`` (``standard``,
+Reads: ``ctx.tenant`` and ``ctx.user_id`` (identity), the consent ledger (one indexed query; a
+user with *nothing* granted is cached per (tenant, user) for at most ``ttl`` seconds, dropped at
+once when this process records a decision; a user with a grant is read on every request), ``X-Bedside-Sensitivity`` or ``metadata.bedside_sensitivity`` (``standard``,
 ``sensitive``, ``no-store``; the stricter when both are sent; else the policy's
 ``memory.default_sensitivity``).
 Writes: ``ctx.facts["consent"]`` (granted purposes, sensitivity); removes ``bedside_sensitivity``
@@ -14,8 +14,11 @@ read nothing is granted either (the request goes on without memory; the failure 
 exception type only and counted as ``bedside_stage_failures_total{stage="consent",mode="closed"}``).
 A failure is never cached, so the next request asks again.
 
-**Withdrawal applies to the next request** in the process that recorded it (the ledger tells the
-stage). Other replicas see it within ``ttl`` (1 s by default).
+**Withdrawal applies to the next request on every replica**: a grant is never served from the cache,
+so a withdrawal recorded by any process is read by the next request anywhere (bench/scale.py
+measures it). Only the harmless direction waits: a new grant reaches another replica's requests
+within ``ttl`` (1 s by default), during which it serves that user without memory, as before the
+grant. Most requests come from users without a grant (or without a user id), and those stay cached.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class ConsentStage:
             ctx.decide(self.name, failed=type(exc).__name__)
             get_logger().warning("consent_read_failed", stage=self.name, error_type=type(exc).__name__)
             return frozenset()
-        if self._ttl > 0:
+        if self._ttl > 0 and not granted:  # a cached grant would outlive a withdrawal made on another replica
             if len(self._cache) >= _MAX_CACHED:
                 self._cache.clear()
             self._cache[key] = (now + self._ttl, granted)

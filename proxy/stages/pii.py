@@ -336,12 +336,12 @@ def _scanner(pii: Any) -> OutputScanner:
 def build_pii_stage(settings: Any, metrics: Metrics, policies: Any) -> PiiStage:
     """The stage as ``build_services`` wires it: the engine is warmed now when a loaded policy
     enables PII (so the first request does not pay the spaCy load), else on first use (a reload
-    may turn PII on later). The hash key sits in ``data_dir``."""
-    from proxy.secrets_store import load_or_create_key
+    may turn PII on later). The hash key is ``privacy.pii_hash_key_file``, else sits in ``data_dir``."""
+    from proxy.secrets_store import configured_key
 
     cfg = settings.pii
     engine = PiiEngine.from_model(cfg.model, workers=cfg.workers, max_queue=cfg.max_queue, cache_size=cfg.cache_size)
-    stage = PiiStage(engine, metrics, hash_key=load_or_create_key(Path(settings.data_dir), "pii-hash.key"))
+    stage = PiiStage(engine, metrics, hash_key=configured_key(settings.privacy.pii_hash_key_file, Path(settings.data_dir), "pii-hash.key"))
     if policies is not None:
         stage.warm_policies(policies)
     return stage

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import create_engine
 
 
@@ -35,3 +36,10 @@ def ping(engine: Engine) -> None:
     """Raises when the database cannot answer ``SELECT 1``."""
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """A failure of the connection (the database restarting, failing over, unreachable), not of the
+    statement: worth a kind 503 and a retry once the database is back. SQLAlchemy's
+    ``OperationalError``, ``InterfaceError`` or a connection it invalidated."""
+    return isinstance(exc, OperationalError | InterfaceError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)

@@ -102,7 +102,10 @@ async def test_store_down_fail_closed_refuses_and_fail_open_serves(tmp_path: Pat
     pdir = tmp_path / "policies"
     pdir.mkdir()
     (pdir / "default.yaml").write_text("description: open\nowner: tests\n")
-    (pdir / "strict.yaml").write_text("description: closed\nowner: tests\nrouting: {aliases: [strict-model]}\naudit: {on_failure: fail_closed}\n")
+    (pdir / "strict.yaml").write_text(
+        "description: closed\nowner: tests\nrouting: {aliases: [strict-model]}\naudit: {on_failure: fail_closed}\n"
+        "microcopy: {texts: {en: {error: 'Sorry, our records are down for a moment. Please try again shortly (ref {reference}).'}}}\n"
+    )
     url = f"sqlite:///{tmp_path / 'c.db'}"
     app = create_app(_settings(tmp_path, url, pdir))
     services = app.state.services
@@ -117,7 +120,8 @@ async def test_store_down_fail_closed_refuses_and_fail_open_serves(tmp_path: Pat
         r = await c.post("/v1/chat/completions", json={**CHAT, "model": "strict-model"})
         assert r.status_code == 503
         assert_openai_error(r.json(), "audit_unavailable")
-        assert "Try again" in r.json()["error"]["message"]
+        message = r.json()["error"]["message"]  # the policy's own microcopy, with the request's reference
+        assert message.startswith("Sorry, our records are down for a moment.") and r.headers["x-request-id"] in message
         r = await c.put("/v1/users/bob/consent", json={"purpose": "memory", "granted": True})
         assert r.status_code == 503  # privacy changes fail closed by default: nothing changed
         assert_openai_error(r.json(), "audit_unavailable")

@@ -73,21 +73,39 @@ async def test_no_user_means_nothing_granted_and_no_query(tmp_path: Path) -> Non
     assert ctx.facts["consent"]["granted"] == frozenset() and ledger.calls == 0
 
 
-async def test_cache_is_short_and_dropped_by_a_decision(tmp_path: Path) -> None:
+async def test_a_grant_is_never_cached_so_a_withdrawal_elsewhere_applies_to_the_next_request(tmp_path: Path) -> None:
     ledger = Ledger()
+    stage = ConsentStage(ledger, Metrics(), ttl=60)  # type: ignore[arg-type]
+    policy = _policy(tmp_path)
+    for _ in range(3):
+        await stage(_ctx(policy), _next)
+    assert ledger.calls == 3  # a granted user is read every time
+    ledger.granted = frozenset()  # withdrawn by another replica: this process was not told
+    ctx = _ctx(policy)
+    await stage(ctx, _next)
+    assert ctx.facts["consent"]["granted"] == frozenset()
+
+
+async def test_nothing_granted_is_cached_briefly_and_dropped_by_a_decision(tmp_path: Path) -> None:
+    ledger = Ledger(granted=frozenset())
     stage = ConsentStage(ledger, Metrics(), ttl=0.2)  # type: ignore[arg-type]
     policy = _policy(tmp_path)
     for _ in range(5):
         await stage(_ctx(policy), _next)
     assert ledger.calls == 1
-    ledger.granted = frozenset()
-    ledger.listeners[0]("acme", "ann")  # what the ledger does after recording a withdrawal
+    ledger.granted = frozenset({"memory"})
+    ledger.listeners[0]("acme", "ann")  # what the ledger does after recording a grant in this process
     ctx = _ctx(policy)
     await stage(ctx, _next)
-    assert ctx.facts["consent"]["granted"] == frozenset() and ledger.calls == 2
+    assert ctx.facts["consent"]["granted"] == {"memory"} and ledger.calls == 2
+    ledger.granted = frozenset()
+    await stage(_ctx(policy), _next)  # granted: not cached, read again
+    assert ledger.calls == 3
+    await stage(_ctx(policy), _next)
+    assert ledger.calls == 3  # nothing granted: cached
     time.sleep(0.25)
     await stage(_ctx(policy), _next)
-    assert ledger.calls == 3
+    assert ledger.calls == 4
 
 
 class BrokenStore:
