@@ -20,7 +20,8 @@ DEFAULTS: dict[str, Any] = {}
 POSTGRES_3: dict[str, Any] = {
     "replicaCount": 3,
     "database": {"type": "postgresql", "existingSecret": "bedside-db"},
-    "subjectKey": {"existingSecret": "bedside-subject"},
+    "keysSecret": "bedside-keys",  # every key every replica must share, from one Secret
+    "subjectKey": {"existingSecret": "bedside-subject"},  # except this one, from its own
 }
 EXISTING_SECRETS: dict[str, Any] = {
     "upstream": {"url": "https://api.openai.com/v1", "existingSecret": "openai", "key": "token"},
@@ -53,6 +54,8 @@ PRODUCTION: dict[str, Any] = {
     "database": {"type": "postgresql", "existingSecret": "bedside-db"},
     "subjectKey": {"existingSecret": "bedside-subject"},
     "auditSigningKey": {"existingSecret": "bedside-audit"},
+    "privacySubjectKey": {"existingSecret": "bedside-privacy-subject"},
+    "piiHashKey": {"existingSecret": "bedside-pii-hash"},
     "clientKeys": {"existingSecret": "bedside-client-keys"},
     "gitSync": {"enabled": True, "repo": "https://git.example.com/acme/bedside-policies.git", "ref": "main", "subPath": "policies", "https": {"existingSecret": "policy-repo"}},
     "autoscaling": {"enabled": True, "minReplicas": 2, "maxReplicas": 5},

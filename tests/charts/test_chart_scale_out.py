@@ -23,7 +23,9 @@ from tests.charts.chart_support import (
     container,
     env_of,
     kinds,
+    mounts_of,
     one,
+    volumes_of,
     with_kek,
 )
 
@@ -52,12 +54,39 @@ def test_client_keys_from_a_secret_are_what_bedside_reads_as_api_keys(render: An
 
     objects, _ = render({"clientKeys": {"existingSecret": "keys", "key": "list"}})
     (name,) = [n for n, v in env_of(container(objects)).items() if v == {"secretKeyRef": {"name": "keys", "key": "list"}}]
-    secret_value = json.dumps(
-        [{"tenant": "acme", "sha256": hash_key("bsk-acme"), "scopes": ["chat"]}, {"tenant": "ops", "sha256": hash_key("bsk-ops"), "scopes": ["metrics"]}]
-    )
+    secret_value = json.dumps([{"tenant": "acme", "sha256": hash_key("bsk-acme"), "scopes": ["chat"]}, {"tenant": "ops", "sha256": hash_key("bsk-ops"), "scopes": ["metrics"]}])
     monkeypatch.setenv(name, secret_value)
     keys = Settings().api_keys
     assert [(k.tenant, k.scopes) for k in keys] == [("acme", ["chat"]), ("ops", ["metrics"])]
+
+
+def test_one_keys_secret_gives_every_replica_the_same_five_keys(render: Any) -> None:
+    objects, _ = render({"database": {"type": "postgresql", "existingSecret": "bedside-db"}, "keysSecret": "bedside-keys", "kek": {"existingSecret": ""}})
+    c = container(objects)
+    env, mounts = env_of(c), mounts_of(c)
+    assert env["BEDSIDE_PRIVACY__KEK_FILE"] == "/etc/bedside/kek/kek.key"
+    assert env["BEDSIDE_AUDIT__SIGNING_KEY_FILE"] == "/etc/bedside/audit/audit-signing.key"
+    assert env["BEDSIDE_PRIVACY__SUBJECT_KEY_FILE"] == "/etc/bedside/privacy/privacy-subject.key"
+    for path in ("/data/subject.key", "/data/pii-hash.key"):  # where Bedside looks by default; the rest of /data stays writable
+        assert mounts[path]["subPath"] == path.rsplit("/", 1)[1] and mounts[path]["readOnly"] is True
+    secrets = {v["name"]: v["secret"] for v in volumes_of(objects).values() if "secret" in v}
+    assert {s["secretName"] for s in secrets.values()} == {"bedside-keys"}
+    assert sorted(item["key"] for s in secrets.values() for item in s["items"]) == ["audit-signing.key", "kek.key", "pii-hash.key", "privacy-subject.key", "subject.key"]
+    for name, value in env.items():  # what the settings name is what the volumes hold
+        if name.endswith("_FILE") and value.startswith("/etc/bedside/"):
+            directory, file = value.rsplit("/", 1)
+            (mount,) = [m for m in mounts.values() if m["mountPath"] == directory]
+            assert [item["path"] for item in secrets[mount["name"]]["items"]] == [file]
+
+
+def test_postgresql_without_the_shared_keys_stops_rendering_and_names_them(helm: Any, render: Any) -> None:
+    with pytest.raises(helm.HelmRenderError) as failure:
+        render({"database": {"type": "postgresql", "existingSecret": "bedside-db"}, "auditSigningKey": {"existingSecret": "audit"}})
+    message = str(failure.value)
+    assert "privacySubjectKey.existingSecret, subjectKey.existingSecret, piiHashKey.existingSecret" in message
+    assert "auditSigningKey.existingSecret" not in message and "keysSecret" in message and "users not found again" in message
+    objects, _ = render({})  # SQLite keeps generated keys on its persistent volume: none is required
+    assert "BEDSIDE_PRIVACY__SUBJECT_KEY_FILE" not in env_of(container(objects))
 
 
 @pytest.mark.parametrize(

@@ -83,8 +83,19 @@ Settings that cannot work together. Rendering stops with a message that says wha
 {{- if and (eq .Values.database.type "postgresql") (not .Values.database.existingSecret) }}
 {{- fail "\n\nBedside: database.type=postgresql needs database.existingSecret: the name of a Secret whose key (database.key, default \"url\") holds the SQLAlchemy URL, e.g. postgresql+psycopg://bedside:PASSWORD@postgres:5432/bedside." }}
 {{- end }}
-{{- if not .Values.kek.existingSecret }}
-{{- fail "\n\nBedside: kek.existingSecret is required: the name of a Secret holding the key-encryption key that wraps every user's data key (Bedside refuses to start without one).\nCreate it once and keep a copy outside the cluster:\n  bedside kek generate --out kek.key && kubectl create secret generic bedside-kek --from-file=kek.key\nthen set kek.existingSecret=bedside-kek (key kek.key)." }}
+{{- if not (.Values.kek.existingSecret | default .Values.keysSecret) }}
+{{- fail "\n\nBedside: kek.existingSecret is required (or keysSecret): the name of a Secret holding the key-encryption key that wraps every user's data key (Bedside refuses to start without one).\nCreate it once and keep a copy outside the cluster:\n  bedside kek generate --out kek.key && kubectl create secret generic bedside-kek --from-file=kek.key\nthen set kek.existingSecret=bedside-kek (key kek.key)." }}
+{{- end }}
+{{- if eq .Values.database.type "postgresql" }}
+{{- $missing := list }}
+{{- range $name := list "auditSigningKey" "privacySubjectKey" "subjectKey" "piiHashKey" }}
+{{- if not ((index $.Values $name).existingSecret | default $.Values.keysSecret) }}
+{{- $missing = append $missing (printf "%s.existingSecret" $name) }}
+{{- end }}
+{{- end }}
+{{- if $missing }}
+{{- fail (printf "\n\nBedside: database.type=postgresql needs every key shared by all replicas, from Secrets: %s (or keysSecret, one Secret holding them all). The pods' data volume is an emptyDir, so a key Bedside generated there would differ per replica and change on every restart (users not found again, other audit signers). values.yaml, keysSecret, shows how to make them." (join ", " $missing)) }}
+{{- end }}
 {{- end }}
 {{- if and .Values.policies.existingConfigMap .Values.policies.files }}
 {{- fail "\n\nBedside: set either policies.files (the chart makes the ConfigMap) or policies.existingConfigMap, not both." }}
@@ -275,4 +286,27 @@ policies; the sidecar keeps pulling. Call with (dict "root" $ "oneTime" true/fal
   value: {{ .Values.log.format | quote }}
 - name: HOME
   value: /tmp
+{{- end }}
+
+{{/*
+The key files Bedside reads, as a JSON list: one entry per key with a Secret (its own or keysSecret).
+volume: the pod volume; secret/key: where it comes from; file: the file name; dir: where it is
+mounted (/data: a single file, by subPath, where Bedside looks by default); env: the setting naming it.
+*/}}
+{{- define "bedside.keyFiles" -}}
+{{- $specs := list
+  (list "kek" .Values.kek "kek.key" "/etc/bedside/kek" "BEDSIDE_PRIVACY__KEK_FILE")
+  (list "audit-signing-key" .Values.auditSigningKey "audit-signing.key" "/etc/bedside/audit" "BEDSIDE_AUDIT__SIGNING_KEY_FILE")
+  (list "privacy-subject-key" .Values.privacySubjectKey "privacy-subject.key" "/etc/bedside/privacy" "BEDSIDE_PRIVACY__SUBJECT_KEY_FILE")
+  (list "subject-key" .Values.subjectKey "subject.key" "/data" "")
+  (list "pii-hash-key" .Values.piiHashKey "pii-hash.key" "/data" "") }}
+{{- $out := list }}
+{{- range $specs }}
+{{- $ref := index . 1 }}
+{{- $secret := $ref.existingSecret | default $.Values.keysSecret }}
+{{- if $secret }}
+{{- $out = append $out (dict "volume" (index . 0) "secret" $secret "key" $ref.key "file" (index . 2) "dir" (index . 3) "env" (index . 4)) }}
+{{- end }}
+{{- end }}
+{{- toJson $out }}
 {{- end }}
