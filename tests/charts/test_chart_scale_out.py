@@ -8,7 +8,9 @@ the objects it produced; a value that must be refused is refused with a message 
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,3 +249,37 @@ def test_a_termination_grace_shorter_than_the_drain_stops_rendering(helm: Any, r
         render({"terminationGracePeriodSeconds": 30})
     message = str(failure.value)
     assert "terminationGracePeriodSeconds=30 is shorter than the shutdown it must cover" in message and "= 35" in message
+
+
+# --- the chart speaks Bedside's settings ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values", [{}, PRODUCTION], ids=["defaults", "production"])
+def test_every_setting_the_chart_gives_the_pod_is_one_bedside_reads(render: Any, values: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pod's BEDSIDE_* variables (Secret values stood in for) and its bedside.yaml load as Settings:
+    a misspelt or unknown name would stop Bedside at start-up (extra="forbid")."""
+    from proxy.settings import ServerSettings, Settings
+
+    if "shutdown_grace_seconds" not in ServerSettings.model_fields:
+        pytest.xfail("server.shutdown_grace_seconds comes with the graceful shutdown of issue 21 (the scale-out branch)")
+    objects, _ = render(values)
+    stand_ins = {"BEDSIDE_DATABASE__URL": "postgresql+psycopg://bedside:pw@db:5432/bedside", "BEDSIDE_UPSTREAM_API_KEY": "sk-test", "BEDSIDE_API_KEYS": "[]"}
+    for name in [n for n in os.environ if n.startswith("BEDSIDE_")]:
+        monkeypatch.delenv(name)
+    configmaps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap"}
+    for name, value in env_of(container(objects)).items():
+        if not name.startswith("BEDSIDE_"):
+            continue
+        if name == "BEDSIDE_CONFIG":
+            config = tmp_path / "bedside.yaml"
+            config.write_text(configmaps[f"{RELEASE}-config"]["data"]["bedside.yaml"])
+            value = str(config)
+        elif isinstance(value, dict):
+            value = stand_ins[name]
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.server.port == 8080 and settings.server.host == "0.0.0.0"
+    assert settings.server.shutdown_grace_seconds == 20
+    if values:
+        assert settings.database.url and [u.name for u in settings.all_upstreams()] == ["default", "azure"]
+        assert str(settings.privacy.subject_key_file) == "/etc/bedside/privacy/privacy-subject.key"
