@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.charts.chart_support import PRODUCTION, ROOT, container, env_of, mounts_of, one, volumes_of
+from tests.charts.chart_support import KUBE_VERSION, PRODUCTION, ROOT, container, env_of, mounts_of, one, volumes_of
 
 GIT_SYNC = {"gitSync": {"enabled": True, "repo": "https://git.example.com/acme/policies.git"}}
 
@@ -56,8 +56,9 @@ def test_an_init_clone_then_a_sidecar_share_one_volume_at_the_path_bedside_reads
     assert "/etc/bedside/policies" not in mounts_of(bedside)
 
 
-def test_ssh_credentials_mount_a_key_and_known_hosts(render: Any) -> None:
+def test_ssh_credentials_mount_a_key_and_known_hosts(render: Any, kubernetes_validate: Any) -> None:
     objects, _ = render({"gitSync": {**GIT_SYNC["gitSync"], "repo": "git@git.example.com:acme/policies.git", "ssh": {"existingSecret": "deploy-key"}}})
+    kubernetes_validate.validate(one(objects, "Deployment"), KUBE_VERSION, strict=True)
     sidecar = container(objects, name="git-sync")
     assert {"--ssh", "--ssh-key-file=/etc/git-secret/ssh", "--ssh-known-hosts-file=/etc/git-secret/known_hosts"} <= set(sidecar["args"])
     assert "env" not in sidecar
