@@ -3,11 +3,12 @@
 # Bedside container image.
 #
 #   docker build -t bedside:0.1.0 .
-#   docker run --rm -p 8080:8080 -v bedside-data:/data bedside:0.1.0
+#   docker run --rm -p 8080:8080 -v bedside-data:/data -e BEDSIDE_QUICKSTART=1 bedside:0.1.0
 #
-# Two stages: `build` installs the locked, hash-checked dependencies and the package into a
-# virtual environment; the runtime stage copies only that environment, the migrations and the
-# example policies, and runs as an unprivileged user. docs/deploy.md has the details.
+# Two stages: `build` installs the locked, hash-checked runtime dependencies
+# (requirements-runtime.lock, no test or lint tools) and the package into a virtual environment;
+# the runtime stage copies only that environment, the migrations and the example policies, and
+# runs as an unprivileged user. docs/deploy.md has the details.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -23,12 +24,12 @@ RUN python -m venv /opt/bedside
 ENV PATH=/opt/bedside/bin:$PATH
 WORKDIR /src
 
-# Dependencies first, so this layer is reused until the lock changes. Every file is checked
-# against the hashes in the lock; --no-deps means nothing outside the lock is ever installed.
-# REQUIREMENTS lets a build use a runtime-only lock (one compiled without the dev extra).
-ARG REQUIREMENTS=requirements-runtime.lock
-COPY ${REQUIREMENTS} /src/requirements.lock
-RUN pip install --require-hashes --no-deps -r /src/requirements.lock
+# Dependencies first, so this layer is reused until the lock changes. The runtime lock only
+# (compiled without the dev extra: no test or lint tool in the image; .dockerignore keeps the dev
+# lock out of the build context). Every file is checked against the hashes in the lock;
+# --no-deps means nothing outside the lock is ever installed.
+COPY requirements-runtime.lock /src/requirements-runtime.lock
+RUN pip install --require-hashes --no-deps -r /src/requirements-runtime.lock
 
 # Then the package itself: a regular (not editable) install into the environment. Its build
 # backend (setuptools) comes from the lock above, hence --no-build-isolation.
@@ -77,5 +78,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import os, sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('BEDSIDE_SERVER__PORT', '8080'), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
+# SIGTERM drains (BEDSIDE_SERVER__SHUTDOWN_GRACE_SECONDS, 20 s, then the last audit write):
+# stop with `docker stop -t 35` or run with `--stop-timeout 35` (Docker's default is 10 s).
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["bedside"]
 CMD ["serve"]

@@ -9,11 +9,8 @@ attempt made from Python, and each test asserts there was none.
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,122 +18,28 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "charts" / "bedside"
-KUBE_VERSION = "1.34.0"  # the Kubernetes release whose schemas every manifest must satisfy
-RELEASE = "bedside"
-NAMESPACE = "bedside"
-
-DEFAULTS: dict[str, Any] = {}
-POSTGRES_3: dict[str, Any] = {
-    "replicaCount": 3,
-    "database": {"type": "postgresql", "existingSecret": "bedside-db"},
-    "subjectKey": {"existingSecret": "bedside-subject"},
-}
-EXISTING_SECRETS: dict[str, Any] = {
-    "upstream": {"url": "https://api.openai.com/v1", "existingSecret": "openai", "key": "token"},
-    "policies": {"existingConfigMap": "team-policies"},
-    "extraEnv": [{"name": "BEDSIDE_TIMEOUTS__READ", "value": "90"}],
-    "extraEnvFrom": [{"secretRef": {"name": "bedside-extra"}}],
-}
-INGRESS: dict[str, Any] = {
-    "ingress": {
-        "enabled": True,
-        "className": "nginx",
-        "annotations": {"nginx.ingress.kubernetes.io/proxy-buffering": "off"},
-        "hosts": [{"host": "chat.example.com", "paths": [{"path": "/", "pathType": "Prefix"}]}],
-        "tls": [{"secretName": "chat-tls", "hosts": ["chat.example.com"]}],
-    },
-}
-POLICY_FILES: dict[str, Any] = {
-    "policies": {"files": {p.name: p.read_text() for p in sorted((ROOT / "policies").glob("*.yaml"))}},
-    "config": {"timeouts": {"read": 90}},
-}
-VALUE_SETS = {"defaults": DEFAULTS, "postgres-3": POSTGRES_3, "existing-secrets": EXISTING_SECRETS, "ingress": INGRESS, "policy-files": POLICY_FILES}
-#: the one value every install must give (Bedside refuses to start without a KEK); added to every
-#: value set unless a test says ``kek`` itself
-KEK: dict[str, Any] = {"kek": {"existingSecret": "bedside-kek"}}
-
-
-def with_kek(values: dict[str, Any]) -> dict[str, Any]:
-    return values if "kek" in values else {**KEK, **values}
-
-
-def _dev_module(name: str) -> ModuleType:
-    try:
-        return importlib.import_module(name)
-    except Exception as exc:  # ImportError, or helm_python's HelmLibraryError for an unloadable libhelm_c
-        message = f"{name} is not importable ({exc}): install the dev extras, e.g. `pip install -e '.[dev]'` (or `make test`)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI needs the chart tests: {message}", pytrace=False)
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def helm() -> ModuleType:
-    return _dev_module("helm_python")
-
-
-@pytest.fixture(scope="module")
-def kubernetes_validate() -> ModuleType:
-    return _dev_module("kubernetes_validate")
-
-
-@pytest.fixture(autouse=True)
-def _offline(network_attempts: Callable[[], list[str]]) -> Iterator[None]:
-    yield
-    assert network_attempts() == [], "rendering the chart must not touch the network"
-
-
-@pytest.fixture(scope="module")
-def render(helm: ModuleType) -> Callable[[dict[str, Any]], tuple[list[dict[str, Any]], str]]:
-    """values -> (rendered Kubernetes objects, NOTES.txt)."""
-
-    def _render(values: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
-        with helm.Chart.load(CHART) as chart:
-            files = chart.render(with_kek(values), name=RELEASE, namespace=NAMESPACE, is_install=True)
-        objects: list[dict[str, Any]] = []
-        notes = ""
-        for path, text in sorted(files.items()):
-            if path.endswith("NOTES.txt"):
-                notes = text
-                continue
-            objects.extend(doc for doc in yaml.safe_load_all(text) if doc)
-        return objects, notes
-
-    return _render
-
-
-def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    found = [o for o in objects if o["kind"] == kind]
-    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
-    return found[0]
-
-
-def kinds(objects: list[dict[str, Any]]) -> set[str]:
-    return {o["kind"] for o in objects}
-
-
-def container(objects: list[dict[str, Any]], kind: str = "Deployment") -> dict[str, Any]:
-    containers = one(objects, kind)["spec"]["template"]["spec"]["containers"]
-    assert len(containers) == 1
-    return containers[0]
-
-
-def env_of(c: dict[str, Any]) -> dict[str, Any]:
-    """name -> value, or the valueFrom mapping for variables read from Secrets."""
-    names = [e["name"] for e in c.get("env", [])]
-    assert len(names) == len(set(names)), f"duplicate env vars: {names}"
-    return {e["name"]: e.get("value", e.get("valueFrom")) for e in c.get("env", [])}
-
-
-def volumes_of(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {v["name"]: v for v in one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]}
-
-
-def mounts_of(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {m["mountPath"]: m for m in c["volumeMounts"]}
-
+from tests.charts.chart_support import (
+    CHART,
+    CUSTOM_RESOURCES,
+    DEFAULTS,
+    EXISTING_SECRETS,
+    INGRESS,
+    KEK,
+    KUBE_VERSION,
+    NAMESPACE,
+    POLICY_FILES,
+    POSTGRES_3,
+    RELEASE,
+    ROOT,
+    VALUE_SETS,
+    container,
+    env_of,
+    kinds,
+    mounts_of,
+    one,
+    volumes_of,
+    with_kek,
+)
 
 # --- defaults ---------------------------------------------------------------------------------
 
@@ -363,6 +266,8 @@ def test_every_manifest_is_valid_kubernetes(render: Any, kubernetes_validate: Mo
     objects, _ = render(VALUE_SETS[value_set])
     assert objects
     for obj in objects:
+        if obj["kind"] in CUSTOM_RESOURCES:
+            continue
         try:
             kubernetes_validate.validate(obj, KUBE_VERSION, strict=True)  # strict: unknown fields are errors
         except kubernetes_validate.ValidationError as exc:
