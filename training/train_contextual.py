@@ -4,6 +4,7 @@ Usage (from the project root; torch is in the ``train`` extra)::
 
     nice -n 10 python -m training.train_contextual [--data ../shared/data/emotion/goemotions]
         [--out proxy/detectors/emotion_contextual_model] [--epochs 4] [--first 3] [--rank 16]
+        [--resume proxy/detectors/emotion_contextual_model]   # go on after a stopped run's best epoch
 
 Reads only ``original/train.tsv`` and ``ekman/train.tsv`` (sha256 recorded), never dev. The same
 seeded 10% slice of train as ``train_emotion`` (seed 20261122) is held out; the model is trained on

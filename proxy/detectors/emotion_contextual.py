@@ -14,16 +14,18 @@ Turns are truncated to 128 tokens. The int8 ONNX model is built from the wheel's
 the shipped training on first load (:mod:`proxy.detectors.emotion_contextual_build`); never from a
 model hub.
 
-Blend: when ``meta.json`` holds a blend weight ``a`` above 0 (chosen on the held-out slice of
-train by ``training/choose_contextual_blend.py``), each head's probabilities are
-``softmax((1 - a) * log p_contextual + a * log p_default)``, ``p_default`` being the default
-reader's reading of the same turn (about 1.5 ms more).
-
-Reading: the Bedside head's probabilities with the same hand-set support-phrase priors as the
-default reader (:data:`proxy.detectors.emotion.CUE_PRIORS`: "third time", "still doesn't work", ...;
-not tuned on any data), the Ekman head's probabilities, and intensity and distress computed as the
-default reader computes them (:func:`proxy.detectors.emotion.intensity_of`,
-:func:`~proxy.detectors.emotion.is_distress`: VADER, emphasis, crisis language).
+Reading (:func:`combine`): each head's softmax is blended with the default reader's reading of
+the same turn, ``softmax((1 - a) * log p_contextual + a * log p_default)``, when ``meta.json``
+holds a weight ``a`` above 0 (about 1.3 ms more); with ``blend.family_step`` the Ekman head then
+decides each family's mass and the Bedside head splits a family
+(:func:`proxy.detectors.emotion.bedside_from_families`, ``blend.family_prior_beta`` of the Ekman
+training prior divided out), as the default reader does; ``a`` and the step are chosen together
+on the held-out slice of train by ``training/choose_contextual_blend.py``. The same hand-set
+support-phrase priors as the default reader (:data:`proxy.detectors.emotion.CUE_PRIORS`: "third
+time", "still doesn't work", ...; not tuned on any data) shift the result, and intensity and
+distress are computed as the default reader computes them
+(:func:`proxy.detectors.emotion.intensity_of`, :func:`~proxy.detectors.emotion.is_distress`:
+VADER, emphasis, crisis language).
 
 Threads: :meth:`ContextualEmotionClassifier.classify` is synchronous, deterministic and thread-safe
 (one onnxruntime session, one intra-op thread, its ``run`` releases the GIL; the tokenizer is
