@@ -41,6 +41,7 @@ from proxy.rights_wiring import build_user_rights
 from proxy.secrets_store import SubjectHasher, configured_key
 from proxy.settings import Settings
 from proxy.stage_wiring import build_stages, build_transport
+from proxy.stages.emotion import emotion_policy_issues
 from proxy.stages.forward import Forwarder
 from proxy.stages.memory_extractor import LlmExtractor
 from proxy.storage import migrate
@@ -362,6 +363,7 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             unknown_model=settings.policy.unknown_model,
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
             before_swap=lambda fresh: _load_models(holder, fresh),
+            check=emotion_policy_issues,  # a policy naming an emotion reader that is not installed is rejected
         )
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox

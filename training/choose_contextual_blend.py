@@ -1,4 +1,4 @@
-"""Choose how much of the default reader the contextual reader blends in, on the held-out slice.
+"""Choose how the contextual reader blends the default reader and derives its header label, on the held-out slice.
 
 Usage (after ``train_contextual``, and ``train_emotion --no-refit --out DIR`` with the shipped
 ``cnn.npz``/``cnn.json`` copied into ``DIR``, so that neither reader saw the held-out comments)::
@@ -7,9 +7,15 @@ Usage (after ``train_contextual``, and ``train_emotion --no-refit --out DIR`` wi
 
 Reads the same seeded 10% slice of GoEmotions **train** that both training scripts held out, reads
 it with the contextual reader as shipped (int8 ONNX, built into a temporary folder) and with the
-default reader fitted on the other 90%, and scores each blend weight ``a`` of
-``softmax((1 - a) * log p_contextual + a * log p_default)`` (each head) by the class-balanced Ekman-6
-macro-F1 of the top label (:mod:`proxy.detectors.emotion_contextual_metrics`). The best weight and
+default reader fitted on the other 90% (the current default reader: its header label already comes
+from the Ekman families), and scores every pair of
+
+* a blend weight ``a`` of ``softmax((1 - a) * log p_contextual + a * log p_default)`` (each head), and
+* the family step off, or on with ``beta`` of the Ekman training prior divided out (the Ekman head
+  decides the family, the Bedside head splits it: ``proxy.detectors.emotion_contextual.combine``),
+
+by the class-balanced Ekman-6 macro-F1 of the top label
+(:mod:`proxy.detectors.emotion_contextual_metrics`), ties to the smaller ``a``. The best pair and
 the whole grid are written into the artefact's ``meta.json`` under ``blend``; dev is never read.
 """
 
@@ -31,24 +37,19 @@ from proxy.detectors.emotion_contextual_build import ARTEFACT_DIR, build
 from proxy.detectors.emotion_contextual_metrics import balanced_scores, bedside_to_ekman6
 
 SEED = 20261122
-GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
-
-
-def _blend(p: np.ndarray, q: np.ndarray, a: float) -> np.ndarray:
-    z = (1 - a) * np.log(p + 1e-9) + a * np.log(q + 1e-9)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
+GRID = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+FAMILY: tuple[float | None, ...] = (None, 0.0, 0.25, 0.5, 0.75)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Score the grid on the held-out slice and record the choice in ``meta.json``."""
-    from proxy.detectors.emotion_contextual import ContextualEmotionClassifier
+    from proxy.detectors.emotion_contextual import ContextualEmotionClassifier, _softmax, combine, cue_offsets
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data/emotion/goemotions"))
     ap.add_argument("--linear", type=Path, required=True, help="default reader fitted on the 90%% slice")
     ap.add_argument("--holdout", type=float, default=0.1)
+    ap.add_argument("--artefact", type=Path, default=ARTEFACT_DIR, help="the trained artefact folder (its meta.json is updated)")
     args = ap.parse_args(argv)
     rows = [line.rstrip("\n").split("\t") for line in (args.data / "ekman" / "train.tsv").open(encoding="utf-8")]
     order = np.random.default_rng(SEED).permutation(len(rows))
@@ -56,35 +57,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     single = [(rows[i][0], emo.EKMAN[int(rows[i][1])]) for i in hold if "," not in rows[i][1]]
     start = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
-        contextual = ContextualEmotionClassifier.load(build(Path(tmp)), blend=False)
-        default = emo.LinearEmotionClassifier.load(args.linear)
-        ctx = [contextual.classify(t) for t, _ in single]
+        contextual = ContextualEmotionClassifier.load(build(Path(tmp), args.artefact), blend=False)
+        heads = [contextual.logits(t) for t, _ in single]
+    default = emo.LinearEmotionClassifier.load(args.linear)
     dflt = [default.classify(t) for t, _ in single]
+    offsets = [cue_offsets(emo.text_signals(t, emo.vader_compound(t)).phrases) for t, _ in single]
     gold = [g for _, g in single]
-
-    def matrix(readings: list[emo.EmotionReading], head: str) -> np.ndarray:
-        labels = emo.EMOTIONS if head == "bedside" else emo.EKMAN
-        return np.array([[(r.probabilities if head == "bedside" else r.ekman)[k] for k in labels] for r in readings])
+    raw = [(_softmax(zb), _softmax(ze)) for zb, ze in heads]
 
     grid: dict[str, dict[str, float]] = {}
     for a in GRID:
-        bed = _blend(matrix(ctx, "bedside"), matrix(dflt, "bedside"), a)
-        ek = _blend(matrix(ctx, "ekman"), matrix(dflt, "ekman"), a)
-        top = [bedside_to_ekman6(emo.EMOTIONS[int(i)]) for i in bed.argmax(1)]
-        head = [emo.EKMAN[int(i)] for i in ek.argmax(1)]
-        grid[f"{a:.1f}"] = {
-            "top_label_balanced_ekman6": round(balanced_scores(gold, top)["macro_f1"], 4),
-            "ekman_head_balanced_ekman7": round(balanced_scores(gold, head, merge_disgust=False)["macro_f1"], 4),
-        }
-        print(f"a={a:.1f}: {grid[f'{a:.1f}']}", file=sys.stderr)
-    best = max(GRID, key=lambda a: (grid[f"{a:.1f}"]["top_label_balanced_ekman6"], -a))
-    meta_path = ARTEFACT_DIR / "meta.json"
+        for beta in FAMILY:
+            read = [combine(b, e, o, d, a, beta) for (b, e), o, d in zip(raw, offsets, dflt, strict=True)]
+            top = [bedside_to_ekman6(emo.EMOTIONS[int(np.argmax(b))]) for b, _ in read]
+            head = [emo.EKMAN[int(np.argmax(e))] for _, e in read]
+            key = f"{a:.1f}/" + ("off" if beta is None else f"{beta:.2f}")
+            grid[key] = {
+                "top_label_balanced_ekman6": round(balanced_scores(gold, top)["macro_f1"], 4),
+                "ekman_head_balanced_ekman7": round(balanced_scores(gold, head, merge_disgust=False)["macro_f1"], 4),
+            }
+            print(f"a={a:.1f} family={beta}: {grid[key]}", file=sys.stderr)
+    pairs = [(a, beta) for a in GRID for beta in FAMILY]
+
+    def name(pair: tuple[float, float | None]) -> str:
+        return f"{pair[0]:.1f}/" + ("off" if pair[1] is None else f"{pair[1]:.2f}")
+
+    best = max(pairs, key=lambda p: (grid[name(p)]["top_label_balanced_ekman6"], -p[0]))
+    meta_path = args.artefact / "meta.json"
     meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["blend"] = {"default_reader_weight": best, "chosen_on": "held-out slice of train (single-label comments)",
-                     "comments": len(single), "default_reader_for_choice": "train_emotion --no-refit (90% slice) + shipped cnn",
-                     "grid": grid}
+    meta["blend"] = {"default_reader_weight": best[0], "family_step": best[1] is not None,
+                     "family_prior_beta": best[1],
+                     "chosen_on": "held-out slice of train (single-label comments)", "comments": len(single),
+                     "default_reader_for_choice": "train_emotion --no-refit (90% slice) + shipped cnn, "
+                                                  "header label from the Ekman families",
+                     "grid_keys": "default_reader_weight/family_prior_beta (off: no family step)", "grid": grid}
     meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps({"chosen": best, "cpu_seconds": round(time.process_time() - start)}))
+    print(json.dumps({"chosen": name(best), "score": grid[name(best)], "cpu_seconds": round(time.process_time() - start)}))
     return 0
 
 

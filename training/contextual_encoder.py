@@ -12,8 +12,11 @@ and train their biases and layer norms in full; two linear heads read the pooled
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -155,3 +158,37 @@ class UpperReader(nn.Module):
             out[f"{name}_w"] = head.weight.detach().numpy().T.astype(np.float32).copy()
             out[f"{name}_b"] = head.bias.detach().numpy().astype(np.float32).copy()
         return out
+
+
+def resume_from(folder: Path, model: UpperReader, args: Any, seed: int) -> tuple[int, float, list[dict[str, Any]], dict[str, Any]]:
+    """Load an earlier run's shipped epoch into ``model``: (epochs done, its score, history, note).
+
+    What ships is all that was trained (LoRA factors in float16, the rest float32), so the model
+    continues from the same weights; AdamW's moment estimates were not kept and restart at zero.
+    """
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))["training"]
+    for name in ("first_adapted_layer", "lora_rank", "epochs", "batch", "lr", "balance", "seed"):
+        have = {"first_adapted_layer": args.first, "lora_rank": args.rank, "seed": seed}.get(name, getattr(args, name, None))
+        if meta[name] != have:
+            raise SystemExit(f"cannot resume: {folder} was trained with {name}={meta[name]}, this run has {have}")
+    done = int(meta["shipped_epoch"])
+    with np.load(folder / "trained.npz") as z:
+        saved = {k: z[k] for k in z.files}
+    with torch.no_grad():
+        for j, layer in enumerate(model.layers):
+            assert isinstance(layer, Layer)
+            i = model.first + j
+            for k in LAYER_MATRICES:
+                layer.a[k].copy_(torch.from_numpy(saved[f"L{i}.{k}.lora_a"].astype(np.float32)))
+                layer.b[k].copy_(torch.from_numpy(saved[f"L{i}.{k}.lora_b"].astype(np.float32)))
+            for k, p in layer.v.items():
+                p.copy_(torch.from_numpy(saved[f"L{i}.{k}"].astype(np.float32)))
+        for name, head in model.heads.items():
+            assert isinstance(head, torch.nn.Linear)
+            head.weight.copy_(torch.from_numpy(saved[f"{name}_w"].T.astype(np.float32)))
+            head.bias.copy_(torch.from_numpy(saved[f"{name}_b"].astype(np.float32)))
+    history = [h for h in meta["history"] if h["epoch"] <= done]
+    note = {"from_epoch": done, "earlier_run_cpu_seconds": meta["held_out"]["cpu_seconds"],
+            "how": "weights of the earlier run's shipped epoch (LoRA factors float16); learning-rate "
+                   "schedule and batch order continued; AdamW moments restarted"}
+    return done, float(meta["held_out"]["balanced_ekman6_macro_f1_bedside_top"]), history, note

@@ -4,6 +4,7 @@ Usage (from the project root; torch is in the ``train`` extra)::
 
     nice -n 10 python -m training.train_contextual [--data ../shared/data/emotion/goemotions]
         [--out proxy/detectors/emotion_contextual_model] [--epochs 4] [--first 3] [--rank 16]
+        [--resume proxy/detectors/emotion_contextual_model]   # go on after a stopped run's best epoch
 
 Reads only ``original/train.tsv`` and ``ekman/train.tsv`` (sha256 recorded), never dev. The same
 seeded 10% slice of train as ``train_emotion`` (seed 20261122) is held out; the model is trained on
@@ -55,7 +56,7 @@ from proxy.detectors.emotion_contextual_base import (
 )
 from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES
 from proxy.detectors.emotion_contextual_metrics import balanced_scores, bedside_to_ekman6
-from training.contextual_encoder import Layer, LowerEncoder, UpperReader
+from training.contextual_encoder import Layer, LowerEncoder, UpperReader, resume_from
 
 DEFAULT_DATA = Path("../shared/data/emotion/goemotions")
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "proxy" / "detectors" / "emotion_contextual_model"
@@ -236,6 +237,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--balance", type=float, default=0.5)
     ap.add_argument("--holdout", type=float, default=0.1)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N comments only (smoke runs)")
+    ap.add_argument("--resume", type=Path, default=None,
+                    help="an artefact folder written by an earlier run with the same settings: start from its "
+                         "trained.npz after its shipped epoch, the learning-rate schedule and batch order continued")
     return ap.parse_args(argv)
 
 
@@ -295,11 +299,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     steps = args.epochs * math.ceil(len(fit) / args.batch)
     warm = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
     lengths = [len(states[i]) for i in fit]
-    best, history = -1.0, []
-    for epoch in range(1, args.epochs + 1):
+    history: list[dict[str, Any]] = []
+    best, done, resumed = -1.0, 0, None
+    best_figures: dict[str, Any] | None = None
+    if args.resume is not None:
+        done, best, history, resumed = resume_from(args.resume, model, args, SEED)
+        for _ in range(done):  # the batch order an uninterrupted run would have drawn
+            batches(lengths, args.batch, rng)
+        log(f"resumed from {args.resume}: epoch {done} done (held-out {best:.4f})")
+    offset = done * math.ceil(len(fit) / args.batch)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + offset + 1) / warm, max(0.0, (steps - s - offset) / max(1, steps - warm))))
+    for epoch in range(done + 1, args.epochs + 1):
         total = 0.0
         for n, rows in enumerate(batches(lengths, args.batch, rng)):
             idx = fit[rows]
@@ -325,23 +337,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         score = figures["balanced_ekman6_macro_f1_bedside_top"]
         log(f"epoch {epoch}: held-out balanced Ekman-6 macro-F1 (Bedside top) {score:.4f}, Ekman head "
             f"{figures['balanced_ekman7_macro_f1_ekman_head']:.4f}, Bedside {figures['bedside_macro_f1']:.4f}")
+        files = {"fine": fine_path, "ekman": ekman_path}
         if score > best:
-            best = score
+            best, best_figures = score, figures
             shipped = trained_tensors(model)
             diff = check_graph(base, shipped, model, lower, tokenizer)
             if diff > 1e-2:
                 raise SystemExit(f"the ONNX graph differs from torch by {diff:.4g}: not writing")
-            write(args, shipped, figures, history, {"fine": fine_path, "ekman": ekman_path}, len(fit), len(hold))
+            write(args, shipped, figures, history, files, len(fit), len(hold), resumed)
             log(f"  wrote {args.out} (epoch {epoch}; ONNX vs torch max |diff| {diff:.2g})")
+        elif best_figures is not None:  # keep the best epoch's weights; meta.json records this epoch ran
+            write(args, None, best_figures, history, files, len(fit), len(hold), resumed)
     log(f"done: cpu {time.process_time() - start_cpu:.0f} s, wall {time.perf_counter() - start:.0f} s")
     return 0
 
 
-def write(args: argparse.Namespace, shipped: dict[str, npt.NDArray[Any]], figures: dict[str, Any],
-          history: list[dict[str, Any]], files: dict[str, Path], n_fit: int, n_hold: int) -> None:
-    """``trained.npz`` + ``meta.json`` into ``args.out``."""
+def write(args: argparse.Namespace, shipped: dict[str, npt.NDArray[Any]] | None, figures: dict[str, Any],
+          history: list[dict[str, Any]], files: dict[str, Path], n_fit: int, n_hold: int,
+          resumed: dict[str, Any] | None = None) -> None:
+    """``trained.npz`` (unless ``shipped`` is None: the best epoch's stays) + ``meta.json`` into ``args.out``."""
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out / "trained.npz", **shipped)  # type: ignore[arg-type]
+    if shipped is not None:
+            np.savez_compressed(args.out / "trained.npz", **shipped)  # type: ignore[arg-type]
     meta = {
         "base": {"distribution": BASE_DISTRIBUTION, "version": BASE_VERSION,
                  "wheel_sha256": BASE_WHEEL_SHA256, "model_safetensors_sha256": BASE_WEIGHTS_SHA256,
@@ -353,7 +370,8 @@ def write(args: argparse.Namespace, shipped: dict[str, npt.NDArray[Any]], figure
             "seed": SEED, "first_adapted_layer": args.first, "lora_rank": args.rank,
             "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "balance": args.balance,
             "rows_fitted": n_fit, "rows_held_out": n_hold, "torch": torch.__version__,
-            "shipped_epoch": figures["epoch"], "held_out": figures, "history": history,
+            "shipped_epoch": figures["epoch"], "epochs_run": history[-1]["epoch"], "held_out": figures,
+            "history": history, **({"resumed": resumed} if resumed else {}),
         },
     }
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

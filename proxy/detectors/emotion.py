@@ -303,14 +303,17 @@ FAMILY_PRIOR_BETA = 0.25
 _FAMILY_PRIOR = np.asarray(EKMAN_TRAIN_PRIOR, dtype=np.float64) ** -FAMILY_PRIOR_BETA
 
 
-def bedside_from_families(ekman: npt.NDArray[np.float64], bedside: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def bedside_from_families(ekman: npt.NDArray[np.float64], bedside: npt.NDArray[np.float64],
+                          prior_beta: float = FAMILY_PRIOR_BETA) -> npt.NDArray[np.float64]:
     """Bedside probabilities whose family mass comes from the Ekman head (the better reader on
     held-out Ekman labels, with a quarter more of its training prior divided out) and whose split
     inside a family comes from the Bedside head:
     ``P(b) = P_ekman'(family(b)) * P_bedside(b) / P_bedside(family(b))``. Families: anger+disgust ->
     frustration/anger, fear -> anxiety, joy -> joy/gratitude, sadness, surprise -> confusion,
-    neutral (see ``docs/emotion-model.md`` for the measurement that chose this)."""
-    corrected = ekman * _FAMILY_PRIOR
+    neutral (see ``docs/emotion-model.md`` for the measurement that chose this). ``prior_beta``
+    other than the default lets another reader (the contextual one) use its own chosen value."""
+    prior = _FAMILY_PRIOR if prior_beta == FAMILY_PRIOR_BETA else np.asarray(EKMAN_TRAIN_PRIOR) ** -prior_beta
+    corrected = ekman * prior
     family_mass = (corrected / corrected.sum()) @ _FAMILY_SUM  # P_ekman'(family(b)) for each Bedside b
     within = bedside / np.maximum(bedside @ _SIBLINGS, 1e-12)
     out = family_mass * within

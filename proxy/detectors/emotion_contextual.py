@@ -14,16 +14,18 @@ Turns are truncated to 128 tokens. The int8 ONNX model is built from the wheel's
 the shipped training on first load (:mod:`proxy.detectors.emotion_contextual_build`); never from a
 model hub.
 
-Blend: when ``meta.json`` holds a blend weight ``a`` above 0 (chosen on the held-out slice of
-train by ``training/choose_contextual_blend.py``), each head's probabilities are
-``softmax((1 - a) * log p_contextual + a * log p_default)``, ``p_default`` being the default
-reader's reading of the same turn (about 1.5 ms more).
-
-Reading: the Bedside head's probabilities with the same hand-set support-phrase priors as the
-default reader (:data:`proxy.detectors.emotion.CUE_PRIORS`: "third time", "still doesn't work", ...;
-not tuned on any data), the Ekman head's probabilities, and intensity and distress computed as the
-default reader computes them (:func:`proxy.detectors.emotion.intensity_of`,
-:func:`~proxy.detectors.emotion.is_distress`: VADER, emphasis, crisis language).
+Reading (:func:`combine`): each head's softmax is blended with the default reader's reading of
+the same turn, ``softmax((1 - a) * log p_contextual + a * log p_default)``, when ``meta.json``
+holds a weight ``a`` above 0 (about 1.3 ms more); with ``blend.family_step`` the Ekman head then
+decides each family's mass and the Bedside head splits a family
+(:func:`proxy.detectors.emotion.bedside_from_families`, ``blend.family_prior_beta`` of the Ekman
+training prior divided out), as the default reader does; ``a`` and the step are chosen together
+on the held-out slice of train by ``training/choose_contextual_blend.py``. The same hand-set
+support-phrase priors as the default reader (:data:`proxy.detectors.emotion.CUE_PRIORS`: "third
+time", "still doesn't work", ...; not tuned on any data) shift the result, and intensity and
+distress are computed as the default reader computes them
+(:func:`proxy.detectors.emotion.intensity_of`, :func:`~proxy.detectors.emotion.is_distress`:
+VADER, emphasis, crisis language).
 
 Threads: :meth:`ContextualEmotionClassifier.classify` is synchronous, deterministic and thread-safe
 (one onnxruntime session, one intra-op thread, its ``run`` releases the GIL; the tokenizer is
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,7 @@ from proxy.detectors.emotion import (
     EmotionReading,
     LinearEmotionClassifier,
     _frozen,
+    bedside_from_families,
     intensity_of,
     is_distress,
     neutral_reading,
@@ -88,14 +92,57 @@ def _softmax(z: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     return np.asarray(e / e.sum(), dtype=np.float64)
 
 
+def cue_offsets(phrases: Iterable[str]) -> npt.NDArray[np.float64]:
+    """Log-prior offsets per Bedside label of the support phrases found (:data:`CUE_PRIORS`)."""
+    offsets = np.zeros(len(EMOTIONS))
+    for cat in phrases:
+        for emo, delta in CUE_PRIORS.get(cat, {}).items():
+            offsets[EMOTIONS.index(emo)] += delta
+    return offsets
+
+
+def _shift(p: npt.NDArray[np.float64], offsets: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    if not offsets.any():
+        return p
+    out = p * np.exp(offsets)
+    return np.asarray(out / out.sum(), dtype=np.float64)
+
+
+def combine(bedside: npt.NDArray[np.float64], ekman: npt.NDArray[np.float64], offsets: npt.NDArray[np.float64],
+            default: EmotionReading | None, weight: float,
+            family_beta: float | None) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The reading's Bedside and Ekman probabilities from the two heads' softmax outputs.
+
+    ``family_beta`` None: the support-phrase priors shift the Bedside head, then each head is
+    blended with the default reader's (weight ``weight``). Otherwise the family step: both heads
+    are blended first, the Ekman head decides each family's mass and the Bedside head splits a
+    family (:func:`~proxy.detectors.emotion.bedside_from_families`, dividing out ``family_beta`` of
+    the Ekman training prior), and the phrase priors shift the result, as the default reader does.
+    """
+    if default is not None and weight > 0:
+        d_bedside = np.array([default.probabilities[k] for k in EMOTIONS])
+        ekman = _blend(ekman, np.array([default.ekman[k] for k in EKMAN]), weight)
+    if family_beta is None:
+        bedside = _shift(bedside, offsets)
+        if default is not None and weight > 0:
+            bedside = _blend(bedside, d_bedside, weight)
+        return bedside, ekman
+    if default is not None and weight > 0:
+        bedside = _blend(bedside, d_bedside, weight)
+    return _shift(bedside_from_families(ekman, bedside, family_beta), offsets), ekman
+
+
 class ContextualEmotionClassifier:
     """An :class:`~proxy.detectors.emotion.EmotionClassifier` over the int8 ONNX model."""
 
     def __init__(self, session: Any, tokenizer: Any, metadata: dict[str, Any],
-                 default: EmotionClassifier | None = None, default_weight: float = 0.0) -> None:
+                 default: EmotionClassifier | None = None, default_weight: float = 0.0,
+                 family_beta: float | None = None) -> None:
         """Wrap a loaded onnxruntime session, a ``tokenizers.Tokenizer`` (truncating, unpadded)
         and the artefact's ``meta.json``; with ``default`` and ``default_weight`` > 0, each head's
-        probabilities are blended with the default reader's (weighted geometric mean)."""
+        probabilities are blended with the default reader's (weighted geometric mean); with
+        ``family_beta`` set, the header's Bedside reading takes its family mass from the Ekman head
+        (:func:`combine`)."""
         if tuple(metadata["labels"]["bedside"]) != EMOTIONS or tuple(metadata["labels"]["ekman"]) != EKMAN:
             raise ContextualUnavailable("the contextual reader's labels do not match this Bedside")
         self._session = session
@@ -104,6 +151,7 @@ class ContextualEmotionClassifier:
         self.metadata = metadata
         self._default = default if default_weight > 0 else None
         self.default_weight = default_weight if default is not None else 0.0
+        self.family_beta = family_beta
 
     @property
     def name(self) -> str:
@@ -112,8 +160,10 @@ class ContextualEmotionClassifier:
 
     @classmethod
     def load(cls, model_path: Path | None = None, *, blend: bool = True) -> ContextualEmotionClassifier:
-        """Load (building first when needed) with one intra-op thread; ``blend`` loads the default
-        reader too when ``meta.json`` chose a blend weight above 0 (``blend.default_reader_weight``)."""
+        """Load (building first when needed) with one intra-op thread; ``blend`` applies what
+        ``meta.json`` chose under ``blend``: the default reader's weight
+        (``default_reader_weight``, the default reader is loaded when above 0) and the family step
+        (``family_step``, ``family_prior_beta``). ``blend=False`` gives the heads alone."""
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -131,9 +181,11 @@ class ContextualEmotionClassifier:
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.enable_truncation(int(metadata.get("max_tokens", 128)))
-        weight = float(metadata.get("blend", {}).get("default_reader_weight", 0.0)) if blend else 0.0
+        choice = metadata.get("blend", {})
+        weight = float(choice.get("default_reader_weight", 0.0)) if blend else 0.0
         default = LinearEmotionClassifier.load() if weight > 0 else None
-        return cls(session, tokenizer, metadata, default, weight)
+        beta = choice.get("family_prior_beta") if blend and choice.get("family_step") else None
+        return cls(session, tokenizer, metadata, default, weight, None if beta is None else float(beta))
 
     def logits(self, text: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Raw Bedside (8) and Ekman (7) logits of one text."""
@@ -152,19 +204,9 @@ class ContextualEmotionClassifier:
         z_bedside, z_ekman = self.logits(text)
         compound = vader_compound(text)
         sig = text_signals(text, compound)
-        bedside = _softmax(z_bedside)
-        if sig.phrases:
-            offsets = np.zeros(len(EMOTIONS))
-            for cat in sig.phrases:
-                for emo, delta in CUE_PRIORS.get(cat, {}).items():
-                    offsets[EMOTIONS.index(emo)] += delta
-            bedside = bedside * np.exp(offsets)
-            bedside /= bedside.sum()
-        ekman = _softmax(z_ekman)
-        if self._default is not None:
-            other = self._default.classify(text)
-            bedside = _blend(bedside, np.array([other.probabilities[k] for k in EMOTIONS]), self.default_weight)
-            ekman = _blend(ekman, np.array([other.ekman[k] for k in EKMAN]), self.default_weight)
+        other = self._default.classify(text) if self._default is not None else None
+        bedside, ekman = combine(_softmax(z_bedside), _softmax(z_ekman), cue_offsets(sig.phrases), other,
+                                 self.default_weight, self.family_beta)
         probs = _frozen(EMOTIONS, bedside)
         label = EMOTIONS[int(np.argmax(bedside))]
         intensity = intensity_of(probs, label, compound, sig)

@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -72,7 +72,12 @@ class PolicyStore:
         unknown_model: UnknownModel = "fallback",
         on_reload: Callable[[ReloadResult], None] | None = None,
         before_swap: Callable[[PolicySet], None] | None = None,
+        check: Callable[[PolicySet], Sequence[PolicyIssue]] | None = None,
     ) -> None:
+        """``check`` runs on every set that loads (at start and on each reload); the issues it
+        returns reject the set like a file problem does. The wiring uses it for what only the
+        running server can know, e.g. that a policy names an emotion reader that is not installed."""
+        self.check = check
         self.directory = Path(directory)
         self.default_policy = default_policy
         self.unknown_model: UnknownModel = unknown_model
@@ -84,11 +89,15 @@ class PolicyStore:
         self._current: PolicySet = self._load()
 
     def _load(self) -> PolicySet:
-        return load_policy_set(
+        loaded = load_policy_set(
             self.directory,
             default_policy=self.default_policy,
             unknown_model=self.unknown_model,
         )
+        issues = list(self.check(loaded)) if self.check is not None else []
+        if issues:
+            raise PolicyLoadError(issues)
+        return loaded
 
     @property
     def current(self) -> PolicySet:

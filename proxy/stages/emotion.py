@@ -19,6 +19,10 @@ VADER score, frustration facts and scores) in a bounded LRU keyed by a chained h
 up to it and the classifier, so a request reads only its new turns, and the trend is fitted on the
 remembered per-turn values. Readings are also cached by text (:class:`CachingClassifier`).
 
+The model never reads on the event loop: a turn the text cache lacks is read in a worker thread,
+or, when the classifier offers ``submit()`` (the contextual reader), on the classifier's own worker,
+and the stage awaits it (:meth:`EmotionStage._read`), so other requests go on meanwhile.
+
 Models load at start-up: :func:`build_emotion_stage` (what ``build_services`` calls) warms the
 classifier of every loaded policy that enables emotion (:meth:`EmotionStage.warm`), so the first
 request does not load it on the event loop. A classifier a later reload asks for loads on first use.
@@ -26,10 +30,14 @@ request does not load it on the event loop. A classifier a later reload asks for
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import anyio
+import anyio.to_thread
 from cachetools import LRUCache
 
 from proxy.logs import get_logger
@@ -41,9 +49,10 @@ from proxy.stages.messages import user_texts
 
 if TYPE_CHECKING:
     from proxy.detectors.emotion import EmotionClassifier, EmotionReading
+    from proxy.policy.errors import PolicyIssue
 
 
-__all__ = ["WARM_PROBE", "CachingClassifier", "EmotionStage", "build_emotion_stage"]
+__all__ = ["WARM_PROBE", "CachingClassifier", "EmotionStage", "build_emotion_stage", "emotion_policy_issues"]
 
 #: Text classified once when a classifier is warmed (loads what it loads on first use, e.g. VADER).
 WARM_PROBE = "Thanks, but this still doesn't work and I'm getting frustrated."
@@ -65,9 +74,23 @@ class CachingClassifier:
             if hit is not None:
                 return hit
         reading = self.inner.classify(text)
+        self.remember(text, reading)
+        return reading
+
+    def missing(self, texts: "Sequence[str]") -> list[str]:
+        """The distinct texts (first-seen order) whose reading is not cached."""
+        out: list[str] = []
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                if hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest() not in self._cache:
+                    out.append(text)
+        return out
+
+    def remember(self, text: str, reading: "EmotionReading") -> None:
+        """Cache a reading made elsewhere (e.g. on the classifier's own worker via ``submit``)."""
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
         with self._lock:
             self._cache[key] = reading
-        return reading
 
 
 class EmotionStage:
@@ -77,6 +100,7 @@ class EmotionStage:
         self._metrics = metrics
         self._classifiers: dict[str, CachingClassifier] = {}
         self._lock = threading.Lock()
+        self._limiter = anyio.CapacityLimiter(4)
         from proxy.detectors.emotion_memo import ConversationMemo
 
         self._memo = ConversationMemo()
@@ -124,18 +148,39 @@ class EmotionStage:
         turns = [t for t in user_texts(ctx.body.get("messages")) if t.strip()]
         if turns:
             try:
-                from proxy.detectors.emotion_conversation import read_conversation
-
                 history = ctx.facts.get("thread")
                 prior = history.emotion if history is not None else None
-                conv = read_conversation(self.classifier(section.classifier), turns, window=section.window,
-                                         prior=prior, memo=self._memo)
+                conv = await self._read(self.classifier(section.classifier), turns, section.window, prior)
             except Exception as exc:  # noqa: BLE001 - emotion fails open by design
                 get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
                 self._metrics.stage_failures.labels(self.name, "open").inc()
             else:
                 self._record(ctx, conv, header=section.header)
         return await call_next(ctx)
+
+    async def _read(self, clf: CachingClassifier, turns: list[str], window: int, prior: Any) -> Any:
+        """The conversation's reading, with every model read **off the event loop**.
+
+        Turns the text cache already holds cost microseconds and are read in place. Otherwise, a
+        classifier offering ``submit(text) -> concurrent.futures.Future`` (the contextual reader:
+        ~5.7 ms of CPU a turn) reads the new turns on its own worker thread while the loop serves
+        other requests, the readings are cached and the conversation is then summarised in place
+        (cache hits); any other classifier reads the whole conversation in a worker thread
+        (``anyio.to_thread``, at most 4 at once).
+        """
+        from proxy.detectors.emotion_conversation import read_conversation
+
+        missing = clf.missing(turns)
+        submit = getattr(clf.inner, "submit", None)
+        if missing and callable(submit):
+            readings = await asyncio.gather(*(asyncio.wrap_future(submit(t)) for t in missing))
+            for text, reading in zip(missing, readings, strict=True):
+                clf.remember(text, reading)
+        elif missing:
+            return await anyio.to_thread.run_sync(
+                lambda: read_conversation(clf, turns, window=window, prior=prior, memo=self._memo),
+                limiter=self._limiter)
+        return read_conversation(clf, turns, window=window, prior=prior, memo=self._memo)
 
     def _record(self, ctx: RequestContext, conv: Any, *, header: bool) -> None:
         ctx.facts["emotion"] = conv
@@ -170,3 +215,30 @@ def build_emotion_stage(metrics: Metrics, policies: Any) -> EmotionStage:
     stage = EmotionStage(metrics)
     stage.warm_policies(policies)
     return stage
+
+
+def emotion_policy_issues(policy_set: Any) -> list["PolicyIssue"]:
+    """Policies that enable emotion with a reader this installation cannot load: today
+    ``classifier: contextual`` without the ``contextual`` extra or the encoder wheel. The policy
+    store runs this on every load and reload (``PolicyStore(check=...)``), so such a set is
+    rejected with the install command, instead of failing open at the first request. Cheap: it
+    looks the packages up without importing them."""
+    from proxy.policy.errors import PolicyIssue
+
+    issues: list[PolicyIssue] = []
+    why: str | None = None
+    looked = False
+    for name, policy in sorted(policy_set.policies.items()):
+        section = getattr(policy, "emotion", None)
+        if section is None or not section.enabled or section.classifier.strip() != "contextual":
+            continue
+        if not looked:
+            from proxy.detectors.emotion_contextual_base import contextual_missing
+
+            why, looked = contextual_missing(), True
+        if why is not None:
+            issues.append(PolicyIssue(
+                policy.source_file, None, None, "emotion.classifier",
+                f"policy '{name}' selects the contextual emotion reader, which cannot load here: {why}",
+                "install it as said, or set emotion.classifier: builtin"))
+    return issues

@@ -35,7 +35,6 @@ CLEAR = {
     "I'm really scared about the biopsy results tomorrow.": "anxiety",
     "My dog died this morning and I can't stop crying.": "sadness",
     "I don't understand what this setting does, what does it mean?": "confusion",
-    "Where is the nearest train station?": "neutral",
     "This is wonderful news, I'm so happy for you!": "joy",
 }
 
@@ -100,6 +99,17 @@ def test_a_second_build_reuses_the_first(built: Path) -> None:
 def test_clear_sentences_read_as_expected(reader: object, text: str, label: str) -> None:
     reading = reader.classify(text)  # type: ignore[attr-defined]
     assert reading.label == label, dict(reading.probabilities)
+
+
+@needs_extra
+@pytest.mark.parametrize("text", ["Where is the nearest train station?", "What are your opening hours on Saturday?"])
+def test_a_plain_question_reads_calm(reader: object, text: str) -> None:
+    """With the family step, GoEmotions' Ekman ``surprise`` (which holds curiosity) may read a plain
+    question as confusion, as the default reader does; it stays below the intensity (0.55) the
+    default policy's slow-down rule needs."""
+    reading = reader.classify(text)  # type: ignore[attr-defined]
+    assert reading.label in {"neutral", "confusion"}
+    assert reading.intensity < 0.55
 
 
 @needs_extra

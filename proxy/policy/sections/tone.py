@@ -19,7 +19,11 @@ Trend = Literal["rising", "falling", "steady"]
 
 class EmotionSection(StrictModel):
     enabled: bool = Field(default=False, description="Classify the user's emotion on every request.")
-    classifier: NonEmptyStr = Field(default="builtin", description="`builtin` (the shipped model) or `module:factory` for a bigger one.")
+    classifier: NonEmptyStr = Field(
+        default="builtin",
+        description="`builtin` (the shipped model), `contextual` (the optional MiniLM reader: needs the `contextual` extra and "
+        "the encoder wheel, checked when the policies load) or `module:factory` for a bigger one.",
+    )
     window: int = Field(default=4, ge=2, le=20, description="User turns the trend looks at.")
     header: bool = Field(default=True, description="Send the `x-bedside-emotion` response header.")
 
