@@ -104,14 +104,15 @@ def _prior_states(prior: PriorTurns) -> list[TurnState]:
 
 def read_conversation(
     classifier: EmotionClassifier, user_turns: Sequence[str], *, window: int = 4, prior: PriorTurns | None = None,
-    memo: ConversationMemo | None = None, frustration_model: FrustrationModel | None = None,
+    memo: ConversationMemo | None = None, frustration_model: FrustrationModel | None = None, scope: str = "",
 ) -> ConversationEmotion:
     """Read every user turn (oldest first) and summarise the trajectory of the last ``window``;
     ``prior`` holds the readings of earlier turns the client did not resend (they come first);
-    ``memo`` remembers turns across calls; ``frustration_model`` defaults to the packaged one."""
+    ``memo`` remembers turns across calls, per ``scope`` (tenant and user); ``frustration_model``
+    defaults to the packaged one."""
     texts = list(user_turns) or [""]
     earlier = _prior_states(prior) if prior is not None else []
-    states = earlier + read_turns(classifier, texts, model=frustration_model, memo=memo, prior=earlier)
+    states = earlier + read_turns(classifier, texts, model=frustration_model, memo=memo, prior=earlier, scope=scope)
     first = prior.first_compound if prior is not None else states[0].compound
     shift = states[-1].compound - first
     recent = states[-max(1, window):]

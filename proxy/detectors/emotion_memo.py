@@ -70,9 +70,11 @@ class ConversationMemo:
         return len(self._cache)
 
 
-def chain_keys(classifier_name: str, texts: Sequence[str]) -> list[bytes]:
-    """The chained key of each turn (see the module docstring)."""
-    key = hashlib.sha256(classifier_name.encode()).digest()
+def chain_keys(classifier_name: str, texts: Sequence[str], scope: str = "") -> list[bytes]:
+    """The chained key of each turn (see the module docstring). ``scope`` (the stage passes tenant
+    and user) seeds the chain, so one user's conversation is never answered from another's
+    readings: a hit would be a timing oracle for what someone else wrote."""
+    key = hashlib.sha256(scope.encode("utf-8", "surrogatepass") + b"\0" + classifier_name.encode()).digest()
     keys = []
     for text in texts:
         key = hashlib.sha256(key + hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()).digest()
@@ -92,12 +94,12 @@ def read_turn(classifier: EmotionClassifier, model: FrustrationModel, text: str,
 
 
 def read_turns(classifier: EmotionClassifier, texts: Sequence[str], *, model: FrustrationModel | None = None,
-               memo: ConversationMemo | None = None, prior: Sequence[TurnState] = ()) -> list[TurnState]:
+               memo: ConversationMemo | None = None, prior: Sequence[TurnState] = (), scope: str = "") -> list[TurnState]:
     """The state of every turn in ``texts`` (oldest first) after the ``prior`` ones; with a
     ``memo`` the longest remembered prefix is reused and only the turns after it are read."""
     model = model or default_frustration_model()
     states: list[TurnState] = list(prior)
-    keys = chain_keys(getattr(classifier, "name", "classifier"), texts) if memo is not None and not prior else None
+    keys = chain_keys(getattr(classifier, "name", "classifier"), texts, scope) if memo is not None and not prior else None
     start = 0
     if keys is not None and memo is not None:
         for i in range(len(texts) - 1, -1, -1):  # the last turn is usually new; its parent is not

@@ -150,7 +150,8 @@ class EmotionStage:
             try:
                 history = ctx.facts.get("thread")
                 prior = history.emotion if history is not None else None
-                conv = await self._read(self.classifier(section.classifier), turns, section.window, prior)
+                conv = await self._read(self.classifier(section.classifier), turns, section.window, prior,
+                                        scope=f"{ctx.tenant}\0{ctx.user_id or ''}")
             except Exception as exc:  # noqa: BLE001 - emotion fails open by design
                 get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
                 self._metrics.stage_failures.labels(self.name, "open").inc()
@@ -158,7 +159,7 @@ class EmotionStage:
                 self._record(ctx, conv, header=section.header)
         return await call_next(ctx)
 
-    async def _read(self, clf: CachingClassifier, turns: list[str], window: int, prior: Any) -> Any:
+    async def _read(self, clf: CachingClassifier, turns: list[str], window: int, prior: Any, *, scope: str = "") -> Any:
         """The conversation's reading, with every model read **off the event loop**.
 
         Turns the text cache already holds cost microseconds and are read in place. Otherwise, a
@@ -178,9 +179,9 @@ class EmotionStage:
                 clf.remember(text, reading)
         elif missing:
             return await anyio.to_thread.run_sync(
-                lambda: read_conversation(clf, turns, window=window, prior=prior, memo=self._memo),
+                lambda: read_conversation(clf, turns, window=window, prior=prior, memo=self._memo, scope=scope),
                 limiter=self._limiter)
-        return read_conversation(clf, turns, window=window, prior=prior, memo=self._memo)
+        return read_conversation(clf, turns, window=window, prior=prior, memo=self._memo, scope=scope)
 
     def _record(self, ctx: RequestContext, conv: Any, *, header: bool) -> None:
         ctx.facts["emotion"] = conv

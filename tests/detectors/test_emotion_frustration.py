@@ -109,6 +109,19 @@ def test_a_turn_already_read_is_not_read_again(clf: LinearEmotionClassifier) -> 
     assert warm.current == cold.current and warm.sentiment_shift == cold.sentiment_shift
 
 
+def test_one_user_is_never_answered_from_another_users_readings(clf: LinearEmotionClassifier) -> None:
+    """The memo is scoped (the stage passes tenant and user): the same conversation from another
+    user is read afresh, so a fast answer cannot tell anyone what someone else wrote."""
+    turns = ["My order hasn't arrived.", "It's been a week."]
+    counting, memo = CountingClassifier(clf), ConversationMemo()
+    read_conversation(counting, turns, memo=memo, scope="acme\0alice")
+    read_conversation(counting, turns, memo=memo, scope="acme\0alice")
+    assert counting.read == turns  # the same user: remembered
+    read_conversation(counting, turns, memo=memo, scope="acme\0bob")
+    read_conversation(counting, turns, memo=memo, scope="other\0alice")
+    assert counting.read == turns * 3  # another user, another tenant: read again
+
+
 def test_the_memo_key_is_the_turn_with_its_history(clf: LinearEmotionClassifier) -> None:
     memo = ConversationMemo()
     a = read_conversation(clf, ["Hi, where is my parcel?", "Hi, where is my parcel?"], memo=memo)

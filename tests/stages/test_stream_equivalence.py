@@ -134,7 +134,8 @@ def policies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", ["default", "fixing"])
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same 300 examples on every run, so CI is repeatable (hunt wider by hand with a seed)
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(reply=replies())
 def test_a_streamed_reply_equals_the_reply_read_whole(policies: dict[str, Any], name: str, reply: tuple[str, list[str]]) -> None:
     text, pieces = reply
