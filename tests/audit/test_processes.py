@@ -49,6 +49,23 @@ def _actions(url: str) -> list[str]:
         engine.dispose()
 
 
+def _wait_until_written(url: str, prefix: str, timeout: float = 60.0) -> None:
+    """Until an event tagged ``prefix`` is in the database, pending or sequenced."""
+    engine = make_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                rows = [*conn.execute(sa.text("SELECT event FROM audit_pending")), *conn.execute(sa.text("SELECT payload FROM audit_entries"))]
+            texts = [v.decode() if isinstance(v, bytes) else bytes(v).decode() if isinstance(v, memoryview) else str(v) for (v,) in rows]
+            if any(f'"{prefix}' in t and f'"{prefix}start"' not in t for t in texts):
+                return
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"no event tagged {prefix} reached the database in {timeout:.0f} s")
+
+
 def _verify(url: str) -> AuditStore:
     engine = make_engine(url)
     store = AuditStore(engine)
@@ -81,7 +98,8 @@ def test_a_process_killed_mid_write_leaves_a_log_that_verifies(db_url: str) -> N
         victim = _spawn(db_url, f"k{round_}", 0, "queue")
         survivor = _spawn(db_url, f"s{round_}", 200, "queue")
         _go([victim, survivor])
-        time.sleep(0.5 + 0.3 * round_)
+        _wait_until_written(db_url, f"k{round_}-")  # a loaded machine may take longer than any fixed sleep
+        time.sleep(0.1 + 0.2 * round_)  # then kill it in the middle of its writes
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
         _, err = survivor.communicate(timeout=180)
