@@ -33,7 +33,6 @@ import argparse
 import hashlib
 import json
 import math
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -57,6 +56,7 @@ from proxy.detectors.emotion_contextual_base import (
 from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES
 from proxy.detectors.emotion_contextual_metrics import balanced_scores, bedside_to_ekman6
 from training.contextual_encoder import Layer, LowerEncoder, UpperReader, resume_from
+from training.train_emotion import log, read_tsv  # the same GoEmotions reader and progress lines
 
 DEFAULT_DATA = Path("../shared/data/emotion/goemotions")
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "proxy" / "detectors" / "emotion_contextual_model"
@@ -68,18 +68,6 @@ PROBES = (
     "I have no idea what this setting even does.",
 )
 Labelled = list[tuple[str, list[int]]]
-
-
-def log(msg: str) -> None:
-    """Progress to stderr with a timestamp."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def read_tsv(path: Path) -> Labelled:
-    """Rows of ``text \\t ids \\t comment-id`` -> [(text, [label ids])]."""
-    with path.open(encoding="utf-8") as fh:
-        return [(t, [int(x) for x in ids.split(",")])
-                for t, ids, _ in (line.rstrip("\n").split("\t") for line in fh)]
 
 
 def sha256(path: Path) -> str:
