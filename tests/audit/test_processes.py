@@ -97,11 +97,13 @@ def test_a_process_killed_mid_write_leaves_a_log_that_verifies(db_url: str) -> N
     for round_ in range(3):
         victim = _spawn(db_url, f"k{round_}", 0, "queue")
         survivor = _spawn(db_url, f"s{round_}", 200, "queue")
-        _go([victim, survivor])
-        _wait_until_written(db_url, f"k{round_}-")  # a loaded machine may take longer than any fixed sleep
-        time.sleep(0.1 + 0.2 * round_)  # then kill it in the middle of its writes
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=30)
+        try:
+            _go([victim, survivor])
+            _wait_until_written(db_url, f"k{round_}-")  # a loaded machine may take longer than any fixed sleep
+            time.sleep(0.1 + 0.2 * round_)  # then kill it in the middle of its writes
+        finally:  # the victim writes until killed: never leave it running
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(timeout=30)
         _, err = survivor.communicate(timeout=180)
         assert survivor.returncode == 0, err[-2000:]
         store = _verify(db_url)  # pending rows the victim left are not part of the log yet
