@@ -193,7 +193,12 @@ async def verify(client: Client, tally: Tally, cluster: Cluster, killed_at: floa
     failures = client.failures()
     by = sorted({f"{c.op} {c.status} {c.code or ''}".strip() for c in failures})
     for c in failures[:10]:
-        print(f"  unexpected: {c.op} {c.status} {c.code or ''} on replica {c.replica} ({client.when(c)}, {c.seconds:.2f} s, {c.attempts} attempt(s))", flush=True)
+        cut = f" cut: {c.message}" if c.broken_stream else ""
+        print(f"  unexpected: {c.op} {c.status} {c.code or ''} on replica {c.replica} ({client.when(c)}, {c.seconds:.2f} s, {c.attempts} attempt(s)){cut}", flush=True)
+    for replica in cluster.ended:
+        if any(c.replica == replica.index for c in failures):
+            for line in replica.error_lines():
+                print(f"  replica {replica.index} logged: {line}", flush=True)
     report.add("no request failed that should not have", not failures, f"{len(client.calls)} calls, {len(failures)} unexpected failures {by[:5] if by else ''}".strip())
     for name in sorted(set(tally.content) | set(tally.problems)):
         bad = tally.problems[name]

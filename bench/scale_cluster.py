@@ -74,6 +74,19 @@ class Replica:
         except (OSError, IndexError, ValueError):
             return 0.0
 
+    def error_lines(self, limit: int = 20) -> list[str]:
+        """The replica's error-level log lines (event, error type and message: logs carry no content)."""
+        out: list[str] = []
+        for line in self.server.output().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and entry.get("level") in ("error", "critical"):
+                detail = {k: entry[k] for k in ("event", "result", "code", "exception", "error") if k in entry}
+                out.append(json.dumps(detail)[:1500])
+        return out[-limit:]
+
 
 @dataclass
 class Cluster:
@@ -86,6 +99,7 @@ class Cluster:
     grace: float = 15.0
     keys: dict[str, str] = field(default_factory=dict)  # tenant -> client key
     replicas: list[Replica] = field(default_factory=list)
+    ended: list[Replica] = field(default_factory=list)  # stopped by stop_all: their logs stay readable
     _started: int = 0
 
     def prepare(self) -> None:
@@ -186,6 +200,7 @@ class Cluster:
             if replica.server.proc is not None and replica.exit_code is None:
                 self.wait(replica, self.grace + 15)
             replica.server.__exit__()
+        self.ended += self.replicas
         self.replicas = []
 
     def audit_verify(self) -> tuple[bool, str]:

@@ -3,7 +3,9 @@
 * ``GET /v1/users/{user}/export`` streams one JSON document (schema: ``docs/export.schema.json``)
   with everything Bedside holds about the user, decrypted, and the processing facts of GDPR
   Art. 15 (:mod:`proxy.privacy.export`). It is written as it is read (``Transfer-Encoding:
-  chunked``); the last field is ``"complete": true``, so a cut-off document is recognisable.
+  chunked``); the last field is ``"complete": true``, so a cut-off document is recognisable. Its
+  head (consent, processing facts) is read before the answer starts, so a database failing at the
+  start is a 503 ``database_unavailable``; one failing midway cuts the document (no ``complete``).
 * ``DELETE /v1/users/{user}`` erases the user (:mod:`proxy.privacy.erasure`) and answers the
   deletion receipt (schema: ``docs/erasure-receipt.schema.json``). Safe to repeat: a retry after an
   interruption finishes the same erasure; once it is done the user is unknown (404).
@@ -82,12 +84,22 @@ async def _logged(stream: AsyncIterator[bytes], tenant: str) -> AsyncIterator[by
     get_logger().info("user_export", tenant=tenant, result="ok", bytes=size)
 
 
+async def _after(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield head
+    async for piece in rest:
+        yield piece
+
+
 @get("/v1/users/{user:str}/export")
 async def export_user(request: Request[Any, Any, Any], state: State, user: FromPath[str]) -> Stream:
     api, who = await _known(request, state, user)
     await api.rights.record_export(who)  # AuditUnavailable (503) when the audit log does not take it
+    pieces = _logged(api.rights.export(who), who.tenant)
+    # the head (consent and processing facts) is read before the 200 goes out, so a database that
+    # fails at the start is a 503 the caller can retry, not a document cut off after its first byte
+    head = await anext(pieces)
     return Stream(
-        _logged(api.rights.export(who), who.tenant),
+        _after(head, pieces),
         media_type=MediaType.JSON,
         headers={**NO_STORE, "content-disposition": 'attachment; filename="bedside-export.json"'},
     )

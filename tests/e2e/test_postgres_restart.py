@@ -100,6 +100,9 @@ def test_postgres_restart_fails_kindly_reconnects_and_loses_nothing(tmp_path: Pa
             # a read that needs the database: a kind 503 to retry, not a 500
             status, body = _call("GET", url + "/v1/users/ann/memories")
             assert status == 503 and body["error"]["code"] == "database_unavailable" and "try again" in body["error"]["message"], body
+            # an export is a 503 to retry, never a 200 whose document is cut off after its first byte
+            status, body = _call("GET", url + "/v1/users/ann/export")
+            assert status == 503 and body["error"]["code"] in ("audit_unavailable", "database_unavailable"), body
 
             pg.start()
             deadline = time.monotonic() + 60
