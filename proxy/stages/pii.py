@@ -2,7 +2,8 @@
 
 Reads: ``ctx.policy.pii`` (and ``.name``), ``ctx.body`` (all of it: one walk over every field, see
 :mod:`proxy.privacy.request_walk`), ``ctx.tenant``, ``ctx.user_id``, ``ctx.endpoint``,
-``ctx.facts["thread"]`` (the vault of a conversation the upstream keeps).
+``ctx.facts["thread"]`` (the vault of a conversation the upstream keeps), ``ctx.facts["pii_analysis"]``
+(this request's analysis, when the emotion stage started it with :meth:`PiiStage.start_analysis`).
 Writes: ``ctx.body`` in place; decision ``pii`` (counts per entity only: ``redacted``,
 ``output_masked`` / ``output_detected``, ``dropped``; never values); the ``x-bedside-pii`` header
 (values replaced in the request per entity, ``PERSON=1, EMAIL_ADDRESS=1``, or ``none``; PII the
@@ -170,17 +171,13 @@ class PiiStage:
         return self._reply(ctx, completion, done.vault, scope, pii, shadow)
 
     def start_analysis(self, ctx: RequestContext) -> None:
-        """Start this request's analysis now, on the engine's worker threads, for this stage to take
-        when the request reaches it (``ctx.facts["pii_analysis"]``, an :class:`EarlyWork`). The
-        emotion stage calls it just before its own model read, so the two run at once.
-
-        It analyses exactly what :meth:`__call__` would (the same walk, texts, scope, timeout and
-        ``max_new_chars``; the walk skips the tone stage's guidance, the only edit made in between)
-        and nothing else: no body edit, decision, header or metric. A failure of the analysis is
-        the stage's to report, when it takes the task, exactly as if it had run it itself (fail
-        closed). A request the stage will refuse, or anything unexpected here, starts nothing:
-        the stage then does its own work as it always did.
-        """
+        """Start this request's analysis now (worker threads) as ``ctx.facts["pii_analysis"]``, an
+        :class:`EarlyWork` this stage takes when the request reaches it: the emotion stage calls it
+        just before its model read, so both run at once. The analysis is exactly :meth:`__call__`'s
+        (the same walk, texts, scope, timeout and ``max_new_chars``; the walk skips the tone
+        stage's guidance, the only edit in between); nothing else is done (no body edit, decision,
+        header or metric), and its failure is reported by the stage that takes it, as its own (fail
+        closed). A request the stage refuses, or anything unexpected, starts nothing."""
         policy = ctx.policy
         if policy is None or not policy.pii.enabled or "pii_analysis" in ctx.facts:
             return
