@@ -106,7 +106,9 @@ def http_table(args: argparse.Namespace) -> list[str]:
                     if res["errors"]:
                         raise RuntimeError(f"{proc.name}: {res['errors']} failed requests, e.g. {res['error_samples'][:1]}")
                     added.setdefault((scenario, reader, mode), []).append(res["lat"]["p50"] - base["lat"]["p50"])
-                    stages.setdefault((scenario, reader, mode), []).append(stage_means(before, stage_totals(proc.port)) or {})
+                    per = stage_means(before, stage_totals(proc.port)) or {}
+                    per["cpu"] = float((res.get("cpu") or {}).get(str(proc.pid)) or 0.0) / max(res["rps"], 1e-9) * 1e6  # the server's CPU per request, us
+                    stages.setdefault((scenario, reader, mode), []).append(per)
                     print(f"  round {rnd} {label:<15} {reader:<10} {mode:<10} added p50 {added[(scenario, reader, mode)][-1]:6.2f} ms", flush=True)
     finally:
         for proc in (*procs.values(), upstream):
@@ -117,20 +119,21 @@ def http_table(args: argparse.Namespace) -> list[str]:
 
 def render_http(added: dict[tuple[str, str, str], list[float]], stages: dict[tuple[str, str, str], list[dict[str, float]]], direct: dict[str, list[float]]) -> list[str]:
     med = {k: statistics.median(v) for k, v in added.items()}
-    out = ["| scenario | reader | added p50, sequential | added p50, overlap | emotion + pii stages, seq. / overlap (us) | contextual - default, seq. / overlap |",
-           "|---|---|---:|---:|---:|---:|"]
+    out = ["| scenario | reader | added p50, sequential | added p50, overlap | emotion + pii stages, seq. / overlap (us) | CPU per request, seq. / overlap (us) "
+           "| contextual - default, seq. / overlap |", "|---|---|---:|---:|---:|---:|---:|"]
     for scenario, label in SCENARIOS.items():
         for reader in READERS:
-            cells = []
+            cells, cpu = [], []
             for mode in MODES:
                 per = stages[(scenario, reader, mode)]
                 cells.append(statistics.median(p.get("emotion", 0.0) + p.get("pii", 0.0) for p in per))
+                cpu.append(statistics.median(p["cpu"] for p in per))
             diff = ""
             if reader == "contextual":
                 d = [med[(scenario, "contextual", m)] - med[(scenario, "builtin", m)] for m in MODES]
                 diff = f"{d[0]:+.2f} / **{d[1]:+.2f}** ms ({'met' if d[1] <= TARGET_MS else 'NOT met'})"
             out.append(f"| {label} (direct p50 {statistics.median(direct[scenario]):.2f} ms) | {reader} | {med[(scenario, reader, 'sequential')]:.2f} ms "
-                       f"| {med[(scenario, reader, 'overlap')]:.2f} ms | {cells[0]:,.0f} / {cells[1]:,.0f} | {diff} |")
+                       f"| {med[(scenario, reader, 'overlap')]:.2f} ms | {cells[0]:,.0f} / {cells[1]:,.0f} | {cpu[0]:,.0f} / {cpu[1]:,.0f} | {diff} |")
     return out
 
 
@@ -185,21 +188,24 @@ def thread_table(n: int) -> list[str]:
         ("PII analysis + contextual read", analysis, contextual.classify),
         ("PII analysis + contextual model run only", analysis, model_run),
     ]
-    out = ["| at once on two threads | A alone | B alone | A and B at once, wall | A + B | hidden (of the shorter) |", "|---|---:|---:|---:|---:|---:|"]
+    out = ["| at once on two threads | A alone, wall (CPU) | B alone, wall (CPU) | A and B at once, wall | A + B, wall | hidden (of the shorter) |",
+           "|---|---:|---:|---:|---:|---:|"]
     for label, a, b in pairs:
         a(texts[0]), b(texts[0])
-        rows: dict[str, list[float]] = {"a": [], "b": [], "both": []}
+        rows: dict[str, list[float]] = {"a": [], "b": [], "both": [], "a_cpu": [], "b_cpu": []}
         for text in texts:
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             a(text)
-            t1 = time.perf_counter()
+            c1, t1 = time.thread_time(), time.perf_counter()
             b(text)
             rows["a"].append(t1 - t0)
             rows["b"].append(time.perf_counter() - t1)
+            rows["a_cpu"].append(c1 - c0)
+            rows["b_cpu"].append(time.thread_time() - c1)
             rows["both"].append(_both(lambda t=text, f=a: f(t), lambda t=text, f=b: f(t)))
         p = {k: statistics.median(v) * 1000 for k, v in rows.items()}
         hidden = (p["a"] + p["b"] - p["both"]) / min(p["a"], p["b"])
-        out.append(f"| {label} | {p['a']:.2f} ms | {p['b']:.2f} ms | {p['both']:.2f} ms | {p['a'] + p['b']:.2f} ms | {hidden:.0%} |")
+        out.append(f"| {label} | {p['a']:.2f} ({p['a_cpu']:.2f}) ms | {p['b']:.2f} ({p['b_cpu']:.2f}) ms | {p['both']:.2f} ms | {p['a'] + p['b']:.2f} ms | {hidden:.0%} |")
     return out
 
 
