@@ -209,6 +209,24 @@ def thread_table(n: int) -> list[str]:
     return out
 
 
+def length_line(n: int = 20) -> str:
+    """The contextual model run's CPU time by turn length (tokens; turns are truncated to 128)."""
+    from proxy.detectors.emotion import load_classifier
+
+    contextual = load_classifier("contextual")
+    cells = []
+    for words in (5, 30, 60, 150):
+        text = " ".join(["frustrating"] * words)
+        tokens = len(contextual._tokenizer.encode(text).ids)  # type: ignore[attr-defined]
+        runs = []
+        for _ in range(n):
+            c0 = time.thread_time()
+            contextual.logits(text)  # type: ignore[attr-defined]
+            runs.append(time.thread_time() - c0)
+        cells.append(f"{tokens} tokens {statistics.median(runs) * 1000:.1f} ms")
+    return "Contextual model run (tokenizer + onnxruntime), CPU p50: " + "; ".join(cells)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="The emotion read beside the PII analysis: added p50 with and without the overlap.")
     p.add_argument("--duration", type=float, default=4.0, help="measured seconds per point (default 4)")
@@ -229,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_threads:
         print(f"\nIn process, two threads (median of {args.samples} new first turns, ~150 words):")
         print("\n".join(thread_table(args.samples)), flush=True)
+        print(length_line(), flush=True)
     if not args.no_http:
         print(f"\nThrough HTTP, concurrency 1, {args.warmup:g} s + {args.duration:g} s per point, median of {args.rounds} interleaved rounds:")
         table = http_table(args)
