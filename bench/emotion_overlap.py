@@ -206,6 +206,13 @@ def thread_table(n: int) -> list[str]:
         p = {k: statistics.median(v) * 1000 for k, v in rows.items()}
         hidden = (p["a"] + p["b"] - p["both"]) / min(p["a"], p["b"])
         out.append(f"| {label} | {p['a']:.2f} ({p['a_cpu']:.2f}) ms | {p['b']:.2f} ({p['b_cpu']:.2f}) ms | {p['both']:.2f} ms | {p['a'] + p['b']:.2f} ms | {hidden:.0%} |")
+    turn20 = [scenario_messages("turn20", 10000 + i * 7919 % 90000)[-1]["content"] for i in range(n)]
+    cpu = []
+    for text in turn20:
+        c0 = time.thread_time()
+        analysis(text)
+        cpu.append(time.thread_time() - c0)
+    out.append(f"\nPII analysis of turn 20's new turn (~30 words), CPU p50: {statistics.median(cpu) * 1000:.2f} ms")
     return out
 
 
