@@ -158,6 +158,10 @@ class PiiSettings(BaseModel):
     workers: int = Field(2, ge=1, le=64, description="Worker threads analysing requests at once (analysis is CPU-bound and runs off the event loop).")
     max_queue: int = Field(64, ge=0, description="Requests allowed to wait for a worker; beyond it a request is refused (503) rather than forwarded unchecked.")
     cache_size: int = Field(4096, gt=0, description="Analysed texts whose results are cached (by content hash), so resent history costs nothing.")
+    overlap: bool = Field(
+        True,
+        description="Start a request's PII analysis while the emotion stage reads its new turns, so both run at once on worker threads (off: one after the other, as before; for comparison).",
+    )
 
 
 class LogSettings(BaseModel):

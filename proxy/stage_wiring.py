@@ -72,9 +72,12 @@ def build_stages(
             stages.append(AuditStage(audit, metrics))  # inside policy: on_failure is per policy
         if privacy is not None:
             stages.append(ConsentStage(privacy.ledger, metrics))  # before emotion: reads the raw metadata field
-        stages.append(build_emotion_stage(metrics, policies))
+        pii = build_pii_stage(settings, metrics, policies)
+        # the emotion stage starts the PII analysis of the request just before its own model read, so the
+        # two overlap (settings `pii.overlap`; docs/architecture.md); the order of the stages is unchanged
+        stages.append(build_emotion_stage(metrics, policies, meanwhile=pii.start_analysis if settings.pii.overlap else None))
         stages.append(ToneStage(metrics))
-        stages.append(build_pii_stage(settings, metrics, policies))  # pii: after emotion/tone (they see raw text)
+        stages.append(pii)  # pii: after emotion/tone (they see raw text)
         if privacy is not None:
             stages.append(MemoryStage(privacy.memories, metrics, memory_extractor))  # inside pii: injects through the request's vault
             stages.append(TranscriptsStage(privacy.transcripts, metrics))  # inside pii: restores the turn with the request's vault

@@ -29,10 +29,13 @@ VADER, emphasis, crisis language).
 
 Threads: :meth:`ContextualEmotionClassifier.classify` is synchronous, deterministic and thread-safe
 (one onnxruntime session, one intra-op thread, its ``run`` releases the GIL; the tokenizer is
-used under a lock). :meth:`ContextualEmotionClassifier.submit` starts a read on the reader's own
-worker thread and returns a :class:`concurrent.futures.Future`, so a caller can start reading the
-user's turns **before** the PII analysis of the same request and collect the reading after it:
-the ~3-5 ms of model time then overlap with the PII work instead of adding to it.
+used under a lock); the model runs on its own thread while the calling one computes the GIL-bound
+rest of the reading (VADER, cues, the default reader), so the two overlap when a core is free.
+:meth:`ContextualEmotionClassifier.submit` starts a read on the reader's own
+worker thread and returns a :class:`concurrent.futures.Future`; the emotion stage starts the PII
+analysis of the same request just before it, so the model run (about 1.5 ms of CPU for a short
+turn, 27 ms for a 128-token one on the reference machine) overlaps with the PII work when a core
+is free (``docs/emotion-model.md``, "Overlap with the PII analysis").
 """
 
 from __future__ import annotations
@@ -78,6 +81,20 @@ def _worker() -> ThreadPoolExecutor:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-emotion-contextual")
         return _executor
+
+
+_model_lock = threading.Lock()
+_model_executor: ThreadPoolExecutor | None = None
+
+
+def _model_worker() -> ThreadPoolExecutor:
+    """The thread that runs the model (one, shared): while onnxruntime runs there without the GIL,
+    the reading thread computes VADER, the cues and the default reader's reading of the same turn."""
+    global _model_executor
+    with _model_lock:
+        if _model_executor is None:
+            _model_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-emotion-model")
+        return _model_executor
 
 
 def _blend(p: npt.NDArray[np.float64], q: npt.NDArray[np.float64], weight: float) -> npt.NDArray[np.float64]:
@@ -198,13 +215,16 @@ class ContextualEmotionClassifier:
         return bedside[0], ekman[0]
 
     def classify(self, text: str) -> EmotionReading:
-        """Read one user turn (deterministic; no state is kept)."""
+        """Read one user turn (deterministic; no state is kept). The model runs on its own thread
+        (:func:`_model_worker`) while this one computes the GIL-bound rest: VADER, the cue phrases
+        and the default reader's reading."""
         if not text or not text.strip():
             return neutral_reading()
-        z_bedside, z_ekman = self.logits(text)
+        model = _model_worker().submit(self.logits, text)  # runs without the GIL while the rest is computed here
         compound = vader_compound(text)
         sig = text_signals(text, compound)
         other = self._default.classify(text) if self._default is not None else None
+        z_bedside, z_ekman = model.result()
         bedside, ekman = combine(_softmax(z_bedside), _softmax(z_ekman), cue_offsets(sig.phrases), other,
                                  self.default_weight, self.family_beta)
         probs = _frozen(EMOTIONS, bedside)

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 if TYPE_CHECKING:  # types only: the pipeline runs whatever the stages put here
     from proxy.detectors.emotion_conversation import ConversationEmotion, PriorTurns
+    from proxy.detectors.pii import PiiSpan
     from proxy.pipeline.completion import Completion
+    from proxy.pipeline.early import EarlyWork
     from proxy.policy.policy_set import ResolvedPolicy
     from proxy.privacy.pseudonyms import PseudonymVault
 
@@ -86,6 +88,9 @@ class Facts(TypedDict, total=False):
     #: the thread stage: the pseudonyms and emotion readings of the turns an upstream keeps
     #: (the PII stage numbers on from that vault, the emotion stage reads the trend on)
     thread: ThreadHistory
+    #: the PII analysis of this request's texts, started by the emotion stage before its own model
+    #: read so both run at once; the PII stage takes it (spans per analysed text), else it is discarded
+    pii_analysis: EarlyWork[dict[str, tuple[PiiSpan, ...]]]
 
 
 @dataclass(slots=True)

@@ -23,6 +23,13 @@ The model never reads on the event loop: a turn the text cache lacks is read in 
 or, when the classifier offers ``submit()`` (the contextual reader), on the classifier's own worker,
 and the stage awaits it (:meth:`EmotionStage._read`), so other requests go on meanwhile.
 
+**Overlap with the PII analysis.** Just before such a model read, the stage starts the PII
+analysis of the same request (``meanwhile``, wired to the PII stage's ``start_analysis``), which
+leaves ``ctx.facts["pii_analysis"]`` (an :class:`~proxy.pipeline.early.EarlyWork`) for the PII
+stage to take: the read and the analysis run on worker threads at once, and the request waits for
+the longer of the two instead of their sum. The reading, header, decision, metrics and fail mode
+are unchanged; the stage discards the analysis when the request ends before the PII stage took it.
+
 Models load at start-up: :func:`build_emotion_stage` (what ``build_services`` calls) warms the
 classifier of every loaded policy that enables emotion (:meth:`EmotionStage.warm`), so the first
 request does not load it on the event loop. A classifier a later reload asks for loads on first use.
@@ -33,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
@@ -96,8 +103,11 @@ class CachingClassifier:
 class EmotionStage:
     name: ClassVar[str] = "emotion"
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, *, meanwhile: Callable[[RequestContext], None] | None = None) -> None:
         self._metrics = metrics
+        #: started just before a model read, so it runs at the same time (the PII stage's
+        #: ``start_analysis``; None: nothing overlaps, the later stages start their own work)
+        self._meanwhile = meanwhile
         self._classifiers: dict[str, CachingClassifier] = {}
         self._lock = threading.Lock()
         self._limiter = anyio.CapacityLimiter(4)
@@ -146,21 +156,38 @@ class EmotionStage:
         if section is None or not section.enabled or ctx.endpoint != "chat":
             return await call_next(ctx)
         turns = [t for t in user_texts(ctx.body.get("messages")) if t.strip()]
-        if turns:
-            try:
-                history = ctx.facts.get("thread")
-                prior = history.emotion if history is not None else None
-                conv = await self._read(self.classifier(section.classifier), turns, section.window, prior,
-                                        scope=f"{ctx.tenant}\0{ctx.user_id or ''}")
-            except Exception as exc:  # noqa: BLE001 - emotion fails open by design
-                get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
-                self._metrics.stage_failures.labels(self.name, "open").inc()
-            else:
-                self._record(ctx, conv, header=section.header)
-        return await call_next(ctx)
+        try:
+            if turns:
+                try:
+                    history = ctx.facts.get("thread")
+                    prior = history.emotion if history is not None else None
+                    conv = await self._read(self.classifier(section.classifier), turns, section.window, prior,
+                                            scope=f"{ctx.tenant}\0{ctx.user_id or ''}", ctx=ctx)
+                except Exception as exc:  # noqa: BLE001 - emotion fails open by design
+                    get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
+                    self._metrics.stage_failures.labels(self.name, "open").inc()
+                else:
+                    self._record(ctx, conv, header=section.header)
+            return await call_next(ctx)
+        finally:
+            early = ctx.facts.pop("pii_analysis", None)  # started here; the PII stage takes it
+            if early is not None:
+                early.discard()  # not taken (the request failed before the PII stage): cancelled
 
-    async def _read(self, clf: CachingClassifier, turns: list[str], window: int, prior: Any, *, scope: str = "") -> Any:
-        """The conversation's reading, with every model read **off the event loop**.
+    def _start_meanwhile(self, ctx: RequestContext | None) -> None:
+        """Start the overlapping work (never raises: it is the later stage's, not the reading's)."""
+        if self._meanwhile is None or ctx is None:
+            return
+        try:
+            self._meanwhile(ctx)
+        except Exception as exc:  # noqa: BLE001 - the later stage then does its work itself
+            get_logger().warning("overlap_not_started", stage=self.name, request_id=ctx.request_id, error_type=type(exc).__name__)
+
+    async def _read(self, clf: CachingClassifier, turns: list[str], window: int, prior: Any, *, scope: str = "",
+                    ctx: RequestContext | None = None) -> Any:
+        """The conversation's reading, with every model read **off the event loop**; when a model
+        read is needed, the overlapping work (``meanwhile``: the PII analysis of the same request)
+        is started first, so both run on worker threads at once.
 
         Turns the text cache already holds cost microseconds and are read in place. Otherwise, a
         classifier offering ``submit(text) -> concurrent.futures.Future`` (the contextual reader:
@@ -172,6 +199,8 @@ class EmotionStage:
         from proxy.detectors.emotion_conversation import read_conversation
 
         missing = clf.missing(turns)
+        if missing:
+            self._start_meanwhile(ctx)
         submit = getattr(clf.inner, "submit", None)
         if missing and callable(submit):
             readings = await asyncio.gather(*(asyncio.wrap_future(submit(t)) for t in missing))
@@ -210,10 +239,11 @@ class EmotionStage:
         )
 
 
-def build_emotion_stage(metrics: Metrics, policies: Any) -> EmotionStage:
+def build_emotion_stage(metrics: Metrics, policies: Any, *, meanwhile: Callable[[RequestContext], None] | None = None) -> EmotionStage:
     """The stage as ``build_services`` wires it: the classifiers of the loaded policies that enable
-    emotion are loaded now, at start-up, like the PII engine (``build_pii_stage``)."""
-    stage = EmotionStage(metrics)
+    emotion are loaded now, at start-up, like the PII engine (``build_pii_stage``); ``meanwhile``
+    (the PII stage's ``start_analysis``) is started before each model read."""
+    stage = EmotionStage(metrics, meanwhile=meanwhile)
     stage.warm_policies(policies)
     return stage
 

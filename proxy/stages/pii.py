@@ -2,7 +2,8 @@
 
 Reads: ``ctx.policy.pii`` (and ``.name``), ``ctx.body`` (all of it: one walk over every field, see
 :mod:`proxy.privacy.request_walk`), ``ctx.tenant``, ``ctx.user_id``, ``ctx.endpoint``,
-``ctx.facts["thread"]`` (the vault of a conversation the upstream keeps).
+``ctx.facts["thread"]`` (the vault of a conversation the upstream keeps), ``ctx.facts["pii_analysis"]``
+(this request's analysis, when the emotion stage started it with :meth:`PiiStage.start_analysis`).
 Writes: ``ctx.body`` in place; decision ``pii`` (counts per entity only: ``redacted``,
 ``output_masked`` / ``output_detected``, ``dropped``; never values); the ``x-bedside-pii`` header
 (values replaced in the request per entity, ``PERSON=1, EMAIL_ADDRESS=1``, or ``none``; PII the
@@ -60,6 +61,7 @@ from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
 from proxy.pipeline.context import RequestContext
 from proxy.pipeline.deltas import Delta, TextDelta
+from proxy.pipeline.early import EarlyWork
 from proxy.pipeline.holdback import windowed
 from proxy.pipeline.stage import Next
 from proxy.pipeline.summary import PII_HEADER, summary_value
@@ -134,9 +136,10 @@ class PiiStage:
         drops = _unanalysable(slots, pii, shadow)
         slots = [s for s in slots if s.kind != "binary"]
         scope = (ctx.tenant, ctx.user_id or "", config)
+        early = ctx.facts.pop("pii_analysis", None)  # started by the emotion stage (start_analysis)
         try:
             history = ctx.facts.get("thread")
-            done, reused = await self._plan(slots, scope, config, pii, shadow, history.vault if history is not None else None)
+            done, reused = await self._plan(slots, scope, config, pii, shadow, history.vault if history is not None else None, early)
         except BedsideError:
             raise
         except TooMuchToAnalyse as exc:
@@ -167,6 +170,33 @@ class PiiStage:
             return completion
         return self._reply(ctx, completion, done.vault, scope, pii, shadow)
 
+    def start_analysis(self, ctx: RequestContext) -> None:
+        """Start this request's analysis now (worker threads) as ``ctx.facts["pii_analysis"]``, an
+        :class:`EarlyWork` this stage takes when the request reaches it: the emotion stage calls it
+        just before its model read, so both run at once. The analysis is exactly :meth:`__call__`'s
+        (the same walk, texts, scope, timeout and ``max_new_chars``; the walk skips the tone
+        stage's guidance, the only edit in between); nothing else is done (no body edit, decision,
+        header or metric), and its failure is reported by the stage that takes it, as its own (fail
+        closed). A request the stage refuses, or anything unexpected, starts nothing."""
+        policy = ctx.policy
+        if policy is None or not policy.pii.enabled or "pii_analysis" in ctx.facts:
+            return
+        try:
+            pii = policy.pii
+            shadow = pii.mode == "shadow"
+            config = _config(pii)
+            slots = walk_request(ctx.body, ctx.endpoint)
+            _unanalysable(slots, pii, shadow)  # raises for a request the stage refuses
+            slots = [s for s in slots if s.kind != "binary"]
+            reused = {} if shadow else self._remembered((ctx.tenant, ctx.user_id or "", config), slots)
+            texts = _texts(slots, reused)
+        except Exception:  # noqa: BLE001 - the stage does the work (and reports any problem) itself
+            return
+        if texts:
+            whose = (ctx.tenant, ctx.user_id or "")
+            work = self._engine.analyze(texts, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars, scope=whose)
+            ctx.facts["pii_analysis"] = EarlyWork((config, whose), work)
+
     async def redact_text(self, text: str, policy: Any) -> str:
         """``text`` with every entity the policy's ``pii`` section detects replaced by ``<ENTITY>``
         (for text that is kept, not forwarded: a feedback comment). Raises when analysis fails, so
@@ -195,15 +225,28 @@ class PiiStage:
         return out
 
     async def _plan(
-        self, slots: list[Slot], scope: tuple[Any, ...], config: PiiDetectConfig, pii: Any, shadow: bool, seed: PseudonymVault | None = None
+        self,
+        slots: list[Slot],
+        scope: tuple[Any, ...],
+        config: PiiDetectConfig,
+        pii: Any,
+        shadow: bool,
+        seed: PseudonymVault | None = None,
+        early: EarlyWork[dict[str, tuple[PiiSpan, ...]]] | None = None,
     ) -> tuple[RequestRedaction, dict[int, Remembered]]:
         """Analyse what is new and plan the redaction. A resent reply is taken as the model's text
         only if its placeholders mean the same values at its place in this request; one that does
-        not is analysed after all, and the plan made again (each round has fewer such replies)."""
+        not is analysed after all, and the plan made again (each round has fewer such replies).
+        ``early``: the analysis :meth:`start_analysis` started; its spans (or its error) are taken
+        as this analysis's, and only texts it did not cover are analysed here."""
         reused = {} if shadow else self._remembered(scope, slots)
-        texts = [s.analysed_text for i, s in enumerate(slots) if i not in reused and s.kind != "name"]
+        texts = _texts(slots, reused)
         whose = (str(scope[0]), str(scope[1]))  # analyses are remembered per tenant and user, never shared
-        found = await self._engine.analyze(texts, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars, scope=whose) if texts else {}
+        task = early.take((config, whose)) if early is not None else None
+        found = dict(await task) if task is not None else {}
+        rest = [t for t in texts if t not in found]
+        if rest:
+            found.update(await self._engine.analyze(rest, config, pii.timeout_seconds, max_new_chars=pii.max_new_chars, scope=whose))
         split = _split_numbers(slots)
         failed: list[int] = []
         while True:
@@ -262,6 +305,12 @@ class PiiStage:
                 self._replies.remember(scope, "".join(parts), "".join(said.get(choice, ())), vault)
 
         return completion.map_deltas(lambda d: _texts_seen(windowed(_texts_seen(d, said), text, args, choices=n, whole=whole), {}, remember))
+
+
+def _texts(slots: list[Slot], reused: dict[int, Remembered]) -> list[str]:
+    """The texts to analyse: every slot's but a participant's name (always a PERSON) and the
+    replies taken back as the model wrote them."""
+    return [s.analysed_text for i, s in enumerate(slots) if i not in reused and s.kind != "name"]
 
 
 def _unanalysable(slots: list[Slot], pii: Any, shadow: bool) -> list[tuple[Any, Any]]:

@@ -201,3 +201,41 @@ def test_contextual_missing_names_what_to_install(monkeypatch: pytest.MonkeyPatc
     message = contextual_missing()
     assert message is not None
     assert message.startswith("onnxruntime not installed") and "bedside[contextual]" in message
+
+
+@needs_extra
+def test_the_model_runs_while_the_rest_of_the_reading_is_computed(reader: object) -> None:
+    """The onnxruntime run (no GIL) happens on its own thread while the reading thread computes the
+    default reader's reading of the same turn: the run waits for that reading to begin, which only
+    a concurrent run can see (a sequential one would wait out the timeout)."""
+    import threading
+
+    from proxy.detectors.emotion_contextual import ContextualEmotionClassifier
+
+    began = threading.Event()
+    seen: list[tuple[str, bool]] = []
+
+    class RecordingSession:  # onnxruntime's InferenceSession interface, delegating to the real one
+        def __init__(self, real: object) -> None:
+            self.real = real
+
+        def run(self, names: list[str], feeds: dict[str, object]) -> object:
+            seen.append((threading.current_thread().name, began.wait(timeout=10)))
+            return self.real.run(names, feeds)  # type: ignore[attr-defined]
+
+    class RecordingReader:  # an EmotionClassifier (the constructor's extension point) delegating to the default reader
+        name = "recording"
+
+        def __init__(self, real: emo.EmotionClassifier) -> None:
+            self.real = real
+
+        def classify(self, text: str) -> emo.EmotionReading:
+            began.set()
+            return self.real.classify(text)
+
+    r = reader
+    split = ContextualEmotionClassifier(RecordingSession(r._session), r._tokenizer, r.metadata,  # type: ignore[attr-defined]
+                                        RecordingReader(emo.LinearEmotionClassifier.load()), 0.5, r.family_beta)  # type: ignore[attr-defined]
+    text = "I've asked three times now and it still doesn't work."
+    assert split.classify(text).label in emo.EMOTIONS
+    assert len(seen) == 1 and all(name.startswith("bedside-emotion-model") and waited for name, waited in seen), seen
