@@ -113,7 +113,7 @@ def out_of_family(emb: Embedded, labels: Sequence[int], sources: Sequence[str], 
         for s in settings:
             w = sample_weights(sub_labels, sub_sources, counts[train_rows], s.balance)
             coef, bias = fit_head(emb.vectors[win], y, w, s.c, seed)
-            out[s][~train_rows] = row_logits(emb.vectors @ coef + bias, emb.starts)[~train_rows]
+            out[s][~train_rows] = row_logits(np.asarray(emb.vectors @ coef + bias, dtype=np.float64), emb.starts)[~train_rows]
         log(f"  [{k + 1}/{len(set(fams))}] fitted {len(settings)} heads without {fam} ({int((~train_rows).sum())} rows held out)")
     return out
 

@@ -82,16 +82,16 @@ def embed_rows(encoder: WindowEncoder, texts: Sequence[str], log: Callable[[str]
     return Embedded(np.concatenate(parts).astype(np.float32), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
 
 
-def cached_embeddings(kind: str, texts: Sequence[str], cache: Path | None) -> Embedded:
+def cached_embeddings(kind: str, texts: Sequence[str], cache: Path | None, log: Callable[[str], None] = print) -> Embedded:
     """The embeddings from ``cache`` when it holds these texts embedded by this encoder, else computed (and cached)."""
     key = hashlib.sha256(json.dumps([kind, WINDOW, OVERLAP, MAX_WINDOWS, BASE_WEIGHTS_SHA256, list(texts)]).encode()).hexdigest()
     if cache is not None and cache.is_file():
         with np.load(cache) as z:
             if str(z["key"]) == key:
-                print(f"embeddings read from {cache}")
+                log(f"embeddings read from {cache}")
                 return Embedded(z["vectors"], z["starts"])
-    print(f"embedding {len(texts)} texts with the {kind} encoder (one thread)")
-    emb = embed_rows(encoder_for(kind), texts)
+    log(f"embedding {len(texts)} texts with the {kind} encoder (one thread)")
+    emb = embed_rows(encoder_for(kind), texts, log)
     if cache is not None:
         np.savez(cache, key=np.str_(key), vectors=emb.vectors, starts=emb.starts)
     return emb
@@ -139,6 +139,17 @@ def report(rows: Sequence[Row], oos: dict[Setting, npt.NDArray[np.float64]], heu
     for source in sorted({r.source for r in rows}):
         print(f"  {source}: {LICENCES.get(source, '?')}")
     return figures
+
+
+def loso_flags(rows: Sequence[Row], *, kind: str = "base", cache: Path | None = None, seed: int = SEED,
+               log: Callable[[str], None] = print) -> dict[tuple[str, int], npt.NDArray[np.bool_]]:
+    """Per (source, label): the flags of the encoder head fitted without the source's family, under the
+    choice made without it (what ``bench/rails_eval.py`` prints beside the other readers)."""
+    emb = cached_embeddings(kind, [r.text for r in rows], cache, log)
+    labels, sources = [r.label for r in rows], [r.source for r in rows]
+    heur = np.array([heuristic(r.text)[0] for r in rows])
+    oos = out_of_family(emb, labels, sources, [Setting(c, b) for c in CS for b in BALANCES], seed=seed, log=log)
+    return {key: flags for key, (_, flags) in nested(oos, heur, groups_of(labels, sources), log=log).items()}
 
 
 def save(out: Path, w: npt.NDArray[np.float32], b: float, cat: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]], choice: Choice,

@@ -63,11 +63,11 @@ from proxy.detectors.harmful import CATEGORIES, Verdict, heuristic
 __all__ = ["INSTALL_HINT", "MAX_WINDOWS", "OVERLAP", "WINDOW", "ContextualUnavailable", "HarmEncoderDetector", "Head", "WindowEncoder", "build_encoder", "encoder_missing", "shared_encoder", "windows"]
 
 #: tokens per window, [CLS] and [SEP] included (MiniLM-L6-v2 was trained on 128)
-WINDOW: Final = 128
+WINDOW: Final = 64
 #: tokens two consecutive windows share
-OVERLAP: Final = 32
+OVERLAP: Final = 16
 #: most windows read per text (a 150-word message is 1-2 windows)
-MAX_WINDOWS: Final = 16
+MAX_WINDOWS: Final = 32
 #: bumped when the graph this module builds changes, so a cached build is not reused
 GRAPH_VERSION: Final = "pooled-1"
 
@@ -132,7 +132,7 @@ def windows(ids: list[int], cls: int, sep: int, *, size: int = WINDOW, overlap: 
     share ``overlap``; past ``most`` windows, the first and the last ``most // 2`` are kept."""
     body = size - 2
     step = body - overlap
-    starts = [0] if len(ids) <= body else list(range(0, len(ids) - body, step)) + [len(ids) - body]
+    starts = [0] if len(ids) <= body else [*range(0, len(ids) - body, step), len(ids) - body]
     if len(starts) > most:
         starts = starts[: most // 2] + starts[-(most - most // 2):]
     return [[cls, *ids[s : s + body], sep] for s in starts]
