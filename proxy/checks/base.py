@@ -42,6 +42,9 @@ class InputCheck:
     #: read only the person's own words of a user message, not the blocks pasted into it (which
     #: the check reads separately as ``pasted``): ``jailbreak``
     own_words: bool = False
+    #: costs milliseconds per text (``harmful_request`` with ``model: encoder``): the input-rails
+    #: stage runs a policy holding such a check in a worker thread, never on the event loop
+    off_loop: bool = False
 
     def action_for(self, reasons: Sequence[str]) -> str:
         """The action for a failure with these reasons."""

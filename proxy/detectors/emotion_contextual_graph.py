@@ -52,12 +52,12 @@ def layer_tensors(base: Arrays, i: int) -> dict[str, npt.NDArray[np.float32]]:
     return out
 
 
-def assemble(base: Arrays, trained: Arrays) -> dict[str, npt.NDArray[np.float32]]:
+def assemble(base: Arrays, trained: Arrays, head_widths: Mapping[str, int] = HEADS_WIDTH) -> dict[str, npt.NDArray[np.float32]]:
     """Every graph weight: the base encoder's, with the shipped values of the trained layers.
 
     ``trained`` holds, for each adapted layer ``i``, ``L{i}.{m}.lora_a`` / ``lora_b`` (and
     ``L{i}.lora_scale``) for the matrices and the full biases and layer norms ``L{i}.q_b`` ...,
-    plus the heads.
+    plus the heads named in ``head_widths`` (none for the plain encoder: ``assemble(base, {}, head_widths={})``).
     """
     def f32(name: str) -> npt.NDArray[np.float32]:
         return np.asarray(base[name], dtype=np.float32)
@@ -79,7 +79,7 @@ def assemble(base: Arrays, trained: Arrays) -> dict[str, npt.NDArray[np.float32]
             elif name in trained:
                 value = np.asarray(trained[name], dtype=np.float32)
             w[name] = value
-    for head in HEADS_WIDTH:
+    for head in head_widths:
         w[f"{head}_w"] = np.asarray(trained[f"{head}_w"], dtype=np.float32)
         w[f"{head}_b"] = np.asarray(trained[f"{head}_b"], dtype=np.float32)
     return w
@@ -110,8 +110,10 @@ class _Graph:
         return self.op("Add", self.op("MatMul", x, w), b)
 
 
-def build_model(weights: Mapping[str, npt.NDArray[np.float32]]) -> ModelProto:
-    """The float ONNX model for ``weights`` (names as :func:`assemble` makes them)."""
+def build_model(weights: Mapping[str, npt.NDArray[np.float32]], head_widths: Mapping[str, int] = HEADS_WIDTH, *,
+                pooled: bool = False, name: str = "bedside_contextual_emotion") -> ModelProto:
+    """The float ONNX model for ``weights`` (names as :func:`assemble` makes them): one output per
+    head and, with ``pooled``, the mean-pooled token vectors as output ``pooled`` (``[batch, 384]``)."""
     g = _Graph()
     for name, value in weights.items():
         g.const(name, value.astype(np.float32))
@@ -161,15 +163,18 @@ def build_model(weights: Mapping[str, npt.NDArray[np.float32]]) -> ModelProto:
     m = g.op("Unsqueeze", mask_f, "c.axis_last")
     total = g.op("ReduceSum", g.op("Mul", x, m), "c.axis1", keepdims=0)
     count = g.op("Max", g.op("ReduceSum", m, "c.axis1", keepdims=0), "c.tiny")
-    pooled = g.op("Div", total, count)
+    pooled_x = g.op("Div", total, count)
     outputs = []
-    for head, width in HEADS_WIDTH.items():
-        logits = g.linear(pooled, f"{head}_w", f"{head}_b")
+    if pooled:
+        g.nodes.append(helper.make_node("Identity", [pooled_x], ["pooled"]))
+        outputs.append(helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", HIDDEN]))
+    for head, width in head_widths.items():
+        logits = g.linear(pooled_x, f"{head}_w", f"{head}_b")
         g.nodes.append(helper.make_node("Identity", [logits], [head]))
         outputs.append(helper.make_tensor_value_info(head, TensorProto.FLOAT, ["batch", width]))
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "tokens"])
               for n in ("input_ids", "attention_mask")]
-    graph = helper.make_graph(g.nodes, "bedside_contextual_emotion", inputs, outputs, g.inits)  # type: ignore[arg-type]
+    graph = helper.make_graph(g.nodes, name, inputs, outputs, g.inits)  # type: ignore[arg-type]
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="bedside")
     model.ir_version = 8

@@ -95,11 +95,22 @@ class BedsideJailbreak(BedsideValidator):
 @register_validator(name="bedside/harmful_request", data_type="string")
 class BedsideHarmfulRequest(BedsideValidator):
     """Fail when the text asks for help to do serious harm in one of ``categories`` (all when
-    empty); the first reason is ``harmful_request:<category>`` (see :mod:`proxy.detectors.harmful`)."""
+    empty); the first reason is ``harmful_request:<category>``. ``model``: ``features``
+    (:mod:`proxy.detectors.harmful`) or ``encoder`` (:mod:`proxy.detectors.harm_encoder`, the
+    ``contextual`` extra; raises :class:`~proxy.detectors.harm_encoder.ContextualUnavailable` naming
+    the install commands when it cannot load)."""
 
-    def __init__(self, threshold: float | None = None, categories: Sequence[str] = (), on_fail: Any = "noop") -> None:
-        super().__init__(on_fail=on_fail, threshold=threshold, categories=list(categories))
-        self._detector = HarmfulRequestDetector(threshold)
+    def __init__(self, threshold: float | None = None, categories: Sequence[str] = (), model: str = "features", on_fail: Any = "noop") -> None:
+        super().__init__(on_fail=on_fail, threshold=threshold, categories=list(categories), model=model)
+        self._detector: Any
+        if model == "encoder":
+            from proxy.detectors.harm_encoder import HarmEncoderDetector
+
+            self._detector = HarmEncoderDetector.load(threshold)
+        elif model == "features":
+            self._detector = HarmfulRequestDetector(threshold)
+        else:
+            raise ValueError(f"unknown harmful_request model {model!r}")
         self._categories = frozenset(categories)
 
     def _validate(self, value: Any, metadata: dict[str, Any]) -> ValidationResult:

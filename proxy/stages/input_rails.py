@@ -37,7 +37,9 @@ Fails **closed**: a validator that raises, or any error in this stage, blocks wi
 text and counts ``bedside_stage_failures_total{stage="input_rails", mode="closed"}``.
 
 Cost: ~0.7 ms for the five input rails on a 150-word message (``python bench/rails_cost.py``);
-texts longer than ``thread_chars`` run in a worker thread so the event loop stays free. A text
+texts longer than ``thread_chars``, and every request of a policy holding a check marked
+``off_loop`` (``harmful_request`` with ``model: encoder``: tens of ms), run in a worker thread so
+the event loop stays free. A text
 already judged for the same tenant, user and policy version is not judged again: its verdict
 (reason names only) is remembered (:mod:`proxy.checks.input_memo`), so a resent system message or
 a repeated message costs a hash, and a conversation's later turn pays for its new text only.
@@ -143,7 +145,7 @@ class InputRailsStage:
             rails = self.rails_for(policy)
             texts = input_texts(ctx.body.get("messages"))
             scope = (ctx.tenant, ctx.user_id or "", policy.name, policy.content_hash)
-            if sum(len(t.text) for t in texts) > self._thread_chars:
+            if sum(len(t.text) for t in texts) > self._thread_chars or any(r.off_loop for r in rails):
                 failures = await anyio.to_thread.run_sync(self.evaluate, policy.name, rails, texts, scope, limiter=self._limiter)
             else:
                 failures = self.evaluate(policy.name, rails, texts, scope)

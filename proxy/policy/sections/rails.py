@@ -19,6 +19,7 @@ RailAction = Literal["block", "fix", "reask", "handoff", "log"]
 Source = Literal["user", "tool", "document", "pasted"]
 InputCheck = Literal["jailbreak", "crisis", "denied_topics", "max_length", "language", "harmful_request", "moderation"]
 #: The offline harmful_request detector's categories, gravest first (proxy/detectors/harmful.py).
+HarmModel = Literal["features", "encoder"]
 HARM_CATEGORIES = ("weapons", "violence", "self_harm", "sexual", "cyber", "crime", "hate", "privacy", "misinformation")
 OutputCheck = Literal["forbidden_phrases", "persona_drift", "system_prompt_leak", "required_disclosure", "pii_leak", "over_empathy"]
 
@@ -80,7 +81,14 @@ class Spotlight(StrictModel):
 class InputRail(StrictModel):
     check: InputCheck = Field(description="Which check.")
     action: RailAction = Field(default="block", description="What happens when it fails.")
-    threshold: float | None = Field(default=None, ge=0, le=1, description="Detector threshold (jailbreak), default the detector's own.")
+    threshold: float | None = Field(default=None, ge=0, le=1, description="Detector threshold (jailbreak, harmful_request), default the detector's own.")
+    model: HarmModel | None = Field(
+        default=None,
+        description="For `harmful_request`: which reader judges. `features` (the default): word features and a small model, "
+        "~0.4 ms. `encoder`: the all-MiniLM-L6-v2 sentence encoder with a trained head, tens of ms per message (run off "
+        "the event loop); needs the `contextual` extra and the encoder wheel, and a policy naming it where they are not "
+        "installed is rejected at load with the install commands.",
+    )
     topics: list[TopicRule] = Field(default_factory=list, description="For `denied_topics`: the topics.")
     max_chars: int | None = Field(default=None, gt=0, description="For `max_length`: the longest user message.")
     languages: list[NonEmptyStr] = Field(default_factory=list, description="For `language`: allowed language tags, e.g. `[en, es]`.")
@@ -126,7 +134,7 @@ class Rails(StrictModel):
 
     Input checks: `jailbreak` (prompt injection, also in tool results, documents and blocks pasted
     into a user message, per `sources`), `harmful_request` (offline: help to do serious harm, with
-    an action per category), `moderation` (an OpenAI-compatible moderation endpoint or guard
+    an action per category; `model: encoder` reads it with a sentence encoder), `moderation` (an OpenAI-compatible moderation endpoint or guard
     model), `crisis` (self-harm, abuse, medical emergency: usually `handoff`), `denied_topics`,
     `max_length`, `language`. Output checks: `forbidden_phrases`, `persona_drift` ("as an AI
     language model"), `system_prompt_leak`, `required_disclosure` (the persona's disclosure),
@@ -156,6 +164,8 @@ class Rails(StrictModel):
                 for name in rail.categories:
                     if name not in HARM_CATEGORIES:
                         out.append(Finding(("input", i, "categories", name), f"unknown harm category '{name}'", f"categories: {', '.join(HARM_CATEGORIES)}"))
+            if rail.model is not None and rail.check != "harmful_request":
+                out.append(Finding(("input", i, "model"), f"`model` does not apply to `{rail.check}`", "only `harmful_request` has a choice of reader"))
             if rail.categories and rail.check not in ("harmful_request", "moderation"):
                 out.append(Finding(("input", i, "categories"), f"`categories` does not apply to `{rail.check}`"))
             if rail.check == "denied_topics" and not rail.topics:
