@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import regex as re
 from presidio_analyzer import RecognizerResult
 
+from proxy.detectors.pii_addresses import address_cue_before
 from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE, NOT_NAMES, first_names, fold, strong_surnames, surnames
 
 __all__ = ["COMMON_NOUNS", "NER_TYPES", "NOT_ENTITIES", "STRUCTURED", "clean", "drop_false_positives", "resolve_overlaps"]
@@ -97,10 +98,30 @@ _MODEL_AFTER_RE = re.compile(r"[ \t]+\p{Lu}{0,3}\d[\p{L}\d-]*\b")
 _ARTICLE_BEFORE_RE = re.compile(r"(?i:\bthe)[ \t]+$")
 
 
+#: A street named without a house number: the name ends with a street type or starts with a street
+#: word ("Oxford Street", "Rue de Rivoli", "Piazza Navona"), or a street type follows the span
+#: ("George" + " Street").
+_STREET_NAME_RE = re.compile(
+    r"(?:^|[ \t])(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Drive|Crescent|Terrace|"
+    r"Gardens|Mews|Parade|Embankment|Straße|Strasse|Platz|Allee|Straat|Gracht|Gatan|Gade)(?:[ \t]+(?:North|South|East|West))?$"
+    r"|^(?:Rue|Via|Viale|Piazza|Corso|Calle|Carrer|Avenida|Paseo|Plaza|Rua|Praça|Boulevard|Place|Avenue|Plac|Ulica|Las|Los|La|El|Gran|Unter)[ \t]"
+)
+_STREET_AFTER_RE = re.compile(r"[ \t]+(?:Street|St\.?|Road|Avenue|Ave\.?|Boulevard|Drive|Square|Gardens)\b")
+
+
 def _product_or_place(text: str, r: RecognizerResult) -> bool:
-    if _is_bedside(r) or r.entity_type not in ("PERSON", "LOCATION", "ORGANIZATION"):
+    """A product ("the Dyson V15", "Galaxy S23") or a public place or street named without a
+    number ("Central Park", "Oxford Street", "Baker" + " Street"), unless an address cue comes
+    before it ("I live on Oxford Street"). Results from Bedside's strong name cues (score >= 0.85)
+    and Bedside's addresses are kept."""
+    if r.entity_type not in ("PERSON", "LOCATION", "ORGANIZATION"):
         return False
-    if _LANDMARK_RE.search(text[r.start : r.end]):
+    if _is_bedside(r) and (r.entity_type != "PERSON" or r.score >= 0.85):
+        return False
+    value = text[r.start : r.end]
+    if _LANDMARK_RE.search(value) and not _is_bedside(r):
+        return True
+    if (_STREET_NAME_RE.search(value) or _STREET_AFTER_RE.match(text, r.end)) and not address_cue_before(text, r.start):
         return True
     return r.entity_type == "PERSON" and (
         _MODEL_AFTER_RE.match(text, r.end) is not None or _ARTICLE_BEFORE_RE.search(text, 0, r.start) is not None

@@ -71,3 +71,29 @@ def test_world_first_names_and_lower_case_introductions() -> None:
     lower = "hi its piaras tyrrell here, my parcel still hasnt arrived"
     assert any(lower[r.start : r.end] == "piaras tyrrell" for r in rec.analyze(lower, ["PERSON"]))
     assert not rec.analyze("hi its raining here, my parcel is late", ["PERSON"])
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Can Anita Kowalczyk pick up the keys tomorrow?", ["Anita Kowalczyk"]),
+        ("Anna-Lena Brückner will sign the lease.", ["Anna-Lena Brückner"]),
+        ("cc Marta Ibarra, Tomasz Wrona", ["Marta Ibarra", "Tomasz Wrona"]),
+    ],
+)
+def test_names_after_capitalised_words_hyphenated_and_copied(ner: AnalyzerHandle, text: str, names: list[str]) -> None:
+    assert persons(ner, text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is Baker Street worth visiting, or is it just chain stores now?",
+        "Rents on George Street have doubled in ten years.",
+        "Tivoli Gardens gets crowded in July.",
+        "My MacBook Air M2 keeps disconnecting.",
+        "I compared the Echo Dot and the Kindle Oasis.",
+    ],
+)
+def test_streets_places_and_products_are_not_names(ner: AnalyzerHandle, text: str) -> None:
+    assert persons(ner, text) == []
