@@ -24,6 +24,7 @@ leeds ls1 4ap`` is found like ``12 Mill Rd, Leeds LS1 4AP``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import regex as re
@@ -84,7 +85,7 @@ _STREET_PATTERNS: tuple[tuple[str, float, bool], ...] = (
         False,
     ),
     # Via Roma 131 / C/ Mayor, 12 / 12, rue de la Paix / ul. Zamkowa 33/4 / 20 Rue Eloued
-    (rf"\b(?:{_HOUSE},?[ \t]+{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS}|{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS}{_NUM_AFTER}?)", 0.7, True),
+    (rf"\b(?:(?:{_NUM}[ \t]+)?{_HOUSE},?[ \t]+{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS}|{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS}{_NUM_AFTER}?)", 0.7, True),
     # Am Markt 5 / An der Kirche 3a / Laan van Meerdervoort 45
     (rf"\b{GERMAN_PREFIX}[ \t]+{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}[ \t]+{_NUM}\b", 0.65, False),
     # Schillerstraße 12a / Brucker Bundesstrasse 31 / Linden Platz 5 / Stensås terrasse 38 / Kerkstraat 12-III
@@ -110,7 +111,7 @@ _STREET_PATTERNS: tuple[tuple[str, float, bool], ...] = (
     # Portugal and Brazil: a street without number (S/N, sem número)
     (rf"\b{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS},?[ \t]+S/N\b", 0.7, False),
     # military and post-office boxes
-    (r"\b(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{2,5}(?:\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{5})?", 0.8, False),
+    (r"\b(?:PSC|CMR|Unit)\s+\d{3,5},?\s+(?i:box)\s+\d{2,5}(?:\s*\n?\s*(?i:[AFD]PO\s+A[AEP])\s+\d{5})?", 0.8, False),
     (rf"\b(?:USS|USNS|USNV|USCGC)\s+{_WORD_CAP}(?:\s+{_WORD_CAP})?,?\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{{5}}", 0.8, False),
     (rf"(?<![\w.]){PO_BOX}[ \t]*(?i:no\.?[ \t]*)?\d{{1,6}}(?:[ ]\d{{2,3}}){{0,3}}\b", 0.7, False),
     (rf"\b{PO_BOX_SHORT}[ \t]*\d{{1,6}}(?=[ \t]*[,\n]?[ \t]*(?:{POSTCODE}(?!\d)|(?i:app\.?|bureau|stn|station)\b))", 0.65, False),
@@ -122,10 +123,10 @@ _STREET_PATTERNS: tuple[tuple[str, float, bool], ...] = (
         False,
     ),
     # a unit on its own: Apt. 4B, Suite 210, Flat 7
-    (r"\b(?:Apt\.?|APT\.?|Apartment|Suite|Ste\.|Flat)[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5, False),
+    (r"\b(?:(?i:apt\.?|apartment|suite)|Ste\.|Flat)[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5, False),
 )
 #: Patterns that also run on the capitalised copy of a lower-case text.
-_LOWER_OK = (0, 1, 2, 4, 7, 9, 13, 14)
+_LOWER_OK = (0, 1, 2, 4, 7, 9, 11, 13, 14)
 #: Address cue words: "Name 12" after one of these is read as a street and number.
 _ADDRESS_CUE = (
     r"(?:address(?:\s+is)?|adress|addr\.?|live[sd]?\s+(?:at|on|in)|living\s+(?:at|on)|located\s+(?:at|on)|"
@@ -142,7 +143,7 @@ _PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:(?i:am|im|an|der|de|la|le|en|sur|upon|on|de
 _UNIT_RE = re.compile(_SEP + UNIT + r"(?![\p{L}\d])\.?")
 _POSTCODE_RE = re.compile(rf"(?:{_SEP}|[ \t]*[-–][ \t]*(?=\d)){POSTCODE}(?![\p{{L}}\d])")
 _STATE_RE = re.compile(r"[ \t]*,?[ \t]*(?:\p{Lu}{2,3}(?![\p{L}\d])|\(\p{Lu}[\p{L}\p{M}-]+\)|\(\p{Lu}{2}\))")
-_PLACE_AFTER_COMMA_RE = re.compile(r"[ \t]*[,\n][ \t>]*" + _PLACE)
+_PLACE_AFTER_COMMA_RE = re.compile(r"(?:[ \t]*[,\n][ \t>]*|[ \t]{2,})" + _PLACE)
 _PLACE_AFTER_CODE_RE = re.compile(r"[ \t]+" + _PLACE)
 _UNIT_BEFORE_RE = re.compile(rf"(?:{UNIT}|Level[ \t]+\d{{1,3}})[ \t]*[,/]?[ \t]*$")
 
@@ -202,12 +203,18 @@ class StreetAddressRecognizer(BedsideRecognizer):
         """Return address spans; overlapping matches are merged later by the engine."""
         if "STREET_ADDRESS" not in entities:
             return []
-        lower = not any(c.isupper() for c in text)
-        read = _capitalised(text) if lower else text
         out: list[RecognizerResult] = []
-        for i, (rx, score, needs_evidence) in enumerate(_STREET_RES):
-            if lower and i not in _LOWER_OK:
-                continue
+        self._shapes(text, out, range(len(_STREET_RES)))
+        if not any(c.isupper() for c in text):  # typed in lower case: also read it capitalised
+            self._shapes(_capitalised(text), out, _LOWER_OK)
+        for m in _CUED_RE.finditer(text):
+            out.append(self._result("STREET_ADDRESS", m.start("s"), _extend_tail(text, m.end("s"))[0], 0.6))
+        return out
+
+    def _shapes(self, read: str, out: list[RecognizerResult], which: Iterable[int]) -> None:
+        """Append the matches of the patterns numbered ``which`` in ``read``, head and tail extended."""
+        for i in which:
+            rx, score, needs_evidence = _STREET_RES[i]
             for m in rx.finditer(read):
                 start, end = m.span()
                 while end > start and read[end - 1] in " ,\n":
@@ -217,7 +224,3 @@ class StreetAddressRecognizer(BedsideRecognizer):
                     if not address_cue_before(read, start):
                         continue
                 out.append(self._result("STREET_ADDRESS", _extend_head(read, start), tail, score))
-        if not lower:
-            for m in _CUED_RE.finditer(text):
-                out.append(self._result("STREET_ADDRESS", m.start("s"), _extend_tail(text, m.end("s"))[0], 0.6))
-        return out

@@ -10,11 +10,16 @@ results, in order (see ``docs/pii.md``, "Clean-up of results"):
 3. :func:`resolve_overlaps`: one type per span (validated formats > Bedside recognizers > NER);
 4. :func:`_name_lists` and :func:`_propagate_names`: items of a list of names, and a name found once
    wherever it recurs in the same text.
+
+Between 2 and 3, :func:`_not_regions` drops NER LOCATION hits that are a country, continent or
+state (:func:`regions`) unless a word before ties the place to someone (``I live in Texas``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
 
 import regex as re
 from presidio_analyzer import RecognizerResult
@@ -317,11 +322,41 @@ def _propagate_names(text: str, results: Sequence[RecognizerResult]) -> list[Rec
     return out
 
 
+@lru_cache(maxsize=1)
+def regions() -> frozenset[str]:
+    """Countries, continents and first-level regions, lower-cased (``data/regions.txt``, built by
+    ``training/build_region_list.py`` from Faker, MIT): no one's location on their own."""
+    raw = resources.files("proxy.detectors").joinpath("data/regions.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+
+
+#: Words that make a place someone's own: where they live, come from, were born, are going.
+_PERSONAL_PLACE_RE = re.compile(
+    r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|from|citizen|"
+    r"native|home|address|located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation)\b[^.!?\n]{0,25})$"
+)
+
+
+def _not_regions(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop NER LOCATION hits that are a country, continent or state in a general statement
+    (``Do you ship to Canada?``); kept after words that tie the place to someone (``I live in
+    Texas``, ``born in Poland``, ``flying to Spain``)."""
+    names = regions()
+    out = []
+    for r in results:
+        if r.entity_type == "LOCATION" and not _is_bedside(r) and _normal(text[r.start : r.end]) in names:
+            if _PERSONAL_PLACE_RE.search(text, max(0, r.start - 60), r.start) is None:
+                continue
+        out.append(r)
+    return out
+
+
 def clean(text: str, raw: Iterable[RecognizerResult], wanted: set[str], threshold: float) -> list[RecognizerResult]:
     """Non-overlapping results for the ``wanted`` entities at or above ``threshold``, sorted."""
     cleaned = drop_false_positives(text, raw)
     if "PERSON" in wanted:
         cleaned = _names_over_places(text, cleaned)
+    cleaned = _not_regions(text, cleaned)
     resolved = resolve_overlaps(text, cleaned)
     if "PERSON" in wanted:
         resolved = resolve_overlaps(text, resolved + _name_lists(text, resolved))

@@ -97,3 +97,16 @@ def test_names_after_capitalised_words_hyphenated_and_copied(ner: AnalyzerHandle
 )
 def test_streets_places_and_products_are_not_names(ner: AnalyzerHandle, text: str) -> None:
     assert persons(ner, text) == []
+
+
+def test_countries_and_states_are_not_redacted_but_towns_are(ner: AnalyzerHandle) -> None:
+    text = "Do you ship to Canada or Texas? My sister moved to Leeds."
+    got = {text[r.start : r.end]: r.entity_type for r in ner.analyze(text, ["PERSON", "LOCATION", "STREET_ADDRESS"])}
+    assert "Canada" not in got and "Texas" not in got
+    assert got.get("Leeds") == "LOCATION"
+
+
+def test_a_country_tied_to_someone_is_still_redacted(ner: AnalyzerHandle) -> None:
+    text = "I was born in Poland and now I live in Texas."
+    got = {text[r.start : r.end] for r in ner.analyze(text, ["PERSON", "LOCATION", "STREET_ADDRESS"])}
+    assert {"Poland", "Texas"} <= got
