@@ -126,7 +126,7 @@ _STREET_PATTERNS: tuple[tuple[str, float, bool], ...] = (
     (r"\b(?:(?i:apt\.?|apartment|suite)|Ste\.|Flat)[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5, False),
 )
 #: Patterns that also run on the capitalised copy of a lower-case text.
-_LOWER_OK = (0, 1, 2, 4, 7, 9, 11, 13, 14)
+_LOWER_OK = (0, 2, 4, 7, 9, 11, 14)
 #: Address cue words: "Name 12" after one of these is read as a street and number.
 _ADDRESS_CUE = (
     r"(?:address(?:\s+is)?|adress|addr\.?|live[sd]?\s+(?:at|on|in)|living\s+(?:at|on)|located\s+(?:at|on)|"
@@ -148,6 +148,22 @@ _PLACE_AFTER_CODE_RE = re.compile(r"[ \t]+" + _PLACE)
 _UNIT_BEFORE_RE = re.compile(rf"(?:{UNIT}|Level[ \t]+\d{{1,3}})[ \t]*[,/]?[ \t]*$")
 
 _STREET_RES = tuple((re.compile(p), s, e) for p, s, e in _STREET_PATTERNS)
+#: The compound-street pattern (index 4) is the costliest; it can only match where a street-type
+#: ending is followed by a number, which this finds in one pass.
+_COMPOUND_PATTERN = 4
+_DIGITS_RE = re.compile(r"(?<!\d)\d")
+_WORD_BEFORE_NUMBER_RE = re.compile(r"[\p{L}\p{M}.]+[ \t]*,?[ \t]*$")
+_COMPOUND_END_RE = re.compile(rf"{COMPOUND}[ \t]*,?[ \t]*$")
+
+
+def _compound_hint(text: str) -> bool:
+    """Whether a word ending in a compound street type stands right before a number (digit runs are
+    few, so looking back from each is cheaper than scanning every word)."""
+    for m in _DIGITS_RE.finditer(text):
+        w = _WORD_BEFORE_NUMBER_RE.search(text, max(0, m.start() - 40), m.start())
+        if w is not None and _COMPOUND_END_RE.search(text, w.start(), m.start()) is not None:
+            return True
+    return False
 _CUED_RE = re.compile(_CUED_STREET)
 _MAX_TAIL = 8
 
@@ -214,6 +230,8 @@ class StreetAddressRecognizer(BedsideRecognizer):
     def _shapes(self, read: str, out: list[RecognizerResult], which: Iterable[int]) -> None:
         """Append the matches of the patterns numbered ``which`` in ``read``, head and tail extended."""
         for i in which:
+            if i == _COMPOUND_PATTERN and not _compound_hint(read):
+                continue
             rx, score, needs_evidence = _STREET_RES[i]
             for m in rx.finditer(read):
                 start, end = m.span()
