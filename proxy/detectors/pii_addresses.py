@@ -1,138 +1,212 @@
 """``STREET_ADDRESS`` by the shapes streets are written in (:class:`StreetAddressRecognizer`).
 
-House number + street name + suffix (``12 Baker Street``), continental forms (``Parijsstraat 8``,
-``Via Roma 131``, ``ul. Zamkowa 33``, ``20 Rue X``), postal-code + street + number blocks, military
-(``PSC 1234, Box 5678 APO AE 09012``) and PO boxes, each extended over a unit (``Apt. 4``), city,
-state, postcode and country tail. Plain regular expressions, no spaCy artefacts needed.
+Reads the text, returns address spans; no spaCy artefacts needed, no state. The street line is
+found by one of these shapes (vocabulary in :mod:`proxy.detectors.pii_address_words`):
+
+* house number + street name + street type (``12 Baker Street``, ``1600 N. Pennsylvania Ave NW``,
+  ``691, Srivastava Street``, ``4/12 Station Pde``, ``221B baker st``);
+* a street word before the name, the number before or after it (``Via Roma 131``, ``C/ Mayor, 12``,
+  ``12, rue de la Paix``, ``ul. Zamkowa 33/4``, ``P.zza Navona 5``), accepted only with a house
+  number, a postcode after it, or an address cue before it (``Piazza Navona`` alone is a place);
+* a compound or following street type and a number (``Schillerstraße 12a``, ``Kerkstraat 12-2``,
+  ``Linden Platz 5``, ``Stensås terrasse 38``), a German prepositional street (``Am Markt 5``);
+* post-office boxes in many languages (``PO Box 77``, ``Postfach 12 34 56``, ``Apartado de
+  Correos 8``, ``Casella Postale 3``; the short ``BP``, ``C.P.``, ``Box`` only before a postcode),
+  military (``PSC 1234, Box 5678 APO AE 09012``), Indian house numbers (``Flat No. 302``,
+  ``H.No. 12-3-456``, ``#45, 2nd Cross``), postcode + street + number blocks, ``the corner of X
+  and Y``, ``Name 12`` after an address cue, and ``Apt 4B`` / ``Suite 210`` alone.
+
+Each street line is then extended back over a unit before it (``Flat 3, ``) and forward over unit,
+floor, care-of, town, state, postcode and country segments (:func:`_extend_tail`). A text typed
+all in lower case is read as if each word were capitalised (same offsets), so ``12 mill rd,
+leeds ls1 4ap`` is found like ``12 Mill Rd, Leeds LS1 4AP``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import regex as re
 from presidio_analyzer import RecognizerResult
 
+from proxy.detectors.pii_address_words import (
+    COMPOUND,
+    GERMAN_PREFIX,
+    PARTICLE,
+    PO_BOX,
+    PO_BOX_SHORT,
+    POSTCODE,
+    PREFIX,
+    STRONG_SUFFIX,
+    SUFFIX,
+    UNIT,
+)
 from proxy.detectors.pii_recognizer_base import BedsideRecognizer
 
-__all__ = ["StreetAddressRecognizer"]
+__all__ = ["StreetAddressRecognizer", "address_cue_before"]
 
-_UP = r"\p{Lu}"
 _WORD_CAP = r"\p{Lu}[\p{L}\p{M}'’.-]*"
 _WORD_ANY = r"[\p{L}][\p{L}\p{M}'’.-]*"
-_NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
+_NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?){0,3}(?:/[A-Za-z](?![\p{L}]))?"
+#: A house number as written before a street: ``12``, ``221B``, ``4/12``, ``28 bis``, ``#45``.
+_HOUSE = rf"(?:#[ ]?)?{_NUM}(?:[ \t]+(?i:bis|ter|quater)\b)?"
+#: A short house number may be followed by a comma (``12, rue de la Paix``, ``691, Srivastava Street``).
+_HOUSE_COMMA = rf"(?:{_HOUSE}|(?:#[ ]?)?\d{{1,4}}[A-Za-z]?(?:[-/]\d{{1,4}})?,)"
+_ORDINAL = r"\d{1,3}(?:st|nd|rd|th)"
 #: Small words that never start a street name word ("3 dogs on the street" is no address).
 _STOP = (
     r"(?!(?i:on|the|in|at|of|to|and|or|a|an|my|your|our|his|her|their|for|with|from|is|are|was|"
-    r"were|down|up|across|near|by|more|less|times|minutes|hours|days|weeks|years|per)\b)"
+    r"were|down|up|across|near|by|more|less|times|minutes|hours|days|weeks|years|per|off|into|onto|"
+    r"along|past|through|towards?|around|over|under|behind|beyond|than|if|when|that|this|these|"
+    r"those|we|i|you|it|best|top|new|old|most|other|same)\b)"
 )
+_DIRECTION = r"(?:(?i:[NSEW]|north|south|east|west)\.?[ \t]+)"
+_NAME_WORD = rf"(?:{_STOP}{_WORD_CAP}|{_ORDINAL})"
+_NAME_WORDS = rf"(?:{PARTICLE}[ \t]*){{0,2}}{_WORD_CAP}(?:[ \t]+(?:{PARTICLE}[ \t]*){{0,2}}{_WORD_CAP}){{0,3}}"
+_AFTER_PREFIX = r"(?:(?<=[./])[ \t]*|[ \t]+)"
+_NUM_AFTER = rf"(?:,?(?:[ \t]+|[ \t]*\n[ \t]*)(?:(?i:n[ºo°]\.?|no\.|nr\.?)[ \t]*)?{_NUM}(?:[ \t]+(?i:bis|ter)\b)?(?![\p{{L}}\d]))"
 
-_US_SUFFIX = (
-    r"(?i:street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|"
-    r"terrace|ter|crescent|cres|circle|cir|parkway|pkwy|highway|hwy|freeway|fwy|expressway|expy|"
-    r"loop|pass|trail|trl|square|sq|alley|aly|row|close|mews|plaza|plz|walk|grove|gardens|gdns|"
-    r"green|greens|heights|hts|hill|park|point|pt|ridge|run|path|pike|turnpike|tpke|crossing|"
-    r"crossroad|junction|jct|landing|bend|cove|creek|estates?|glen|harbou?r|hollow|knoll|manor|"
-    r"meadows?|orchard|radial|shores?|springs?|summit|trace|valley|view|vista|wharf|wynd|quay|"
-    r"parade|esplanade|promenade|causeway|chase|croft|drove|rise|vale|yard|broadway|"
-    # more USPS / Canada Post / Australia Post street types, and Indian street words
-    r"ferry|skyway|land|camp|cliffs?|gap|plains?|spurs?|brooks?|mills?|port|prairie|ranch|rapids|"
-    r"shoals?|station|stream|throughway|track|tunnel|underpass|villages?|ville|wells?|fords?|forges?|"
-    r"forks?|falls|extension|divide|dale|corners?|canyon|cape|bypass|bridge|branch|"
-    r"bluffs?|beach|arcade|centreway|centre|center|circuit|close|concourse|crest|drive|gateway|"
-    r"highroad|lookout|outlook|ramble|retreat|ridgeway|tarn|walkway|"
-    r"marg|nagar|ganj|chowk|galli|gali|colony|bazaar|bagh|pur|peth)s?"
-)
-#: Street words that precede the name (French, Italian, Spanish, Portuguese, Polish, ...).
-_PREFIX = (
-    r"(?i:via|viale|vicolo|piazza|piazzale|corso|largo|strada|rue|avenue|allée|allee|boulevard|"
-    r"chemin|impasse|quai|calle|carrer|avenida|avda\.?|paseo|camino|rua|praça|praca|travessa|"
-    r"estrada|alameda|ul\.|ulica|al\.|aleja|pl\.|plac|os\.|calea|bulevardul|odos|leoforos|"
-    r"r\.|av\.|trav\.|acceso|pasadizo|cuesta|ronda|vía|plaza|travesía|glorieta|callejón|pasaje|rambla|urbanización|"
-    r"contrada|borgo|vico|rotonda|località|frazione|lungomare|salita|rue de la|place|cours|sentier|route)"
-)
-_PARTICLE = r"(?i:de|del|della|dei|degli|di|da|do|dos|das|des|du|la|le|les|van|von|der|den|y|e)"
-#: Street-type endings of compound or following words (German, Dutch, Nordic, Finnish, Hungarian...).
-_COMPOUND = (
-    r"(?i:straße|strasse|str\.|gasse|weg|allee|platz|ring|damm|ufer|steig|vej|vägen|väg|gatan|"
-    r"gata|gate|veien|vei|vegen|veg|gade|stræde|stræti|vegur|braut|katu|kuja|tie|polku|kaari|"
-    r"straat|laan|gracht|plein|kade|dreef|steeg|singel|utca|út|tér|körút|sor|iela|tänav|terrasse|"
-    r"gränd|gränden|stigen|stig|torget|torg|backe|backen|allén|baan|dijk|hof|markt|plads|allé)"
-)
-_UNIT = (
-    r"(?i:apt\.?|apartment|suite|ste\.?|unit|flat|fl\.?|floor|room|rm\.?|bldg\.?|building|studio|appartamento|puerta|piso|#)"
-    r"\s*#?\s*[A-Za-z]?\d{1,5}[A-Za-z]?"
-)
-_STREET_PATTERNS: tuple[tuple[str, float], ...] = (
-    # 12 Baker Street / 1600 N. Pennsylvania Ave NW / 221B baker st
+#: ``(pattern, score, needs_evidence)``: a match of a ``needs_evidence`` pattern without a digit
+#: counts only with a postcode in its tail or an address cue before it.
+_STREET_PATTERNS: tuple[tuple[str, float, bool], ...] = (
+    # 12 Baker Street / 1600 N. Pennsylvania Ave NW / 691, Srivastava Street / #45, 2nd Cross
     (
-        rf"\b{_NUM}(?:[ \t]+{_NUM})?[ \t]+(?:(?i:[NSEW]|north|south|east|west)\.?[ \t]+)?"
-        rf"(?:(?!{_US_SUFFIX}\b){_STOP}{_WORD_ANY}[ \t]+){{0,3}}{_STOP}{_WORD_ANY}[ \t]+{_US_SUFFIX}\b\.?"
+        rf"(?<![\w#]){_HOUSE_COMMA}(?:[ \t]+{_NUM})?(?:[ \t]+|[ \t]*\n[ \t]*){_DIRECTION}?"
+        rf"(?:(?!{SUFFIX}s?\b){_NAME_WORD}[ \t]+){{0,3}}{_NAME_WORD}[ \t]+{SUFFIX}s?\b\.?"
         r"(?:[ \t]+(?:N|S|E|W|NE|NW|SE|SW)\b)?",
         0.75,
+        False,
     ),
-    # Via Roma 131 / ul. Zamkowa 33 / Rua Cyro Franco 1213 / 20 Rue Eloued / 33 avenue de Provence
+    # 221B baker st: lower-case name words before an unmistakable street type
     (
-        rf"\b(?:{_NUM},?[ \t]+)?{_PREFIX}[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}"
-        rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}){{0,3}}(?:,?[ \t]+{_NUM}\b)?",
+        rf"\b{_HOUSE}[ \t]+(?:{_STOP}{_WORD_ANY}[ \t]+){{0,2}}{_STOP}{_WORD_ANY}[ \t]+{STRONG_SUFFIX}\b\.?",
         0.7,
+        False,
     ),
-    # Parijsstraat 8 / Brucker Bundesstrasse 31 / Rákóczi út 66. / Stensås terrasse 38
+    # Via Roma 131 / C/ Mayor, 12 / 12, rue de la Paix / ul. Zamkowa 33/4 / 20 Rue Eloued
+    (rf"\b(?:(?:{_NUM}[ \t]+)?{_HOUSE},?[ \t]+{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS}|{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS}{_NUM_AFTER}?)", 0.7, True),
+    # Am Markt 5 / An der Kirche 3a / Laan van Meerdervoort 45
+    (rf"\b{GERMAN_PREFIX}[ \t]+{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}[ \t]+{_NUM}\b", 0.65, False),
+    # Schillerstraße 12a / Brucker Bundesstrasse 31 / Linden Platz 5 / Stensås terrasse 38 / Kerkstraat 12-III
     (
-        rf"\b(?:{_NUM}[ \t]+)?(?:{_WORD_CAP}[ \t]+){{0,2}}(?:[\p{{L}}-]*{_COMPOUND})[ \t]*{_NUM}\b\.?",
+        rf"\b(?:{_NUM}[ \t]+)?(?:{_WORD_CAP}[ \t]+){{0,2}}(?:\p{{Lu}}[\p{{L}}\p{{M}}'’-]*?{COMPOUND}|(?<=\p{{Lu}}[\p{{L}}\p{{M}}'’.-]*[ \t]){COMPOUND})"
+        rf"(?![\p{{L}}])[ \t]*,?[ \t]*{_NUM}(?:-[IVX]{{1,4}}\b)?\b\.?",
         0.7,
+        False,
     ),
     # postal code + street + house number: 7878 Rahu 37 / 94941 2505 Heatherleigh
-    (rf"\b\d{{3,6}}[ \t]+(?:{_WORD_CAP}[ \t]+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.6),
-    (rf"\b\d{{3,6}}[ \t]+\d{{1,5}}[ \t]+{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}", 0.6),
+    (rf"\b\d{{3,6}}[ \t]+(?:{_WORD_CAP}[ \t]+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.6, False),
+    (rf"\b\d{{3,6}}[ \t]+\d{{1,5}}[ \t]+{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}", 0.6, False),
     # India: house number, locality, city and six-digit PIN: 84/699, Loke, Aizawl 476329
-    (rf"\b\d{{1,4}}(?:/\d{{1,4}})?,?[ \t\n]+(?:{_WORD_CAP}[ \t]+){{0,3}}{_WORD_CAP},[ \t\n]*{_WORD_CAP}(?:[ \t]+{_WORD_CAP})?[ \t]*[- ]?[ \t]*\d{{3}}[ ]?\d{{3}}\b", 0.7),
+    (rf"\b\d{{1,4}}(?:/\d{{1,4}})?,?[ \t\n]+(?:{_WORD_CAP}[ \t]+){{0,3}}{_WORD_CAP},[ \t\n]*{_WORD_CAP}(?:[ \t]+{_WORD_CAP})?[ \t]*[- ]?[ \t]*\d{{3}}[ ]?\d{{3}}\b", 0.7, False),
+    # India: Flat No. 302 / H.No. 12-3-456 / Plot 45 / Door No. 4/56 / #45, 2nd Cross
+    (
+        r"(?:\b(?:Flat|Plot|House|Door|Shop|Site|Villa|Block)[ \t]*(?i:no\.?|#)?|\b(?i:flat|plot|house|h|door|shop|site)[ \t]*\.?[ \t]*(?i:no\.|#))"
+        r"[ \t]*\d{1,5}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?){0,3}\b",
+        0.7,
+        False,
+    ),
+    (rf"(?<![\w#])#[ ]?\d{{1,4}}[A-Za-z]?(?:[-/]\d{{1,4}})?(?=[ \t]*,[ \t]*{_ORDINAL}[ \t]+\p{{Lu}})", 0.7, False),
     # Portugal and Brazil: a street without number (S/N, sem número)
-    (rf"\b{_PREFIX}[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_WORD_CAP}){{0,3}},?[ \t]+S/N\b", 0.7),
+    (rf"\b{PREFIX}{_AFTER_PREFIX}{_NAME_WORDS},?[ \t]+S/N\b", 0.7, False),
     # military and post-office boxes
-    (r"\b(?:PSC|CMR|Unit)\s+\d{3,5},?\s+Box\s+\d{2,5}(?:\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{5})?", 0.8),
-    (rf"\b(?:USS|USNS|USNV|USCGC)\s+{_WORD_CAP}(?:\s+{_WORD_CAP})?,?\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{{5}}", 0.8),
-    (r"\b(?i:P\.?\s?O\.?\s?Box|Post\s+Office\s+Box|Postfach)\s+\d{1,6}\b", 0.7),
+    (r"\b(?:PSC|CMR|Unit)\s+\d{3,5},?\s+(?i:box)\s+\d{2,5}(?:\s*\n?\s*(?i:[AFD]PO\s+A[AEP])\s+\d{5})?", 0.8, False),
+    (rf"\b(?:USS|USNS|USNV|USCGC)\s+{_WORD_CAP}(?:\s+{_WORD_CAP})?,?\s*\n?\s*[AFD]PO\s+A[AEP]\s+\d{{5}}", 0.8, False),
+    (rf"(?<![\w.]){PO_BOX}[ \t]*(?i:no\.?[ \t]*)?\d{{1,6}}(?:[ ]\d{{2,3}}){{0,3}}\b", 0.7, False),
+    (rf"\b{PO_BOX_SHORT}[ \t]*\d{{1,6}}(?=[ \t]*[,\n]?[ \t]*(?:{POSTCODE}(?!\d)|(?i:app\.?|bureau|stn|station)\b))", 0.65, False),
     # the corner of X and Y
     (
         r"\b(?i:corner\s+of)\s+(?:the\s+)?(?:[\p{L}\d.'’-]+\s+){0,4}?[\p{Lu}\d][\p{L}\d.'’-]*"
         r"\s+(?:and|&)\s+[\p{Lu}\d][\p{L}\d.'’-]*(?:\s+[\p{Lu}\d][\p{L}\d.'’-]*){0,3}",
         0.65,
+        False,
     ),
-    # a unit on its own: Apt. 4B, Suite 210, Studio 78R (then the street after it: Flat 7, Jones Light)
-    (r"\b(?i:apt\.?|apartment|suite|flat|studio|unit)\s*#?\s*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5),
+    # a unit on its own: Apt. 4B, Suite 210, Flat 7
+    (r"\b(?:(?i:apt\.?|apartment|suite)|Ste\.|Flat)[ \t]*#?[ \t]*[A-Za-z]?\d{1,5}[A-Za-z]?\b", 0.5, False),
 )
+#: Patterns that also run on the capitalised copy of a lower-case text.
+_LOWER_OK = (0, 2, 4, 7, 9, 11, 14)
 #: Address cue words: "Name 12" after one of these is read as a street and number.
 _ADDRESS_CUE = (
-    r"(?:address(?:\s+is)?|live[sd]?\s+(?:at|on|in)|living\s+(?:at|on)|located\s+(?:at|on)|"
+    r"(?:address(?:\s+is)?|adress|addr\.?|live[sd]?\s+(?:at|on|in)|living\s+(?:at|on)|located\s+(?:at|on)|"
     r"reside[sd]?\s+(?:at|on)|moved\s+to|meet\s+(?:me\s+)?at|stop\s+at|deliver(?:ed)?\s+to|"
-    r"ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return\s+(?:it\s+)?to|is\s+on|street:)"
+    r"ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return\s+(?:it\s+)?to|post\s+(?:it\s+)?to|is\s+on|street:|"
+    r"office\s+at|rent\s+(?:a\s+room\s+)?at|staying\s+at|go\s+to)"
 )
-_CUED_STREET = rf"(?i:{_ADDRESS_CUE})[:\s]+(?P<s>(?:{_WORD_CAP}[ \t]+){{0,3}}{_WORD_CAP}[ \t]+{_NUM}\b\.?)"
-_TAIL_SEP = r"(?:[ \t]*[,\n][ \t>]*|[ \t]+)"
-_TAIL_SEGMENT = (
-    rf"(?:{_UNIT}|\d{{4,6}}(?:-\d{{4}})?|[A-Z]{{1,2}}\d[A-Z\d]?\s*\d[A-Z]{{2}}|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
-    rf"|\p{{Lu}}{{2,3}}\b|\(\p{{Lu}}\p{{Ll}}+\))"
-)
-_TAIL_PLACE = rf"{_WORD_CAP}(?:[ \t]+{_WORD_CAP}){{0,2}}(?![\p{{L}}\p{{M}}'’.-])(?![ \t]*:)"
+_CUED_STREET = rf"(?i:{_ADDRESS_CUE})[:\s]+(?P<s>{_NAME_WORDS}[ \t]+{_NUM}\b\.?)"
+_CUE_BEFORE_RE = re.compile(rf"(?i:{_ADDRESS_CUE})[:\s]+(?:[^\n.!?]{{0,40}}[,\n][ \t]*)?$")
 
-_STREET_RES = tuple((re.compile(p), s) for p, s in _STREET_PATTERNS)
+_SEP = r"(?:[ \t]*[,;\n][ \t>]*|[ \t]+)"
+_PLACE_WORD = r"(?:(?:(?i:st|ste|mt|ft|co)\.[ \t]*)?\p{Lu}[\p{L}\p{M}'’-]*(?![\p{L}\p{M}\d])|\d{1,3}(?:st|nd|rd|th)(?=[ \t]+\p{Lu}))"
+_PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:(?i:am|im|an|der|de|la|le|en|sur|upon|on|del|di)[ \t]+)?{_PLACE_WORD}){{0,2}}(?:[ \t]+\d{{1,2}}(?![\d\p{{L}}]))?(?![\p{{L}}\p{{M}}'’-])(?![ \t]*:)"
+_UNIT_RE = re.compile(_SEP + UNIT + r"(?![\p{L}\d])\.?")
+_POSTCODE_RE = re.compile(rf"(?:{_SEP}|[ \t]*[-–][ \t]*(?=\d)){POSTCODE}(?![\p{{L}}\d])")
+_STATE_RE = re.compile(r"[ \t]*,?[ \t]*(?:\p{Lu}{2,3}(?![\p{L}\d])|\(\p{Lu}[\p{L}\p{M}-]+\)|\(\p{Lu}{2}\))")
+_PLACE_AFTER_COMMA_RE = re.compile(r"(?:[ \t]*[,\n][ \t>]*|[ \t]{2,})" + _PLACE)
+_PLACE_AFTER_CODE_RE = re.compile(r"[ \t]+" + _PLACE)
+_UNIT_BEFORE_RE = re.compile(rf"(?:{UNIT}|Level[ \t]+\d{{1,3}})[ \t]*[,/]?[ \t]*$")
+
+_STREET_RES = tuple((re.compile(p), s, e) for p, s, e in _STREET_PATTERNS)
+#: The compound-street pattern (index 4) is the costliest; it can only match where a street-type
+#: ending is followed by a number, which this finds in one pass.
+_COMPOUND_PATTERN = 4
+_DIGITS_RE = re.compile(r"(?<!\d)\d")
+_WORD_BEFORE_NUMBER_RE = re.compile(r"[\p{L}\p{M}.]+[ \t]*,?[ \t]*$")
+_COMPOUND_END_RE = re.compile(rf"{COMPOUND}[ \t]*,?[ \t]*$")
+
+
+def _compound_hint(text: str) -> bool:
+    """Whether a word ending in a compound street type stands right before a number (digit runs are
+    few, so looking back from each is cheaper than scanning every word)."""
+    for m in _DIGITS_RE.finditer(text):
+        w = _WORD_BEFORE_NUMBER_RE.search(text, max(0, m.start() - 40), m.start())
+        if w is not None and _COMPOUND_END_RE.search(text, w.start(), m.start()) is not None:
+            return True
+    return False
 _CUED_RE = re.compile(_CUED_STREET)
-_TAIL_SEGMENT_RE = re.compile(_TAIL_SEP + _TAIL_SEGMENT)
-_TAIL_PLACE_RE = re.compile(r"[ \t]*[,\n][ \t>]*" + _TAIL_PLACE)
-_MAX_TAIL = 6
+_MAX_TAIL = 8
 
 
-def _extend_tail(text: str, end: int) -> int:
-    """Extend an address match over unit, city, state, postcode and country segments."""
+def _extend_tail(text: str, end: int) -> tuple[int, bool]:
+    """Extend an address match over unit, town, state, postcode and country segments; also say
+    whether a postcode was among them."""
+    postcode = False
+    after_code = end >= 4 and text[end - 4 : end].isdigit()  # "Rue X, 75001" read the postcode as a number
     for _ in range(_MAX_TAIL):
-        m = _TAIL_SEGMENT_RE.match(text, end)
-        if m is None:
-            m = _TAIL_PLACE_RE.match(text, end)
-        if m is None:
+        m = _POSTCODE_RE.match(text, end) or _UNIT_RE.match(text, end) or _PLACE_AFTER_COMMA_RE.match(text, end) or _STATE_RE.match(text, end)
+        if m is None and after_code:
+            m = _PLACE_AFTER_CODE_RE.match(text, end)
+        if m is None or m.end() <= end:
             break
+        after_code = m.re is _POSTCODE_RE
+        postcode = postcode or after_code
         end = m.end()
-    return end
+    return end, postcode
+
+
+def _extend_head(text: str, start: int) -> int:
+    """Extend an address match back over a unit written before the street (``Flat 3, ``, ``Unit 4/``)."""
+    m = _UNIT_BEFORE_RE.search(text, max(0, start - 30), start)
+    return m.start() if m is not None and m.end() == start else start
+
+
+def address_cue_before(text: str, start: int) -> bool:
+    """Whether an address cue (``lives on``, ``address:``, ``ship to`` ...) comes shortly before ``start``."""
+    return _CUE_BEFORE_RE.search(text, max(0, start - 80), start) is not None
+
+
+def _capitalised(text: str) -> str:
+    """``text`` with the first letter of each word upper-cased, offsets unchanged."""
+    out = list(text)
+    prev = " "
+    for i, ch in enumerate(text):
+        if not (prev.isalpha() or prev in "'’") and ch.isalpha():
+            up = ch.upper()
+            if len(up) == 1:
+                out[i] = up
+        prev = ch
+    return "".join(out)
 
 
 class StreetAddressRecognizer(BedsideRecognizer):
@@ -146,12 +220,25 @@ class StreetAddressRecognizer(BedsideRecognizer):
         if "STREET_ADDRESS" not in entities:
             return []
         out: list[RecognizerResult] = []
-        for rx, score in _STREET_RES:
-            for m in rx.finditer(text):
-                start, end = m.span()
-                while end > start and text[end - 1] in " ,":
-                    end -= 1
-                out.append(self._result("STREET_ADDRESS", start, _extend_tail(text, end), score))
+        self._shapes(text, out, range(len(_STREET_RES)))
+        if not any(c.isupper() for c in text):  # typed in lower case: also read it capitalised
+            self._shapes(_capitalised(text), out, _LOWER_OK)
         for m in _CUED_RE.finditer(text):
-            out.append(self._result("STREET_ADDRESS", m.start("s"), _extend_tail(text, m.end("s")), 0.6))
+            out.append(self._result("STREET_ADDRESS", m.start("s"), _extend_tail(text, m.end("s"))[0], 0.6))
         return out
+
+    def _shapes(self, read: str, out: list[RecognizerResult], which: Iterable[int]) -> None:
+        """Append the matches of the patterns numbered ``which`` in ``read``, head and tail extended."""
+        for i in which:
+            if i == _COMPOUND_PATTERN and not _compound_hint(read):
+                continue
+            rx, score, needs_evidence = _STREET_RES[i]
+            for m in rx.finditer(read):
+                start, end = m.span()
+                while end > start and read[end - 1] in " ,\n":
+                    end -= 1
+                tail, postcode = _extend_tail(read, end)
+                if needs_evidence and not any(c.isdigit() for c in read[start:end]) and not postcode:
+                    if not address_cue_before(read, start):
+                        continue
+                out.append(self._result("STREET_ADDRESS", _extend_head(read, start), tail, score))

@@ -10,15 +10,21 @@ results, in order (see ``docs/pii.md``, "Clean-up of results"):
 3. :func:`resolve_overlaps`: one type per span (validated formats > Bedside recognizers > NER);
 4. :func:`_name_lists` and :func:`_propagate_names`: items of a list of names, and a name found once
    wherever it recurs in the same text.
+
+Between 2 and 3, :func:`_not_regions` drops NER LOCATION hits that are a country, continent or
+state (:func:`regions`) unless a word before ties the place to someone (``I live in Texas``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
 
 import regex as re
 from presidio_analyzer import RecognizerResult
 
+from proxy.detectors.pii_addresses import address_cue_before
 from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE, NOT_NAMES, first_names, fold, strong_surnames, surnames
 
 __all__ = ["COMMON_NOUNS", "NER_TYPES", "NOT_ENTITIES", "STRUCTURED", "clean", "drop_false_positives", "resolve_overlaps"]
@@ -97,10 +103,30 @@ _MODEL_AFTER_RE = re.compile(r"[ \t]+\p{Lu}{0,3}\d[\p{L}\d-]*\b")
 _ARTICLE_BEFORE_RE = re.compile(r"(?i:\bthe)[ \t]+$")
 
 
+#: A street named without a house number: the name ends with a street type or starts with a street
+#: word ("Oxford Street", "Rue de Rivoli", "Piazza Navona"), or a street type follows the span
+#: ("George" + " Street").
+_STREET_NAME_RE = re.compile(
+    r"(?:^|[ \t])(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Drive|Crescent|Terrace|"
+    r"Gardens|Mews|Parade|Embankment|Straße|Strasse|Platz|Allee|Straat|Gracht|Gatan|Gade)(?:[ \t]+(?:North|South|East|West))?$"
+    r"|^(?:Rue|Via|Viale|Piazza|Corso|Calle|Carrer|Avenida|Paseo|Plaza|Rua|Praça|Boulevard|Place|Avenue|Plac|Ulica|Las|Los|La|El|Gran|Unter)[ \t]"
+)
+_STREET_AFTER_RE = re.compile(r"[ \t]+(?:Street|St\.?|Road|Avenue|Ave\.?|Boulevard|Drive|Square|Gardens)\b")
+
+
 def _product_or_place(text: str, r: RecognizerResult) -> bool:
-    if _is_bedside(r) or r.entity_type not in ("PERSON", "LOCATION", "ORGANIZATION"):
+    """A product ("the Dyson V15", "Galaxy S23") or a public place or street named without a
+    number ("Central Park", "Oxford Street", "Baker" + " Street"), unless an address cue comes
+    before it ("I live on Oxford Street"). Results from Bedside's strong name cues (score >= 0.85)
+    and Bedside's addresses are kept."""
+    if r.entity_type not in ("PERSON", "LOCATION", "ORGANIZATION"):
         return False
-    if _LANDMARK_RE.search(text[r.start : r.end]):
+    if _is_bedside(r) and (r.entity_type != "PERSON" or r.score >= 0.85):
+        return False
+    value = text[r.start : r.end]
+    if _LANDMARK_RE.search(value) and not _is_bedside(r):
+        return True
+    if (_STREET_NAME_RE.search(value) or _STREET_AFTER_RE.match(text, r.end)) and not address_cue_before(text, r.start):
         return True
     return r.entity_type == "PERSON" and (
         _MODEL_AFTER_RE.match(text, r.end) is not None or _ARTICLE_BEFORE_RE.search(text, 0, r.start) is not None
@@ -296,11 +322,41 @@ def _propagate_names(text: str, results: Sequence[RecognizerResult]) -> list[Rec
     return out
 
 
+@lru_cache(maxsize=1)
+def regions() -> frozenset[str]:
+    """Countries, continents and first-level regions, lower-cased (``data/regions.txt``, built by
+    ``training/build_region_list.py`` from Faker, MIT): no one's location on their own."""
+    raw = resources.files("proxy.detectors").joinpath("data/regions.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+
+
+#: Words that make a place someone's own: where they live, come from, were born, are going.
+_PERSONAL_PLACE_RE = re.compile(
+    r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|from|citizen|"
+    r"native|home|address|located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation)\b[^.!?\n]{0,25})$"
+)
+
+
+def _not_regions(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Drop NER LOCATION hits that are a country, continent or state in a general statement
+    (``Do you ship to Canada?``); kept after words that tie the place to someone (``I live in
+    Texas``, ``born in Poland``, ``flying to Spain``)."""
+    names = regions()
+    out = []
+    for r in results:
+        if r.entity_type == "LOCATION" and not _is_bedside(r) and _normal(text[r.start : r.end]) in names:
+            if _PERSONAL_PLACE_RE.search(text, max(0, r.start - 60), r.start) is None:
+                continue
+        out.append(r)
+    return out
+
+
 def clean(text: str, raw: Iterable[RecognizerResult], wanted: set[str], threshold: float) -> list[RecognizerResult]:
     """Non-overlapping results for the ``wanted`` entities at or above ``threshold``, sorted."""
     cleaned = drop_false_positives(text, raw)
     if "PERSON" in wanted:
         cleaned = _names_over_places(text, cleaned)
+    cleaned = _not_regions(text, cleaned)
     resolved = resolve_overlaps(text, cleaned)
     if "PERSON" in wanted:
         resolved = resolve_overlaps(text, resolved + _name_lists(text, resolved))

@@ -19,7 +19,9 @@ from proxy.detectors.structured_pii import SSN_AREA, SSN_GROUP, SSN_SERIAL
 __all__ = ["CardNumberRecognizer", "PhoneShapeRecognizer", "SsnCueRecognizer"]
 
 _EXT = r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?"
-_PHONE_END = r"(?!\d)(?!-\d)"
+#: A phone number ends where no digit group continues it: not before a digit, ``-5`` or ``.5`` (so
+#: ``+1 415 555 0100 10.0.0.7`` stops before the IP address instead of eating its first group).
+_PHONE_END = r"(?!\d)(?![-.]\d)"
 _PHONE_STRONG = (
     r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
     r"|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}"

@@ -54,13 +54,13 @@ _NAME = rf"(?:{_NAME_TOKEN})(?:[ \t]+(?:{_INITIAL}[ \t]+)?(?:{_NAME_PARTICLE}[ \
 _LOWER_NAME = r"[\p{Ll}][\p{Ll}\p{M}'’-]+(?:[ \t]+[\p{Ll}][\p{Ll}\p{M}'’-]+)?"
 _STRONG_CUE = (
     r"(?:my\s+name\s+is|my\s+name's|name\s*:|(?:people\s+|everyone\s+)?call(?:s)?\s+me|i\s+am\s+called|"
-    r"signed,?|sincerely,?|regards,?|yours\s+truly,?|best\s+wishes,?|dear|attn:?|attention:?|c/o|"
+    r"signed,?|sincerely,?|regards,?|yours\s+truly,?|best\s+wishes,?|dear|attn:?|attention:?|c/o|b?cc:?|"
     r"mr\.?|mrs\.?|ms\.?|miss|mx\.?|dr\.?|prof\.?|professor|sir|dame|rev\.?|herr|frau|mme\.?|"
     r"mlle\.?|monsieur|madame|señor|señora|sra\.?|sig\.?|sig\.ra)"
 )
 _WEAK_CUE = (
     r"(?:i\s+am|i'm|this\s+is|it's|hi|hello|hey|thanks|thank\s+you|with|to|speak\s+to|spoke\s+to|"
-    r"talk\s+to|ask\s+for|named|called|directed\s+by|written\s+by|by|under|from|and|kid|son|"
+    r"talk\s+to|ask\s+for|named|called|directed\s+by|written\s+by|by|under|from|and|kid|son|add|invite|tell|"
     r"daughter|wife|husband|partner|brother|sister|mother|father|friend|colleague|boss|manager)"
 )
 _STRONG_RE = re.compile(rf"\b(?i:{_STRONG_CUE})[ \t]+(?P<n>{_NAME})")
@@ -104,6 +104,10 @@ _POSSESSIVE_RE = re.compile(
 _ADDRESSEE_RE = re.compile(rf"(?i:address|ship[ \t]+to|deliver[ \t]+to|recipient|addressee|bill[ \t]+to)[ \t]*:[ \t]*(?P<n>{_NAME})[ \t]*(?:\n|$)")
 #: Two capitalised tokens: the pair is a name when the second is a surname that is no English word.
 _PAIR_RE = re.compile(rf"(?<![\p{{L}}\p{{M}}])(?P<a>{_NAME_TOKEN})[ \t]+(?:{_INITIAL}[ \t]+)?(?P<b>{_NAME_TOKEN})(?![\p{{L}}\p{{M}}])")
+#: A copy line: ``cc Ann Lee, Bo Chen; Eva Berg``, each name a PERSON.
+_CC_RE = re.compile(rf"(?<![\p{{L}}])(?i:b?cc):?[ \t]+(?P<n>{_NAME}(?:[ \t]*[,;][ \t]*{_NAME})*)")
+_NAME_RE = re.compile(_NAME)
+_CAPITALISED_RE = re.compile(r"\p{Lu}[\p{Ll}\p{M}'’]+(?:-\p{Lu}[\p{Ll}\p{M}'’]+)*")
 #: Capitalised words that follow a cue but are not names.
 NOT_NAMES = frozenset(
     """
@@ -172,6 +176,12 @@ def fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
+def _known_first(token: str, names: frozenset[str]) -> bool:
+    """A gazetteer first name, or a hyphenated one with a known part (``Anna-Lena``, ``Jean-Luc``)."""
+    folded = fold(token)
+    return folded in names or ("-" in folded and any(p in names for p in folded.split("-") if len(p) > 2))
+
+
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     """Drop leading/trailing non-name words; ``None`` when nothing name-like remains."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
@@ -222,6 +232,9 @@ class PersonHeuristicRecognizer(BedsideRecognizer):
             for m in _LOWER_TOKEN_RE.finditer(text):
                 if m.group() in names and m.group() not in NOT_NAMES:
                     add(m.start(), m.end(), 0.55)
+        for m in _CC_RE.finditer(text):
+            for n in _NAME_RE.finditer(text, m.start("n"), m.end("n")):
+                add(n.start(), n.end(), 0.7)
         for m in _WEAK_RE.finditer(text):
             first = fold(m.group("n").split()[0])
             if m.group("n").isupper():  # shouting, not a name
@@ -229,9 +242,15 @@ class PersonHeuristicRecognizer(BedsideRecognizer):
             if first in names or (len(m.group("n").split()) >= 2 and first not in NOT_NAMES):
                 add(m.start("n"), m.end("n"), 0.6 if first in names else 0.5)
         for m in _GAZ_RE.finditer(text):
-            tokens = m.group("n").split()
-            if fold(tokens[0]) in names and tokens[0].lower() not in NOT_NAMES and tokens[0][1:].islower():
-                add(m.start("n"), m.end("n"), 0.7 if len(tokens) > 1 else 0.55)
+            if m.end() < len(text) and text[m.end()].isalpha():  # "Mac" of "MacBook"
+                continue
+            # the name may start after capitalised words that are none ("Can Anita Nowak ...")
+            for t in re.finditer(r"\S+", m.group("n")):
+                token = t.group()
+                if _known_first(token, names) and token.lower() not in NOT_NAMES and _CAPITALISED_RE.fullmatch(token):
+                    rest = len(m.group("n")[t.start() :].split())
+                    add(m.start("n") + t.start(), m.end("n"), 0.7 if rest > 1 else 0.55)
+                    break
         for rx, score in ((_POSSESSIVE_RE, 0.7), (_ADDRESSEE_RE, 0.7)):
             for m in rx.finditer(text):
                 add(m.start("n"), m.end("n"), score)

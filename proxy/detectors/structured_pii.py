@@ -67,7 +67,7 @@ _CARD = r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])"
 _IPV4 = r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)"
 _IPV6 = r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])"
 _SSN = rf"(?<![\d-]){SSN_AREA}-{SSN_GROUP}-{SSN_SERIAL}(?![\d-])"
-_PHONE = r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w])"
+_PHONE = r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w])(?!\.\d)"
 
 _ANY_CUE = re.compile(r"[\d@:]")
 #: Longest text any shape but an e-mail can span (an IBAN with spaces: 4 + 7 x 5 + 4 characters);
@@ -178,13 +178,32 @@ def find(text: str, entities: Iterable[str] = ENTITIES, allow: Iterable[str] = (
         if entity not in wanted:
             continue
         for m in pattern.finditer(text):
-            value = m.group()
+            start, end = m.span()
+            if entity == "PHONE_NUMBER":  # digits run on after the number: keep its longest valid start
+                end = _longest_valid_phone(text, start, end, found)
+            if end <= start:
+                continue
+            value = text[start:end]
             if not valid(entity, value) or (allowed and value.strip().casefold() in allowed):
                 continue
-            if any(m.start() < f.end and f.start < m.end() for f in found):
+            if any(start < f.end and f.start < end for f in found):
                 continue
-            found.append(Match(entity, m.start(), m.end()))
+            found.append(Match(entity, start, end))
     return sorted(found, key=lambda f: f.start)
+
+
+_PHONE_GROUP_END = re.compile(r"\d(?=[ .-]\d)")
+
+
+def _longest_valid_phone(text: str, start: int, end: int, found: list[Match]) -> int:
+    """The end of the longest prefix of the phone match ``text[start:end]``, cut between digit
+    groups, that is a valid phone number and overlaps nothing already ``found`` (``+1 415 555 0100
+    12345`` is the phone ``+1 415 555 0100`` followed by another number); ``start`` if none is."""
+    ends = [end, *[g.end() for g in _PHONE_GROUP_END.finditer(text, start, end)][::-1]]
+    for e in ends:
+        if phone_valid(text[start:e]) and not any(start < f.end and f.start < e for f in found):
+            return e
+    return start
 
 
 def in_progress_from(text: str, entities: Iterable[str] = ENTITIES) -> int:

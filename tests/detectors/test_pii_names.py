@@ -71,3 +71,42 @@ def test_world_first_names_and_lower_case_introductions() -> None:
     lower = "hi its piaras tyrrell here, my parcel still hasnt arrived"
     assert any(lower[r.start : r.end] == "piaras tyrrell" for r in rec.analyze(lower, ["PERSON"]))
     assert not rec.analyze("hi its raining here, my parcel is late", ["PERSON"])
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Can Anita Kowalczyk pick up the keys tomorrow?", ["Anita Kowalczyk"]),
+        ("Anna-Lena Brückner will sign the lease.", ["Anna-Lena Brückner"]),
+        ("cc Marta Ibarra, Tomasz Wrona", ["Marta Ibarra", "Tomasz Wrona"]),
+    ],
+)
+def test_names_after_capitalised_words_hyphenated_and_copied(ner: AnalyzerHandle, text: str, names: list[str]) -> None:
+    assert persons(ner, text) == names
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is Baker Street worth visiting, or is it just chain stores now?",
+        "Rents on George Street have doubled in ten years.",
+        "Tivoli Gardens gets crowded in July.",
+        "My MacBook Air M2 keeps disconnecting.",
+        "I compared the Echo Dot and the Kindle Oasis.",
+    ],
+)
+def test_streets_places_and_products_are_not_names(ner: AnalyzerHandle, text: str) -> None:
+    assert persons(ner, text) == []
+
+
+def test_countries_and_states_are_not_redacted_but_towns_are(ner: AnalyzerHandle) -> None:
+    text = "Do you ship to Canada or Texas? My sister moved to Leeds."
+    got = {text[r.start : r.end]: r.entity_type for r in ner.analyze(text, ["PERSON", "LOCATION", "STREET_ADDRESS"])}
+    assert "Canada" not in got and "Texas" not in got
+    assert got.get("Leeds") == "LOCATION"
+
+
+def test_a_country_tied_to_someone_is_still_redacted(ner: AnalyzerHandle) -> None:
+    text = "I was born in Poland and now I live in Texas."
+    got = {text[r.start : r.end] for r in ner.analyze(text, ["PERSON", "LOCATION", "STREET_ADDRESS"])}
+    assert {"Poland", "Texas"} <= got

@@ -32,3 +32,9 @@ def test_card_after_a_cue_even_when_luhn_fails() -> None:
     card = CardNumberRecognizer()
     assert found(card, "my visa is 4111 1111 1111 1112", "CREDIT_CARD") == ["4111 1111 1111 1112"]
     assert found(card, "order 4111 1111 1111 1112", "CREDIT_CARD") == []
+
+
+def test_phone_stops_before_an_ip_address_or_more_digits() -> None:
+    phone = PhoneShapeRecognizer()
+    assert found(phone, "call +1 415 555 0100 10.0.0.7 now", "PHONE_NUMBER") == ["+1 415 555 0100"]
+    assert found(phone, "call 415-555-0100.", "PHONE_NUMBER") == ["415-555-0100"]

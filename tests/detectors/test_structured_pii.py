@@ -105,3 +105,15 @@ def test_one_set_of_patterns() -> None:
 def test_match_holds_no_text() -> None:
     assert Match("US_SSN", 1, 2) == Match("US_SSN", 1, 2)
     assert not hasattr(Match("US_SSN", 1, 2), "__dict__")
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("call +1 415 555 0100 10.0.0.7 now", [("PHONE_NUMBER", "+1 415 555 0100"), ("IP_ADDRESS", "10.0.0.7")]),
+        ("call +1 415 555 0100 12345", [("PHONE_NUMBER", "+1 415 555 0100")]),
+        ("ip 10.0.0.7 then 415 555 0100", [("IP_ADDRESS", "10.0.0.7"), ("PHONE_NUMBER", "415 555 0100")]),
+    ],
+)
+def test_phone_followed_directly_by_digits_or_an_ip(text: str, values: list[tuple[str, str]]) -> None:
+    assert [(m.entity, text[m.start : m.end]) for m in find(text)] == values
