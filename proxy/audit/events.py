@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,21 +50,47 @@ def _new_id() -> str:
     return random_uuid_hex()  # uuid4's form, from a pooled os.urandom block (proxy.ids)
 
 
+def _is_token(text: str) -> bool:
+    """Whether ``text`` is a machine token; tokens already seen are remembered (only accepted ones,
+    bounded), so the same few names and verdicts of every request are not matched again."""
+    if text in _TOKENS_SEEN:
+        return True
+    if _TOKEN.match(text) is None:
+        return False
+    if len(_TOKENS_SEEN) >= _TOKENS_SEEN_MAX:
+        _TOKENS_SEEN.clear()
+    _TOKENS_SEEN.add(text)
+    return True
+
+
+#: machine tokens :func:`machine_values` accepted before (never a dropped string)
+_TOKENS_SEEN: set[str] = set()
+_TOKENS_SEEN_MAX = 4096
+
+
 def machine_values(value: Any, depth: int = 0) -> Any:
     """``value`` with only machine values kept: numbers, booleans, None, and strings shaped like a
     name or code (1-64 of ``A-Za-z0-9_.:/+-``). Other strings become ``"<dropped>"``; containers are
     capped at 32 items and 6 levels. What a stage records should already be machine values: this is
     the guarantee that a mistake cannot put text into the log."""
+    kind = type(value)  # the exact built-in types first: what decisions are made of
+    if kind is str:
+        return value if _is_token(value) else "<dropped>"
+    if value is None or kind is bool or kind is int:
+        return value
+    if kind is dict and depth < _MAX_DEPTH:
+        items = value.items() if len(value) <= _MAX_ITEMS else list(value.items())[:_MAX_ITEMS]
+        return {k: machine_values(v, depth + 1) for k, v in items if isinstance(k, str) and _is_token(k)}
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, str):
-        return value if _TOKEN.match(value) else "<dropped>"
+        return value if _is_token(value) else "<dropped>"
     if depth >= _MAX_DEPTH:
         return "<dropped>"
     if isinstance(value, dict):
-        return {k: machine_values(v, depth + 1) for k, v in list(value.items())[:_MAX_ITEMS] if isinstance(k, str) and _TOKEN.match(k)}
+        return {k: machine_values(v, depth + 1) for k, v in list(value.items())[:_MAX_ITEMS] if isinstance(k, str) and _is_token(k)}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
         return [machine_values(v, depth + 1) for v in items[:_MAX_ITEMS]]
@@ -90,6 +116,24 @@ class AuditEvent(BaseModel):
     v: int = SCHEMA_VERSION
     id: str = Field(default_factory=_new_id, pattern=r"^[0-9a-f]{32}$")
     at: str = Field(default_factory=_now, description="UTC time, ISO 8601 with milliseconds.")
+
+    @classmethod
+    def trusted(cls, **fields: Any) -> Self:
+        """An event from values already shaped (tokens, HMACs, machine values), not validated again:
+        what ``model_construct`` gives when every field is passed, without its per-field alias and
+        default-factory lookups (most of an entry's cost on the request path). ``v``, ``id`` and
+        ``at`` are filled here; every other field must be given (KeyError, TypeError otherwise)."""
+        given = {"v": SCHEMA_VERSION, "id": _new_id(), "at": _now(), **fields}
+        if len(given) != len(cls.__pydantic_fields__):
+            raise TypeError(f"{cls.__name__}.trusted takes exactly its fields: {', '.join(sorted(set(given) - set(cls.__pydantic_fields__)))}")
+        values = {name: given[name] for name in cls.__pydantic_fields__}  # the model's field order: to_json's
+        event = cls.__new__(cls)
+        _set = object.__setattr__
+        _set(event, "__dict__", values)
+        _set(event, "__pydantic_fields_set__", set(values))
+        _set(event, "__pydantic_extra__", None)
+        _set(event, "__pydantic_private__", None)
+        return event
 
     def to_json(self) -> bytes:
         """The event's JSON, ``kind`` first after the version (the sequencer puts ``index`` in front)."""

@@ -42,7 +42,7 @@ def request_event(ctx: RequestContext, status: int, *, error_code: str | None, m
         decisions["audit"] = {"on_failure": gate.get("on_failure")}
     # every field is shaped above (tokens, HMACs, machine values): built without validating again,
     # which costs more than the rest of the entry on the request path
-    return RequestEvent.model_construct(
+    return RequestEvent.trusted(
         request_id=token(ctx.request_id) or "unknown",
         endpoint=ctx.endpoint,
         status=status,

@@ -3,10 +3,12 @@
 ``submit`` never blocks and never touches the database: it appends to the queue (or, when the
 queue is full, refuses and counts the event as dropped: the caller decides what that means, see
 ``audit.on_failure``). The worker takes up to ``batch_size`` events at a time (waiting up to
-``linger_seconds`` for a batch to fill) and sequences them in one transaction under the
-sequencer's lock, after every event already pending (:meth:`AuditStore.add_and_integrate`), then
-resolves the futures of callers waiting for their index (:meth:`AuditWriter.submit` with
-``on_index``).
+``linger_seconds``, 0.1 s, for a batch to fill: a transaction costs about a millisecond of CPU
+whatever its size, so under load the batch shares it) and sequences them in one transaction under
+the sequencer's lock, after every event already pending (:meth:`AuditStore.add_and_integrate`),
+then resolves the futures of callers waiting for their index (:meth:`AuditWriter.submit` with
+``on_index``). An event someone waits for, :meth:`flush` and :meth:`stop` cut the wait short, so
+only the request path's entries (nobody waits for them) linger.
 
 When the database fails, nothing is dropped: the batch goes back to the front of the queue (or,
 if it already reached ``audit_pending``, waits there for the sequencer) and the worker retries
@@ -46,7 +48,7 @@ class WriterStats:
 
 
 class AuditWriter:
-    def __init__(self, store: AuditStore, *, capacity: int = 10_000, batch_size: int = 500, idle_seconds: float = 5.0, linger_seconds: float = 0.02) -> None:
+    def __init__(self, store: AuditStore, *, capacity: int = 10_000, batch_size: int = 500, idle_seconds: float = 5.0, linger_seconds: float = 0.1) -> None:
         self.store = store
         self.capacity = capacity
         self.batch_size = batch_size
@@ -66,6 +68,8 @@ class AuditWriter:
         #: the worker is waiting for its batch to fill: submit() does not wake it for every event
         #: (a wake-up per event makes the worker take the GIL from the event loop each time)
         self._lingering = False
+        #: someone waits (an event with ``on_index``, flush, stop): write what is queued now
+        self._urgent = False
 
     # ---- callers ---------------------------------------------------------------------------
 
@@ -98,7 +102,9 @@ class AuditWriter:
                 self.stats.dropped += 1
                 return False
             self._queue.append(_Item(event, on_index))
-            if not self._lingering or len(self._queue) >= self.batch_size:
+            if on_index is not None:
+                self._urgent = True
+            if not self._lingering or on_index is not None or len(self._queue) >= self.batch_size:
                 self._cond.notify()
         if self._thread is None:
             self.start()
@@ -116,11 +122,12 @@ class AuditWriter:
         """Wait until every queued event has its index (True) or ``timeout`` passes (False)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            self._cond.notify_all()
             while self._queue or self._unsequenced or self._busy:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._thread is None:
                     return False
+                self._urgent = True  # the worker writes what is queued without lingering
+                self._cond.notify_all()
                 self._cond.wait(min(left, 0.05))
         return True
 
@@ -148,12 +155,13 @@ class AuditWriter:
                     break  # idle: integrate what other processes left pending
             deadline = time.monotonic() + self.linger_seconds
             self._lingering = True
-            while self._queue and len(self._queue) < self.batch_size and not self._stopping:
+            while self._queue and len(self._queue) < self.batch_size and not self._stopping and not self._urgent:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
             self._lingering = False
+            self._urgent = False
             self._busy = True
             n = min(len(self._queue), self.batch_size)
             return [self._queue.popleft() for _ in range(n)]

@@ -81,7 +81,7 @@ def input_texts(messages: Any) -> list[InputText]:
             spans = pasted_spans(text)
             own = "\n".join(text[a:b] for a, b in zip([0, *(e for _, e in spans)], [*(s for s, _ in spans), len(text)], strict=True)) if spans else None
             out.append(InputText("user", text, i, own))
-            out += [InputText("pasted", block, i) for block in pasted_blocks(text)]
+            out += [InputText("pasted", block, i) for block in pasted_blocks(text, spans=spans)]
         elif role in ("tool", "function") and i > last_assistant:
             out.append(InputText("tool", text, i))
         elif role in ("system", "developer") and not text.startswith(BEDSIDE_MARK):

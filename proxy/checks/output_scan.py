@@ -162,9 +162,9 @@ class OutputScan:
         if st is None or check not in st.failed:
             if st is not None:
                 st.failed.add(check)
-            self.metrics.verdicts.labels(self.policy, "output", check, "fail").inc()
+            self.metrics.child(self.metrics.verdicts, self.policy, "output", check, "fail").inc()
         taken = action if self.enforce else "shadow"
-        self.metrics.actions.labels(self.policy, "output", check, taken).inc()
+        self.metrics.child(self.metrics.actions, self.policy, "output", check, taken).inc()
         decision = self.ctx.decisions.setdefault(DECISION, {})
         recorded = decision.setdefault("failures", [])
         if len(recorded) < _MAX_RECORDED:
@@ -189,7 +189,7 @@ class OutputScan:
         st.finished = True
         for rule in self.rules.rules:
             if rule.check not in st.failed:
-                self.metrics.verdicts.labels(self.policy, "output", rule.check, "pass").inc()
+                self.metrics.child(self.metrics.verdicts, self.policy, "output", rule.check, "pass").inc()
 
     # ---- processors -------------------------------------------------------------------------
     def text(self, pending: str, final: bool) -> WindowResult:
@@ -204,7 +204,7 @@ class OutputScan:
                 return WindowResult(pending, hold=len(pending))
             st.disclosure_pending = False
             if found:
-                self.metrics.verdicts.labels(self.policy, "output", "required_disclosure", "pass").inc()
+                self.metrics.child(self.metrics.verdicts, self.policy, "output", "required_disclosure", "pass").inc()
             else:
                 taken = self._fail(st, "required_disclosure", d.action, ("disclosure_missing",), f'Begin your reply with this disclosure, word for word: "{d.text}"')
                 if taken in ("block", "handoff"):

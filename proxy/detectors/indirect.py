@@ -227,6 +227,11 @@ def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
     return merged
 
 
-def pasted_blocks(text: str, *, min_words: int = 12) -> list[str]:
-    """The text of :func:`pasted_spans` (``>`` quote marks removed)."""
-    return [re.sub(r"^[ \t]*> ?", "", text[a:b], flags=re.M).strip() for a, b in pasted_spans(text, min_words=min_words)]
+def pasted_blocks(text: str, *, min_words: int = 12, spans: list[tuple[int, int]] | None = None) -> list[str]:
+    """The text of :func:`pasted_spans` (``>`` quote marks removed); ``spans``: what
+    ``pasted_spans(text, min_words=min_words)`` returned already, so it is not worked out twice."""
+    found = spans if spans is not None else pasted_spans(text, min_words=min_words)
+    return [_QUOTE_MARK.sub("", text[a:b]).strip() for a, b in found]
+
+
+_QUOTE_MARK = re.compile(r"^[ \t]*> ?", re.M)

@@ -20,6 +20,16 @@ A stage may
 Stages are built once at start-up with explicit arguments and hold no per-request state. A
 stage with something ``/readyz`` should report (a detector that may be degraded) also implements
 :class:`Readiness`.
+
+**A stage with nothing to do under a policy is not run for it.** The stage that picks the request's
+policy says so (``selects_policy = True``: the policy stage); the stages inside it are composed
+into one chain per policy, once (the first request under a policy version builds it), leaving out
+each stage that sits that policy out (:func:`applies`): its own ``applies(policy)`` when it has
+one, else a stage named after a policy section with ``enabled: false`` (emotion, tone, pii,
+memory). Such a stage is not timed either (no ``ctx.timings`` entry, no stage metric), since it
+ran no code. A stage may sit a policy out only if it would have passed every request under it
+straight on: it writes no decision, fact or header then (``tests/pipeline/test_stage_skipping.py``
+checks every stage against the example policies).
 """
 
 from __future__ import annotations
@@ -51,23 +61,63 @@ class Readiness(Protocol):
     def readiness(self) -> dict[str, Any]: ...
 
 
+def applies(stage: Stage, policy: Any) -> bool:
+    """Whether ``stage`` has anything to do for requests under ``policy`` (None: no policy, always).
+
+    Its own ``applies(policy)`` when it has one; otherwise False only when ``policy`` has a section
+    named after the stage that is switched off (``enabled: false``)."""
+    if policy is None:
+        return True
+    own = getattr(stage, "applies", None)
+    if callable(own):
+        return bool(own(policy))
+    return getattr(getattr(policy, stage.name, None), "enabled", None) is not False
+
+
 class Pipeline:
     """Stages, outermost first, around a terminal ``Next`` (the upstream forwarder).
 
-    The chain is composed once. Each stage's request-phase time (its own, excluding the stages
+    The chain is composed once; the part inside the stage that selects the policy, once per policy
+    (see the module's docstring). Each stage's request-phase time (its own, excluding the stages
     inside it) is recorded in ``ctx.timings[stage.name]``.
     """
+
+    #: chains per policy kept at most (old policy versions fall out when a reload adds more)
+    MAX_CHAINS = 64
 
     def __init__(self, stages: Sequence[Stage], terminal: Next) -> None:
         self.stages = tuple(stages)
         self._terminal = terminal
-        call: Next = terminal
-        for stage in reversed(self.stages):
-            call = _timed(stage, call)
-        self._entry = call
+        split = next((i + 1 for i, s in enumerate(self.stages) if getattr(s, "selects_policy", False)), len(self.stages))
+        self._per_policy = self.stages[split:]
+        self._chains: dict[int, tuple[Any, Next]] = {}
+        self._full = _compose(self._per_policy, terminal)
+        self._entry = _compose(self.stages[:split], self._for_policy if self._per_policy else terminal)
 
     async def __call__(self, ctx: RequestContext) -> Completion:
         return await self._entry(ctx)
+
+    def chain(self, policy: Any) -> tuple[str, ...]:
+        """The names of the stages run inside the policy stage for requests under ``policy``."""
+        return tuple(s.name for s in self._per_policy if applies(s, policy))
+
+    async def _for_policy(self, ctx: RequestContext) -> Completion:
+        policy = ctx.policy
+        if policy is None:
+            return await self._full(ctx)
+        found = self._chains.get(id(policy))
+        if found is None or found[0] is not policy:  # id() of a policy object that is gone is reused
+            if len(self._chains) >= self.MAX_CHAINS:
+                self._chains.clear()
+            found = self._chains[id(policy)] = (policy, _compose([s for s in self._per_policy if applies(s, policy)], self._terminal))
+        return await found[1](ctx)
+
+
+def _compose(stages: Sequence[Stage], terminal: Next) -> Next:
+    call: Next = terminal
+    for stage in reversed(stages):
+        call = _timed(stage, call)
+    return call
 
 
 def _timed(stage: Stage, inner: Next) -> Next:

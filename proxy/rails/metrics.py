@@ -17,6 +17,8 @@ Labels are policy and check names only, never content or identifiers of people.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter
 
 from proxy.metrics import Metrics
@@ -34,3 +36,13 @@ class RailsMetrics:
         self.handoffs = metrics.handoffs
         self.actions = Counter("bedside_rails_actions", "Actions taken on rail failures.", ["policy", "direction", "check", "action"], registry=r)
         self.deliveries = Counter("bedside_handoff_deliveries", "Handoff webhook delivery attempts, by policy and result.", ["policy", "result"], registry=r)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, cached: every request counts its verdicts, and prometheus
+        validates the labels on each ``labels()`` call."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found

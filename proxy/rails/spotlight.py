@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
 from collections.abc import Collection
 from typing import Any
 
 from proxy.detectors.indirect import pasted_spans
+from proxy.ids import random_hex
 from proxy.marks import BEDSIDE_MARK, SPOTLIGHT_MARK
 from proxy.rails.messages import last_user_index
 
@@ -83,7 +83,7 @@ def _mark_pasted(text: str, mode: str, marker: str, tag: str) -> tuple[str, int]
 def spotlight_messages(messages: list[Any], *, mode: str, marker: str, sources: Collection[str], tag: str | None = None) -> int:
     """Mark the untrusted texts of ``messages`` in place; returns how many were marked (the
     instruction message is added only when some were)."""
-    tag = tag or secrets.token_hex(3)
+    tag = tag or random_hex(3)  # the pooled os.urandom block (proxy.ids): no system call per request
     last_user = last_user_index([m if isinstance(m, dict) else {} for m in messages])
     count = 0
     for i, m in enumerate(messages):

@@ -19,7 +19,7 @@ the entry itself, so it is never dropped. Fails: ``fail_open`` policies never fa
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from proxy.audit.log import AuditLog
 from proxy.errors import AuditUnavailable
@@ -35,6 +35,10 @@ class AuditStage:
     def __init__(self, log: AuditLog, metrics: Metrics) -> None:
         self._log = log
         self._metrics = metrics
+
+    def applies(self, policy: Any) -> bool:
+        """Only ``fail_closed`` policies have anything to check here (the pipeline leaves this stage out of the others' chains)."""
+        return bool(policy.audit.on_failure != "fail_open")
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy

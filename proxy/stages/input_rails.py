@@ -117,8 +117,9 @@ class InputRailsStage:
         """Run the checks over the texts, counting each check's verdict (thread-safe). With a
         ``scope`` (tenant, user, policy name and content hash), texts it already had judged are not
         judged again (:class:`~proxy.checks.input_memo.VerdictMemo`)."""
-        verdicts = self._rails_metrics.verdicts
-        count = lambda check, verdict: verdicts.labels(policy_name, "input", check, verdict).inc()  # noqa: E731
+        rails_metrics = self._rails_metrics
+        verdicts = rails_metrics.verdicts
+        count = lambda check, verdict: rails_metrics.child(verdicts, policy_name, "input", check, verdict).inc()  # noqa: E731
         if scope is None:
             return evaluate(checks, texts, count)
         return evaluate(checks, texts, count, memo=self._memo, scope=scope)
@@ -131,6 +132,10 @@ class InputRailsStage:
             return
         count = spotlight_messages(messages, mode=spot.mode, marker=spot.marker, sources=spot.sources)
         ctx.decide("spotlight", mode=spot.mode, texts=count)
+
+    def applies(self, policy: Any) -> bool:
+        """Whether ``policy`` has input checks or spotlighting (the pipeline leaves this stage out of the other policies' chains)."""
+        return bool(policy.rails.input) or bool(policy.rails.spotlight.enabled)
 
     async def __call__(self, ctx: RequestContext, call_next: Next) -> Completion:
         policy = ctx.policy

@@ -64,6 +64,11 @@ class OutputRailsStage:
         #: compiled checks per policy version (called on the event loop only)
         self._compiled: LRUCache[tuple[str, str], OutputRules] = LRUCache(_CACHE_SIZE)
 
+    def applies(self, policy: Any) -> bool:
+        """Whether ``policy`` has output rules (its rails, or the persona's forbidden phrases); the
+        pipeline leaves this stage out of the other policies' chains."""
+        return not self.rules_for(policy).empty
+
     def rules_for(self, policy: Any) -> OutputRules:
         """The compiled output rails of ``policy`` (cached per policy version)."""
         key = (policy.name, policy.content_hash)

@@ -56,6 +56,8 @@ class Refusal:
 
 class PolicyStage:
     name: ClassVar[str] = "policy"
+    #: the stages inside this one are composed per policy (proxy.pipeline.stage.Pipeline)
+    selects_policy: ClassVar[bool] = True
 
     def __init__(self, store: PolicyStore, metrics: Metrics) -> None:
         self._store = store
@@ -75,7 +77,7 @@ class PolicyStage:
         ctx.response_headers["x-bedside-policy"] = policy.name
         ctx.response_headers["x-bedside-policy-version"] = policy.version_header
         shadow = policy.mode == "shadow"
-        self._metrics.policy_requests.labels(policy.name, policy.mode).inc()
+        self._metrics.child(self._metrics.policy_requests, policy.name, policy.mode).inc()
 
         # routing applies in both modes: an alias must reach a real model
         ctx.body["model"] = policy.routing.target_model(requested)

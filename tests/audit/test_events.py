@@ -47,3 +47,43 @@ def test_an_entry_round_trips_to_its_typed_event() -> None:
     assert parse_event(data) == event
     with pytest.raises(ValueError, match="unknown audit event kind"):
         parse_event({"kind": "gossip"})
+
+
+def test_machine_values_are_the_same_when_read_again_and_for_every_container() -> None:
+    """The remembered tokens change nothing: a second reading, a dropped string seen before, and
+    containers other than dicts of built-in types give what the first reading gave."""
+    from collections import OrderedDict
+    from enum import StrEnum
+
+    class Verdict(StrEnum):
+        BLOCK = "block"
+
+    decisions = {
+        "a": ["x", "two words", 3, 1.23456, None, True, ("t",), {"s"}],
+        "b": OrderedDict(k="v", sentence="Ann Smith lives here"),
+        Verdict.BLOCK: Verdict.BLOCK,
+        "many": {f"k{i}": i for i in range(40)},
+        "deep": {"a": {"b": {"c": {"d": {"e": {"f": "g"}}}}}},
+    }
+    first = machine_values(decisions)
+    assert machine_values(decisions) == first
+    assert first["a"] == ["x", "<dropped>", 3, 1.2346, None, True, ["t"], ["s"]]
+    assert first["b"] == {"k": "v", "sentence": "<dropped>"}
+    assert first["block"] == "block" and len(first["many"]) == 32
+    assert first["deep"] == {"a": {"b": {"c": {"d": {"e": "<dropped>"}}}}}  # six levels below the top
+    assert machine_values("two words") == "<dropped>"  # never remembered as a token
+
+
+def test_a_trusted_event_is_the_constructed_one() -> None:
+    """``trusted`` (the request path's constructor) gives the event ``model_construct`` gives,
+    byte for byte, and takes exactly the model's fields."""
+    fields = dict(request_id="r1", endpoint="chat", status=200, stream=False, error_code=None, tenant="t", subject=None, conversation=None, model="m")
+    fields |= dict(policy="p", policy_version="v1", upstream="u", upstream_status=None, latency_ms=1.5, decisions={"policy": {"name": "p"}})
+    fast = RequestEvent.trusted(**fields)
+    slow = RequestEvent.model_construct(v=fast.v, id=fast.id, at=fast.at, **fields)
+    assert fast == slow and fast.to_json() == slow.to_json()
+    assert parse_event(json.loads(fast.to_json())) == fast  # and it is a valid event
+    with pytest.raises(TypeError):
+        RequestEvent.trusted(**fields, extra="x")
+    with pytest.raises((KeyError, TypeError)):
+        RequestEvent.trusted(**{k: v for k, v in fields.items() if k != "model"})
