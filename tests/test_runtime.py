@@ -145,3 +145,21 @@ def test_prepare_process_makes_the_process_offline() -> None:
     assert result["tld_offline"] is True
     assert result["heavy"] == [], f"the app and the start-up step imported model libraries no policy asked for: {result['heavy']}"
     assert "GUARDRAILS_RUN_SYNC" in result["added"] or "GUARDRAILS_RUN_SYNC" in __import__("os").environ
+
+
+def test_a_pass_through_app_loads_no_numerical_library(tmp_path: Path) -> None:
+    """Building the app for a policy set with every optional section off (the pass-through bench
+    policy) imports neither numpy nor any model library: they are for the policies that use them."""
+    probe = textwrap.dedent(
+        """
+        import json, sys
+        from proxy.app import create_app
+        create_app()
+        print(json.dumps(sorted(m for m in ("numpy", "presidio_analyzer", "spacy", "guardrails", "onnxruntime") if m in sys.modules)))
+        """
+    )
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(REPO), "PYTHONPATH": str(REPO),
+           "BEDSIDE_POLICY__DIRECTORY": str(REPO / "bench" / "policies" / "passthrough"), "BEDSIDE_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

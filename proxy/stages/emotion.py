@@ -111,9 +111,18 @@ class EmotionStage:
         self._classifiers: dict[str, CachingClassifier] = {}
         self._lock = threading.Lock()
         self._limiter = anyio.CapacityLimiter(4)
-        from proxy.detectors.emotion_memo import ConversationMemo
+        self._memo_instance: Any = None  # made on first use: its module imports numpy, which a process without emotion never needs
 
-        self._memo = ConversationMemo()
+    @property
+    def _memo(self) -> Any:
+        """The stage's :class:`~proxy.detectors.emotion_memo.ConversationMemo` (made on first use)."""
+        if self._memo_instance is None:
+            with self._lock:
+                if self._memo_instance is None:
+                    from proxy.detectors.emotion_memo import ConversationMemo
+
+                    self._memo_instance = ConversationMemo()
+        return self._memo_instance
 
     def warm(self, spec: str) -> CachingClassifier:
         """Load the classifier named ``spec`` now (blocking; thread-safe; once per spec) and read
