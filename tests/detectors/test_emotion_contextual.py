@@ -239,3 +239,13 @@ def test_the_model_runs_while_the_rest_of_the_reading_is_computed(reader: object
     text = "I've asked three times now and it still doesn't work."
     assert split.classify(text).label in emo.EMOTIONS
     assert len(seen) == 1 and all(name.startswith("bedside-emotion-model") and waited for name, waited in seen), seen
+
+
+def test_a_long_turn_keeps_its_opening_and_its_end() -> None:
+    from proxy.detectors.emotion_contextual import keep_head_and_tail
+
+    ids = [101, *range(1000, 1300), 102]  # [CLS] 300 tokens [SEP]
+    kept = keep_head_and_tail(ids, 96)
+    assert len(kept) == 96 and kept[0] == 101 and kept[-1] == 102
+    assert kept[:49] == ids[:49] and kept[49:] == ids[-47:]
+    assert keep_head_and_tail(ids[:50], 96) == ids[:50]
