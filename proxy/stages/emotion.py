@@ -194,9 +194,10 @@ class EmotionStage:
 
     async def _read(self, clf: CachingClassifier, turns: list[str], window: int, prior: Any, *, scope: str = "",
                     ctx: RequestContext | None = None) -> Any:
-        """The conversation's reading, with every model read **off the event loop**; when a model
-        read is needed, the overlapping work (``meanwhile``: the PII analysis of the same request)
-        is started first, so both run on worker threads at once.
+        """The conversation's reading, with every model read **off the event loop**; when a reader
+        with ``submit`` (its model runs without the GIL) has turns to read, the overlapping work
+        (``meanwhile``: the PII analysis of the same request) is started first, so both run on
+        worker threads at once.
 
         Turns the text cache already holds cost microseconds and are read in place. Otherwise, a
         classifier offering ``submit(text) -> concurrent.futures.Future`` (the contextual reader:
@@ -208,10 +209,12 @@ class EmotionStage:
         from proxy.detectors.emotion_conversation import read_conversation
 
         missing = clf.missing(turns)
-        if missing:
-            self._start_meanwhile(ctx)
         submit = getattr(clf.inner, "submit", None)
         if missing and callable(submit):
+            # only a reader with its own worker overlaps: its model runs without the GIL. A reader
+            # that holds the GIL (the default one) would only contend with the analysis for it
+            # (measured a few percent slower at once than in turn: docs/emotion-model.md)
+            self._start_meanwhile(ctx)
             readings = await asyncio.gather(*(asyncio.wrap_future(submit(t)) for t in missing))
             for text, reading in zip(missing, readings, strict=True):
                 clf.remember(text, reading)

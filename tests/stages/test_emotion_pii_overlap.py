@@ -125,6 +125,31 @@ class BrokenReader:
     def classify(self, text: str) -> EmotionReading:
         raise RuntimeError("model exploded")
 
+    def submit(self, text: str) -> Future[EmotionReading]:
+        return MeetingSubmitReader.pool.submit(self.classify, text)
+
+
+class ShippedOnItsOwnWorker:
+    """The shipped default reader offered with ``submit`` (as a reader whose model releases the GIL
+    would be), so the overlap is wired around real readings."""
+
+    name = "shipped-submit"
+
+    def __init__(self) -> None:
+        from proxy.detectors.emotion import load_classifier
+
+        self.inner = load_classifier("builtin")
+
+    def classify(self, text: str) -> EmotionReading:
+        return self.inner.classify(text)
+
+    def submit(self, text: str) -> Future[EmotionReading]:
+        return MeetingSubmitReader.pool.submit(self.classify, text)
+
+
+def shipped_submit() -> ShippedOnItsOwnWorker:
+    return ShippedOnItsOwnWorker()
+
 
 def meeting() -> MeetingReader:
     return MeetingReader()
@@ -184,11 +209,10 @@ class Harness:
         return self.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
-@pytest.mark.parametrize("reader", ["meeting", "meeting_submit"])
-async def test_the_read_and_the_pii_analysis_of_one_request_run_at_once(tmp_path: Path, reader: str) -> None:
+async def test_the_read_and_the_pii_analysis_of_one_request_run_at_once(tmp_path: Path) -> None:
     Meet.reset(barrier=True)
     detector = MeetingDetector()
-    h = Harness(tmp_path, f"tests.stages.test_emotion_pii_overlap:{reader}", PiiEngine(lambda: detector))
+    h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting_submit", PiiEngine(lambda: detector))
     ctx, reply = await h.chat([{"role": "user", "content": TEXT}])
     order = Meet.order()
     # each side passed the barrier only because the other had started: both started before either ended
@@ -202,9 +226,18 @@ async def test_the_read_and_the_pii_analysis_of_one_request_run_at_once(tmp_path
     assert detector.analysed.count(TEXT) == 1, "the PII stage took the analysis started early; nothing analysed twice"
 
 
+async def test_a_reader_without_its_own_worker_is_not_overlapped(tmp_path: Path) -> None:
+    """A reader without ``submit`` holds the GIL while it reads (as the default one does): the
+    analysis starting beside it would only contend for the GIL, so it starts after the read."""
+    Meet.reset(barrier=False)
+    h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting", PiiEngine(MeetingDetector))
+    await h.chat([{"role": "user", "content": TEXT}])
+    assert Meet.order()[:3] == ["read start", "read end", "analysis start"]
+
+
 async def test_without_the_overlap_the_analysis_starts_after_the_read(tmp_path: Path) -> None:
     Meet.reset(barrier=False)
-    h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting", PiiEngine(MeetingDetector), overlap=False)
+    h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting_submit", PiiEngine(MeetingDetector), overlap=False)
     await h.chat([{"role": "user", "content": TEXT}])
     assert Meet.order()[:3] == ["read start", "read end", "analysis start"]
 
@@ -221,7 +254,7 @@ async def test_overlapped_and_sequential_requests_are_identical(tmp_path: Path) 
              {"role": "user", "content": TEXT}]
     out = []
     for overlap in (True, False):
-        h = Harness(tmp_path, "builtin", PiiEngine(lambda: PiiDetector(patterns_analyzer())), overlap=overlap)
+        h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:shipped_submit", PiiEngine(lambda: PiiDetector(patterns_analyzer())), overlap=overlap)
         seen = [(_same(ctx), reply) for ctx, reply in [await h.chat(turns[:1]), await h.chat(turns)]]
         names = ("bedside_emotion_total", "bedside_pii_redactions_total", "bedside_tone_rules_total", "bedside_stage_failures_total")
         samples = sorted((s.name, tuple(sorted(s.labels.items())), s.value) for m in h.metrics.registry.collect() for s in m.samples if s.name in names)
@@ -245,7 +278,7 @@ async def test_a_failed_read_fails_open_and_its_analysis_still_serves_the_pii_st
 async def test_a_failed_analysis_fails_closed_as_without_the_overlap(tmp_path: Path) -> None:
     for overlap in (True, False):
         Meet.reset(barrier=False)
-        h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting", PiiEngine(lambda: MeetingDetector(fail=True)), overlap=overlap)
+        h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting_submit", PiiEngine(lambda: MeetingDetector(fail=True)), overlap=overlap)
         with pytest.raises(ServiceUnavailable):
             await h.chat([{"role": "user", "content": TEXT}])
         assert h.metric("bedside_stage_failures_total", stage="pii", mode="closed") == 1
@@ -266,7 +299,7 @@ class Raiser:
 async def test_an_analysis_nobody_takes_is_cancelled(tmp_path: Path) -> None:
     Meet.reset(barrier=False)
     Raiser.left.clear()
-    h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting", PiiEngine(MeetingDetector), inner=Raiser())
+    h = Harness(tmp_path, "tests.stages.test_emotion_pii_overlap:meeting_submit", PiiEngine(MeetingDetector), inner=Raiser())
     ctx = RequestContext(request_id="r1", endpoint="chat", body={"model": "bot", "messages": [{"role": "user", "content": TEXT}]}, headers={})
     with pytest.raises(RuntimeError, match="failed here"):
         await h.pipeline(ctx)
