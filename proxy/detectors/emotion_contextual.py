@@ -66,7 +66,7 @@ from proxy.detectors.emotion import (
     text_signals,
     vader_compound,
 )
-from proxy.detectors.emotion_contextual_base import INSTALL_HINT, ContextualUnavailable, base_model_dir
+from proxy.detectors.emotion_contextual_base import ContextualUnavailable
 from proxy.detectors.emotion_contextual_build import artefact_files, ensure_built
 
 __all__ = ["ContextualEmotionClassifier", "ContextualUnavailable", "make_contextual_classifier"]
@@ -200,23 +200,10 @@ class ContextualEmotionClassifier:
         ``meta.json`` chose under ``blend``: the default reader's weight
         (``default_reader_weight``, the default reader is loaded when above 0) and the family step
         (``family_step``, ``family_prior_beta``). ``blend=False`` gives the heads alone."""
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ContextualUnavailable(f"{exc.name} is not installed; {INSTALL_HINT}") from exc
-        folder = base_model_dir()
+        from proxy.detectors.emotion_contextual_build import open_encoder
+
         metadata = json.loads(artefact_files()[1].read_text(encoding="utf-8"))
-        path = model_path or ensure_built()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tokenizer.no_padding()
-        tokenizer.no_truncation()  # ``logits`` keeps the head and the tail of a long turn itself
+        session, tokenizer = open_encoder(model_path or ensure_built())  # ``logits`` keeps the head and the tail of a long turn itself
         metadata = {**metadata, "read_tokens": int(read_tokens if read_tokens is not None else metadata.get("read_tokens", READ_TOKENS))}
         choice = metadata.get("blend", {})
         weight = float(choice.get("default_reader_weight", 0.0)) if blend else 0.0

@@ -34,6 +34,7 @@ from proxy.detectors.emotion_contextual_base import (
     BASE_WEIGHTS_SHA256,
     INSTALL_HINT,
     ContextualUnavailable,
+    base_model_dir,
     file_sha256,
     load_base_weights,
 )
@@ -92,6 +93,40 @@ def quantise(float_model: Path, out: Path) -> None:
         root.removeFilter(quiet)
 
 
+def write_int8(model: Any, target: Path) -> Path:
+    """Quantise ``model`` (an ``onnx.ModelProto``) to int8 and write it at ``target`` through a
+    temporary file and a rename, so a concurrent build never leaves a half-written model."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        float_path = Path(tmp) / "float.onnx"
+        float_path.write_bytes(model.SerializeToString())
+        int8_path = Path(tmp) / "int8.onnx"
+        quantise(float_path, int8_path)
+        os.replace(int8_path, target)
+    return target
+
+
+def open_encoder(path: Path, hint: str = INSTALL_HINT) -> tuple[Any, Any]:
+    """An onnxruntime session over ``path`` with one thread (its ``run`` releases the GIL) and the
+    wheel's tokenizer, neither padding nor truncating; ``hint`` says what to install when missing."""
+    try:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise ContextualUnavailable(f"{exc.name} is not installed; {hint}") from exc
+    folder = base_model_dir()  # ContextualUnavailable, naming the wheel, when it is not installed
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return session, tokenizer
+
+
 class _DropPreprocessAdvice(logging.Filter):
     """Drops onnxruntime's "Please consider to run pre-processing before quantization" record."""
 
@@ -115,15 +150,7 @@ def build(out_dir: Path, folder: Path | None = None) -> Path:
     base = load_base_weights()
     with np.load(trained_path) as z:
         trained = {name: z[name] for name in z.files}
-    model = build_model(assemble(base, trained))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-        float_path = Path(tmp) / "float.onnx"
-        float_path.write_bytes(model.SerializeToString())
-        int8_path = Path(tmp) / "int8.onnx"
-        quantise(float_path, int8_path)
-        os.replace(int8_path, target)
-    return target
+    return write_int8(build_model(assemble(base, trained)), target)
 
 
 def ensure_built(folder: Path | None = None) -> Path:

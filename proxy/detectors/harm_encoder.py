@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import tempfile
 import threading
 from importlib import resources
@@ -55,7 +54,6 @@ from proxy.detectors.emotion_contextual_base import (
     BASE_VERSION,
     BASE_WEIGHTS_SHA256,
     ContextualUnavailable,
-    base_model_dir,
     load_base_weights,
 )
 from proxy.detectors.harmful import CATEGORIES, Verdict, heuristic
@@ -99,7 +97,7 @@ def build_encoder(out_dir: Path) -> Path:
     """The plain encoder (output ``pooled``, ``[batch, 384]``) as int8 ONNX in ``out_dir``: reused
     when built before for the same base weights, onnxruntime version and graph; written through a
     temporary file and renamed, so a concurrent build never leaves a half-written model."""
-    from proxy.detectors.emotion_contextual_build import quantise
+    from proxy.detectors.emotion_contextual_build import write_int8
     from proxy.detectors.emotion_contextual_graph import assemble, build_model
 
     ort = _runtime()
@@ -108,14 +106,7 @@ def build_encoder(out_dir: Path) -> Path:
     if target.is_file():
         return target
     model = build_model(assemble(load_base_weights(), {}, head_widths={}), head_widths={}, pooled=True, name="bedside_minilm_pooled")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-        float_path = Path(tmp) / "float.onnx"
-        float_path.write_bytes(model.SerializeToString())
-        int8_path = Path(tmp) / "int8.onnx"
-        quantise(float_path, int8_path)
-        os.replace(int8_path, target)
-    return target
+    return write_int8(model, target)
 
 
 def _ensure_built() -> Path:
@@ -184,22 +175,10 @@ class WindowEncoder:
     @classmethod
     def load(cls, model_path: Path | None = None) -> WindowEncoder:
         """Load (building the int8 model first when needed) with one intra-op thread."""
-        ort = _runtime()
-        try:
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ContextualUnavailable(f"{exc.name} is not installed; {INSTALL_HINT}") from exc
-        folder = base_model_dir()
-        path = model_path or _ensure_built()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tokenizer.no_padding()
-        tokenizer.no_truncation()
+        from proxy.detectors.emotion_contextual_build import open_encoder
+
+        _runtime()
+        session, tokenizer = open_encoder(model_path or _ensure_built(), INSTALL_HINT)
         return cls(session, tokenizer)
 
     def embed(self, text: str) -> npt.NDArray[np.float32]:
