@@ -79,31 +79,20 @@ __all__ = ["ContextualEmotionClassifier", "ContextualUnavailable", "make_context
 #: GoEmotions dev itself 0.726 as at 128 (``bench/emotion_read_budget.py``, ``docs/emotion-model.md``).
 READ_TOKENS = 64
 
-_executor_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
+_executors_lock = threading.Lock()
+_executors: dict[str, ThreadPoolExecutor] = {}
 
 
-def _worker() -> ThreadPoolExecutor:
-    """The reader's worker thread (one, shared by every instance: reads queue rather than compete)."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-emotion-contextual")
-        return _executor
-
-
-_model_lock = threading.Lock()
-_model_executor: ThreadPoolExecutor | None = None
-
-
-def _model_worker() -> ThreadPoolExecutor:
-    """The thread that runs the model (one, shared): while onnxruntime runs there without the GIL,
-    the reading thread computes VADER, the cues and the default reader's reading of the same turn."""
-    global _model_executor
-    with _model_lock:
-        if _model_executor is None:
-            _model_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bedside-emotion-model")
-        return _model_executor
+def _thread(name: str) -> ThreadPoolExecutor:
+    """The process's one thread called ``name`` (made on first use, shared by every instance: work
+    queues there rather than competing): ``bedside-emotion-contextual`` runs whole reads for
+    ``submit``, ``bedside-emotion-model`` the model runs, which release the GIL, so the reading
+    thread computes VADER, the cues and the default reader's reading of the same turn meanwhile."""
+    with _executors_lock:
+        found = _executors.get(name)
+        if found is None:
+            found = _executors[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        return found
 
 
 def keep_head_and_tail(ids: list[int], budget: int) -> list[int]:
@@ -173,9 +162,10 @@ class ContextualEmotionClassifier:
 
     def __init__(self, session: Any, tokenizer: Any, metadata: dict[str, Any],
                  default: EmotionClassifier | None = None, default_weight: float = 0.0,
-                 family_beta: float | None = None) -> None:
-        """Wrap a loaded onnxruntime session, a ``tokenizers.Tokenizer`` (truncating, unpadded)
-        and the artefact's ``meta.json``; with ``default`` and ``default_weight`` > 0, each head's
+                 family_beta: float | None = None, *, read_tokens: int = READ_TOKENS) -> None:
+        """Wrap a loaded onnxruntime session, a ``tokenizers.Tokenizer`` (neither truncating nor
+        padding: at most ``read_tokens`` of a turn are read, :func:`keep_head_and_tail`) and the
+        artefact's ``meta.json``; with ``default`` and ``default_weight`` > 0, each head's
         probabilities are blended with the default reader's (weighted geometric mean); with
         ``family_beta`` set, the header's Bedside reading takes its family mass from the Ekman head
         (:func:`combine`)."""
@@ -188,6 +178,7 @@ class ContextualEmotionClassifier:
         self._default = default if default_weight > 0 else None
         self.default_weight = default_weight if default is not None else 0.0
         self.family_beta = family_beta
+        self.read_tokens = read_tokens
 
     @property
     def name(self) -> str:
@@ -195,7 +186,7 @@ class ContextualEmotionClassifier:
         return "bedside-contextual+default" if self._default is not None else "bedside-contextual"
 
     @classmethod
-    def load(cls, model_path: Path | None = None, *, blend: bool = True, read_tokens: int | None = None) -> ContextualEmotionClassifier:
+    def load(cls, model_path: Path | None = None, *, blend: bool = True, read_tokens: int = READ_TOKENS) -> ContextualEmotionClassifier:
         """Load (building first when needed) with one intra-op thread; ``blend`` applies what
         ``meta.json`` chose under ``blend``: the default reader's weight
         (``default_reader_weight``, the default reader is loaded when above 0) and the family step
@@ -204,18 +195,18 @@ class ContextualEmotionClassifier:
 
         metadata = json.loads(artefact_files()[1].read_text(encoding="utf-8"))
         session, tokenizer = open_encoder(model_path or ensure_built())  # ``logits`` keeps the head and the tail of a long turn itself
-        metadata = {**metadata, "read_tokens": int(read_tokens if read_tokens is not None else metadata.get("read_tokens", READ_TOKENS))}
         choice = metadata.get("blend", {})
         weight = float(choice.get("default_reader_weight", 0.0)) if blend else 0.0
         default = LinearEmotionClassifier.load() if weight > 0 else None
         beta = choice.get("family_prior_beta") if blend and choice.get("family_step") else None
-        return cls(session, tokenizer, metadata, default, weight, None if beta is None else float(beta))
+        return cls(session, tokenizer, metadata, default, weight, None if beta is None else float(beta),
+                   read_tokens=read_tokens)
 
     def logits(self, text: str) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Raw Bedside (8) and Ekman (7) logits of one text."""
         with self._tokenizer_lock:
             ids = list(self._tokenizer.encode(text).ids)
-        ids = keep_head_and_tail(ids, int(self.metadata.get("read_tokens", READ_TOKENS)))
+        ids = keep_head_and_tail(ids, self.read_tokens)
         mask = [1] * len(ids)
         feeds = {"input_ids": np.asarray([ids], dtype=np.int64),
                  "attention_mask": np.asarray([mask], dtype=np.int64)}
@@ -224,11 +215,11 @@ class ContextualEmotionClassifier:
 
     def classify(self, text: str) -> EmotionReading:
         """Read one user turn (deterministic; no state is kept). The model runs on its own thread
-        (:func:`_model_worker`) while this one computes the GIL-bound rest: VADER, the cue phrases
+        (:func:`_thread`) while this one computes the GIL-bound rest: VADER, the cue phrases
         and the default reader's reading."""
         if not text or not text.strip():
             return neutral_reading()
-        model = _model_worker().submit(self.logits, text)  # runs without the GIL while the rest is computed here
+        model = _thread("bedside-emotion-model").submit(self.logits, text)  # runs without the GIL while the rest is computed here
         compound = vader_compound(text)
         sig = text_signals(text, compound)
         other = self._default.classify(text) if self._default is not None else None
@@ -242,7 +233,7 @@ class ContextualEmotionClassifier:
 
     def submit(self, text: str) -> Future[EmotionReading]:
         """Start reading ``text`` on the reader's worker thread; ``.result()`` collects it."""
-        return _worker().submit(self.classify, text)
+        return _thread("bedside-emotion-contextual").submit(self.classify, text)
 
 
 def make_contextual_classifier() -> ContextualEmotionClassifier:

@@ -62,19 +62,21 @@ def build_dir() -> Path:
     return Path(os.environ.get("BEDSIDE_DATA_DIR") or ".bedside") / "contextual"
 
 
-def _runtime() -> Any:
+def runtime(hint: str = INSTALL_HINT) -> Any:
+    """``onnxruntime`` (with ``onnx`` importable too), or :class:`ContextualUnavailable` saying
+    ``hint``, what to install."""
     try:
         import onnx  # noqa: F401
         import onnxruntime
     except ImportError as exc:
-        raise ContextualUnavailable(f"{exc.name} is not installed; {INSTALL_HINT}") from exc
+        raise ContextualUnavailable(f"{exc.name} is not installed; {hint}") from exc
     return onnxruntime
 
 
 def build_key(folder: Path | None = None) -> str:
     """16 hex digits naming one build: artefact, base weights and onnxruntime version."""
     trained, meta = artefact_files(folder)
-    ort = _runtime()
+    ort = runtime()
     text = f"{file_sha256(trained)}:{file_sha256(meta)}:{BASE_WEIGHTS_SHA256}:{ort.__version__}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

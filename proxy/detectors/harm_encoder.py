@@ -84,23 +84,14 @@ def encoder_missing() -> str | None:
     return f"{', '.join(missing)} not installed; {INSTALL_HINT}" if missing else None
 
 
-def _runtime() -> Any:
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime
-    except ImportError as exc:
-        raise ContextualUnavailable(f"{exc.name} is not installed; {INSTALL_HINT}") from exc
-    return onnxruntime
-
-
 def build_encoder(out_dir: Path) -> Path:
     """The plain encoder (output ``pooled``, ``[batch, 384]``) as int8 ONNX in ``out_dir``: reused
     when built before for the same base weights, onnxruntime version and graph; written through a
     temporary file and renamed, so a concurrent build never leaves a half-written model."""
-    from proxy.detectors.emotion_contextual_build import write_int8
+    from proxy.detectors.emotion_contextual_build import runtime, write_int8
     from proxy.detectors.emotion_contextual_graph import assemble, build_model
 
-    ort = _runtime()
+    ort = runtime(INSTALL_HINT)
     key = hashlib.sha256(f"{BASE_WEIGHTS_SHA256}:{ort.__version__}:{GRAPH_VERSION}".encode()).hexdigest()[:16]
     target = out_dir / f"minilm-pooled-{key}.int8.onnx"
     if target.is_file():
@@ -175,9 +166,9 @@ class WindowEncoder:
     @classmethod
     def load(cls, model_path: Path | None = None) -> WindowEncoder:
         """Load (building the int8 model first when needed) with one intra-op thread."""
-        from proxy.detectors.emotion_contextual_build import open_encoder
+        from proxy.detectors.emotion_contextual_build import open_encoder, runtime
 
-        _runtime()
+        runtime(INSTALL_HINT)
         session, tokenizer = open_encoder(model_path or _ensure_built(), INSTALL_HINT)
         return cls(session, tokenizer)
 
