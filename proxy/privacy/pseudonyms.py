@@ -27,6 +27,7 @@ Nothing here logs values, and the ``repr`` of every object shows counts only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import threading
@@ -77,9 +78,15 @@ _STRUCTURED_NORMAL = frozenset({"CREDIT_CARD", "IBAN_CODE", "PHONE_NUMBER", "US_
 _CASELESS = frozenset({"EMAIL_ADDRESS", "URL", "IP_ADDRESS"})
 
 
+_NOT_TYPE_CHARS = re.compile(r"[^A-Z0-9]+")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
+@functools.lru_cache(maxsize=512)
 def placeholder_type(entity: str) -> str:
-    """The entity name as it appears in a placeholder: ``[A-Z0-9_]``, starts with a letter."""
-    name = re.sub(r"[^A-Z0-9]+", "_", entity.upper()).strip("_")
+    """The entity name as it appears in a placeholder: ``[A-Z0-9_]``, starts with a letter.
+    Remembered per name (a request's every span asks; the names are the recognizers' few)."""
+    name = _NOT_TYPE_CHARS.sub("_", entity.upper()).strip("_")
     if not name or not name[0].isalpha():
         name = "PII_" + name
     return str(name[:MAX_ENTITY_LEN]).rstrip("_")
@@ -90,7 +97,7 @@ def normalise_value(entity: str, value: str) -> str:
     card, IBAN, phone and SSN numbers compared on their letters and digits only."""
     v = " ".join(value.split())
     if entity in _STRUCTURED_NORMAL:
-        return str(re.sub(r"[^0-9A-Za-z]", "", v)).upper()
+        return str(_NOT_ALNUM.sub("", v)).upper()
     if entity in _CASELESS:
         return v.casefold()
     return v
