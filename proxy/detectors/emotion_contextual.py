@@ -15,9 +15,11 @@ of a turn: its opening and its end (:func:`keep_head_and_tail`). The int8 ONNX m
 the shipped training on first load (:mod:`proxy.detectors.emotion_contextual_build`); never from a
 model hub.
 
-Reading (:func:`combine`): each head's softmax is blended with the default reader's reading of
-the same turn, ``softmax((1 - a) * log p_contextual + a * log p_default)``, when ``meta.json``
-holds a weight ``a`` above 0 (about 1.3 ms more); with ``blend.family_step`` the Ekman head then
+Reading (:func:`combine`): each head's softmax can be blended with the default reader's reading
+of the same turn, ``softmax((1 - a) * log p_contextual + a * log p_default)``, when ``meta.json``
+holds a weight ``a`` above 0; the shipped choice is ``a = 0`` (the default reader's reading holds
+the GIL, so it would keep the read from overlapping the PII analysis: ``docs/emotion-model.md``);
+with ``blend.family_step`` the Ekman head then
 decides each family's mass and the Bedside head splits a family
 (:func:`proxy.detectors.emotion.bedside_from_families`, ``blend.family_prior_beta`` of the Ekman
 training prior divided out), as the default reader does; ``a`` and the step are chosen together
@@ -31,7 +33,8 @@ VADER, emphasis, crisis language).
 Threads: :meth:`ContextualEmotionClassifier.classify` is synchronous, deterministic and thread-safe
 (one onnxruntime session, one intra-op thread, its ``run`` releases the GIL; the tokenizer is
 used under a lock); the model runs on its own thread while the calling one computes the GIL-bound
-rest of the reading (VADER, cues, the default reader), so the two overlap when a core is free.
+rest of the reading (VADER, cues, and the default reader when blended), so the two overlap when a
+core is free.
 :meth:`ContextualEmotionClassifier.submit` starts a read on the reader's own
 worker thread and returns a :class:`concurrent.futures.Future`; the emotion stage starts the PII
 analysis of the same request just before it, so the model run (about 1.5 ms of CPU for a short

@@ -241,6 +241,15 @@ def test_the_model_runs_while_the_rest_of_the_reading_is_computed(reader: object
     assert len(seen) == 1 and all(name.startswith("bedside-emotion-model") and waited for name, waited in seen), seen
 
 
+@needs_extra
+def test_the_shipped_reader_does_not_read_with_the_default_reader(reader: object) -> None:
+    """The shipped choice (``meta.json`` ``blend``) gives the default reader no weight, so a read's
+    GIL-bound part is VADER and the cues only and the model run can hide behind the PII analysis."""
+    assert reader.name == "bedside-contextual"  # type: ignore[attr-defined]
+    assert reader._default is None and reader.default_weight == 0.0  # type: ignore[attr-defined]
+    assert reader.family_beta is not None  # type: ignore[attr-defined]  # the family step is kept
+
+
 def test_a_long_turn_keeps_its_opening_and_its_end() -> None:
     from proxy.detectors.emotion_contextual import keep_head_and_tail
 

@@ -73,9 +73,23 @@ def test_bedside_from_families_accepts_a_prior_beta(beta: float) -> None:
 
 
 def test_the_shipped_choice_was_made_on_the_held_out_slice_of_train() -> None:
+    from training.choose_contextual_blend import MAX_DEFAULT_WEIGHT, choose
+
     meta = json.loads(artefact_files()[1].read_text())
     blend = meta["blend"]
     assert blend["chosen_on"].startswith("held-out slice of train")
     key = f"{blend['default_reader_weight']:.1f}/" + (f"{blend['family_prior_beta']:.2f}" if blend["family_step"] else "off")
-    best = max(v["top_label_balanced_ekman6"] for v in blend["grid"].values())
-    assert blend["grid"][key]["top_label_balanced_ekman6"] == best
+    allowed = [v["top_label_balanced_ekman6"] for k, v in blend["grid"].items()
+               if float(k.split("/")[0]) <= MAX_DEFAULT_WEIGHT]
+    assert blend["grid"][key]["top_label_balanced_ekman6"] == max(allowed)
+    assert choose(blend["grid"], MAX_DEFAULT_WEIGHT) == (blend["default_reader_weight"], blend["family_prior_beta"])
+
+
+def test_the_choice_rule_caps_the_default_readers_weight() -> None:
+    from training.choose_contextual_blend import choose
+
+    grid = {"0.0/off": {"top_label_balanced_ekman6": 0.60}, "0.0/0.25": {"top_label_balanced_ekman6": 0.70},
+            "0.3/0.50": {"top_label_balanced_ekman6": 0.71}, "0.4/0.50": {"top_label_balanced_ekman6": 0.71}}
+    assert choose(grid, 0.0) == (0.0, 0.25)
+    assert choose(grid, 0.8) == (0.3, 0.5)  # a tie goes to the smaller weight
+
