@@ -7,8 +7,10 @@ sparse hashed features; :class:`FeatureConfig` is stored in ``model.json`` so tr
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -52,11 +54,19 @@ def _hash(data: bytes, ns: int, mask: int) -> int:
     return zlib.crc32(data, ns) & mask
 
 
+@functools.lru_cache(maxsize=1 << 15)
+def _char_hashes(token: bytes, lo: int, hi: int, ns: int, mask: int) -> tuple[int, ...]:
+    """The hashed character ``lo``..``hi``-grams of one token, padded with a space on each side.
+    Remembered per token (words repeat within a turn and across turns; about 30 hashes each)."""
+    padded = b" " + token + b" "
+    size = len(padded)
+    return tuple(zlib.crc32(padded[i:i + n], ns) & mask
+                 for n in range(lo, min(hi, size) + 1) for i in range(size - n + 1))
+
+
 def _group(indices: list[int], weight: float) -> tuple[list[int], list[float]]:
     """Sublinear term frequency, L2-normalised, scaled by the group weight."""
-    counts: dict[int, int] = {}
-    for i in indices:
-        counts[i] = counts.get(i, 0) + 1
+    counts = Counter(indices)
     if not counts:
         return [], []
     vals = [1.0 + math.log(c) for c in counts.values()]
@@ -81,11 +91,7 @@ def featurize(text: str, signals: TextSignals, config: FeatureConfig) -> tuple[l
     chars: list[int] = []
     lo, hi = config.char_min, config.char_max
     for tok in encoded:
-        padded = b" " + tok + b" "
-        size = len(padded)
-        for n in range(lo, min(hi, size) + 1):
-            for i in range(size - n + 1):
-                chars.append(zlib.crc32(padded[i:i + n], ns_c) & mask)
+        chars.extend(_char_hashes(tok, lo, hi, ns_c, mask))
     cues = [_hash(c.encode(), ns_q, mask) for c in signals.cues]
     gw = config.group_weights
     idx: list[int] = []
