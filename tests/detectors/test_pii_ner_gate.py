@@ -1,0 +1,105 @@
+"""The NER gate: which texts skip the spaCy NER, and that skipping it changes no result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from proxy.detectors.pii_engine import AnalyzerHandle
+from proxy.detectors.pii_ner_gate import may_hold_named_entities
+
+ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
+            "STREET_ADDRESS", "LOCATION"]
+
+#: texts with no word that could start a named entity: the NER is skipped
+SKIPPED = [
+    "I'm so angry, I've asked three times. Where is my refund?",
+    "One more thing about order 48213: the jacket I received is the wrong colour, can I exchange it?",
+    "Thanks. Could you check whether it left the warehouse?",
+    "Yes, please send it to my e-mail, it's ann.lee@example.com, or call +1 415 555 0100.",
+    "My card 4111 1111 1111 1111 was charged twice and the invoice is wrong.",
+    "\u201cSorry\u201d is not an answer. Please escalate this.",
+    "- Ok\n- Thanks for the help",
+]
+
+#: texts the NER must read (names, places, odd case, other scripts, personal places)
+READ = [
+    "Hi Maria, thanks!",
+    "My name is Will.",
+    "Will you help me?",  # could be a name: not on the closed list
+    "Thanks. Grace said it's fine.",
+    "Please call Dr. Smith tomorrow.",
+    "i live in london",  # no capitals at all
+    "I moved here last year and the parcel never came.",  # a word that ties a place to someone
+    "I'm in seattle for work this week.",
+    "THIS IS NOT OK, I WANT MY MONEY",
+    "Привет, меня зовут Иван.",
+    "The courier from DHL never rang.",
+    "Order from McDonald's arrived cold.",
+    "The IBAN on the invoice is wrong.",  # an acronym could be an organisation
+]
+
+
+@pytest.mark.parametrize("text", SKIPPED)
+def test_texts_without_a_possible_name_skip_the_ner(text: str) -> None:
+    assert may_hold_named_entities(text) is False
+
+
+@pytest.mark.parametrize("text", READ)
+def test_texts_that_may_hold_a_name_or_a_place_go_to_the_ner(text: str) -> None:
+    assert may_hold_named_entities(text) is True
+
+
+def _spans(handle: AnalyzerHandle, text: str) -> list[tuple[str, int, int]]:
+    return [(r.entity_type, r.start, r.end) for r in handle.analyze(text, ENTITIES)]
+
+
+def test_skipping_the_ner_changes_no_result(ner_handle: AnalyzerHandle) -> None:
+    gated = {text: _spans(ner_handle, text) for text in SKIPPED + READ}
+    ner_handle.ner_gate = False
+    try:
+        full = {text: _spans(ner_handle, text) for text in SKIPPED + READ}
+    finally:
+        ner_handle.ner_gate = True
+    assert gated == full
+    assert any(gated[t] for t in SKIPPED)  # the other recognizers still ran on the skipped texts
+
+
+def test_the_ner_is_not_run_on_a_skipped_text_and_is_on_the_others(ner_handle: AnalyzerHandle,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    nlp_engine: Any = ner_handle.engine.nlp_engine
+    seen: list[str] = []
+    real = nlp_engine.process_text
+
+    def spy(text: str, language: str) -> Any:  # Presidio's engine, observed (not ours)
+        seen.append(text)
+        return real(text, language)
+
+    monkeypatch.setattr(nlp_engine, "process_text", spy)
+    ner_handle.analyze(SKIPPED[0], ENTITIES)
+    ner_handle.analyze(READ[0], ENTITIES)
+    assert seen == [READ[0]]
+
+
+def test_asking_for_dates_or_nationalities_always_runs_the_ner(ner_handle: AnalyzerHandle,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    nlp_engine: Any = ner_handle.engine.nlp_engine
+    seen: list[str] = []
+    real = nlp_engine.process_text
+
+    def spy(text: str, language: str) -> Any:  # Presidio's engine, observed (not ours)
+        seen.append(text)
+        return real(text, language)
+
+    monkeypatch.setattr(nlp_engine, "process_text", spy)
+    ner_handle.analyze(SKIPPED[0], [*ENTITIES, "DATE_TIME"])
+    assert seen == [SKIPPED[0]]
+
+
+def test_a_batch_mixing_both_kinds_gives_each_text_its_own_result(ner_handle: AnalyzerHandle) -> None:
+    texts = [READ[0], SKIPPED[3], READ[4], SKIPPED[4], READ[6]]
+    batch = ner_handle.analyze_many(texts, ENTITIES)
+    one_by_one = [ner_handle.analyze(t, ENTITIES) for t in texts]
+    assert [[(r.entity_type, r.start, r.end) for r in rs] for rs in batch] == \
+        [[(r.entity_type, r.start, r.end) for r in rs] for rs in one_by_one]
