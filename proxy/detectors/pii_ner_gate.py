@@ -16,6 +16,10 @@ The gate is conservative: a text is passed to the NER when it
   "Hope", "Grace", "Mark", colours or months: those go to the NER);
 * is typed without any capital letter at all (the NER then also reads lower-case places);
 * has letters outside the Latin script, or is mostly in capitals;
+* has a word in lower case that is a known first name, a surname that is not also an English word,
+  or a country or region (the gazetteers of the person recognizer and the clean-up): the NER
+  finds names written in lower case in an otherwise capitalised text ("the patient is maria
+  garcia"), which the heuristics alone miss;
 * has a word that ties a place to someone ("live", "from", "flying", "I'm in", ...): the NER also
   finds some places written in lower case ("the rain in seattle").
 
@@ -25,6 +29,8 @@ which runs either way. ``bench/pii_eval.py`` measured the gate: the same leaks o
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import regex as re
 
@@ -61,6 +67,20 @@ _PERSONAL_PLACE_CUE = re.compile(
     r"(?:i|we|they|he|she)(?:['\u2019]m|['\u2019]re|['\u2019]s|\s+am|\s+are|\s+is|\s+was|\s+were)\s+(?:\w+\s+)?in|"
     r"(?:here|over|back|currently|now)\s+in)\b")
 
+_LOWER_WORD = re.compile(r"(?<![\p{L}\p{M}])\p{Ll}[\p{Ll}\p{M}'\u2019\-]+")
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    """First names, surnames that are not also English words, and countries and regions (lower
+    case): the same gazetteers the person recognizer and the clean-up read, less the function words
+    some of them hold ("you", "from", "how": first names somewhere in the world)."""
+    from proxy.detectors.pii_cleanup import regions
+    from proxy.detectors.pii_recognizers import NOT_NAMES, first_names, strong_surnames
+
+    return (first_names() | strong_surnames() | regions()) - SENTENCE_STARTERS - NOT_NAMES
+
+
 #: "I" and its contractions (any apostrophe)
 _I_FORMS = re.compile(r"I(?:['\u2019](?:m|ve|ll|d|M|VE|LL|D))?")
 _WORD = re.compile(r"\p{L}[\p{L}\p{M}'\u2019\-]*")
@@ -84,6 +104,9 @@ def may_hold_named_entities(text: str) -> bool:
     :data:`SENTENCE_STARTERS` (see the module docstring for what else sends a text to the NER)."""
     if not any(c.isupper() for c in text) or _NON_LATIN.search(text) or _PERSONAL_PLACE_CUE.search(text):
         return True
+    known = _known_names()
+    if any(w in known for w in _LOWER_WORD.findall(text)):
+        return True  # a name in lower case in a cased text ("the patient is maria garcia")
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isupper() for c in letters) * 2 > len(letters):
         return True  # mostly capitals: case says nothing

@@ -17,7 +17,7 @@ SKIPPED = [
     "I'm so angry, I've asked three times. Where is my refund?",
     "One more thing about order 48213: the jacket I received is the wrong colour, can I exchange it?",
     "Thanks. Could you check whether it left the warehouse?",
-    "Yes, please send it to my e-mail, it's ann.lee@example.com, or call +1 415 555 0100.",
+    "Yes, please send it to my e-mail, it's help.desk@example.com, or call +1 415 555 0100.",
     "My card 4111 1111 1111 1111 was charged twice and the invoice is wrong.",
     "\u201cSorry\u201d is not an answer. Please escalate this.",
     "- Ok\n- Thanks for the help",
@@ -38,6 +38,10 @@ READ = [
     "The courier from DHL never rang.",
     "Order from McDonald's arrived cold.",
     "The IBAN on the invoice is wrong.",  # an acronym could be an organisation
+    "Please forward this to john smith.",  # names in lower case in a cased text
+    "The patient is maria garcia, age 54.",
+    "My husband david will pick it up.",
+    "We ship to canada only.",
 ]
 
 
