@@ -33,7 +33,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerConfigurationLoader, RecognizerListLoader
 
 from proxy.detectors.pii_cleanup import clean, resolve_overlaps
-from proxy.detectors.pii_ner_gate import may_hold_named_entities
+from proxy.detectors.pii_ner_gate import ner_ranges
 from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
 from proxy.detectors.pii_recognizers import (
     CardNumberRecognizer,
@@ -77,8 +77,8 @@ class AnalyzerHandle:
     #: costs more than all other pattern recognizers together (libphonenumber, 8 regions).
     lean_engine: AnalyzerEngine | None = None
     lean_below: float = 1.0
-    #: skip the NER for a text with no word that could start a named entity
-    #: (:mod:`proxy.detectors.pii_ner_gate`); the other recognizers still read its tokens
+    #: run the NER only on the sentences that could hold a named entity (none: skipped), the other
+    #: recognizers reading the whole text's tokens (:mod:`proxy.detectors.pii_ner_gate`)
     ner_gate: bool = True
 
     def _engine_for(self, threshold: float) -> AnalyzerEngine:
@@ -99,8 +99,10 @@ class AnalyzerHandle:
         """
         wanted = set(entities) | {e for r in extra_recognizers for e in r.supported_entities}
         ask = sorted(wanted | set(_HELPER_ENTITIES))
-        if nlp_artifacts is None and not self._needs_ner(text, wanted):
-            nlp_artifacts = self._tokens_only(text)
+        if nlp_artifacts is None:
+            plan = self._ner_plan(text, wanted)
+            if plan is not None:
+                nlp_artifacts = self._partial_ner(text, plan)
         raw = self._engine_for(threshold).analyze(
             text,
             language="en",
@@ -123,29 +125,41 @@ class AnalyzerHandle:
         (``nlp.pipe``: its fixed cost per call, ~1.5 ms, is paid once). Same results as one
         :meth:`analyze` per text."""
         wanted = set(entities) | {e for r in extra_recognizers for e in r.supported_entities}
-        ner = [t for t in texts if self._needs_ner(t, wanted)]
+        ner = [t for t in texts if self._ner_plan(t, wanted) is None]
         if len(ner) < 2 or not isinstance(getattr(self.engine, "nlp_engine", None), SpacyNlpEngine):
             return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers) for t in texts]
         batch = [out[1] for out in self.engine.nlp_engine.process_batch(ner, "en", batch_size=len(ner))]
         artifacts = dict(zip(ner, batch, strict=True))
         return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers, nlp_artifacts=artifacts.get(t)) for t in texts]
 
-    def _needs_ner(self, text: str, wanted: set[str]) -> bool:
-        """Whether ``text`` must go through the spaCy NER: always, unless the gate is on, the
-        engine runs spaCy, only names, places and organisations are wanted of the NER (dates
-        and nationalities are found in lower case too) and the text has no word that could
-        start one (:func:`~proxy.detectors.pii_ner_gate.may_hold_named_entities`)."""
+    def _ner_plan(self, text: str, wanted: set[str]) -> list[tuple[int, int]] | None:
+        """What of ``text`` the spaCy NER must read: ``None`` all of it (always, unless the gate is
+        on, the engine runs spaCy and only names, places and organisations are wanted of the NER:
+        dates and nationalities are found in lower case too), else the character ranges of the
+        sentences that may hold a named entity, ``[]`` for none
+        (:func:`~proxy.detectors.pii_ner_gate.ner_ranges`)."""
         if not self.ner_gate or not isinstance(getattr(self.engine, "nlp_engine", None), SpacyNlpEngine):
-            return True
+            return None
         if wanted & _NER_UNGATED:
-            return True
-        return may_hold_named_entities(text)
+            return None
+        return ner_ranges(text)
 
-    def _tokens_only(self, text: str) -> NlpArtifacts:
-        """Presidio's NLP artefacts of ``text`` from spaCy's tokenizer alone: tokens, no entities."""
+    def _partial_ner(self, text: str, ranges: list[tuple[int, int]]) -> NlpArtifacts:
+        """Presidio's NLP artefacts of ``text`` from spaCy's tokenizer, with the entities the NER
+        finds in ``ranges`` only (one ``nlp.pipe`` call over them; none when ``ranges`` is empty)."""
         nlp_engine = self.engine.nlp_engine
         assert isinstance(nlp_engine, SpacyNlpEngine)
-        doc = nlp_engine.get_nlp("en").make_doc(text)
+        nlp = nlp_engine.get_nlp("en")
+        doc = nlp.make_doc(text)
+        if ranges:
+            found = []
+            for (start, _end), part in zip(ranges, nlp.pipe(text[a:b] for a, b in ranges), strict=True):
+                for ent in part.ents:
+                    span = doc.char_span(start + ent.start_char, start + ent.end_char, label=ent.label_,
+                                         alignment_mode="expand")
+                    if span is not None:
+                        found.append(span)
+            doc.ents = spacy.util.filter_spans(found)
         return nlp_engine._doc_to_nlp_artifact(doc, "en")  # Presidio's own conversion, as in process_text
 
 

@@ -34,7 +34,7 @@ from functools import lru_cache
 
 import regex as re
 
-__all__ = ["SENTENCE_STARTERS", "may_hold_named_entities"]
+__all__ = ["SENTENCE_STARTERS", "may_hold_named_entities", "ner_ranges"]
 
 #: words that, capitalised at the start of a sentence, are not names (lower case)
 SENTENCE_STARTERS = frozenset("""
@@ -99,18 +99,33 @@ def _sentence_start(text: str, start: int) -> bool:
     return i < 0 or text[i] in ".!?:;"
 
 
-def may_hold_named_entities(text: str) -> bool:
-    """True unless every capital letter of ``text`` is "I" or starts a sentence with a word of
-    :data:`SENTENCE_STARTERS` (see the module docstring for what else sends a text to the NER)."""
-    if not any(c.isupper() for c in text) or _NON_LATIN.search(text) or _PERSONAL_PLACE_CUE.search(text):
+#: where a sentence ends: after ., ! or ? and white space (lines without one stay together: an
+#: address block or a signature is read as one)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence (and line) of ``text``."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            out.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        out.append((start, len(text)))
+    return out
+
+
+def _sentence_may_hold(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (one sentence of a cased text) has a word that could start a
+    named entity (the module docstring's list)."""
+    part = text[start:end]
+    if _PERSONAL_PLACE_CUE.search(part):
         return True
     known = _known_names()
-    if any(w in known for w in _LOWER_WORD.findall(text)):
+    if any(w in known for w in _LOWER_WORD.findall(part)):
         return True  # a name in lower case in a cased text ("the patient is maria garcia")
-    letters = [c for c in text if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) * 2 > len(letters):
-        return True  # mostly capitals: case says nothing
-    for m in _WORD.finditer(text):
+    for m in _WORD.finditer(text, start, end):
         word = m.group()
         if not any(c.isupper() for c in word):
             continue
@@ -121,3 +136,35 @@ def may_hold_named_entities(text: str) -> bool:
             continue
         return True
     return False
+
+
+def ner_ranges(text: str) -> list[tuple[int, int]] | None:
+    """The parts of ``text`` the NER must read: ``None`` for all of it, ``[]`` for none, otherwise
+    the ``(start, end)`` character ranges of the sentences that may hold a named entity (adjacent
+    ones joined, so the NER reads them together as it would in the whole text)."""
+    if not any(c.isupper() for c in text) or _NON_LATIN.search(text):
+        return None
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) * 2 > len(letters):
+        return None  # mostly capitals: case says nothing
+    sentences = _sentences(text)
+    ranges: list[tuple[int, int]] = []
+    joined = False
+    for start, end in sentences:
+        if not _sentence_may_hold(text, start, end):
+            joined = False
+            continue
+        if joined and ranges:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+        joined = True
+    if len(ranges) == 1 and ranges[0][0] == sentences[0][0] and ranges[0][1] == sentences[-1][1]:
+        return None
+    return ranges
+
+
+def may_hold_named_entities(text: str) -> bool:
+    """True unless every capital letter of ``text`` is "I" or starts a sentence with a word of
+    :data:`SENTENCE_STARTERS` (see the module docstring for what else sends a text to the NER)."""
+    return ner_ranges(text) != []

@@ -1,4 +1,5 @@
-"""The NER gate: which texts skip the spaCy NER, and that skipping it changes no result."""
+"""The NER gate: which texts and sentences the spaCy NER reads, and that what it skips changes no
+result on the texts it skips whole and on a letter it reads in part."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import pytest
 
 from proxy.detectors.pii_engine import AnalyzerHandle
-from proxy.detectors.pii_ner_gate import may_hold_named_entities
+from proxy.detectors.pii_ner_gate import may_hold_named_entities, ner_ranges
 
 ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
             "STREET_ADDRESS", "LOCATION"]
@@ -59,15 +60,51 @@ def _spans(handle: AnalyzerHandle, text: str) -> list[tuple[str, int, int]]:
     return [(r.entity_type, r.start, r.end) for r in handle.analyze(text, ENTITIES)]
 
 
-def test_skipping_the_ner_changes_no_result(ner_handle: AnalyzerHandle) -> None:
-    gated = {text: _spans(ner_handle, text) for text in SKIPPED + READ}
-    ner_handle.ner_gate = False
+def _both(handle: AnalyzerHandle, texts: list[str]) -> tuple[dict[str, list[tuple[str, int, int]]], ...]:
+    gated = {text: _spans(handle, text) for text in texts}
+    handle.ner_gate = False
     try:
-        full = {text: _spans(ner_handle, text) for text in SKIPPED + READ}
+        full = {text: _spans(handle, text) for text in texts}
     finally:
-        ner_handle.ner_gate = True
+        handle.ner_gate = True
+    return gated, full
+
+
+def test_skipping_the_ner_changes_no_result(ner_handle: AnalyzerHandle) -> None:
+    whole = [t for t in READ if ner_ranges(t) is None]
+    assert len(whole) >= 8
+    gated, full = _both(ner_handle, SKIPPED + whole)
     assert gated == full
     assert any(gated[t] for t in SKIPPED)  # the other recognizers still ran on the skipped texts
+
+
+LETTER = (
+    "Hello, my name is {name} and I am writing about order 48213, which I placed three weeks ago. The tracking "
+    "page has said 'in transit' for nine days now and nobody has answered my two e-mails. You can reach me at "
+    "{email} or on +44 20 7946 0018 in the evenings. I am honestly getting fed up with this: I paid for express "
+    "shipping and I would like to know whether the parcel is lost. Please do not just tell me to wait another week. "
+    "Thanks for looking into it."
+)
+
+
+def test_the_ner_reads_only_the_sentences_that_may_hold_a_name() -> None:
+    text = LETTER.format(name="Maria Okafor", email="m.okafor@example.com")
+    ranges = ner_ranges(text)
+    assert ranges is not None and ranges
+    read = " ".join(text[a:b] for a, b in ranges)
+    assert "Maria Okafor" in read and "m.okafor@example.com" in read
+    assert "The tracking page" not in read and "Thanks for looking into it." not in read
+    # lines without a full stop stay together: an address block is read as one
+    block = "Thanks. Please send it to:\nMaria Okafor\nFlat 2, 14 Kent Street\nLeeds LS1 4AB"
+    assert ner_ranges(block) == [(8, len(block))]
+
+
+@pytest.mark.parametrize("name", ["Maria Okafor", "Tomasz Nowak", "Priya Sharma", "Kwame Mensah"])
+def test_reading_some_sentences_finds_what_reading_all_finds_in_a_letter(ner_handle: AnalyzerHandle, name: str) -> None:
+    text = LETTER.format(name=name, email=f"{name.split()[0].lower()}.{name.split()[1].lower()}@example.com")
+    gated, full = _both(ner_handle, [text])
+    assert gated == full
+    assert ("PERSON", text.index(name), text.index(name) + len(name)) in gated[text]
 
 
 def test_the_ner_is_not_run_on_a_skipped_text_and_is_on_the_others(ner_handle: AnalyzerHandle,
