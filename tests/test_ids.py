@@ -30,6 +30,8 @@ def test_ids_are_distinct_across_blocks_and_threads() -> None:
 def test_uuid_form_and_large_draws() -> None:
     value = random_uuid_hex()
     assert uuid.UUID(hex=value).version == 4 and len(value) == 32
+    for drawn in (uuid.UUID(hex=random_uuid_hex()) for _ in range(2000)):  # version and variant bits set on every draw
+        assert drawn.version == 4 and drawn.variant == uuid.RFC_4122
     assert len(random_bytes(5000)) == 5000  # larger than a block: straight from os.urandom
 
 

@@ -17,11 +17,11 @@ in front (``{"index": 7, "v": 1, "kind": ...}``): those bytes are the Merkle lea
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from proxy.ids import random_uuid_hex
@@ -79,8 +79,7 @@ def machine_values(value: Any, depth: int = 0) -> Any:
     if value is None or kind is bool or kind is int:
         return value
     if kind is dict and depth < _MAX_DEPTH:
-        items = value.items() if len(value) <= _MAX_ITEMS else list(value.items())[:_MAX_ITEMS]
-        return {k: machine_values(v, depth + 1) for k, v in items if isinstance(k, str) and _is_token(k)}
+        return _dict_values(value, depth)
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
@@ -95,6 +94,26 @@ def machine_values(value: Any, depth: int = 0) -> Any:
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
         return [machine_values(v, depth + 1) for v in items[:_MAX_ITEMS]]
     return "<dropped>"
+
+
+def _dict_values(value: dict[Any, Any], depth: int) -> dict[str, Any]:
+    """:func:`machine_values` of a plain ``dict`` above the depth limit: the leaves decisions are
+    made of (token strings seen before, None, booleans, ints) are kept here without a call each,
+    everything else goes through :func:`machine_values` (the same result, one call per value fewer)."""
+    seen = _TOKENS_SEEN
+    items = value.items() if len(value) <= _MAX_ITEMS else list(value.items())[:_MAX_ITEMS]
+    out: dict[str, Any] = {}
+    for k, v in items:
+        if not (type(k) is str and k in seen) and not (isinstance(k, str) and _is_token(k)):
+            continue
+        kind = type(v)
+        if kind is str:
+            out[k] = v if v in seen or _is_token(v) else "<dropped>"
+        elif v is None or kind is bool or kind is int:
+            out[k] = v
+        else:
+            out[k] = machine_values(v, depth + 1)
+    return out
 
 
 def check_reason(reason: str) -> str:
@@ -143,8 +162,11 @@ class AuditEvent(BaseModel):
         return _encode({"v": data.pop("v"), "kind": self.kind, **data})
 
 
-def _encode(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+#: compact UTF-8 JSON, as ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes it for
+#: every value an event holds (only a float of 1e16 or more, or a non-finite one, is written
+#: differently: ``1e16`` rather than ``1e+16``, ``null`` rather than the invalid ``NaN``), at a
+#: tenth of its cost on the request path
+_encode = msgspec.json.Encoder().encode
 
 
 class RequestEvent(AuditEvent):

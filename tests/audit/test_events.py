@@ -87,3 +87,18 @@ def test_a_trusted_event_is_the_constructed_one() -> None:
         RequestEvent.trusted(**fields, extra="x")
     with pytest.raises((KeyError, TypeError)):
         RequestEvent.trusted(**{k: v for k, v in fields.items() if k != "model"})
+
+
+def test_an_entry_is_written_as_the_standard_library_writes_it() -> None:
+    """The request path's encoder (msgspec) gives the bytes ``json.dumps`` gives for what an entry
+    holds: tokens, non-ASCII text, rounded floats, nested decisions."""
+    decisions = machine_values({"emotion": {"intensity": 0.45, "frustration": 0.35, "trend": "steady"}, "pii": {"redacted": {"PERSON": 1}, "shadow": False}, "rails": {"checks": ["jailbreak", "crisis"], "n": None}})
+    event = RequestEvent.trusted(
+        request_id="r1", endpoint="chat", status=200, stream=False, error_code=None, tenant="t", subject=None, conversation=None, model="m",
+        policy="p", policy_version="v1", upstream="u", upstream_status=200, latency_ms=12.345, decisions=decisions,
+    )
+    data = {k: v for k, v in event.__dict__.items() if v is not None}
+    expected = json.dumps({"v": data.pop("v"), "kind": "request", **data}, separators=(",", ":"), ensure_ascii=False).encode()
+    assert event.to_json() == expected
+    admin = AdminAction(action="backup_restored", reason="Prüfung der Sicherung", details={"rows": 3, "ratio": 0.125})
+    assert json.loads(admin.to_json())["reason"] == "Prüfung der Sicherung"
