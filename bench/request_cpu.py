@@ -2,6 +2,8 @@
 
     python bench/request_cpu.py [--policies DIR] [--requests N] [--rounds R] [--concurrency 1,16]
     python bench/request_cpu.py --profile /tmp/prof.pstats      # cProfile over the measured requests
+    mkfifo /tmp/ctl /tmp/ack; perf stat -e instructions:u -D -1 --control fifo:/tmp/ctl,/tmp/ack -- \
+        python bench/request_cpu.py --perf-control /tmp/ctl,/tmp/ack   # instructions of the measured rounds
 
 The app ``bedside serve`` builds (``create_app`` with the settings from the environment, the same
 garbage-collector set-up), driven by raw ASGI calls (no HTTP server, no test client: what is
@@ -145,6 +147,28 @@ async def _round(client: Asgi, requests: int, concurrency: int) -> tuple[float, 
     return (time.process_time() - cpu) / requests, main / requests, walls
 
 
+class _PerfControl:
+    """``perf stat --control fifo:CTL,ACK -D -1``'s switch: count only the measured rounds."""
+
+    def __init__(self, spec: str) -> None:
+        self.ctl = self.ack = None
+        if spec:
+            ctl, ack = spec.split(",")
+            self.ctl, self.ack = open(ctl, "w"), open(ack)  # noqa: SIM115 - open for the whole run
+
+    def _say(self, word: str) -> None:
+        if self.ctl is not None and self.ack is not None:
+            self.ctl.write(word + "\n")
+            self.ctl.flush()
+            self.ack.readline()
+
+    def enable(self) -> None:
+        self._say("enable")
+
+    def disable(self) -> None:
+        self._say("disable")
+
+
 async def run(args: argparse.Namespace) -> None:
     from proxy.app import create_app
     from proxy.cli.common import configure_cli_logging, load_settings
@@ -171,13 +195,16 @@ async def run(args: argparse.Namespace) -> None:
             import cProfile
 
             profiler = cProfile.Profile()
+        perf = _PerfControl(args.perf_control)
         for _ in range(args.rounds):
             for c in concs:
+                perf.enable()
                 if profiler is not None:
                     profiler.enable()
                 per, on_loop, w = await _round(client, args.requests, c)
                 if profiler is not None:
                     profiler.disable()
+                perf.disable()
                 cpu[c].append(per)
                 loop_cpu[c].append(on_loop)
                 walls[c].extend(w)
@@ -202,13 +229,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--concurrency", default="1,16")
     p.add_argument("--profile", default="", help="write a cProfile of the measured requests to this path")
+    p.add_argument("--perf-control", default="", help="CTL,ACK: fifos of `perf stat -D -1 --control fifo:CTL,ACK` (see bench/README.md): count the measured rounds only")
     args = p.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bedside-request-cpu-"))
     up_port = _free_port()
     _environment(tmp, up_port, args.policies.resolve())
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "proxy.cli", "db", "upgrade"], env=env, cwd=tmp, capture_output=True, timeout=300, check=True)  # noqa: S603
-    upstream = subprocess.Popen([sys.executable, str(BENCH / "fast_upstream.py"), "--port", str(up_port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    cores = sorted(os.sched_getaffinity(0))
+    pin = (lambda: os.sched_setaffinity(0, {cores[-1]})) if len(cores) > 1 else None  # as overhead.py: the upstream on the last core
+    upstream = subprocess.Popen([sys.executable, str(BENCH / "fast_upstream.py"), "--port", str(up_port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pin)  # noqa: S603, PLW1509
+    if len(cores) > 1:
+        os.sched_setaffinity(0, {cores[0]})  # Bedside (this process and its threads) on the first core alone
     try:
         time.sleep(1.0)
         os.chdir(tmp)  # as overhead.py: no developer .env applies

@@ -180,6 +180,7 @@ async def windowed(
                     args.pop(key, None)
                 if not stop:
                     out.append(delta)
+                    texts.pop(delta.choice, None)  # released whole: the end of the reply has nothing left to flush here
             else:
                 out, stop = [delta], False
             for item in out:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re as stdlib_re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,19 @@ _TOLERANT_RE = re.compile(
     rf"|\[[ ]?(?P<t2>{_TYPE})[_ ](?P<n2>[1-9]\d{{0,{_MAX_DIGITS - 1}}})[ ]?\]"
     rf"|(?<![A-Za-z0-9_<\[])(?P<t3>{_TYPE})_(?P<n3>[1-9]\d{{0,{_MAX_DIGITS - 1}}})(?![A-Za-z0-9_])"
 )
+#: what every form of :data:`_TOLERANT_RE` contains: the type's last character, ``_`` or a space,
+#: the number's first digit (matched with the standard library's engine, several times faster
+#: than ``regex`` on prose)
+_PLACEHOLDER_CORE = stdlib_re.compile(r"[A-Z0-9][_ ][1-9]")
+
+
+def _may_hold_placeholder(text: str) -> bool:
+    """False only when ``text`` cannot contain a placeholder in any tolerant form (no digit 1-9,
+    or none right after ``_`` or a space that follows a capital or digit): :data:`_TOLERANT_RE`
+    then finds nothing, and prose is not scanned with it."""
+    return any(d in text for d in "123456789") and _PLACEHOLDER_CORE.search(text) is not None
+
+
 _PARTIAL_RE = re.compile(
     rf"(?:[<\[][ ]?(?:[A-Z][A-Z0-9_ ]{{0,{MAX_ENTITY_LEN + _MAX_DIGITS}}}[ ]?)?"
     rf"|(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{{0,{MAX_ENTITY_LEN + _MAX_DIGITS}}})\Z"
@@ -262,7 +276,7 @@ def restore(text: str, vault: PseudonymVault) -> str:
         value = vault.value_for(f"<{ptype}_{num}>")
         return str(m.group(0)) if value is None else value
 
-    if len(vault) == 0:
+    if len(vault) == 0 or not _may_hold_placeholder(text):
         return text
     return str(_TOLERANT_RE.sub(swap, text))
 
@@ -271,7 +285,7 @@ def issued_in(text: str, vault: PseudonymVault) -> tuple[tuple[str, str], ...]:
     """The placeholders of ``vault`` that ``text`` contains (any tolerant form), canonical, each with
     its value, in order of first appearance."""
     found: dict[str, str] = {}
-    if len(vault) == 0:
+    if len(vault) == 0 or not _may_hold_placeholder(text):
         return ()
     for m in _TOLERANT_RE.finditer(text):
         placeholder = f"<{m.group('t1') or m.group('t2') or m.group('t3')}_{m.group('n1') or m.group('n2') or m.group('n3')}>"
@@ -284,7 +298,7 @@ def issued_in(text: str, vault: PseudonymVault) -> tuple[tuple[str, str], ...]:
 def placeholder_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every placeholder-shaped token in ``text`` (any tolerant form, issued or
     not): streaming code never cuts inside one, so :func:`restore` sees each one whole."""
-    if "_" not in text and " " not in text:
+    if not _may_hold_placeholder(text):
         return []
     return [(m.start(), m.end()) for m in _TOLERANT_RE.finditer(text)]
 

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proxy.detectors.pii import PiiSpan
 from proxy.privacy.pseudonyms import (
@@ -221,3 +223,22 @@ def test_partial_suffix_is_bounded() -> None:
     assert partial_placeholder_suffix_len("Hi <" + "A" * 200) == 0  # too long to be a placeholder
     for n in range(120):
         assert partial_placeholder_suffix_len("x <" + "B_" * n) <= PLACEHOLDER_MAX_LEN
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("<>[] _PERSONEMAIL019zq.\n٣")), max_size=40))
+def test_the_prose_shortcut_never_hides_a_placeholder(text: str) -> None:
+    """Text the tolerant pattern finds a placeholder in is never taken for prose (skipped unscanned)."""
+    from proxy.privacy.pseudonyms import _TOLERANT_RE, _may_hold_placeholder
+
+    if _TOLERANT_RE.search(text) is not None:
+        assert _may_hold_placeholder(text)
+
+
+def test_prose_without_placeholders_is_returned_as_it_is() -> None:
+    vault = PseudonymVault()
+    ph = vault.placeholder_for("PERSON", "Ines Calloway")
+    prose = "Your order shipped yesterday and should arrive by Friday; I can send the tracking link."
+    assert restore(prose, vault) == prose and issued_in(prose, vault) == ()
+    for form in (ph, ph.replace("_", " "), "[PERSON_1]", "[ PERSON 1 ]", "PERSON_1"):
+        assert restore(f"Hello {form}, see you", vault) == "Hello Ines Calloway, see you"
