@@ -154,7 +154,7 @@ class _PerfControl:
         self.ctl = self.ack = None
         if spec:
             ctl, ack = spec.split(",")
-            self.ctl, self.ack = open(ctl, "w"), open(ack)  # noqa: SIM115 - open for the whole run
+            self.ctl, self.ack = open(ctl, "w"), open(ack)
 
     def _say(self, word: str) -> None:
         if self.ctl is not None and self.ack is not None:
@@ -235,10 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     up_port = _free_port()
     _environment(tmp, up_port, args.policies.resolve())
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    subprocess.run([sys.executable, "-m", "proxy.cli", "db", "upgrade"], env=env, cwd=tmp, capture_output=True, timeout=300, check=True)  # noqa: S603
+    subprocess.run([sys.executable, "-m", "proxy.cli", "db", "upgrade"], env=env, cwd=tmp, capture_output=True, timeout=300, check=True)
     cores = sorted(os.sched_getaffinity(0))
     pin = (lambda: os.sched_setaffinity(0, {cores[-1]})) if len(cores) > 1 else None  # as overhead.py: the upstream on the last core
-    upstream = subprocess.Popen([sys.executable, str(BENCH / "fast_upstream.py"), "--port", str(up_port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pin)  # noqa: S603, PLW1509
+    upstream = subprocess.Popen([sys.executable, str(BENCH / "fast_upstream.py"), "--port", str(up_port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pin)
     if len(cores) > 1:
         os.sched_setaffinity(0, {cores[0]})  # Bedside (this process and its threads) on the first core alone
     try:

@@ -16,7 +16,7 @@ sources are narrowed to ``user`` when compiled).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +57,10 @@ class InputFailure:
     index: int
 
 
-def input_texts(messages: Any) -> list[InputText]:
-    """The texts of a chat request the input rails look at, by source (see the module doc)."""
+def input_texts(messages: Any, spans_of: Callable[[str], list[tuple[int, int]]] = pasted_spans) -> list[InputText]:
+    """The texts of a chat request the input rails look at, by source (see the module doc).
+    ``spans_of``: :func:`~proxy.detectors.indirect.pasted_spans`, or a request's memo of it (the
+    stage hands the same one to the spotlight, so a message's pasted parts are found once)."""
     out: list[InputText] = []
     if not isinstance(messages, list):
         return out
@@ -78,7 +80,7 @@ def input_texts(messages: Any) -> list[InputText]:
         if not text.strip():
             continue
         if role == "user" and i == last_user:
-            spans = pasted_spans(text)
+            spans = spans_of(text)
             own = "\n".join(text[a:b] for a, b in zip([0, *(e for _, e in spans)], [*(s for s, _ in spans), len(text)], strict=True)) if spans else None
             out.append(InputText("user", text, i, own))
             out += [InputText("pasted", block, i) for block in pasted_blocks(text, spans=spans)]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from proxy.detectors.indirect import pasted_spans
@@ -73,16 +73,25 @@ def _mark_content(content: Any, mode: str, marker: str, tag: str, *, parts_only:
     return out, n
 
 
-def _mark_pasted(text: str, mode: str, marker: str, tag: str) -> tuple[str, int]:
-    spans = pasted_spans(text)
+def _mark_pasted(text: str, mode: str, marker: str, tag: str, spans_of: Callable[[str], list[tuple[int, int]]] = pasted_spans) -> tuple[str, int]:
+    spans = spans_of(text)
     for start, end in reversed(spans):
         text = text[:start] + mark(text[start:end], mode, marker, tag) + text[end:]
     return text, len(spans)
 
 
-def spotlight_messages(messages: list[Any], *, mode: str, marker: str, sources: Collection[str], tag: str | None = None) -> int:
+def spotlight_messages(
+    messages: list[Any],
+    *,
+    mode: str,
+    marker: str,
+    sources: Collection[str],
+    tag: str | None = None,
+    spans_of: Callable[[str], list[tuple[int, int]]] = pasted_spans,
+) -> int:
     """Mark the untrusted texts of ``messages`` in place; returns how many were marked (the
-    instruction message is added only when some were)."""
+    instruction message is added only when some were). ``spans_of``: :func:`pasted_spans` or a
+    request's memo of it (the input rails found the last user message's pasted parts already)."""
     tag = tag or random_hex(3)  # the pooled os.urandom block (proxy.ids): no system call per request
     last_user = last_user_index([m if isinstance(m, dict) else {} for m in messages])
     count = 0
@@ -100,7 +109,7 @@ def spotlight_messages(messages: list[Any], *, mode: str, marker: str, sources: 
         elif "pasted" in sources:
             content, n = _mark_content(content, mode, marker, tag, parts_only=True)
             if role == "user" and i == last_user and isinstance(content, str):
-                content, k = _mark_pasted(content, mode, marker, tag)
+                content, k = _mark_pasted(content, mode, marker, tag, spans_of)
                 n += k
         if n:
             messages[i] = {**m, "content": content}

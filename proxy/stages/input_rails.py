@@ -48,6 +48,7 @@ a repeated message costs a hash, and a conversation's later turn pays for its ne
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import anyio
@@ -57,6 +58,7 @@ from cachetools import LRUCache
 from proxy.checks.base import InputCheck
 from proxy.checks.input_memo import VerdictMemo
 from proxy.checks.input_rails import InputFailure, compile_input_rails, evaluate, evaluate_remote, input_texts, strongest
+from proxy.detectors.indirect import pasted_spans
 from proxy.logs import get_logger
 from proxy.metrics import Metrics
 from proxy.pipeline.completion import Completion
@@ -124,13 +126,15 @@ class InputRailsStage:
             return evaluate(checks, texts, count)
         return evaluate(checks, texts, count, memo=self._memo, scope=scope)
 
-    def _spotlight(self, ctx: RequestContext, policy: Any) -> None:
-        """Mark untrusted text (``rails.spotlight``) once the checks let the request through."""
+    def _spotlight(self, ctx: RequestContext, policy: Any, spans_of: Callable[[str], list[tuple[int, int]]] = pasted_spans) -> None:
+        """Mark untrusted text (``rails.spotlight``) once the checks let the request through;
+        ``spans_of``: the request's memo of pasted parts the checks used (a text a ``fix``
+        rewrote is a new key: its parts are found again)."""
         spot = policy.rails.spotlight
         messages = ctx.body.get("messages")
         if not spot.enabled or not isinstance(messages, list):
             return
-        count = spotlight_messages(messages, mode=spot.mode, marker=spot.marker, sources=spot.sources)
+        count = spotlight_messages(messages, mode=spot.mode, marker=spot.marker, sources=spot.sources, spans_of=spans_of)
         ctx.decide("spotlight", mode=spot.mode, texts=count)
 
     def applies(self, policy: Any) -> bool:
@@ -145,10 +149,11 @@ class InputRailsStage:
             self._spotlight(ctx, policy)
             return await call_next(ctx)
         shadow = policy.mode == "shadow"
+        spans_of = _spans_memo()
         rails: tuple[InputCheck, ...] = ()
         try:
             rails = self.rails_for(policy)
-            texts = input_texts(ctx.body.get("messages"))
+            texts = input_texts(ctx.body.get("messages"), spans_of)
             scope = (ctx.tenant, ctx.user_id or "", policy.name, policy.content_hash)
             if sum(len(t.text) for t in texts) > self._thread_chars or any(r.off_loop for r in rails):
                 failures = await anyio.to_thread.run_sync(self.evaluate, policy.name, rails, texts, scope, limiter=self._limiter)
@@ -163,7 +168,7 @@ class InputRailsStage:
             failures = [InputFailure(self.name, "user", ("stage_error",), "block", None, -1)]
         if not failures:
             ctx.decide(self.name, checks=[r.check for r in rails], failures=[], action="pass")
-            self._spotlight(ctx, policy)
+            self._spotlight(ctx, policy, spans_of)
             return await call_next(ctx)
 
         top = strongest(failures)
@@ -178,14 +183,14 @@ class InputRailsStage:
         for f in failures:
             self._rails_metrics.actions.labels(policy.name, "input", f.check, "shadow" if shadow else action).inc()
         if shadow or action == "log":
-            self._spotlight(ctx, policy)
+            self._spotlight(ctx, policy, spans_of)
             return await call_next(ctx)
         if action == "fix":
             messages = ctx.body["messages"]
             for f in failures:
                 if f.fix is not None and 0 <= f.index < len(messages):
                     messages[f.index] = {**messages[f.index], "content": f.fix}
-            self._spotlight(ctx, policy)
+            self._spotlight(ctx, policy, spans_of)
             return await call_next(ctx)
 
         language = policy.persona.language
@@ -202,3 +207,17 @@ class InputRailsStage:
         ctx.response_headers["x-bedside-rails"] = "blocked"
         text = policy.microcopy.render("refusal", language, reference=ctx.request_id)
         return Completion.from_text(text, model=model, finish_reason="content_filter", short_circuit="rails", n=n)
+
+
+def _spans_memo() -> Callable[[str], list[tuple[int, int]]]:
+    """:func:`pasted_spans` remembered for one request (the checks and the spotlight read the
+    same last user message); never shared between requests."""
+    memo: dict[str, list[tuple[int, int]]] = {}
+
+    def spans_of(text: str) -> list[tuple[int, int]]:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = pasted_spans(text)
+        return found
+
+    return spans_of
