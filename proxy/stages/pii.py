@@ -99,7 +99,8 @@ def _schema_name(slot: Slot) -> bool:
     of its ``required`` list). Like a function name it must reach the model as written, so only
     structured personal data counts there: NER takes ``order_id`` for a person, and renaming it
     would break the schema (``{"<PERSON_1>": ...}`` required but never described)."""
-    return _IDENTIFIER.match(slot.text) is not None and _SCHEMA_ROOT.match(slot.path) is not None and _SCHEMA_NAME.search(slot.path) is not None
+    # the path first: it is short, and no message text is under a schema root
+    return _SCHEMA_ROOT.match(slot.path) is not None and _SCHEMA_NAME.search(slot.path) is not None and _IDENTIFIER.match(slot.text) is not None
 
 
 class PiiStage:
