@@ -106,6 +106,8 @@ class OutputScan:
         #: whether a ``fix`` may remove a span (and the space before it): trailing spaces are then held
         self._removes = any(r.action == "fix" for r in rules.rules)
         self._handed_off = False
+        #: whether a rail of these rules hands off (only then can a window callback start work to await)
+        self._may_hand_off = any(r.action == "handoff" for r in rules.rules) or (d is not None and d.action == "handoff")
         #: handoff work (the outbox write) started by a window callback, awaited before the next delta leaves
         self._pending: list[Awaitable[None]] = []
         #: the choice of the delta being processed (set by :meth:`run`'s tracker)
@@ -116,7 +118,10 @@ class OutputScan:
         """``deltas`` through the hold-back window with this scan's processors (a reply collected
         into one JSON body is read once, whole)."""
         tool_args = self.tool_args if self.rules.tool_rules else None
-        return self._settled(windowed(self._track(deltas), text=self.text, tool_args=tool_args, choices=choices, whole=not self.ctx.stream))
+        window = windowed(self._track(deltas), text=self.text, tool_args=tool_args, choices=choices, whole=not self.ctx.stream)
+        if self.on_handoff is None or not self._may_hand_off:
+            return window  # no rail can start handoff work: nothing to wait for between deltas
+        return self._settled(window)
 
     async def _settled(self, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
         """Each delta once the handoff work its window raised is done (the event is in the outbox

@@ -228,13 +228,14 @@ class EmotionStage:
         ctx.facts["emotion"] = conv
         current = conv.current
         policy = ctx.require_policy().name
-        self._metrics.emotion.labels(policy, current.label).inc()
-        self._metrics.sentiment_shift.observe(conv.sentiment_shift)
-        self._metrics.frustration.labels(policy).observe(conv.frustration)
+        m = self._metrics  # label children cached (Metrics.child): no label validation per request
+        m.child(m.emotion, policy, current.label).inc()
+        m.sentiment_shift.observe(conv.sentiment_shift)
+        m.child(m.frustration, policy).observe(conv.frustration)
         if current.label == "confusion":
-            self._metrics.perception_events.labels("confusion").inc()
+            m.child(m.perception_events, "confusion").inc()
         if conv.distress:
-            self._metrics.perception_events.labels("distress").inc()
+            m.child(m.perception_events, "distress").inc()
         if header:
             from proxy.detectors.emotion_conversation import header_value
 

@@ -162,7 +162,7 @@ class PiiStage:
             done.apply()
             _drop(drops)  # last: dropping a content part shifts the positions the slots address
         for entity, n in done.counts.items():
-            self._metrics.pii_redactions.labels(policy.name, entity).inc(n)
+            self._metrics.child(self._metrics.pii_redactions, policy.name, entity).inc(n)
         ctx.decide(self.name, redacted=dict(done.counts), texts=len(slots), dropped=len(drops), shadow=shadow)
         ctx.response_headers[PII_HEADER] = summary_value(done.counts, shadow=shadow)
 

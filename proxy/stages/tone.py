@@ -62,9 +62,9 @@ class ToneStage:
                 if not shadow:
                     inject(ctx.body["messages"], guidance(lines), tone.placement)
                 for rule in fired:
-                    self._metrics.tone_rules.labels(policy.name, rule.name).inc()
+                    self._metrics.child(self._metrics.tone_rules, policy.name, rule.name).inc()
                 if escalate:
-                    self._metrics.escalations.labels(policy.name).inc()
+                    self._metrics.child(self._metrics.escalations, policy.name).inc()
                 ctx.decide(self.name, rules=[r.name for r in fired], escalated=escalate, injected=not shadow)
         except Exception as exc:  # noqa: BLE001 - tone fails open by design
             get_logger().warning("stage_failed_open", stage=self.name, request_id=ctx.request_id, exc_info=exc)
