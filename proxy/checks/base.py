@@ -83,6 +83,9 @@ class SpanCheck:
     #: the persona prompt's word-sequence prefixes (system_prompt_leak)
     prefixes: frozenset[tuple[str, ...]] = frozenset()
     shingles: frozenset[tuple[str, ...]] = frozenset()
+    #: the first words of ``shingles``: only a run starting with one of them can be a shingle
+    #: (empty: every run is looked up)
+    shingle_starts: frozenset[str] = frozenset()
     #: where a match may still be in progress, when the ``regex`` mirror cannot say it (a complete
     #: phone number the next digit group would extend): ``pii_leak``
     in_progress: Callable[[str], int] | None = None
@@ -116,7 +119,10 @@ class SpanCheck:
         maybe = self.partial is None or self.partial.search(text) is not None
         if not maybe and self.shingles:
             words = word_list(text)
-            maybe = len(words) >= OVERLAP_WORDS and any(tuple(words[i : i + OVERLAP_WORDS]) in self.shingles for i in range(len(words) - OVERLAP_WORDS + 1))
+            starts = self.shingle_starts
+            maybe = len(words) >= OVERLAP_WORDS and any(
+                tuple(words[i : i + OVERLAP_WORDS]) in self.shingles for i in range(len(words) - OVERLAP_WORDS + 1) if not starts or words[i] in starts
+            )
         if not maybe:
             return []
         result = self.validator.validate(text, {})

@@ -43,4 +43,5 @@ def compile(rule: Any, policy: Any) -> SpanCheck:
         phrase_mirror((*LEAK_PHRASES, *extra)),
         prefixes=prefixes,
         shingles=shingles,
+        shingle_starts=frozenset(run[0] for run in shingles),
     )

@@ -101,6 +101,24 @@ def test_prompt_runs() -> None:
     assert ("one",) in prefixes and ("two", "three", "four", "five", "six", "seven", "eight") in prefixes
 
 
+def test_a_prompt_run_is_found_from_its_first_words_only(make_policy: Make) -> None:
+    """The leak check looks up only the runs that start with a first word of a prompt run, and finds
+    what looking up every run finds."""
+    from dataclasses import replace
+
+    check = system_prompt_leak.compile(OutputRail(check="system_prompt_leak"), make_policy(PERSONA))
+    assert check.shingle_starts == {run[0] for run in check.shingles}
+    every = replace(check, shingle_starts=frozenset())
+    for text in (
+        "Sure: you are Ava, Acme's helpful assistant for orders, deliveries and refunds.",
+        "Your order is on its way; Acme's helpful assistant for orders is happy to help.",
+        "Deliveries and refunds of Acme products take five days.",
+        "",
+    ):
+        assert check.spans(text) == every.spans(text)
+    assert check.spans("Well, You are Ava, Acme's helpful assistant for orders, as I said.")
+
+
 @pytest.mark.parametrize(("text", "partial"), [("a guaran", True), ("a guaranteed  refund", False), ("A GUARANTEED", True)])
 def test_phrase_mirror_finds_partial_matches_at_the_end(text: str, partial: bool) -> None:
     found = phrase_mirror(["guaranteed refund"]).search(text, partial=True)
