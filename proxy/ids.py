@@ -5,9 +5,7 @@ thread (the audit or outcome writer) may then hold the interpreter for up to a s
 (5 ms) before the request's thread gets it back: two such calls per request (the request id, the
 audit entry's id) showed as the largest single cost in a profile of the pass-through path.
 :func:`random_bytes` serves the same ``os.urandom`` bytes from a 4 KiB block, one system call per
-256 sixteen-byte ids. Thread-safe; a forked child never reuses its parent's block (the block is
-dropped in the child by an ``os.register_at_fork`` hook, not by comparing ``os.getpid()`` on every
-draw: that is a system call per id).
+256 sixteen-byte ids. Thread-safe; a forked child never reuses its parent's block.
 """
 
 from __future__ import annotations
@@ -19,17 +17,7 @@ __all__ = ["random_bytes", "random_hex", "random_uuid_hex"]
 
 _BLOCK = 4096
 _lock = threading.Lock()
-_state: dict[str, object] = {"buf": b"", "pos": 0}
-
-
-def _forget_block() -> None:
-    """In a forked child: the parent's block (and lock state) is never used again."""
-    global _lock
-    _lock = threading.Lock()
-    _state["buf"], _state["pos"] = b"", 0
-
-
-os.register_at_fork(after_in_child=_forget_block)
+_state: dict[str, object] = {"pid": -1, "buf": b"", "pos": 0}
 
 
 def random_bytes(n: int) -> bytes:
@@ -39,9 +27,9 @@ def random_bytes(n: int) -> bytes:
     with _lock:
         buf, pos = _state["buf"], _state["pos"]
         assert isinstance(buf, bytes) and isinstance(pos, int)
-        if pos + n > len(buf):
+        if _state["pid"] != os.getpid() or pos + n > len(buf):
             buf, pos = os.urandom(_BLOCK), 0
-            _state["buf"] = buf
+            _state["pid"], _state["buf"] = os.getpid(), buf
         _state["pos"] = pos + n
         return buf[pos : pos + n]
 
