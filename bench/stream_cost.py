@@ -215,7 +215,7 @@ async def main_async(args: argparse.Namespace, up_port: int, tmp: Path) -> None:
     gc.freeze()
     gc.set_threshold(20_000, 20, 50)  # as `bedside serve` sets it
     body = chat_body(True)
-    for p, (asgi, _) in apps.items():  # warm-up: first use of each policy's chain, caches filled
+    for asgi, _ in apps.values():  # warm-up: first use of each policy's chain, caches filled
         await measure(asgi, body, 2 * max(args.concurrency), max(args.concurrency))
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     for rnd in range(args.rounds):
