@@ -17,6 +17,7 @@ Three kinds of check:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -62,6 +63,11 @@ def _no_replacement(_reason: str) -> str:
     return ""
 
 
+#: the last run of word characters before the end (only non-word characters after it)
+_LAST_WORD = re.compile(r"(\w+)\W*\Z")
+_APOSTROPHES = ("'", "’")
+
+
 @dataclass(frozen=True, slots=True)
 class SpanCheck:
     """One compiled output rail that works on spans (everything but the disclosure)."""
@@ -86,6 +92,9 @@ class SpanCheck:
     #: the first words of ``shingles``: only a run starting with one of them can be a shingle
     #: (empty: every run is looked up)
     shingle_starts: frozenset[str] = frozenset()
+    #: the words ``prefixes`` end with (every word of the prompt): a text whose last word is none
+    #: of them holds nothing for the prompt
+    prefix_ends: frozenset[str] = frozenset()
     #: where a match may still be in progress, when the ``regex`` mirror cannot say it (a complete
     #: phone number the next digit group would extend): ``pii_leak``
     in_progress: Callable[[str], int] | None = None
@@ -106,6 +115,9 @@ class SpanCheck:
                     break
         if self.prefixes:
             boundary = word_cut(text)
+            last = _LAST_WORD.search(text, 0, boundary)
+            if last is None or (last.group(1).lower() not in self.prefix_ends and text[last.start() - 1 : last.start()] not in _APOSTROPHES):
+                return start  # no word, or a last word no run of the prompt ends with (an apostrophe before it: read whole)
             words = [w for w in word_spans(text) if w[2] <= boundary]  # an unfinished last word is held anyway
             for k in range(min(OVERLAP_WORDS - 1, len(words)), 0, -1):
                 if tuple(w for w, _, _ in words[-k:]) in self.prefixes:
@@ -113,10 +125,13 @@ class SpanCheck:
                     break
         return start
 
-    def spans(self, text: str) -> list[tuple[int, int, str]]:
+    def spans(self, text: str, mirrored: bool | None = None) -> list[tuple[int, int, str]]:
         """The validator's failing spans; the validator runs only when the cheap mirror (or, for a
-        prompt leak, a run of prompt words) says a complete match is present."""
-        maybe = self.partial is None or self.partial.search(text) is not None
+        prompt leak, a run of prompt words) says a complete match is present. ``mirrored``: what
+        the mirror would say, when the caller already knows (:attr:`OutputRules.trigger`)."""
+        if mirrored is None:
+            mirrored = self.partial is None or self.partial.search(text) is not None
+        maybe = mirrored
         if not maybe and self.shingles:
             words = word_list(text)
             starts = self.shingle_starts

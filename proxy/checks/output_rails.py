@@ -9,6 +9,7 @@ result to a reply.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ class OutputRules:
     disclosure: PrefixCheck | None
     #: whether any rail's action is ``reask`` (the stage then reads a JSON reply whole)
     reask: bool
+    #: every rule's ``regex`` mirror in one pattern (None when a rule has none, or their flags
+    #: differ): one search tells whether any mirror matches, instead of one search per rule
+    trigger: Any = None
 
     @property
     def tool_rules(self) -> tuple[SpanCheck, ...]:
@@ -52,4 +56,20 @@ def compile_output_rails(policy: Any) -> OutputRules:
     if default is not None:
         rules.insert(0, default)
     reask = any(r.action == "reask" for r in policy.rails.output)
-    return OutputRules(tuple(rules), disclosure, reask)
+    return OutputRules(tuple(rules), disclosure, reask, _trigger(rules))
+
+
+def _trigger(rules: list[SpanCheck]) -> Any:
+    """One alternation of the rules' mirrors: it matches somewhere exactly when one of them does."""
+    mirrors = [r.partial for r in rules]
+    if not mirrors or any(m is None for m in mirrors) or len({m.flags for m in mirrors}) != 1:
+        return None
+    if any(_REFERS.search(m.pattern) for m in mirrors):
+        return None  # a back-reference would point elsewhere once the groups are renumbered
+    import regex
+
+    return regex.compile("|".join(f"(?:{m.pattern})" for m in mirrors), mirrors[0].flags)
+
+
+#: a back-reference (numbered or named) in a mirror's pattern
+_REFERS = re.compile(r"\\[1-9]|\(\?P=|\\g<")

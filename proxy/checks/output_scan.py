@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from proxy.checks.base import SpanCheck
 from proxy.checks.output_rails import OutputRules
@@ -218,7 +219,7 @@ class OutputScan:
                 if taken == "fix":
                     prefix = d.text + "\n\n"
                     pending = pending.lstrip()
-        result = self._scan(st, pending, final, self.rules.rules, prose=True)
+        result = self._scan(st, pending, final, self.rules.rules, prose=True, trigger=self.rules.trigger)
         if prefix:
             result = WindowResult(prefix + result.text, hold=result.hold, stop=result.stop)
         released = result.text[: len(result.text) - result.hold] if result.stop is None else result.text
@@ -234,8 +235,10 @@ class OutputScan:
     def tool_args(self, pending: str, final: bool) -> WindowResult:
         return self._scan(None, pending, final, self.rules.tool_rules, prose=False)
 
-    def _scan(self, st: _Choice | None, text: str, final: bool, rules: tuple[SpanCheck, ...], *, prose: bool) -> WindowResult:
-        spans = [(s, e, reason, rule) for rule in rules for s, e, reason in rule.spans(text)]
+    def _scan(self, st: _Choice | None, text: str, final: bool, rules: tuple[SpanCheck, ...], *, prose: bool, trigger: Any = None) -> WindowResult:
+        # no mirror matches (one search for all rules): only a prompt-run check can still find a span
+        mirrored = None if trigger is None or trigger.search(text) is not None else False
+        spans = [(s, e, reason, rule) for rule in rules if mirrored is None or rule.shingles for s, e, reason in rule.spans(text, mirrored)]
         cut = len(text)
         if not final:
             cut = word_cut(text)

@@ -44,4 +44,5 @@ def compile(rule: Any, policy: Any) -> SpanCheck:
         prefixes=prefixes,
         shingles=shingles,
         shingle_starts=frozenset(run[0] for run in shingles),
+        prefix_ends=frozenset(p[-1] for p in prefixes),
     )

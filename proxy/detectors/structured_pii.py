@@ -169,11 +169,11 @@ def find(text: str, entities: Iterable[str] = ENTITIES, allow: Iterable[str] = (
     ``entities`` limits the types looked for (order does not matter: :data:`ENTITIES` decides
     overlaps); ``allow`` lists values never reported (compared stripped and case-insensitively).
     """
-    wanted = set(entities)
-    allowed = {a.strip().casefold() for a in allow}
     found: list[Match] = []
     if _ANY_CUE.search(text) is None:  # every pattern needs a digit, an "@" or a ":"
         return found
+    wanted = set(entities)
+    allowed = {a.strip().casefold() for a in allow}
     for entity, pattern in PATTERNS:
         if entity not in wanted:
             continue
@@ -218,7 +218,7 @@ def in_progress_from(text: str, entities: Iterable[str] = ENTITIES) -> int:
     :data:`MAX_SHAPE_LEN` characters are searched (an e-mail: from the start of its token).
     """
     n = len(text)
-    wanted = set(entities)
+    wanted = entities if isinstance(entities, frozenset) else frozenset(entities)
     start = n
     # every shape but an e-mail needs a digit, a ":" (IPv6), or begins with "+" or "(" (phone)
     only_email = _SHAPE_CUE.search(text, max(0, n - MAX_SHAPE_LEN)) is None

@@ -60,3 +60,18 @@ class UsageDelta:
 
 
 Delta = TextDelta | ToolCallDelta | ExtraDelta | FinishDelta | UsageDelta
+
+
+def coalesce(deltas: list[Delta]) -> list[Delta]:
+    """``deltas`` with each run of text pieces of one choice joined into one delta (the pieces of
+    one upstream read: what arrived together is checked and sent together, once). Pieces carrying
+    logprobs, and everything that is not text, are left as they are."""
+    out: list[Delta] = []
+    prev: Delta | None = None
+    for d in deltas:
+        if type(d) is TextDelta and type(prev) is TextDelta and d.choice == prev.choice and d.logprobs is None and prev.logprobs is None:
+            prev = out[-1] = TextDelta(prev.text + d.text, d.choice)
+            continue
+        out.append(d)
+        prev = d
+    return out

@@ -78,6 +78,8 @@ class _Buffer:
 
     def release(self, cut: int, rewritten: bool) -> Any:
         """Logprobs for ``pending[:cut]``; entries of rewritten text are dropped, never released."""
+        if not self.tokens:
+            return None
         if rewritten:
             self.tokens = []
             return None

@@ -41,32 +41,28 @@ class SSEDecoder:
         self._data: list[str] = []
 
     def feed(self, chunk: bytes) -> list[str]:
-        self._buf += chunk
+        buf = self._buf + chunk if self._buf else chunk
+        lines = buf.split(b"\n")
+        self._buf = lines.pop()  # the unfinished last line (b"" when the chunk ended a line)
         out: list[str] = []
-        while True:
-            nl = self._buf.find(b"\n")
-            if nl < 0:
-                break
-            line = self._buf[:nl]
-            self._buf = self._buf[nl + 1 :]
-            if line.endswith(b"\r"):
+        for line in lines:
+            if line[-1:] == b"\r":
                 line = line[:-1]
             if not line:
                 if self._data:
                     out.append("\n".join(self._data))
                     self._data = []
                 continue
-            if line.startswith(b":"):
-                continue  # comment / keep-alive
-            field, _, value = line.partition(b":")
-            if value.startswith(b" "):
-                value = value[1:]
-            if field == b"data":
-                try:
-                    self._data.append(value.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    raise UpstreamProtocolError("The model server sent a stream that is not valid UTF-8.") from exc
-            # event:, id:, retry: carry nothing Bedside needs
+            if line[:5] == b"data:":
+                value = line[6:] if line[5:6] == b" " else line[5:]
+            elif line == b"data":
+                value = b""
+            else:
+                continue  # a comment (keep-alive), or event:, id:, retry: (nothing Bedside needs)
+            try:
+                self._data.append(value.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise UpstreamProtocolError("The model server sent a stream that is not valid UTF-8.") from exc
         return out
 
     def flush(self) -> list[str]:
@@ -131,12 +127,16 @@ def chunk_to_deltas(chunk: dict[str, Any], meta: dict[str, Any]) -> Iterator[Del
 class ChunkEncoder:
     """Writes deltas as OpenAI ``chat.completion.chunk`` SSE frames."""
 
-    __slots__ = ("_include_usage", "_meta", "_started")
+    __slots__ = ("_include_usage", "_meta", "_prefix", "_prefix_of", "_started")
 
     def __init__(self, meta: dict[str, Any], *, include_usage: bool) -> None:
         self._meta = meta
         self._include_usage = include_usage
         self._started: set[int] = set()
+        #: ``data: {`` and the top-level fields before ``choices``, encoded once for the meta they
+        #: were encoded from (a copy: the reader updates ``meta`` in place)
+        self._prefix = b""
+        self._prefix_of: dict[str, Any] | None = None
 
     def _frame(self, choice: int, delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> bytes:
         if choice not in self._started:
@@ -152,8 +152,19 @@ class ChunkEncoder:
             body["usage"] = None
         return b"data: " + _encode(body) + b"\n\n"
 
+    def _text(self, delta: TextDelta) -> bytes:
+        """A text piece of a started choice: the same bytes as :meth:`_frame`, with the top-level
+        fields encoded once per stream (again only when the upstream changes one)."""
+        if self._prefix_of != self._meta:
+            self._prefix_of = dict(self._meta)
+            self._prefix = b"data: " + _encode({**self._meta, "object": "chat.completion.chunk"})[:-1] + b',"choices":[{"index":'
+        tail = b'},"finish_reason":null}],"usage":null}\n\n' if self._include_usage else b'},"finish_reason":null}]}\n\n'
+        return self._prefix + str(delta.choice).encode() + b',"delta":{"content":' + _encode(delta.text) + tail
+
     def encode(self, delta: Delta) -> bytes:
         if isinstance(delta, TextDelta):
+            if delta.logprobs is None and delta.choice in self._started and type(delta.choice) is int:
+                return self._text(delta)
             return self._frame(delta.choice, {"content": delta.text}, logprobs=delta.logprobs)
         if isinstance(delta, ToolCallDelta):
             call: dict[str, Any] = {"index": delta.index}

@@ -62,6 +62,7 @@ class OutputScanner:
     def __init__(self, entities: Iterable[str] = OUTPUT_ENTITIES, allow: Iterable[str] = ()) -> None:
         wanted = set(entities)
         self.entities = tuple(e for e in OUTPUT_ENTITIES if e in wanted)
+        self._wanted = frozenset(self.entities)  # as in_progress_from reads it, built once
         self._allow = tuple(allow)
 
     def find(self, text: str) -> list[OutputMatch]:
@@ -70,7 +71,7 @@ class OutputScanner:
 
     def in_progress_from(self, text: str) -> int:
         """The earliest index of ``text`` where a value of these entities may still be being written."""
-        return structured_pii.in_progress_from(text, self.entities)
+        return structured_pii.in_progress_from(text, self._wanted)
 
 
 class ReplyProcessor:

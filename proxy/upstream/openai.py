@@ -23,10 +23,11 @@ import msgspec
 from proxy.errors import UpstreamError, UpstreamProtocolError, UpstreamStatusError, UpstreamTimeout
 from proxy.logs import get_logger
 from proxy.pipeline.completion import Completion
-from proxy.pipeline.deltas import Delta, ExtraDelta, FinishDelta, TextDelta, ToolCallDelta, UsageDelta
+from proxy.pipeline.deltas import Delta, ExtraDelta, FinishDelta, TextDelta, ToolCallDelta, UsageDelta, coalesce
 from proxy.pipeline.sse import SSEDecoder, decode_payload
 from proxy.responses.decode import response_completion
 from proxy.settings import Timeouts, UpstreamSettings
+from proxy.upstream.chunk_timer import ChunkTimer
 from proxy.upstream.stream_readers import ChatChunkReader, ResponsesEventReader, StreamReader, stream_error
 from proxy.upstream.transport import HttpTransport, UpstreamResponse
 
@@ -109,21 +110,12 @@ class OpenAIUpstream:
         reader = reader if reader is not None else ChatChunkReader()
         decoder = SSEDecoder()
         source = resp.iter_bytes()
-        idle = self.timeouts.stream_idle
+        timer = ChunkTimer(self.timeouts.stream_idle, deadline)  # one timer per stream, not one per chunk
 
         async def next_payloads() -> list[str] | None:
             """The next batch of payloads, [] for a chunk with none, None at the end of the body."""
-            wait = min(idle, deadline - time.monotonic())
-            if wait <= 0:
-                raise UpstreamTimeout("The model server's reply took longer than allowed.", kind="upstream_total_timeout")
-            try:
-                async with asyncio.timeout(wait):
-                    chunk = await anext(source)
-            except StopAsyncIteration:
-                return None
-            except TimeoutError as exc:
-                raise UpstreamTimeout("The model server went silent in the middle of its reply.", kind="upstream_stream_idle") from exc
-            return decoder.feed(chunk)
+            chunk = await timer.next(source)
+            return None if chunk is None else decoder.feed(chunk)
 
         # Read until the first payload so an error sent as the first event becomes a proper status.
         first: list[str] = []
@@ -139,6 +131,7 @@ class OpenAIUpstream:
             if first[0] != "[DONE]":
                 reader.first(decode_payload(first[0]))
         except BaseException:
+            timer.close()
             await resp.aclose()
             await source.aclose()
             raise
@@ -147,12 +140,26 @@ class OpenAIUpstream:
             pending = first
             try:
                 while True:
+                    # the events of one read go on as one window: their text pieces joined
+                    batch: list[Delta] = []
+                    done = False
+                    fault: Exception | None = None
                     for payload in pending:
                         if payload == "[DONE]":
-                            await _drain(source)
-                            return
-                        for delta in reader.deltas(decode_payload(payload)):
-                            yield delta
+                            done = True
+                            break
+                        try:
+                            batch.extend(reader.deltas(decode_payload(payload)))
+                        except Exception as exc:  # noqa: BLE001 - raised after what came before it
+                            fault = exc
+                            break
+                    for delta in coalesce(batch) if len(batch) > 1 else batch:
+                        yield delta
+                    if fault is not None:
+                        raise fault
+                    if done:
+                        await _drain(source)
+                        return
                     if reader.finished:
                         await _drain(source)
                         return
@@ -165,6 +172,7 @@ class OpenAIUpstream:
                         raise UpstreamProtocolError("The model server ended its reply without finishing it.", kind="upstream_truncated")
                     pending = got
             finally:
+                timer.close()
                 await source.aclose()
                 await resp.aclose()
 

@@ -99,3 +99,27 @@ def test_encoder_round_trip_and_usage_only_when_asked() -> None:
 def test_error_frame_is_an_openai_error_object() -> None:
     [payload] = sse_payloads(error_frame({"error": {"message": "m", "type": "t", "param": None, "code": "c"}}))
     assert payload["error"]["code"] == "c"
+
+
+@pytest.mark.parametrize("include", [False, True])
+def test_a_text_piece_is_the_same_frame_with_the_top_fields_encoded_once(include: bool) -> None:
+    """After a choice's first frame a text piece takes the short way (the top-level fields encoded
+    once): byte for byte the frame the long way writes, also after the upstream changes a field."""
+    meta: dict = {"id": "c", "created": 1, "model": "m", "system_fingerprint": "fp", "vendor": {"x": [1, None]}}
+    enc = ChunkEncoder(meta, include_usage=include)
+    enc.encode(TextDelta("first"))
+    enc.encode(TextDelta("other choice", choice=1))
+    for text, choice in (("plain ", 0), ('"quoted" \\ ü\n\u2028 <PERSON_1>', 0), ("two", 1), ("", 0)):
+        assert enc.encode(TextDelta(text, choice)) == enc._frame(choice, {"content": text})
+    meta["obfuscation"] = "abc"
+    meta["model"] = "m2"
+    frame = enc.encode(TextDelta("after"))
+    assert frame == enc._frame(0, {"content": "after"})
+    assert b'"model":"m2"' in frame and b'"obfuscation":"abc"' in frame
+
+
+def test_decoder_ignores_other_fields_and_reads_bare_data_lines() -> None:
+    dec = SSEDecoder()
+    assert dec.feed(b"id: 1\nretry: 5\ndatax: no\ndata\ndata:x\n\n") == ["\nx"]
+    with pytest.raises(UpstreamProtocolError):
+        dec.feed(b"data: \xff\n\n")
