@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             read = [combine(b, e, o, d, a, beta) for (b, e), o, d in zip(raw, offsets, dflt, strict=True)]
             top = [bedside_to_ekman6(emo.EMOTIONS[int(np.argmax(b))]) for b, _ in read]
             head = [emo.EKMAN[int(np.argmax(e))] for _, e in read]
-            key = f"{a:.1f}/" + ("off" if beta is None else f"{beta:.2f}")
+            key = _name((a, beta))
             grid[key] = {
                 "top_label_balanced_ekman6": round(balanced_scores(gold, top)["macro_f1"], 4),
                 "ekman_head_balanced_ekman7": round(balanced_scores(gold, head, merge_disgust=False)["macro_f1"], 4),

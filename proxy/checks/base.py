@@ -129,9 +129,7 @@ class SpanCheck:
         """The validator's failing spans; the validator runs only when the cheap mirror (or, for a
         prompt leak, a run of prompt words) says a complete match is present. ``mirrored``: what
         the mirror would say, when the caller already knows (:attr:`OutputRules.trigger`)."""
-        if mirrored is None:
-            mirrored = self.partial is None or self.partial.search(text) is not None
-        maybe = mirrored
+        maybe = mirrored if mirrored is not None else (self.partial is None or self.partial.search(text) is not None)
         if not maybe and self.shingles:
             words = word_list(text)
             starts = self.shingle_starts

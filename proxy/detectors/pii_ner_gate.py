@@ -3,19 +3,18 @@
 The NER (``en_core_web_sm``) is most of the PII analysis' cost (about 3 ms for a 30-word message,
 15 ms for 150 words on the reference machine), and in a text written in ordinary case it finds
 names, places and organisations by their capital letters. Most support messages hold none beyond
-the first word of a sentence and "I". :func:`may_hold_named_entities` says whether a text has any
-word that could start a named entity; when it has none, the analysis runs every other recognizer
-on the text's tokens but skips the NER (``AnalyzerHandle.analyze``).
+the first word of a sentence and "I". :func:`ner_ranges` says which sentences of a text have a
+word that could start a named entity; the analysis runs the NER on those only (none: it is
+skipped) and every other recognizer on the whole text's tokens (``AnalyzerHandle.analyze``).
 
-The gate is conservative: a text is passed to the NER when it
+The gate is conservative. The whole text goes to the NER when it is typed without any capital
+letter at all (the NER then also reads lower-case places), has letters outside the Latin script,
+or is mostly in capitals. Otherwise a sentence goes to the NER when it
 
-* has a word with a capital letter anywhere but at the start of a sentence, other than "I" and its
-  contractions;
-* starts a sentence with a capitalised word that is not in :data:`SENTENCE_STARTERS`, a closed
-  list of function words, greetings and common verbs that are not names (no "Will", "May",
-  "Hope", "Grace", "Mark", colours or months: those go to the NER);
-* is typed without any capital letter at all (the NER then also reads lower-case places);
-* has letters outside the Latin script, or is mostly in capitals;
+* has a word with a capital letter anywhere but at its start, other than "I" and its contractions;
+* starts with a capitalised word that is not in :data:`SENTENCE_STARTERS`, a closed list of
+  function words, greetings and common verbs that are not names (no "Will", "May", "Hope",
+  "Grace", "Mark", colours or months: those go to the NER);
 * has a word in lower case that is a known first name, a surname that is not also an English word,
   or a country or region (the gazetteers of the person recognizer and the clean-up): the NER
   finds names written in lower case in an otherwise capitalised text ("the patient is maria
@@ -34,7 +33,7 @@ from functools import lru_cache
 
 import regex as re
 
-__all__ = ["SENTENCE_STARTERS", "may_hold_named_entities", "ner_ranges"]
+__all__ = ["SENTENCE_STARTERS", "ner_ranges"]
 
 #: words that, capitalised at the start of a sentence, are not names (lower case)
 SENTENCE_STARTERS = frozenset("""
@@ -162,9 +161,3 @@ def ner_ranges(text: str) -> list[tuple[int, int]] | None:
     if len(ranges) == 1 and ranges[0][0] == sentences[0][0] and ranges[0][1] == sentences[-1][1]:
         return None
     return ranges
-
-
-def may_hold_named_entities(text: str) -> bool:
-    """True unless every capital letter of ``text`` is "I" or starts a sentence with a word of
-    :data:`SENTENCE_STARTERS` (see the module docstring for what else sends a text to the NER)."""
-    return ner_ranges(text) != []

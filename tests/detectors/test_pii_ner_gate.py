@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from proxy.detectors.pii_engine import AnalyzerHandle
-from proxy.detectors.pii_ner_gate import may_hold_named_entities, ner_ranges
+from proxy.detectors.pii_ner_gate import ner_ranges
 
 ENTITIES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS",
             "STREET_ADDRESS", "LOCATION"]
@@ -48,12 +48,12 @@ READ = [
 
 @pytest.mark.parametrize("text", SKIPPED)
 def test_texts_without_a_possible_name_skip_the_ner(text: str) -> None:
-    assert may_hold_named_entities(text) is False
+    assert ner_ranges(text) == []
 
 
 @pytest.mark.parametrize("text", READ)
 def test_texts_that_may_hold_a_name_or_a_place_go_to_the_ner(text: str) -> None:
-    assert may_hold_named_entities(text) is True
+    assert ner_ranges(text) != []
 
 
 def _spans(handle: AnalyzerHandle, text: str) -> list[tuple[str, int, int]]:
@@ -107,35 +107,31 @@ def test_reading_some_sentences_finds_what_reading_all_finds_in_a_letter(ner_han
     assert ("PERSON", text.index(name), text.index(name) + len(name)) in gated[text]
 
 
-def test_the_ner_is_not_run_on_a_skipped_text_and_is_on_the_others(ner_handle: AnalyzerHandle,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def whole_ner_runs(ner_handle: AnalyzerHandle, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts Presidio's engine runs the whole spaCy pipeline on during the test (observed, not ours)."""
     nlp_engine: Any = ner_handle.engine.nlp_engine
     seen: list[str] = []
     real = nlp_engine.process_text
 
-    def spy(text: str, language: str) -> Any:  # Presidio's engine, observed (not ours)
+    def spy(text: str, language: str) -> Any:
         seen.append(text)
         return real(text, language)
 
     monkeypatch.setattr(nlp_engine, "process_text", spy)
+    return seen
+
+
+def test_the_ner_is_not_run_on_a_skipped_text_and_is_on_the_others(ner_handle: AnalyzerHandle, whole_ner_runs: list[str]) -> None:
+    seen = whole_ner_runs
     ner_handle.analyze(SKIPPED[0], ENTITIES)
     ner_handle.analyze(READ[0], ENTITIES)
     assert seen == [READ[0]]
 
 
-def test_asking_for_dates_or_nationalities_always_runs_the_ner(ner_handle: AnalyzerHandle,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    nlp_engine: Any = ner_handle.engine.nlp_engine
-    seen: list[str] = []
-    real = nlp_engine.process_text
-
-    def spy(text: str, language: str) -> Any:  # Presidio's engine, observed (not ours)
-        seen.append(text)
-        return real(text, language)
-
-    monkeypatch.setattr(nlp_engine, "process_text", spy)
+def test_asking_for_dates_or_nationalities_always_runs_the_ner(ner_handle: AnalyzerHandle, whole_ner_runs: list[str]) -> None:
     ner_handle.analyze(SKIPPED[0], [*ENTITIES, "DATE_TIME"])
-    assert seen == [SKIPPED[0]]
+    assert whole_ner_runs == [SKIPPED[0]]
 
 
 def test_a_batch_mixing_both_kinds_gives_each_text_its_own_result(ner_handle: AnalyzerHandle) -> None:
