@@ -37,7 +37,7 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from load import chat_body  # noqa: E402
+from load import SCENARIOS, chat_body, scenario_body  # noqa: E402
 
 PATH = "/v1/chat/completions"
 
@@ -66,9 +66,12 @@ def _environment(tmp: Path, up_port: int, policies: Path) -> None:
 class Asgi:
     """Raw ASGI calls into one app: a lifespan task and POSTs of a fixed body."""
 
-    def __init__(self, app: Any, body: bytes) -> None:
+    def __init__(self, app: Any, body: bytes, scenario: str = "repeat") -> None:
         self.app = app
         self.body = body
+        #: ``repeat``: every POST sends ``body``; another of load.py's SCENARIOS: each POST a new text
+        self.scenario = scenario
+        self._order = 10_000
         self.headers = [
             (b"host", b"127.0.0.1"),
             (b"authorization", b"Bearer x"),
@@ -96,9 +99,14 @@ class Asgi:
             await self._life
 
     async def post(self) -> bytes:
+        body = self.body
+        if self.scenario != "repeat":
+            self._order += 1
+            body = scenario_body(self.scenario, False, self._order)
+        headers = [h for h in self.headers if h[0] != b"content-length"] + [(b"content-length", str(len(body)).encode())]
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-            "path": PATH, "raw_path": PATH.encode(), "root_path": "", "query_string": b"", "headers": self.headers,
+            "path": PATH, "raw_path": PATH.encode(), "root_path": "", "query_string": b"", "headers": headers,
             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
         }
         sent = False
@@ -109,7 +117,7 @@ class Asgi:
             nonlocal sent
             if not sent:
                 sent = True
-                return {"type": "http.request", "body": self.body, "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             await asyncio.sleep(3600)
             return {"type": "http.disconnect"}
 
@@ -181,7 +189,7 @@ async def run(args: argparse.Namespace) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 50)
-    client = Asgi(app, chat_body(False))
+    client = Asgi(app, chat_body(False), args.scenario)
     await client.start()
     try:
         for _ in range(200):
@@ -228,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=1000, help="requests per round and concurrency")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--concurrency", default="1,16")
+    p.add_argument("--scenario", default="repeat", choices=SCENARIOS, help="repeat (one message, every cache hits), first-turn or turn20 (a new text each request: bench/load.py)")
     p.add_argument("--profile", default="", help="write a cProfile of the measured requests to this path")
     p.add_argument("--perf-control", default="", help="CTL,ACK: fifos of `perf stat -D -1 --control fifo:CTL,ACK` (see bench/README.md): count the measured rounds only")
     args = p.parse_args(argv)

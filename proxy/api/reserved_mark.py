@@ -43,6 +43,8 @@ def normalise_for_mark(text: str) -> str:
 def has_reserved_mark(text: str) -> bool:
     """Whether ``text`` carries ``[bedside:`` anywhere, however disguised (fullwidth, zero-width,
     case, or JSON ``\\u`` escapes inside a string that holds JSON, such as tool-call arguments)."""
+    if text.isascii() and "[" not in text and "\\u" not in text:
+        return False  # ASCII is its own NFKC form: without "[" or an escape that could make one, no mark
     if RESERVED_MARK in normalise_for_mark(text):
         return True
     for _ in range(3):  # JSON inside JSON inside JSON is as deep as anyone nests arguments
@@ -54,8 +56,26 @@ def has_reserved_mark(text: str) -> bool:
     return False
 
 
+def _holds_mark(value: Any) -> bool:
+    """Whether any string inside ``value`` (recursively) carries the mark; no paths are built."""
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if has_reserved_mark(node):
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def check_no_mark(value: Any, path: str) -> None:
-    """Refuse any string inside ``value`` (recursively: every field, every part) carrying the mark."""
+    """Refuse any string inside ``value`` (recursively: every field, every part) carrying the mark.
+    The walk naming where it is (``path``) runs only once a mark was found."""
+    if not _holds_mark(value):
+        return
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
         node, where = stack.pop()

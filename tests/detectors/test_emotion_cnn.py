@@ -85,3 +85,30 @@ def test_without_the_network_files_the_linear_model_reads_alone(tmp_path: Path) 
     alone = emo.LinearEmotionClassifier.load(tmp_path)
     assert alone.name == "bedside-linear"
     assert alone.classify("this is great, thanks!").label in emo.EMOTIONS
+
+
+def _pooled_by_matmul(cnn: TokenCnn, text: str) -> np.ndarray:
+    """The reading computed the direct way: the windowed embeddings times the maxout weights."""
+    folder = emo.DEFAULT_MODEL_DIR
+    with np.load(folder / "cnn.npz") as npz:
+        w = npz["maxout_W"].astype(np.float32)
+    files = embedding_files()
+    assert files is not None
+    emb = _Embeddings.load(files)
+    x = emb.table[emb.ids(text)].astype(np.float32) * float(cnn.metadata["embedding_scale"])
+    h = window(x) @ w.T + cnn._b
+    pieces = h.reshape(len(x), -1, int(cnn.metadata["pieces"]))
+    h = pieces.max(axis=-1)
+    h = (h - h.mean(axis=1, keepdims=True)) / np.sqrt(h.var(axis=1, keepdims=True) + 1e-08) * cnn._g + cnn._nb
+    return np.concatenate([h.max(axis=0), h.mean(axis=0)])
+
+
+def test_remembered_token_projections_give_the_matmul_reading(cnn: TokenCnn) -> None:
+    cnn._projections.clear()
+    first = {t: cnn.pooled(t) for t in TEXTS}  # later texts reuse tokens of earlier ones
+    assert len(cnn._projections) > 0
+    for text in TEXTS:
+        np.testing.assert_allclose(first[text], _pooled_by_matmul(cnn, text), atol=1e-5)
+        np.testing.assert_array_equal(cnn.pooled(text), first[text])  # read again from remembered tokens: the same
+    one = cnn.pooled("hm")
+    np.testing.assert_allclose(one, _pooled_by_matmul(cnn, "hm"), atol=1e-5)
