@@ -5,9 +5,8 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-import httpx
 
 from proxy.audit.log import AuditLog
 from proxy.auth import KeyRing
@@ -33,17 +32,24 @@ from proxy.stages.thread import ThreadStage
 from proxy.stages.tone import ToneStage
 from proxy.stages.transcripts import TranscriptsStage
 from proxy.upstream.aiohttp_transport import AiohttpTransport
-from proxy.upstream.httpx_transport import HttpxTransport
 from proxy.upstream.transport import HttpTransport
 
 
 def build_transport(settings: Settings, upstream_transport: Any = None) -> HttpTransport:
-    """The upstream HTTP client; an ``httpx`` transport (e.g. MockTransport) selects httpx."""
+    """The upstream HTTP client; an ``httpx`` transport (e.g. MockTransport) selects httpx.
+
+    httpx is imported only when it is used (about 10 MiB resident with what it pulls in): an httpx
+    transport passed in means httpx is imported already."""
     if upstream_transport is not None:
-        if isinstance(upstream_transport, httpx.AsyncBaseTransport):
+        httpx = sys.modules.get("httpx")
+        if httpx is not None and isinstance(upstream_transport, httpx.AsyncBaseTransport):
+            from proxy.upstream.httpx_transport import HttpxTransport
+
             return HttpxTransport(max_connections=settings.server.max_connections, transport=upstream_transport)
         return upstream_transport  # an HttpTransport already
     if settings.server.client == "httpx":
+        from proxy.upstream.httpx_transport import HttpxTransport
+
         return HttpxTransport(max_connections=settings.server.max_connections)
     return AiohttpTransport(max_connections=settings.server.max_connections)
 
