@@ -26,6 +26,9 @@ it too; the model run, which releases it, can. On the held-out slice the best bl
 against 0.704 for the best pair at ``a = 0`` (+0.009), for about three times the GIL-bound work.
 ``--max-default-weight 0.8`` chooses over the whole grid, as before.
 
+Without ``--linear`` (and with ``--max-default-weight 0``) only the ``a = 0`` row is scored, which
+never reads the default reader: enough to choose the family step for a new contextual artefact.
+
 ``--from-grid`` chooses again from the grid already recorded in ``meta.json`` (no data, no
 scoring): the way to apply another ``--max-default-weight`` to the same measurements.
 """
@@ -71,8 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.from_grid:
         recorded: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))["blend"]
         return _record(meta_path, recorded["grid"], recorded["comments"], args.max_default_weight, 0.0)
-    if args.linear is None:
-        ap.error("--linear DIR is required unless --from-grid")
+    if args.linear is None and args.max_default_weight > 0:
+        ap.error("--linear DIR is required unless --from-grid or --max-default-weight 0")
     rows = [line.rstrip("\n").split("\t") for line in (args.data / "ekman" / "train.tsv").open(encoding="utf-8")]
     order = np.random.default_rng(SEED).permutation(len(rows))
     hold = np.sort(order[: int(len(rows) * args.holdout)])
@@ -81,14 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         contextual = ContextualEmotionClassifier.load(build(Path(tmp), args.artefact), blend=False)
         heads = [contextual.logits(t) for t, _ in single]
-    default = emo.LinearEmotionClassifier.load(args.linear)
-    dflt = [default.classify(t) for t, _ in single]
+    grid_a = GRID if args.linear is not None else (0.0,)  # a = 0 never reads the default reader
+    default = emo.LinearEmotionClassifier.load(args.linear) if args.linear is not None else None
+    dflt = [default.classify(t) if default is not None else None for t, _ in single]
     offsets = [cue_offsets(emo.text_signals(t, emo.vader_compound(t)).phrases) for t, _ in single]
     gold = [g for _, g in single]
     raw = [(_softmax(zb), _softmax(ze)) for zb, ze in heads]
 
     grid: dict[str, dict[str, float]] = {}
-    for a in GRID:
+    for a in grid_a:
         for beta in FAMILY:
             read = [combine(b, e, o, d, a, beta) for (b, e), o, d in zip(raw, offsets, dflt, strict=True)]
             top = [bedside_to_ekman6(emo.EMOTIONS[int(np.argmax(b))]) for b, _ in read]
@@ -126,7 +130,8 @@ def _record(meta_path: Path, grid: dict[str, dict[str, float]], comments: int, m
                      "rule": f"best top_label_balanced_ekman6 with default_reader_weight <= {max_default_weight:g}, "
                              "ties to the smaller weight",
                      "default_reader_for_choice": "train_emotion --no-refit (90% slice) + shipped cnn, "
-                                                  "header label from the Ekman families",
+                                                  "header label from the Ekman families"
+                                                  if any(not k.startswith("0.0/") for k in grid) else "none (a = 0 only)",
                      "grid_keys": "default_reader_weight/family_prior_beta (off: no family step)", "grid": grid}
     meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({"chosen": _name(best), "score": grid[_name(best)], "cpu_seconds": round(cpu_seconds)}))

@@ -23,7 +23,7 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from proxy.detectors.emotion_contextual_base import HEADS, HIDDEN, LAYER_NORM_EPS
+from proxy.detectors.emotion_contextual_base import HEADS, HIDDEN, LAYER_NORM_EPS, LAYERS
 from proxy.detectors.emotion_contextual_graph import (
     HEADS_WIDTH,
     LAYER_MATRICES,
@@ -171,6 +171,9 @@ def resume_from(folder: Path, model: UpperReader, args: Any, seed: int) -> tuple
         have = {"first_adapted_layer": args.first, "lora_rank": args.rank, "seed": seed}.get(name, getattr(args, name, None))
         if meta[name] != have:
             raise SystemExit(f"cannot resume: {folder} was trained with {name}={meta[name]}, this run has {have}")
+    layers = json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("layers", LAYERS)  # absent: all six
+    if layers != model.first + len(model.layers):
+        raise SystemExit(f"cannot resume: {folder} has {layers} layers, this run {model.first + len(model.layers)}")
     done = int(meta["shipped_epoch"])
     with np.load(folder / "trained.npz") as z:
         saved = {k: z[k] for k in z.files}

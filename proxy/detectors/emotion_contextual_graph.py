@@ -1,7 +1,7 @@
 """The contextual reader's ONNX graph, written with ``onnx.helper`` from numpy weights.
 
-The graph is all-MiniLM-L6-v2 (BERT: embeddings, 6 post-layer-norm layers with GELU (erf),
-masked mean pooling) followed by two linear heads, ``bedside`` (8 logits) and ``ekman`` (7 logits).
+The graph is all-MiniLM-L6-v2 (BERT: embeddings, 6 post-layer-norm layers with GELU (erf), or
+only the first ``n`` of them for a truncated reader, masked mean pooling) followed by two linear heads, ``bedside`` (8 logits) and ``ekman`` (7 logits).
 Inputs ``input_ids`` and ``attention_mask`` (int64, ``[batch, tokens]``).
 
 Weights are named by this module, not by an exporter: ``emb.word`` ..., ``L{i}.q_w`` (``[in, out]``
@@ -52,8 +52,10 @@ def layer_tensors(base: Arrays, i: int) -> dict[str, npt.NDArray[np.float32]]:
     return out
 
 
-def assemble(base: Arrays, trained: Arrays, head_widths: Mapping[str, int] = HEADS_WIDTH) -> dict[str, npt.NDArray[np.float32]]:
-    """Every graph weight: the base encoder's, with the shipped values of the trained layers.
+def assemble(base: Arrays, trained: Arrays, head_widths: Mapping[str, int] = HEADS_WIDTH,
+             layers: int = LAYERS) -> dict[str, npt.NDArray[np.float32]]:
+    """Every graph weight: the base encoder's first ``layers`` layers, with the shipped values of
+    the trained layers (a truncated encoder keeps layers ``0 .. layers-1`` and drops the rest).
 
     ``trained`` holds, for each adapted layer ``i``, ``L{i}.{m}.lora_a`` / ``lora_b`` (and
     ``L{i}.lora_scale``) for the matrices and the full biases and layer norms ``L{i}.q_b`` ...,
@@ -69,7 +71,9 @@ def assemble(base: Arrays, trained: Arrays, head_widths: Mapping[str, int] = HEA
         "emb.ln_g": f32("embeddings.LayerNorm.weight"),
         "emb.ln_b": f32("embeddings.LayerNorm.bias"),
     }
-    for i in range(LAYERS):
+    if not 1 <= layers <= LAYERS:
+        raise ValueError(f"layers must be 1..{LAYERS}, not {layers}")
+    for i in range(layers):
         for short, value in layer_tensors(base, i).items():
             name = f"L{i}.{short}"
             if short in LAYER_MATRICES and f"{name}.lora_a" in trained:
@@ -83,6 +87,16 @@ def assemble(base: Arrays, trained: Arrays, head_widths: Mapping[str, int] = HEA
         w[f"{head}_w"] = np.asarray(trained[f"{head}_w"], dtype=np.float32)
         w[f"{head}_b"] = np.asarray(trained[f"{head}_b"], dtype=np.float32)
     return w
+
+
+def count_layers(weights: Mapping[str, Any]) -> int:
+    """How many consecutive layers ``L0`` ... ``weights`` holds (by their ``q_w`` matrices)."""
+    n = 0
+    while f"L{n}.q_w" in weights:
+        n += 1
+    if n == 0:
+        raise ValueError("the weights hold no encoder layer (no L0.q_w)")
+    return n
 
 
 class _Graph:
@@ -113,7 +127,10 @@ class _Graph:
 def build_model(weights: Mapping[str, npt.NDArray[np.float32]], head_widths: Mapping[str, int] = HEADS_WIDTH, *,
                 pooled: bool = False, name: str = "bedside_contextual_emotion") -> ModelProto:
     """The float ONNX model for ``weights`` (names as :func:`assemble` makes them): one output per
-    head and, with ``pooled``, the mean-pooled token vectors as output ``pooled`` (``[batch, 384]``)."""
+    head and, with ``pooled``, the mean-pooled token vectors as output ``pooled`` (``[batch, 384]``).
+
+    The graph has as many layers as ``weights`` holds (``L0.q_w`` ... ``L{n-1}.q_w``)."""
+    layers = count_layers(weights)
     g = _Graph()
     for name, value in weights.items():
         g.const(name, value.astype(np.float32))
@@ -141,7 +158,7 @@ def build_model(weights: Mapping[str, npt.NDArray[np.float32]], head_widths: Map
     mask_f = g.op("Cast", "attention_mask", to=TensorProto.FLOAT)
     ext = g.op("Mul", g.op("Sub", "c.one", g.op("Unsqueeze", mask_f, "c.axes_mask")), "c.neg")
 
-    for i in range(LAYERS):
+    for i in range(layers):
         p = f"L{i}."
 
         def heads(t: str) -> str:
