@@ -17,7 +17,8 @@ A turn already read is not read again (the client resends the whole history with
 stage's :class:`~proxy.detectors.emotion_memo.ConversationMemo` keeps each turn's state (reading,
 VADER score, frustration facts and scores) in a bounded LRU keyed by a chained hash of the turns
 up to it and the classifier, so a request reads only its new turns, and the trend is fitted on the
-remembered per-turn values. Readings are also cached by text (:class:`CachingClassifier`).
+remembered per-turn values. Readings are also cached by text (:class:`CachingClassifier`), per
+tenant and user like the memo, so no one's text is answered from someone else's reading.
 
 The model never reads on the event loop: a turn the text cache lacks is read in a worker thread,
 or, when the classifier offers ``submit()`` (the contextual reader), on the classifier's own worker,
@@ -59,14 +60,23 @@ if TYPE_CHECKING:
     from proxy.policy.errors import PolicyIssue
 
 
-__all__ = ["WARM_PROBE", "CachingClassifier", "EmotionStage", "build_emotion_stage", "emotion_policy_issues"]
+__all__ = ["WARM_PROBE", "CachingClassifier", "EmotionStage", "ScopedClassifier", "build_emotion_stage", "emotion_policy_issues"]
 
 #: Text classified once when a classifier is warmed (loads what it loads on first use, e.g. VADER).
 WARM_PROBE = "Thanks, but this still doesn't work and I'm getting frustrated."
 
 
+def _text_key(scope: bytes, text: str) -> bytes:
+    return hashlib.sha256(scope + hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()).digest()
+
+
 class CachingClassifier:
-    """An ``EmotionClassifier`` that remembers readings by the text's SHA-256 (bounded LRU)."""
+    """An ``EmotionClassifier`` that remembers readings by the text's SHA-256 (bounded LRU).
+
+    A reading is remembered per **scope** (the stage passes tenant and user, through
+    :meth:`scoped`): one user's text is never answered from another's reading, so nobody can time
+    whether someone else sent a text (a hit costs microseconds, a read milliseconds). Without a
+    scope (benches, tests) every text shares the empty scope."""
 
     def __init__(self, inner: "EmotionClassifier", size: int = 8192) -> None:
         self.inner = inner
@@ -74,30 +84,63 @@ class CachingClassifier:
         self._cache: LRUCache[bytes, EmotionReading] = LRUCache(maxsize=size)
         self._lock = threading.Lock()
 
+    def scoped(self, scope: str) -> "ScopedClassifier":
+        """This cache as one scope (tenant and user) sees it."""
+        return ScopedClassifier(self, scope)
+
     def classify(self, text: str) -> "EmotionReading":
-        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        return self.scoped("").classify(text)
+
+    def missing(self, texts: "Sequence[str]") -> list[str]:
+        """The distinct texts (first-seen order) whose reading is not cached (empty scope)."""
+        return self.scoped("").missing(texts)
+
+    def remember(self, text: str, reading: "EmotionReading") -> None:
+        """Cache a reading made elsewhere (empty scope)."""
+        self.scoped("").remember(text, reading)
+
+    def _get(self, key: bytes) -> "EmotionReading | None":
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                return hit
+            return self._cache.get(key)
+
+    def _has(self, keys: "Sequence[bytes]") -> list[bool]:
+        with self._lock:
+            return [k in self._cache for k in keys]
+
+    def _put(self, key: bytes, reading: "EmotionReading") -> None:
+        with self._lock:
+            self._cache[key] = reading
+
+
+class ScopedClassifier:
+    """A :class:`CachingClassifier` seen by one scope: the same interface, keys seeded with the scope."""
+
+    __slots__ = ("_base", "_seed", "inner", "name")
+
+    def __init__(self, base: CachingClassifier, scope: str) -> None:
+        self._base = base
+        self._seed = hashlib.sha256(scope.encode("utf-8", "surrogatepass")).digest()
+        self.inner = base.inner
+        self.name = base.name
+
+    def classify(self, text: str) -> "EmotionReading":
+        key = _text_key(self._seed, text)
+        hit = self._base._get(key)
+        if hit is not None:
+            return hit
         reading = self.inner.classify(text)
-        self.remember(text, reading)
+        self._base._put(key, reading)
         return reading
 
     def missing(self, texts: "Sequence[str]") -> list[str]:
-        """The distinct texts (first-seen order) whose reading is not cached."""
-        out: list[str] = []
-        with self._lock:
-            for text in dict.fromkeys(texts):
-                if hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest() not in self._cache:
-                    out.append(text)
-        return out
+        """The distinct texts (first-seen order) whose reading this scope has not cached."""
+        distinct = list(dict.fromkeys(texts))
+        held = self._base._has([_text_key(self._seed, t) for t in distinct])
+        return [t for t, h in zip(distinct, held, strict=True) if not h]
 
     def remember(self, text: str, reading: "EmotionReading") -> None:
         """Cache a reading made elsewhere (e.g. on the classifier's own worker via ``submit``)."""
-        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-        with self._lock:
-            self._cache[key] = reading
+        self._base._put(_text_key(self._seed, text), reading)
 
 
 class EmotionStage:
@@ -208,8 +251,9 @@ class EmotionStage:
         """
         from proxy.detectors.emotion_conversation import read_conversation
 
-        missing = clf.missing(turns)
-        submit = getattr(clf.inner, "submit", None)
+        view = clf.scoped(scope)  # one user's readings are never another's cache hits
+        missing = view.missing(turns)
+        submit = getattr(view.inner, "submit", None)
         if missing and callable(submit):
             # only a reader with its own worker overlaps: its model runs without the GIL. A reader
             # that holds the GIL (the default one) would only contend with the analysis for it
@@ -217,12 +261,12 @@ class EmotionStage:
             self._start_meanwhile(ctx)
             readings = await asyncio.gather(*(asyncio.wrap_future(submit(t)) for t in missing))
             for text, reading in zip(missing, readings, strict=True):
-                clf.remember(text, reading)
+                view.remember(text, reading)
         elif missing:
             return await anyio.to_thread.run_sync(
-                lambda: read_conversation(clf, turns, window=window, prior=prior, memo=self._memo, scope=scope),
+                lambda: read_conversation(view, turns, window=window, prior=prior, memo=self._memo, scope=scope),
                 limiter=self._limiter)
-        return read_conversation(clf, turns, window=window, prior=prior, memo=self._memo, scope=scope)
+        return read_conversation(view, turns, window=window, prior=prior, memo=self._memo, scope=scope)
 
     def _record(self, ctx: RequestContext, conv: Any, *, header: bool) -> None:
         ctx.facts["emotion"] = conv

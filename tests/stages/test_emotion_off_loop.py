@@ -161,3 +161,30 @@ def test_contextual_with_emotion_disabled_or_installed_loads(tmp_path: Path, mon
     _hide_onnxruntime(monkeypatch)
     assert emotion_policy_issues(_store(tmp_path / "b", "contextual", enabled="false").current) == []
     assert emotion_policy_issues(_store(tmp_path / "c", "builtin").current) == []
+
+
+async def test_one_users_text_is_never_a_cache_hit_for_another(tmp_path: Path) -> None:
+    """The text cache is per tenant and user: a second user sending the very same text is read
+    again (no one can time whether someone else sent it); the same user's resend is not."""
+    store = _store(tmp_path, "tests.stages.test_emotion_off_loop:submitting")
+    stage = EmotionStage(Metrics())
+    Submitting.submitted.clear()
+    said = [{"role": "user", "content": "my order 4411 never arrived"}]
+
+    async def as_user(tenant: str, user: str | None) -> None:
+        ctx = RequestContext(request_id="r", endpoint="chat", body={"model": "bot", "messages": said}, headers={}, tenant=tenant, user_id=user)
+        ctx.policy = store.current.policies["bot"]
+
+        async def done(_: RequestContext) -> Any:
+            return None
+
+        await stage(ctx, done)
+        assert ctx.facts["emotion"].current.label == "neutral"
+
+    await as_user("acme", "alice")
+    await as_user("acme", "alice")
+    assert Submitting.submitted == ["my order 4411 never arrived"], "the same user's resend is a cache hit"
+    await as_user("acme", "bob")
+    await as_user("globex", "alice")
+    await as_user("acme", None)
+    assert len(Submitting.submitted) == 4, "another user, another tenant or no user: read again"
