@@ -99,11 +99,11 @@ class Asgi:
             await self._life
 
     async def post(self) -> bytes:
-        body = self.body
+        body, headers = self.body, self.headers
         if self.scenario != "repeat":
             self._order += 1
             body = scenario_body(self.scenario, False, self._order)
-        headers = [h for h in self.headers if h[0] != b"content-length"] + [(b"content-length", str(len(body)).encode())]
+            headers = [*self.headers[:-1], (b"content-length", str(len(body)).encode())]  # content-length is the last
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
             "path": PATH, "raw_path": PATH.encode(), "root_path": "", "query_string": b"", "headers": headers,

@@ -68,7 +68,7 @@ class TokenCnn:
         self._emb = embeddings
         self._scale = float(metadata["embedding_scale"])
         self._pieces = int(metadata["pieces"])
-        self._w_t = np.ascontiguousarray(arrays["maxout_W"].astype(np.float32).T)  # (3 * 256, H * pieces)
+        w_t = arrays["maxout_W"].astype(np.float32).T  # (3 * 256, H * pieces): previous, own, next token
         self._b = arrays["maxout_b"].astype(np.float32)
         self._g = arrays["norm_G"].astype(np.float32)
         self._nb = arrays["norm_b"].astype(np.float32)
@@ -76,9 +76,8 @@ class TokenCnn:
             name: (list(spec["labels"]), arrays[f"{name}_W"].astype(np.float32), arrays[f"{name}_b"].astype(np.float32))
             for name, spec in metadata["heads"].items()
         }
-        dim = self._w_t.shape[0] // 3
         #: the maxout weights by window position (previous, own, next token) side by side: (256, 3 * H * pieces)
-        self._w_side = np.ascontiguousarray(np.concatenate(list(self._w_t.reshape(3, dim, -1)), axis=1))
+        self._w_side = np.ascontiguousarray(np.concatenate(list(w_t.reshape(3, w_t.shape[0] // 3, -1)), axis=1))
         #: token id -> its three projections (3, H * pieces): a turn's maxout input is the sum of its
         #: tokens' projections, shifted, so a token seen before costs a lookup instead of a matmul row
         self._projections: LRUCache[int, npt.NDArray[np.float32]] = LRUCache(maxsize=PROJECTION_CACHE)
@@ -95,9 +94,7 @@ class TokenCnn:
             fresh = (x @ self._w_side).reshape(len(missing), 3, -1)
             with self._lock:
                 for i, row in zip(missing, fresh, strict=True):
-                    row = np.ascontiguousarray(row)
-                    known[i] = row
-                    self._projections[i] = row
+                    known[i] = self._projections[i] = row.copy()  # a copy: a view would keep the whole batch alive
         return np.stack([known[i] for i in ids])  # type: ignore[misc]
 
     def pooled(self, text: str) -> npt.NDArray[np.float32]:

@@ -91,14 +91,6 @@ class CachingClassifier:
     def classify(self, text: str) -> "EmotionReading":
         return self.scoped("").classify(text)
 
-    def missing(self, texts: "Sequence[str]") -> list[str]:
-        """The distinct texts (first-seen order) whose reading is not cached (empty scope)."""
-        return self.scoped("").missing(texts)
-
-    def remember(self, text: str, reading: "EmotionReading") -> None:
-        """Cache a reading made elsewhere (empty scope)."""
-        self.scoped("").remember(text, reading)
-
     def _get(self, key: bytes) -> "EmotionReading | None":
         with self._lock:
             return self._cache.get(key)
