@@ -13,10 +13,30 @@ import regex as re
 
 from proxy.detectors.structured_pii import luhn_valid
 
-__all__ = ["numbers_split_across"]
+__all__ = ["may_end_in_digits", "may_start_with_digits", "numbers_split_across"]
 
 _TAIL_DIGITS = re.compile(r"(\d[\d \-.]*\d)[^\w]{0,3}\Z")
 _HEAD_DIGITS = re.compile(r"\A\D{0,30}?(?<![\w])(\d[\d \-.]*\d)(?![\w])")
+_WORD_CHAR = re.compile(r"\w")
+
+
+def may_end_in_digits(text: str) -> bool:
+    """Whether ``_TAIL_DIGITS`` can match ``text``: a digit followed by at most three characters
+    that are not word characters, at the very end. Checked from the end in a few steps, where the
+    anchored search would try every position of the text (every resent turn, every request)."""
+    for k in range(4):
+        if len(text) <= k:
+            return False
+        if text[-k - 1].isdigit():
+            return True
+        if _WORD_CHAR.match(text[-k - 1]):
+            return False
+    return False
+
+
+def may_start_with_digits(text: str) -> bool:
+    """Whether ``_HEAD_DIGITS`` can match ``text``: a digit within its first 31 characters."""
+    return any(c.isdigit() for c in text[:31])
 
 
 def numbers_split_across(texts: Sequence[str]) -> dict[int, list[tuple[str, int, int]]]:
@@ -29,6 +49,8 @@ def numbers_split_across(texts: Sequence[str]) -> dict[int, list[tuple[str, int,
     """
     found: dict[int, list[tuple[str, int, int]]] = {}
     for i in range(len(texts) - 1):
+        if not (may_end_in_digits(texts[i]) and may_start_with_digits(texts[i + 1])):
+            continue  # neither search could match: most turns end in a word or a stop
         tail = _TAIL_DIGITS.search(texts[i])
         head = _HEAD_DIGITS.search(texts[i + 1])
         if tail is None or head is None:
