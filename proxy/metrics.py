@@ -54,7 +54,12 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
-        self.outcomes = Counter("bedside_outcomes", "Conversation outcome facts: recorded, skipped (no-store), dropped (writer queue full) or failed (database).", ["result"], registry=r)
+        self.outcomes = Counter(
+            "bedside_outcomes",
+            "Conversation outcome facts: recorded, skipped (no-store), dropped (writer queue full), failed (database) or fenced (their user was erased after the request began).",
+            ["result"],
+            registry=r,
+        )
         self.audit_dropped = Counter("bedside_audit_dropped", "Audit entries lost because the audit log could not take them (fail_open).", registry=r)
         self.audit_refused = Counter("bedside_audit_refused", "Requests and privacy changes refused because the audit log could not record them (fail_closed), by endpoint.", ["endpoint"], registry=r)
         self.audit_queued = Gauge("bedside_audit_queued", "Audit entries waiting to be written.", registry=r)

@@ -15,7 +15,8 @@ It never reads message text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from proxy.crypto.subjects import SubjectKey, conversation_subject
@@ -67,6 +68,7 @@ def outcome_of(ctx: RequestContext, subjects: SubjectKey, *, now: datetime | Non
     conversation = ctx.conversation_id
     if not conversation:
         return None
+    at = now or datetime.now(UTC)
     decisions = ctx.decisions
     conv = ctx.facts.get("emotion")
     rails: list[str] = []
@@ -87,7 +89,8 @@ def outcome_of(ctx: RequestContext, subjects: SubjectKey, *, now: datetime | Non
         subject=subjects.subject(ctx.tenant, ctx.user_id) if ctx.user_id else None,
         policy_name=policy.name,
         policy_version=policy.version_header[:64],
-        at=now or datetime.now(UTC),
+        at=at,
+        began=at - timedelta(seconds=max(0.0, time.perf_counter() - ctx.started)),
         turns=len(conv.turns) if conv is not None else _user_turns(ctx.body),
         trajectory=_trajectory(conv) if conv is not None else (),
         sentiment_shift=float(conv.sentiment_shift) if conv is not None else None,

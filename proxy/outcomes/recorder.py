@@ -12,7 +12,8 @@ database is unreachable (a restart, a failover: SQLAlchemy's ``OperationalError`
 up to 5 s until the database answers again, while requests go on queueing (bounded as above); at
 :meth:`stop` it is retried until the stop's timeout, then given up and logged. Any other failed
 write is retried update by update, so only the update that cannot be written is lost (logged by
-exception type, counted ``result="failed"``), and the thread carries on.
+exception type, counted ``result="failed"``), and the thread carries on. Facts of a request that
+began before its user's erasure are not written (``result="fenced"``: :mod:`proxy.storage.erasure_fences`).
 :meth:`flush` waits until everything submitted so far is written (feedback, tests, shutdown).
 """
 
@@ -125,6 +126,7 @@ class OutcomeRecorder:
     def _write(self, updates: list[OutcomeUpdate]) -> None:
         started = time.perf_counter()
         backoff = 0.05
+        fenced_before = getattr(self.repo, "fenced", 0)
         while True:
             try:
                 self.repo.apply(updates)
@@ -141,7 +143,10 @@ class OutcomeRecorder:
         if self._failing_since is not None:
             get_logger().warning("outcomes_writer", result="recovered", duration_s=round(time.monotonic() - self._failing_since, 3))
             self._failing_since = None
-        self._on_result("recorded", len(updates))
+        fenced = getattr(self.repo, "fenced", 0) - fenced_before  # their user was erased after the request began
+        if fenced:
+            self._on_result("fenced", fenced)
+        self._on_result("recorded", len(updates) - fenced)
         self.last_write_ms = (time.perf_counter() - started) * 1000
 
     def _failed(self, updates: list[OutcomeUpdate], exc: Exception) -> None:

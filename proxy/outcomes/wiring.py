@@ -21,6 +21,7 @@ from proxy.outcomes.facts import outcome_of
 from proxy.outcomes.live import LiveBoard
 from proxy.outcomes.recorder import OutcomeRecorder
 from proxy.pipeline.context import RequestContext
+from proxy.storage.erasure_fences import purge_expired_fences
 from proxy.storage.outcomes import OutcomeRepository
 
 
@@ -67,9 +68,11 @@ class Outcomes:
         return conversation_subject(self.subjects, tenant, conversation)
 
     def purge(self, by_policy: dict[str, int], *, now: datetime | None = None) -> int:
-        """Delete conversations past their policy's ``outcomes.retention_days`` (blocking: call in a thread)."""
+        """Delete conversations past their policy's ``outcomes.retention_days``, and erasure fences that
+        no longer stand (blocking: call in a thread); returns the conversations deleted."""
         at = now or datetime.now(UTC)
         own = {name: at - timedelta(days=days) for name, days in by_policy.items()}
+        purge_expired_fences(self.repo.engine, now=at)
         return self.repo.purge_older_than(at - timedelta(days=self.retention_days), own)
 
 

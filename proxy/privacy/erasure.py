@@ -15,7 +15,8 @@
    consent, no longer leading to the user); every other row is deleted; deleting the data key rows
    (wrapped keys included) is the crypto-shredding;
 3. **a second pass** of every step: rows a request already in flight wrote meanwhile (it had read
-   the user's consent before step 1) go too;
+   the user's consent before step 1) go too. Outcome facts another replica's writer still holds
+   are not written at all: the outcome step raises a fence (:mod:`proxy.storage.erasure_fences`);
 4. **the audit seam** (:class:`ErasureAudit`, when one is wired): the erasure's facts (ids, counts,
    the user as subject only) go to the audit log, which answers the entry's index, a signed
    checkpoint and the inclusion proof. If it fails, the erasure stays ``running`` (the data is gone

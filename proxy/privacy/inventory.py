@@ -29,6 +29,7 @@ NOT_USER_DATA: dict[str, str] = {
 NOT_EXPORTED: dict[str, str] = {
     "erasures": "the journal of an erasure: it names the user only while their erasure runs, and then describes the erasure, not the user's data",
     "audit_pending": "audit events waiting a moment for their index (subject HMAC at most, no content): the sequencer moves them into audit_entries within seconds",
+    "erasure_fences": "raised by an erasure, not data about the user: a one-way digest of the erased subject and the erasure's time, kept 15 minutes so that late conversation facts are not written",
 }
 
 NOT_ERASED: dict[str, str] = {
@@ -36,6 +37,7 @@ NOT_ERASED: dict[str, str] = {
     "audit_entries": "an append-only, tamper-evident log: deleting or editing an entry breaks every signed checkpoint after it. "
     "It names the user only by subject HMAC (unlinkable without the server's subject key) and holds no content; it is the record of what was done with their data, the erasure included",
     "audit_pending": "audit events waiting a moment for their index (subject HMAC at most, no content): they become audit_entries entries, which are kept (see there)",
+    "erasure_fences": "the erasure's own safeguard (a digest of the subject, never the subject): it must outlive the erasure for its 15 minutes, then expires and is purged",
 }
 
 

@@ -17,6 +17,7 @@ from proxy.privacy.export_document import OutcomeFacts, PolicyRef, ThreadStateIt
 from proxy.privacy.threads import ThreadStore, vault_values
 from proxy.privacy.user_data import StepResult, Who, open_thread, utc
 from proxy.storage import user_rows
+from proxy.storage.erasure_fences import raise_fence
 
 
 class ThreadStates:
@@ -74,8 +75,10 @@ def _optutc(value: datetime | None) -> datetime | None:
 class ConversationOutcomes:
     """``conversation_outcomes``: the user's rows exported as derived facts (machine values, no text);
     erasure *deletes* them (the KPIs are computed from the rows that exist, as after a retention
-    purge; ``docs/privacy.md`` says why they are not detached). Rows without a user never name anyone
-    and are not touched."""
+    purge; ``docs/privacy.md`` says why they are not detached) and, in the same transaction, raises a
+    fence: facts of the user's requests that began before it, still held by an outcome writer
+    somewhere, are not written afterwards (:mod:`proxy.storage.erasure_fences`). Rows without a
+    user never name anyone and are not touched."""
 
     section = "conversation_outcomes"
     tables: tuple[str, ...] = ("conversation_outcomes",)
@@ -116,6 +119,7 @@ class ConversationOutcomes:
         return user_rows.holds(self.engine, self.table, who.scope)
 
     def erase(self, who: Who, conn: Connection, tombstone: str) -> StepResult:
+        raise_fence(conn, who.scope.tenant, who.scope.subject)  # before the delete, in its transaction
         return StepResult(user_rows.delete_scoped(conn, self.table, who.scope))
 
 

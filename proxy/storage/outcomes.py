@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from proxy.storage.erasure_fences import fenced
 from proxy.storage.tables import ConversationOutcome
 
 #: the trajectory keeps at most this many turns (the latest); longer conversations keep their turn count
@@ -44,6 +45,9 @@ class OutcomeUpdate:
     rails: tuple[str, ...] = ()
     handoff: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: when the request began (``at`` is when it finished): facts of a request that began before its
+    #: user's erasure are fenced off (:mod:`proxy.storage.erasure_fences`); None: ``at``
+    began: datetime | None = None
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -87,6 +91,14 @@ def merge(row: Any, update: OutcomeUpdate) -> Any:
     return row
 
 
+def _behind_fence(update: OutcomeUpdate, fences: Mapping[tuple[str, str], datetime]) -> bool:
+    erased_at = fences.get((update.tenant, update.subject or ""))
+    if erased_at is None:
+        return False
+    began = update.began or update.at
+    return (began if began.tzinfo is not None else began.replace(tzinfo=UTC)) <= erased_at
+
+
 _TABLE: sa.Table = ConversationOutcome.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
 #: what merging a request may change; feedback columns are written only by set_feedback (no lost update)
 _MERGED = (
@@ -111,6 +123,8 @@ class OutcomeRepository:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: facts dropped so far because their user was erased after the request began
+        self.fenced = 0
 
     def apply(self, updates: Sequence[OutcomeUpdate]) -> int:
         """Merge ``updates`` (in order) into their conversations' rows in one transaction; returns
@@ -125,12 +139,18 @@ class OutcomeRepository:
 
     def _apply(self, updates: Sequence[OutcomeUpdate]) -> int:
         """SQLAlchemy Core (no ORM objects): one select of the batch's rows, one executemany insert
-        and one executemany update; measured about 3x less interpreter time than the ORM."""
-        by_key: dict[tuple[str, str], list[OutcomeUpdate]] = {}
-        for u in updates:
-            by_key.setdefault((u.tenant, u.conversation), []).append(u)
+        and one executemany update; measured about 3x less interpreter time than the ORM. Facts of
+        requests that began before their user's erasure are dropped first (one read of the fences of
+        the batch's users, when it has any: :mod:`proxy.storage.erasure_fences`)."""
         t = _TABLE.c
         with self.engine.begin() as conn:
+            subjects = {(u.tenant, u.subject) for u in updates if u.subject is not None}
+            fences = fenced(conn, subjects) if subjects else {}
+            kept = [u for u in updates if not _behind_fence(u, fences)] if fences else updates
+            dropped, updates = len(updates) - len(kept), kept
+            by_key: dict[tuple[str, str], list[OutcomeUpdate]] = {}
+            for u in updates:
+                by_key.setdefault((u.tenant, u.conversation), []).append(u)
             existing: dict[tuple[str, str], SimpleNamespace] = {}
             for tenant in {k[0] for k in by_key}:
                 keys = [c for tt, c in by_key if tt == tenant]
@@ -150,6 +170,7 @@ class OutcomeRepository:
                 conn.execute(sa.insert(_TABLE), inserts)
             if changes:
                 conn.execute(sa.update(_TABLE).where(t.id == sa.bindparam("row_id")).values({c: sa.bindparam(f"new_{c}") for c in _MERGED}), changes)
+        self.fenced += dropped  # counted once committed (a retried batch is not counted twice)
         return len(by_key)
 
     def get(self, tenant: str, conversation: str) -> ConversationOutcome | None:

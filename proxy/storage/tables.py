@@ -200,6 +200,24 @@ class HandoffOutboxRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
 
 
+class ErasureFence(SQLModel, table=True):
+    """For a few minutes after a user's erasure: conversation facts of theirs still on their way
+    (another replica's outcome writer, waiting out a database outage) are not written afterwards
+    (:mod:`proxy.storage.erasure_fences`).
+
+    ``subject_digest`` is the SHA-256 of the user's subject (a keyed HMAC itself), never the subject:
+    no row of any table names an erased user; only a writer holding the subject already can match
+    it. Rows expire at ``expires_at`` and are purged with the outcome retention.
+    """
+
+    __tablename__ = "erasure_fences"
+
+    tenant: str = Field(primary_key=True, max_length=128)
+    subject_digest: str = Field(primary_key=True, max_length=64, description="SHA-256 of the erased user's subject.")
+    erased_at: datetime = Field(default_factory=_now)
+    expires_at: datetime = Field(index=True)
+
+
 class ConversationOutcome(SQLModel, table=True):
     """The facts of one conversation, for the product KPIs (``docs/kpis.md``): never text, never PII.
 

@@ -49,6 +49,20 @@ def _round_trip(url: str) -> None:
             )
     finally:
         engine.dispose()
+    # 0010 down and up: only the erasure fences go and come back, with their expiry index and one fence per user
+    migrate.downgrade(url, "0009")
+    engine = make_engine(url)
+    assert "erasure_fences" not in sa.inspect(engine).get_table_names() and TABLES <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    migrate.upgrade(url, "0010")
+    engine = make_engine(url)
+    assert "ix_erasure_fences_expires_at" in {i["name"] for i in sa.inspect(engine).get_indexes("erasure_fences")}
+    fence = "INSERT INTO erasure_fences (tenant, subject_digest, erased_at, expires_at) VALUES ('t', 'd', :t, :t)"
+    with engine.begin() as conn:
+        conn.execute(sa.text(fence), {"t": datetime.now(UTC)})
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.text(fence), {"t": datetime.now(UTC)})
+    engine.dispose()
     # 0009 down and up: only the audit tables go and come back, with their indexes and unique ids
     migrate.downgrade(url, "0008")
     engine = make_engine(url)

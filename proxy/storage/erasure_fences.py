@@ -1,0 +1,82 @@
+"""Erasure fences: an erased user's conversation facts still on their way are not written afterwards.
+
+The outcome writer of every replica keeps finished requests' facts in memory for a moment (its
+linger) and, while the database is unreachable, for as long as the outage lasts (a backoff of up to
+5 s between tries). The erasure drains the writer of its own process first, and its second pass
+deletes what requests in flight wrote meanwhile; but a batch another replica was holding through an
+outage could land after the erasure had answered, naming a user who was just erased.
+
+So the erasure's outcome step raises a **fence** in the same transaction as its delete
+(:func:`raise_fence`): the tenant, a digest of the user's subject, the time, and an expiry
+:data:`FENCE_SECONDS` later. Every outcome batch reads the fences of its subjects first
+(:func:`fenced`) and drops the facts of requests that *began* before their user's erasure: those
+requests read the user's consent and data before it. A request that began after the erasure is the
+user starting afresh, and is written.
+
+What a fence holds: ``sha256("bedside-erasure-fence\\0" + subject)``, never the subject (a keyed
+HMAC itself), so no row of any table names an erased user and only a writer that already holds the
+subject can match it; the time of the erasure; nothing else. Expired fences are deleted when a new
+fence is raised and by the outcome retention purge (:func:`purge_expired_fences`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from proxy.storage.tables import ErasureFence
+
+__all__ = ["FENCE_SECONDS", "digest", "fenced", "purge_expired_fences", "raise_fence"]
+
+#: how long a fence stands: far past the outcome writer's longest wait between tries (5 s) and any
+#: request's duration, short enough that the digest is not kept longer than it serves
+FENCE_SECONDS: Final = 900.0
+_TABLE: sa.Table = ErasureFence.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
+_LABEL: Final = b"bedside-erasure-fence\0"
+
+
+def digest(subject: str) -> str:
+    """What a fence keeps of ``subject`` (one-way; hex)."""
+    return hashlib.sha256(_LABEL + subject.encode()).hexdigest()
+
+
+def raise_fence(conn: Connection, tenant: str, subject: str, *, now: datetime | None = None) -> None:
+    """Fence the user off from late conversation facts, from ``now`` for :data:`FENCE_SECONDS`
+    (replacing an earlier fence of theirs); expired fences of anyone go at the same time. Runs in the
+    caller's transaction: the erasure's, together with the delete of the user's outcome rows.
+    PostgreSQL and SQLite (the two databases Bedside runs on) both take the upsert."""
+    at = now or datetime.now(UTC)
+    conn.execute(sa.delete(_TABLE).where(_TABLE.c.expires_at < at))
+    values = {"tenant": tenant, "subject_digest": digest(subject), "erased_at": at, "expires_at": at + timedelta(seconds=FENCE_SECONDS)}
+    # an upsert: two erasures of one user at once (they share one journal) both raise it
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(_TABLE).values(**values)
+    conn.execute(insert.on_conflict_do_update(index_elements=["tenant", "subject_digest"], set_={"erased_at": at, "expires_at": values["expires_at"]}))
+
+
+def fenced(conn: Connection, subjects: Iterable[tuple[str, str]], *, now: datetime | None = None) -> dict[tuple[str, str], datetime]:
+    """``(tenant, subject) -> erased_at`` for those of ``subjects`` behind a fence that still stands;
+    one indexed read per tenant (a batch of the outcome writer holds few)."""
+    at = now or datetime.now(UTC)
+    c = _TABLE.c
+    wanted: dict[str, dict[str, str]] = {}
+    for tenant, subject in subjects:
+        wanted.setdefault(tenant, {})[digest(subject)] = subject
+    out: dict[tuple[str, str], datetime] = {}
+    for tenant, by_digest in wanted.items():
+        rows = conn.execute(sa.select(c.subject_digest, c.erased_at).where(c.tenant == tenant, c.subject_digest.in_(sorted(by_digest)), c.expires_at > at))
+        for key, erased_at in rows:
+            out[(tenant, by_digest[key])] = erased_at if erased_at.tzinfo is not None else erased_at.replace(tzinfo=UTC)
+    return out
+
+
+def purge_expired_fences(engine: Engine, *, now: datetime | None = None) -> int:
+    """Delete the fences that no longer stand; returns how many."""
+    with engine.begin() as conn:
+        result = conn.execute(sa.delete(_TABLE).where(_TABLE.c.expires_at < (now or datetime.now(UTC))))
+        return int(getattr(result, "rowcount", 0) or 0)
