@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,44 @@ class LowerEncoder(nn.Module):
         for layer in self.layers:
             x = layer(x, ext)
         return x
+
+
+def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ids and the 0/1 mask."""
+    width = max(len(x) for x in seqs)
+    tok = torch.zeros((len(seqs), width), dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, x in enumerate(seqs):
+        tok[i, : len(x)] = torch.tensor(list(x))
+        mask[i, : len(x)] = 1
+    return tok, mask
+
+
+def stack(states: Sequence[npt.NDArray[np.float16]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pad cached states into ``[B, T, 384]`` float32 and the mask."""
+    width = max(len(s) for s in states)
+    x = np.zeros((len(states), width, states[0].shape[1]), dtype=np.float32)
+    mask = torch.zeros((len(states), width), dtype=torch.long)
+    for i, s in enumerate(states):
+        x[i, : len(s)] = s
+        mask[i, : len(s)] = 1
+    return torch.from_numpy(x), mask
+
+
+def encode_lower(lower: LowerEncoder, ids: Sequence[Sequence[int]], batch: int = 64, log: Callable[[str], None] | None = None) -> list[npt.NDArray[np.float16]]:
+    """Each sequence's output of the frozen lower layers (float16, ``[tokens, 384]``), batched by
+    length; ``log`` gets a progress line every 100 batches."""
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    out: list[npt.NDArray[np.float16]] = [np.zeros((0, HIDDEN), np.float16)] * len(ids)
+    for n, s in enumerate(range(0, len(order), batch)):
+        rows = order[s : s + batch]
+        tok, mask = pad([ids[r] for r in rows])
+        states = lower(tok, mask).numpy().astype(np.float16)
+        for j, r in enumerate(rows):
+            out[r] = states[j, : len(ids[r])].copy()
+        if log is not None and n % 100 == 0:
+            log(f"  lower layers: {s}/{len(order)}")
+    return out
 
 
 class UpperReader(nn.Module):

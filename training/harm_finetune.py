@@ -6,7 +6,7 @@ for the adapted ones, masked mean pooling) and the window cutting of the run tim
 (:func:`proxy.detectors.harm_encoder.windows`), so a window is trained exactly as it is read.
 
 * :func:`cut` tokenises every row whole and cuts it into the run time's windows;
-* :func:`lower_states` runs the frozen lower layers once over every window (float16, cached);
+* :func:`training.contextual_encoder.encode_lower` runs the frozen lower layers once over every window (float16, cached);
 * :class:`HarmReader` is the adapted top layers, mean pooling, L2 normalisation (as
   :class:`~proxy.detectors.harm_encoder.WindowEncoder` does) and two linear heads on the unit vector
   times :data:`SCALE`: the harm logit and the category softmax;
@@ -36,7 +36,7 @@ from proxy.detectors.emotion_contextual_base import HIDDEN
 from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES, layer_tensors
 from proxy.detectors.harm_encoder import windows
 from proxy.detectors.harmful import CATEGORIES
-from training.contextual_encoder import Layer, LowerEncoder, extended_mask, mean_pool
+from training.contextual_encoder import Layer, extended_mask, mean_pool, stack
 
 #: the unit vector is multiplied by this before the heads (a logistic head on unit vectors needs large weights)
 SCALE = 16.0
@@ -69,41 +69,6 @@ def cut(tokenizer: Any, texts: Sequence[str]) -> Windows:
         ids.extend(parts)
         row.extend([i] * len(parts))
     return Windows(ids, np.asarray(row, dtype=np.int64))
-
-
-def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids and the 0/1 mask."""
-    width = max(len(x) for x in seqs)
-    tok = torch.zeros((len(seqs), width), dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, x in enumerate(seqs):
-        tok[i, : len(x)] = torch.tensor(list(x))
-        mask[i, : len(x)] = 1
-    return tok, mask
-
-
-def stack(states: Sequence[npt.NDArray[np.float16]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad cached states into ``[B, T, 384]`` float32 and the mask."""
-    width = max(len(s) for s in states)
-    x = np.zeros((len(states), width, HIDDEN), dtype=np.float32)
-    mask = torch.zeros((len(states), width), dtype=torch.long)
-    for i, s in enumerate(states):
-        x[i, : len(s)] = s
-        mask[i, : len(s)] = 1
-    return torch.from_numpy(x), mask
-
-
-def lower_states(lower: LowerEncoder, ids: Sequence[Sequence[int]], batch: int = 64) -> States:
-    """Each window's output of the frozen lower layers (float16, ``[tokens, 384]``), batched by length."""
-    order = np.argsort([len(x) for x in ids], kind="stable")
-    out: States = [np.zeros((0, HIDDEN), np.float16)] * len(ids)
-    for s in range(0, len(order), batch):
-        rows = order[s:s + batch]
-        tok, mask = pad([ids[r] for r in rows])
-        states = lower(tok, mask).numpy().astype(np.float16)
-        for j, r in enumerate(rows):
-            out[r] = states[j, : len(ids[r])].copy()
-    return out
 
 
 class HarmReader(nn.Module):

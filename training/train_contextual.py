@@ -62,7 +62,7 @@ from proxy.detectors.emotion_contextual_base import (
 )
 from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES
 from training.contextual_distil import distil_loss, held_out_figures, teacher_logits
-from training.contextual_encoder import Layer, LowerEncoder, UpperReader, resume_from
+from training.contextual_encoder import Layer, LowerEncoder, UpperReader, encode_lower, resume_from, stack
 from training.train_emotion import log, read_tsv  # the same GoEmotions reader and progress lines
 
 DEFAULT_DATA = Path("../shared/data/emotion/goemotions")
@@ -96,43 +96,6 @@ def class_weights(targets: npt.NDArray[np.float32], balance: float) -> npt.NDArr
     counts = targets.sum(0)
     return np.asarray((targets.shape[0] / (targets.shape[1] * np.maximum(counts, 1.0))) ** balance,
                       dtype=np.float32)
-
-
-def encode_lower(lower: LowerEncoder, ids: list[list[int]], batch: int = 64) -> list[npt.NDArray[np.float16]]:
-    """Each comment's output of the frozen lower layers (float16, ``[tokens, 384]``)."""
-    order = np.argsort([len(x) for x in ids], kind="stable")
-    out: list[npt.NDArray[np.float16]] = [np.zeros((0, 0), np.float16)] * len(ids)
-    for n, s in enumerate(range(0, len(order), batch)):
-        rows = order[s:s + batch]
-        tok, mask = pad([ids[r] for r in rows])
-        states = lower(tok, mask).numpy().astype(np.float16)
-        for j, r in enumerate(rows):
-            out[r] = states[j, : len(ids[r])].copy()
-        if n % 100 == 0:
-            log(f"  lower layers: {s}/{len(order)}")
-    return out
-
-
-def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids and the 0/1 mask."""
-    width = max(len(x) for x in seqs)
-    tok = torch.zeros((len(seqs), width), dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, x in enumerate(seqs):
-        tok[i, : len(x)] = torch.tensor(list(x))
-        mask[i, : len(x)] = 1
-    return tok, mask
-
-
-def stack(states: Sequence[npt.NDArray[np.float16]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad cached states into ``[B, T, 384]`` float32 and the mask."""
-    width = max(len(s) for s in states)
-    x = np.zeros((len(states), width, states[0].shape[1]), dtype=np.float32)
-    mask = torch.zeros((len(states), width), dtype=torch.long)
-    for i, s in enumerate(states):
-        x[i, : len(s)] = s
-        mask[i, : len(s)] = 1
-    return torch.from_numpy(x), mask
 
 
 def batches(lengths: Sequence[int], size: int, rng: np.random.Generator) -> list[npt.NDArray[np.int64]]:
@@ -270,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"lower-layer outputs read from {cache}")
     else:
         log(f"computing the frozen layers 0-{args.first - 1} once for {len(ids)} comments")
-        states = encode_lower(lower, ids)
+        states = encode_lower(lower, ids, log=log)
         args.cache.mkdir(parents=True, exist_ok=True)
         offsets = np.concatenate([[0], np.cumsum([len(s) for s in states])])
         np.savez(cache, flat=np.concatenate(states), offsets=offsets)

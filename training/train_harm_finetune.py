@@ -53,9 +53,10 @@ import torch
 from proxy.detectors.emotion_contextual_base import BASE_DISTRIBUTION, BASE_VERSION, BASE_WEIGHTS_SHA256, BASE_WHEEL_SHA256, base_model_dir, load_base_weights
 from proxy.detectors.harm_encoder import MAX_WINDOWS, OVERLAP, WINDOW
 from proxy.detectors.harmful import CATEGORIES, heuristic
+from training.contextual_encoder import LowerEncoder, encode_lower
 from training.corpora import LICENCES, Row, harm_rows
 from training.harm_encoder_selection import MAX_FALSE_STOPS, Setting, choose, groups_of, nested, row_logits, sample_weights
-from training.harm_finetune import HarmReader, Recipe, Windows, cut, lower_states, train, window_outputs
+from training.harm_finetune import HarmReader, Recipe, Windows, cut, train, window_outputs
 from training.harm_selection import family
 
 FROZEN_META = Path(__file__).resolve().parents[1] / "proxy" / "detectors" / "harm_encoder_model" / "meta.json"
@@ -193,8 +194,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Cut, cache the lower layers, fine-tune per held-out family and shape, report, fine-tune on everything, write."""
     from tokenizers import Tokenizer
 
-    from training.contextual_encoder import LowerEncoder
-
     args = parse_args(argv)
     torch.set_num_threads(1)
     rows = harm_rows()
@@ -224,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0 <= first < layers <= 6:
             raise SystemExit(f"bad shape {shape!r}: need 0 <= FIRST < LAYERS <= 6")
         if first not in states_of:
-            states_of[first] = lower_states(LowerEncoder(base, first).eval(), win.ids)
+            states_of[first] = encode_lower(LowerEncoder(base, first).eval(), win.ids)
         print(f"shape {shape}: {len(rows)} rows, {len(win.ids)} windows; frozen layers below {first} run once "
               f"({time.process_time() - started:.0f} s CPU so far)", flush=True)
         per_fam = out_of_family(rows, win, states_of[first], base, recipe_of(setting), folds, args.fold_cache, args.time_budget)
