@@ -71,10 +71,13 @@ PY = sys.executable
 #: ``bedside``: the example policies (a request for gpt-4o-mini gets default.yaml: persona, emotion,
 #: tone, PII with NER, rails); ``passthrough``: bench/policies/passthrough (the policy stage only)
 TARGETS = ("direct", "floor", "passthrough", "bedside")
+#: ``--framework-floor`` adds ``framework``: bench/framework_floor.py, the floor's pass-through on
+#: Litestar + uvicorn (Bedside's stack) with no Bedside code, measured after the aiohttp floor
+FRAMEWORK = "framework"
 BEDSIDES = ("passthrough", "bedside")
 #: the Responses API's targets: the chat ones, plus Bedside translating to chat completions
 RESPONSES_TARGETS = (*TARGETS, "translated")
-LABEL = {"direct": "direct", "floor": "floor", "passthrough": "Bedside, pass-through", "bedside": "Bedside, default", "translated": "Bedside, translated"}
+LABEL = {"direct": "direct", "floor": "floor", FRAMEWORK: "Litestar floor", "passthrough": "Bedside, pass-through", "bedside": "Bedside, default", "translated": "Bedside, translated"}
 #: the model name that routes to the upstream entry set to translate
 TRANSLATED_MODEL = "translated-gpt-4o-mini"
 GOAL_ADDED_P50_MS = 1.0  # added p50 at concurrency 1
@@ -472,7 +475,7 @@ def _col(group: str, header: str, width: int, fn: Any, who: str) -> Column:
 def _table_rows(results: dict[tuple[str, int, str], dict[str, Any]], mode: str, concs: list[int]) -> list[dict[str, Any]]:
     rows = []
     for c in concs:
-        row: dict[str, Any] = {t: results.get((mode, c, t)) for t in RESPONSES_TARGETS}
+        row: dict[str, Any] = {t: results.get((mode, c, t)) for t in (*RESPONSES_TARGETS, FRAMEWORK)}
         row["conc"] = c
         rows.append(row)
     return rows
@@ -603,6 +606,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scenarios", default="first-turn,turn20", help="chat scenarios beside the repeated message: first-turn (a new 150-word first turn), turn20 (a 20th turn); '' for none")
     p.add_argument("--scenario-concurrency", default="1", help="concurrencies of the scenario points (default 1)")
     p.add_argument("--write-docs", nargs="?", const=str(ROOT / "docs" / "performance.md"), default=None, metavar="PATH", help="regenerate the figures in docs/performance.md (or PATH) from this run")
+    p.add_argument("--framework-floor", action="store_true", help="also measure bench/framework_floor.py: the same bare pass-through on Litestar + uvicorn, no Bedside code")
     p.add_argument("--apis", default="chat,responses", help="APIs to measure: chat (POST /v1/chat/completions), responses (POST /v1/responses), or both (default)")
     args = p.parse_args(argv)
     args.duration = args.duration if args.duration is not None else (1.0 if args.quick else 4.0)
@@ -623,6 +627,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 1 <= args.distinct <= 100_000:
         p.error("--distinct must be between 1 and 100000")
     args.api_list = [a.strip() for a in args.apis.split(",") if a.strip()]
+    args.targets = (*TARGETS[:2], FRAMEWORK, *TARGETS[2:]) if args.framework_floor else TARGETS
+    args.shown = tuple(t for t in args.targets if t != "direct")
     args.scenario_list = [x.strip() for x in args.scenarios.split(",") if x.strip()]
     if not set(args.scenario_list) <= set(SCENARIO_MODES):
         p.error(f"--scenarios names some of {', '.join(SCENARIO_MODES)}")
@@ -698,6 +704,10 @@ def main(argv: list[str] | None = None) -> int:
     pass_argv = [PY, "-m", "proxy.cli", "serve", "--host", "127.0.0.1", "--port", str(pass_port)]
     procs["passthrough"] = Proc("Bedside pass-through", pass_argv, pass_port, proxy_core, tmp / "passthrough.log", pass_env, cwd=tmp)
     ports = {"direct": up_port, "floor": floor_port, "passthrough": pass_port, "bedside": bed_port, "translated": bed_port}
+    if args.framework_floor:
+        ports[FRAMEWORK] = free_port()
+        fw_argv = [PY, str(BENCH / "framework_floor.py"), "--upstream", f"http://127.0.0.1:{up_port}", "--port", str(ports[FRAMEWORK])]
+        procs[FRAMEWORK] = Proc("Litestar floor", fw_argv, ports[FRAMEWORK], proxy_core, tmp / "framework.log", env)
     memory: dict[str, dict[str, float]] = {}
     runs: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
     profiles: list[tuple[str, Path]] = []
@@ -711,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
             proc.start()
         for proc in procs.values():
             proc.wait_ready()
-        for target in TARGETS:
+        for target in args.targets:
             if "chat" in args.api_list:
                 smoke(ports[target], LABEL[target])
         if "responses" in args.api_list:
@@ -728,12 +738,12 @@ def main(argv: list[str] | None = None) -> int:
 
         points: list[tuple[str, int, str]] = []
         if "chat" in args.api_list:
-            points += [("json", c, t) for c in args.concs for t in TARGETS] + [("sse", c, t) for c in args.sconcs for t in TARGETS]
+            points += [("json", c, t) for c in args.concs for t in args.targets] + [("sse", c, t) for c in args.sconcs for t in args.targets]
         if "responses" in args.api_list:
             points += [("responses-json", c, t) for c in args.concs for t in RESPONSES_TARGETS]
             points += [("responses-sse", c, t) for c in args.sconcs for t in RESPONSES_TARGETS]
         if "chat" in args.api_list:
-            points += [(scenario, c, t) for scenario in args.scenario_list for c in args.scenario_concs for t in TARGETS]
+            points += [(scenario, c, t) for scenario in args.scenario_list for c in args.scenario_concs for t in args.targets]
         plan = [(r, *point) for r in range(1, args.rounds + 1) for point in points]
         for i, (rnd, mode, conc, target) in enumerate(plan, 1):
             proc = procs["upstream" if target == "direct" else "bedside" if target == "translated" else target]
@@ -791,17 +801,17 @@ def main(argv: list[str] | None = None) -> int:
         print("Non-streaming JSON: req/s; latency ms (direct: absolute; floor/Bedside: added over direct at the same concurrency)")
         print("  cpu = the proxy's CPU share (1 core = 100%); us/req = its CPU time per request (robust to other load);")
         print("  other = the most CPU other processes took on the measured cores (over ~10%: the point is disturbed)")
-        print("\n".join(nonstream_table(results, args.concs, proxies=("floor", "passthrough", "bedside"))))
+        print("\n".join(nonstream_table(results, args.concs, proxies=args.shown)))
         print()
     for scenario in SCENARIO_MODES:
         if any(k[0] == scenario for k in results):
             print(f"Chat JSON, {SCENARIO_LABEL[scenario]}: as above")
-            print("\n".join(nonstream_table(results, args.scenario_concs, scenario, ("floor", "passthrough", "bedside"))))
+            print("\n".join(nonstream_table(results, args.scenario_concs, scenario, args.shown)))
             print()
     if any(k[0] == "sse" for k in results):
         print("Streaming SSE: streams/s; TTFT = first content chunk, tot = last byte; ms (floor/Bedside: added over direct);")
         print("  us/str = the proxy's CPU time per stream")
-        print("\n".join(stream_table(results, args.sconcs, proxies=("floor", "passthrough", "bedside"))))
+        print("\n".join(stream_table(results, args.sconcs, proxies=args.shown)))
         print()
     if any(k[0] == "responses-json" for k in results):
         print("Responses API, JSON: req/s; latency ms (as above; 'Bedside, translated' answers from the fake model's chat completions)")

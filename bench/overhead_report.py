@@ -100,9 +100,11 @@ def _fmt(v: float | None, spec: str, unit: str = "") -> str:
 
 
 def summary_rows(results: dict[tuple[str, int, str], dict[str, Any]], memory: dict[str, dict[str, float]], conc: int) -> list[list[str]]:
-    """Issue 20's table: one row per proxy (floor, pass-through, default)."""
+    """Issue 20's table: one row per proxy (floor, the Litestar floor when measured, pass-through, default)."""
     rows = []
-    for target, label in (("floor", "floor"), ("passthrough", "Bedside, policy stage only"), ("bedside", "Bedside, default policy")):
+    for target, label in (("floor", "floor"), ("framework", "Litestar floor"), ("passthrough", "Bedside, policy stage only"), ("bedside", "Bedside, default policy")):
+        if target == "framework" and ("json", conc, target) not in results:
+            continue  # measured only with --framework-floor
         share, by_cpu = _share(results, target, conc) if target != "floor" else (1.0, 1.0)
         r = results.get(("json", conc, target))
         mem = memory.get(target) or {}
