@@ -147,9 +147,15 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        r"\b(?:sexual|sexually|nude|naked|explicit|erotic|porn\w*)\b.{0,40}\b(?:child|children|minors?|underage|(?:\d|1[0-7])[- ]year[- ]old|preteen|kids?)\b|"
        r"\b(?:child|children|minors?|underage|preteen|kids?|(?:\d|1[0-7])[- ]year[- ]olds?)\b.{0,40}\b(?:sexual|sexually|nude|nudes|naked|explicit|erotic|porn\w*)\b|"
        r"\bgroom(?:ing)? (?:a |the )?(?:child|minor|kid|teen)"),
+    # coercion and lack of consent, asked for as a how-to ("how do I force my partner into sex"):
+    # only right after the request words, never "me" as the object, so a person asking about
+    # being pressured ("my boyfriend keeps pressuring me into sex") or about the law is not stopped
     _f("sexual_abuse", "sexual", 3.0,
-       "revenge non-consensual rape drug roofie secretly sextort sextortion upskirt",
-       r"\brevenge porn\b|\bnon-?consensual\b|\b(?:rape|roofie|drug) (?:a |her|him|someone|my date)\b|\bsecretly (?:film|record|photograph)|\bsextort|\bupskirt"),
+       "revenge non-consensual rape drug roofie secretly sextort sextortion upskirt force pressure coerce trick blackmail manipulate consent will",
+       r"\brevenge porn\b|\bnon-?consensual\b|\b(?:rape|roofie|drug) (?:a |her|him|someone|my date)\b|\bsecretly (?:film|record|photograph)|\bsextort|\bupskirt|"
+       r"\b(?:how (?:do|can|could|would|should) (?:i|we|you|one)|how to|ways? to|tips (?:on|for) (?:how to )?|help me|teach me (?:how )?to|best way to) "
+       r"(?:(?:force|pressure|coerce|trick|blackmail|manipulate) (?!me\b|us\b|myself\b)(?:\w+ ){1,6}?into (?:having )?(?:sex|sexual \w+|sleeping with)\b|"
+       r"(?:have sex|sleep) with (?:\w+ ){1,3}?(?:without (?:her|his|their) consent|against (?:her|his|their) will)\b)"),
     _f("hate", "hate", 2.4,
        "inferior subhuman vermin propaganda supremacy supremacist holocaust slur slurs harass harassment bully threaten threatening racist",
        r"\b(?:inferior|subhuman|vermin|animals|parasites)\b.{0,30}\b(?:race|jews|muslims|blacks|immigrants|gays|women)|"

