@@ -71,6 +71,17 @@ class Layer(nn.Module):
                 self.b[k] = nn.Parameter(torch.zeros(rank, n_out))
         self.drop = nn.Dropout(dropout)
 
+    def shipped(self, index: int) -> dict[str, npt.NDArray[Any]]:
+        """What ships of this layer as layer ``index``: ``L{index}.{m}.lora_a/lora_b`` (float16),
+        ``L{index}.lora_scale`` and the biases and layer norms (float32)."""
+        out: dict[str, npt.NDArray[Any]] = {f"L{index}.lora_scale": np.array(self.scale, dtype=np.float32)}
+        for k in LAYER_MATRICES:
+            out[f"L{index}.{k}.lora_a"] = self.a[k].detach().numpy().astype(np.float16)
+            out[f"L{index}.{k}.lora_b"] = self.b[k].detach().numpy().astype(np.float16)
+        for k, p in self.v.items():
+            out[f"L{index}.{k}"] = p.detach().numpy().astype(np.float32)
+        return out
+
     def matrix(self, k: str) -> torch.Tensor:
         """The effective ``[in, out]`` matrix (base + LoRA)."""
         if not self.rank:

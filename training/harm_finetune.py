@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from proxy.detectors.emotion_contextual_base import HIDDEN
-from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES, layer_tensors
+from proxy.detectors.emotion_contextual_graph import layer_tensors
 from proxy.detectors.harm_encoder import windows
 from proxy.detectors.harmful import CATEGORIES
 from training.contextual_encoder import Layer, extended_mask, mean_pool, stack
@@ -99,13 +99,7 @@ class HarmReader(nn.Module):
         out: dict[str, npt.NDArray[Any]] = {}
         for j, layer in enumerate(self.layers):
             assert isinstance(layer, Layer)
-            i = self.first + j
-            out[f"L{i}.lora_scale"] = np.array(layer.scale, dtype=np.float32)
-            for k in LAYER_MATRICES:
-                out[f"L{i}.{k}.lora_a"] = layer.a[k].detach().numpy().astype(np.float16)
-                out[f"L{i}.{k}.lora_b"] = layer.b[k].detach().numpy().astype(np.float16)
-            for k, p in layer.v.items():
-                out[f"L{i}.{k}"] = p.detach().numpy().astype(np.float32)
+            out.update(layer.shipped(self.first + j))
         out["w"] = (SCALE * self.harm.weight.detach().numpy()[0]).astype(np.float32)
         out["b"] = np.asarray(self.harm.bias.detach().numpy()[0], dtype=np.float32)
         out["cat_w"] = (SCALE * self.category.weight.detach().numpy().T).astype(np.float32)

@@ -60,7 +60,6 @@ from proxy.detectors.emotion_contextual_base import (
     base_model_dir,
     load_base_weights,
 )
-from proxy.detectors.emotion_contextual_graph import LAYER_MATRICES
 from training.contextual_distil import distil_loss, held_out_figures, teacher_logits
 from training.contextual_encoder import Layer, LowerEncoder, UpperReader, encode_lower, resume_from, stack
 from training.train_emotion import log, read_tsv  # the same GoEmotions reader and progress lines
@@ -130,13 +129,7 @@ def trained_tensors(model: UpperReader) -> dict[str, npt.NDArray[Any]]:
     out: dict[str, npt.NDArray[Any]] = {}
     for j, layer in enumerate(model.layers):
         assert isinstance(layer, Layer)
-        i = model.first + j
-        out[f"L{i}.lora_scale"] = np.array(layer.scale, dtype=np.float32)
-        for k in LAYER_MATRICES:
-            out[f"L{i}.{k}.lora_a"] = layer.a[k].detach().numpy().astype(np.float16)
-            out[f"L{i}.{k}.lora_b"] = layer.b[k].detach().numpy().astype(np.float16)
-        for k, p in layer.v.items():
-            out[f"L{i}.{k}"] = p.detach().numpy().astype(np.float32)
+        out.update(layer.shipped(model.first + j))
     out.update(model.head_tensors())
     return out
 
