@@ -95,8 +95,9 @@ def _behind_fence(update: OutcomeUpdate, fences: Mapping[tuple[str, str], dateti
     erased_at = fences.get((update.tenant, update.subject or ""))
     if erased_at is None:
         return False
-    began = update.began or update.at
-    return (began if began.tzinfo is not None else began.replace(tzinfo=UTC)) <= erased_at
+    began = _utc(update.began or update.at)
+    assert began is not None
+    return began <= erased_at
 
 
 _TABLE: sa.Table = ConversationOutcome.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
