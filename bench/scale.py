@@ -228,6 +228,7 @@ async def verify(client: Client, tally: Tally, cluster: Cluster, killed_at: floa
             want = answered_ok - before_erasure  # an erasure deletes what came before it
             if have < want:
                 short += want - have
+                explain_short(client, tally, tenant, user, have, want, entries)
             elif have > want and (tenant, user) in tally.erased:
                 late += have - want  # written after the erasure: its fence should have dropped them
             elif have > want:
@@ -246,6 +247,14 @@ async def verify(client: Client, tally: Tally, cluster: Cluster, killed_at: floa
     bodies = str(recorded(demo))  # type: ignore[arg-type]
     leaked = sorted(v for v in tally.values if v in bodies)
     report.add("no personal value reached the model", not leaked, f"{len(tally.values)} values sent, {len(leaked)} seen by the model")
+
+
+def explain_short(client: Client, tally: Tally, tenant: str, user: str, have: int, want: int, entries: dict[str, int]) -> None:
+    """Prints the calls of a user whose outcome facts count fewer requests than were answered."""
+    print(f"  short: {tenant}/{user} has {have} requests counted, {want} expected (erased after {tally.erased.get((tenant, user), 'never')})", flush=True)
+    for c in tally.answered.get((tenant, user), []):
+        audited = "audited" if c.request_id in entries else "no audit entry"
+        print(f"    {c.op} on replica {c.replica} ({client.when(c)}, {c.seconds:.2f} s, {c.attempts} attempt(s), {audited})", flush=True)
 
 
 def print_throughput(figures: list[dict[str, float]]) -> None:

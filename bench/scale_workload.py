@@ -45,7 +45,14 @@ class Tally:
     chat_ok: Counter[tuple[str, str]] = field(default_factory=Counter)  # (tenant, user) -> chat and Responses requests answered 200 (each has outcome facts)
     erased: dict[tuple[str, str], int] = field(default_factory=dict)  # (tenant, user) -> of them, answered before the erasure
     values: set[str] = field(default_factory=set)  # every personal value sent (none may reach the model)
+    answered: dict[tuple[str, str], list[Call]] = field(default_factory=dict)  # (tenant, user) -> the calls chat_ok counts (to explain a short count)
     rounds: int = 0
+
+    def answer(self, tenant: str, user: str, call: Call) -> None:
+        """Counts a chat or Responses call answered 200 (and whole): it has outcome facts."""
+        if call.status == 200 and not call.broken_stream:
+            self.chat_ok[tenant, user] += 1
+            self.answered.setdefault((tenant, user), []).append(call)
 
     def check(self, name: str, held: bool) -> None:
         (self.content if held else self.problems)[name] += 1
@@ -76,8 +83,7 @@ class Workload:
                 generation += 1
 
     def _chat_ok(self, tenant: str, user: str, call: Call) -> None:
-        if call.status == 200 and not call.broken_stream:
-            self.tally.chat_ok[tenant, user] += 1
+        self.tally.answer(tenant, user, call)
 
     async def round(self, tenant: str, user: str, i: int) -> None:
         c, t = self.client, self.tally
@@ -166,14 +172,14 @@ async def honoured_everywhere(client: Client, tally: Tally) -> dict[str, str]:
     async def remembered(user: str, replica: object) -> bool:
         body = {"model": "assistant", "messages": [{"role": "user", "content": "Any ideas for dinner?"}]}
         call = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), body, replica=replica)  # type: ignore[arg-type]
-        tally.chat_ok[tenant, user] += call.status == 200
+        tally.answer(tenant, user, call)
         return call.status == 200 and MEMORY_LINE in call.text()
 
     async def setup(user: str) -> bool:
         await c.call("consent_grant", "PUT", f"/v1/users/{user}/consent", c.auth(tenant), {"purpose": "memory", "granted": True}, replica=first)
         body = {"model": "assistant", "messages": [{"role": "user", "content": "I'm vegetarian and I love tennis."}]}
         call = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), body, replica=first)
-        tally.chat_ok[tenant, user] += call.status == 200
+        tally.answer(tenant, user, call)
         return all([await remembered(user, r) for r in others])  # each replica has read (and would cache) the grant
 
     async def lag(user: str, change: str, method: str, path: str, body: object = None) -> str:
@@ -216,7 +222,7 @@ async def erasure_leaves_nothing(client: Client, tally: Tally) -> str | None:
     for replica in live:
         body = {"model": "assistant", "messages": [{"role": "user", "content": f"I'm vegetarian, replica {replica.index} here."}]}
         call = await c.call("chat_memory", "POST", "/v1/chat/completions", c.auth(tenant, user), body, replica=replica)
-        tally.chat_ok[tenant, user] += call.status == 200
+        tally.answer(tenant, user, call)
     erased = await c.call("erasure", "DELETE", f"/v1/users/{user}", c.auth(tenant), replica=live[0])
     tally.erased[tenant, user] = tally.chat_ok[tenant, user]
     await asyncio.sleep(1.0)

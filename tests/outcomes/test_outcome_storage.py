@@ -12,7 +12,7 @@ from proxy.outcomes.recorder import OutcomeRecorder
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.storage.outcomes import OutcomeRepository, OutcomeUpdate
-from tests.storage.dbs import db_url  # noqa: F401 - fixture
+from tests.storage.dbs import db_url, pg_url  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 C1, C2, S1 = "c" * 64, "d" * 64, "a" * 64
@@ -124,3 +124,36 @@ def test_later_turns_keep_the_feedback(repo: OutcomeRepository) -> None:
     repo.apply([_update(turns=2, at=T0 + timedelta(minutes=1))])
     row = repo.get("acme", C1)
     assert row is not None and (row.rating, row.resolved, row.turns, row.requests) == (4, True, 2, 2)
+
+
+@pytest.mark.postgres
+def test_replicas_merging_one_conversation_at_once_lose_no_request(pg_url: str) -> None:  # noqa: F811 - the imported fixture
+    """Two replicas' writers (two engines) merge facts into the same conversation at the same time
+    (turns of one conversation land on different replicas; after a database restart both writers
+    retry their held batches together). Each merge reads the row and writes it back; without a row
+    lock the later write overwrites the earlier one and a request goes uncounted."""
+    migrate.upgrade(pg_url)
+    engines = [make_engine(pg_url) for _ in range(2)]
+    repos = [OutcomeRepository(e) for e in engines]
+    repos[0].apply([_update(C1, turns=1)])
+    per_replica, start = 60, threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def replica(repo: OutcomeRepository) -> None:
+        start.wait()
+        try:
+            for i in range(per_replica):
+                repo.apply([_update(C1, turns=2, at=T0 + timedelta(seconds=i), rails=("input:pass",))])
+        except BaseException as exc:  # reported below (a thread cannot fail the test)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica, args=(r,)) for r in repos]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    row = repos[0].get("acme", C1)
+    for e in engines:
+        e.dispose()
+    assert not errors
+    assert row is not None and row.requests == 1 + 2 * per_replica and row.rails == {"input:pass": 2 * per_replica}
