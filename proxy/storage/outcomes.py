@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from proxy.storage.erasure_fences import fenced
+from proxy.storage.erasure_fences import fenced, hold_off_erasures
 from proxy.storage.tables import ConversationOutcome
 
 #: the trajectory keeps at most this many turns (the latest); longer conversations keep their turn count
@@ -146,6 +146,7 @@ class OutcomeRepository:
         t = _TABLE.c
         with self.engine.begin() as conn:
             subjects = {(u.tenant, u.subject) for u in updates if u.subject is not None}
+            hold_off_erasures(conn, subjects)  # first: an erasure of one of them now waits for this commit, or came before
             fences = fenced(conn, subjects) if subjects else {}
             kept = [u for u in updates if not _behind_fence(u, fences)] if fences else updates
             dropped, updates = len(updates) - len(kept), kept

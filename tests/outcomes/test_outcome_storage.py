@@ -157,3 +157,48 @@ def test_replicas_merging_one_conversation_at_once_lose_no_request(pg_url: str) 
         e.dispose()
     assert not errors
     assert row is not None and row.requests == 1 + 2 * per_replica and row.rails == {"input:pass": 2 * per_replica}
+
+
+def test_facts_merged_while_their_user_is_erased_are_never_left_behind(db_url: str) -> None:  # noqa: F811 - the imported fixture
+    """A writer merging facts of a request that began before the erasure, at the very moment the
+    erasure (another replica) raises its fence and deletes the user's rows: whichever commits
+    first, no row of the erased user may be left."""
+    from proxy.storage import user_rows
+    from proxy.storage.erasure_fences import raise_fence
+    from proxy.storage.repositories import UserScope
+
+    migrate.upgrade(db_url)
+    engines = [make_engine(db_url) for _ in range(2)]
+    writer = OutcomeRepository(engines[0])
+    rounds, start = 150, threading.Barrier(2)
+    errors: list[BaseException] = []
+    subjects = [f"{i:064x}" for i in range(1, rounds + 1)]
+
+    def write() -> None:
+        try:
+            for i, s in enumerate(subjects):
+                start.wait()
+                writer.apply([_update(f"{i + 1:064x}", subject=s, began=T0 - timedelta(days=1))])
+        except BaseException as exc:  # reported below (a thread cannot fail the test)
+            errors.append(exc)
+
+    def erase() -> None:
+        try:
+            for s in subjects:
+                start.wait()
+                with engines[1].begin() as conn:
+                    raise_fence(conn, "acme", s)
+                    user_rows.delete_scoped(conn, "conversation_outcomes", UserScope("acme", s))
+        except BaseException as exc:  # reported below (a thread cannot fail the test)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=erase)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    left = [i for i in range(rounds) if writer.get("acme", f"{i + 1:064x}") is not None]
+    for e in engines:
+        e.dispose()
+    assert not errors
+    assert left == []
