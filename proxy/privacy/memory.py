@@ -34,6 +34,7 @@ from proxy.privacy.memory_rules import Extracted
 from proxy.privacy.pseudonyms import PLACEHOLDER_RE, PseudonymVault
 from proxy.storage.repositories import PrivacyRepository, UserScope
 from proxy.storage.tables import MemoryRow
+from proxy.storage.user_lock import user_lock
 
 TABLE = "memories"
 
@@ -200,12 +201,15 @@ class MemoryStore:
         """One write: ``forget`` these memory ids, ``update`` these (id -> new text, same kind and
         topic), ``add`` these items (a memory of the same kind and topic is replaced). Texts hold
         placeholders that ``values`` must all resolve, else that item is skipped; ids that are not
-        the user's are skipped too."""
+        the user's are skipped too. Holds the user's lock (:func:`~proxy.storage.user_lock.user_lock`)
+        from the read to the last write, so two replicas revising one user take turns."""
         add, forget, update = list(add), list(forget), dict(update or {})
         if not (add or forget or update):
             return Revision()
         conv = conversation_subject(self.subjects, tenant, conversation)
-        with self.envelope.batch():  # one data-key read for the load and every seal
+        # one revision of the user's memories at a time, across replicas: the load below sees the
+        # previous one's rows, so a memory of the same kind and topic is replaced, never added twice
+        with user_lock(self.repo.engine, scope, "memories"), self.envelope.batch():  # one data-key read for the load and every seal
             mine = {m.id: m for m in self.load_sync(scope)}
             forgotten = sum(1 for memory_id in dict.fromkeys(forget) if memory_id in mine and self.repo.delete_memory(scope, memory_id))
             updated = 0

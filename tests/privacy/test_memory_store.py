@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -13,7 +15,7 @@ from proxy.privacy.memory_rules import Extracted
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.storage.repositories import PrivacyRepository, ScopeError
-from tests.storage.dbs import db_url  # noqa: F401 - fixture
+from tests.storage.dbs import db_url, pg_url  # noqa: F401 - fixtures
 
 
 def test_bound_rows_scoped_reads_and_deletes(db_url: str) -> None:  # noqa: F811
@@ -104,3 +106,38 @@ def test_revise_updates_and_forgets_only_the_users_own_memories(db_url: str) -> 
     same = store.revise_sync(ann, update={contact: "I prefer calls at <PHONE_NUMBER_2>."}, values={"<PHONE_NUMBER_2>": "+44 20 7946 0000"}, tenant="acme", conversation="c", turn=3)
     assert same.updated == 0
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_replicas_remembering_one_topic_at_once_keep_one_memory(pg_url: str) -> None:  # noqa: F811 - the imported fixture
+    """Two replicas (two engines) remember the same user's preference of one topic at the same time
+    (a client's retry, or two conversations of the user, answered by different replicas). Each reads
+    the user's memories, finds none of that topic and inserts one: without a lock per user both rows
+    stay, and a later change of that preference replaces only one of them."""
+    migrate.upgrade(pg_url)
+    engines = [make_engine(pg_url) for _ in range(2)]
+    stores = []
+    for engine in engines:
+        repo = PrivacyRepository(engine)
+        stores.append(MemoryStore(repo, Envelope(repo, LocalKeyProvider([b"K" * 32])), SubjectKey(b"s" * 32)))
+    rounds, start = 40, threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def replica(store: MemoryStore, colour: str) -> None:
+        try:
+            for i in range(rounds):
+                start.wait(10)
+                store.remember_sync(store.scope("acme", f"user-{i}"), [Extracted("preference", "colour", f"I like {colour}.")], {}, tenant="acme", conversation="c", turn=1)
+        except BaseException as exc:  # reported below (a thread cannot fail the test)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica, args=(s, colour)) for s, colour in zip(stores, ("red", "blue"), strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    kept = [len(stores[0].load_sync(stores[0].scope("acme", f"user-{i}"))) for i in range(rounds)]
+    for e in engines:
+        e.dispose()
+    assert not errors
+    assert kept == [1] * rounds, f"{sum(n > 1 for n in kept)} of {rounds} users have the same topic remembered twice"
