@@ -86,8 +86,10 @@ class ThreadStore:
         """The user's state for ``thread_id``; None when there is none for them, or it cannot be read
         (their data key was shredded)."""
         row = self.repo.get(scope, self.subjects.thread(thread_id))
-        if row is None:
-            return None
+        return None if row is None else self._read(scope, row)
+
+    def _read(self, scope: UserScope, row: ThreadStateRow) -> ThreadState | None:
+        """The state in one of the user's rows; None when it cannot be read (their data key was shredded)."""
         try:
             return ThreadState.from_bytes(self.envelope.decrypt_sync(scope, FieldRef(TABLE, row.id, COLUMN), row.state))
         except (KeyDestroyed, DecryptionFailed, ValueError, TypeError):
@@ -110,14 +112,24 @@ class ThreadStore:
 
     def claim_sync(self, scope: UserScope, thread_id: str) -> ThreadState | None:
         """The user's state for ``thread_id``, binding the id to them with an empty state when nobody
-        has it yet (a conversation first continued through Bedside); None when it is someone else's."""
-        found = self.load_sync(scope, thread_id)
-        if found is not None:
-            return found
-        if self.repo.get(scope, self.subjects.thread(thread_id)) is not None:
-            return None  # theirs, but unreadable (shredded)
-        empty = ThreadState(resume_from=thread_id)
-        return empty if self.save_sync(scope, thread_id, empty) else None
+        has it yet (a conversation first continued through Bedside); None when it is someone else's, or
+        theirs but unreadable (shredded).
+
+        One read of the row, then (none yet) an insert that only succeeds for the first claimer: a
+        claim that loses the insert to another replica reads the winner's row (the user's own, as it
+        is now: perhaps with a turn saved already), and never writes over it."""
+        ref = self.subjects.thread(thread_id)
+        row = self.repo.get(scope, ref)
+        if row is None:
+            empty = ThreadState(resume_from=thread_id)
+            with self.envelope.batch():
+                row_id = str(uuid.uuid4())
+                if self.repo.add(scope, row_id=row_id, ref=ref, state=self.envelope.encrypt_sync(scope, FieldRef(TABLE, row_id, COLUMN), empty.to_bytes())):
+                    return empty
+            row = self.repo.get(scope, ref)  # claimed meanwhile: by this user through another request, or by someone else
+            if row is None:
+                return None
+        return self._read(scope, row)
 
     def open(self, scope: UserScope, row: ThreadStateRow) -> ThreadState:
         """Decrypt one stored row of the user (the export reads them this way); raises

@@ -7,6 +7,7 @@ rows; a raw scan of the SQLite file and its -wal finds no value a vault holds.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.storage.repositories import PrivacyRepository
 from proxy.storage.threads import ThreadRepository
-from tests.storage.dbs import db_url  # noqa: F401 - fixture
+from tests.storage.dbs import db_url, pg_url  # noqa: F401 - fixtures
 
 SUBJECTS = SubjectKey(b"t" * 32)
 CANARY = "canary.threads.4417@example.com"
@@ -110,3 +111,42 @@ def test_no_value_or_id_is_readable_at_rest(tmp_path: Path) -> None:
     assert b"acme" in raw, "the scan sees the rows (the tenant is stored in clear)"
     for secret in (CANARY.encode(), b"ann-canary-user", b"resp_canary_id_77", b"conv-1"):
         assert secret not in raw
+
+
+@pytest.mark.postgres
+def test_a_conversation_claimed_on_two_replicas_at_once_is_the_users_and_keeps_its_saved_state(pg_url: str) -> None:  # noqa: F811 - the imported fixture
+    """Two replicas (two engines) take up one conversation of the same user at the same time: one
+    claims it and saves its first turn's state, the other claims it. A claim read the row (none), then
+    read it again: when the other replica's claim landed in between, the user's own conversation read
+    as someone else's (404); and a claim that lost the insert wrote an empty state over the row,
+    losing a saved turn's vault and turn count."""
+    migrate.upgrade(pg_url)
+    engines = [make_engine(pg_url) for _ in range(2)]
+    first, second = (store_for(e) for e in engines)
+    rounds, start = 60, threading.Barrier(2)
+    refused: list[int] = []
+    errors: list[BaseException] = []
+    scope = first.scope("acme", "ann")
+
+    def replica(store: ThreadStore, saves: bool) -> None:
+        try:
+            for i in range(rounds):
+                start.wait(10)
+                if store.claim_sync(scope, f"conv_{i}") is None:
+                    refused.append(i)
+                elif saves:
+                    assert store.save_sync(scope, f"conv_{i}", _state())
+        except BaseException as exc:  # reported below (a thread cannot fail the test)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica, args=(first, True)), threading.Thread(target=replica, args=(second, False))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    states = [first.load_sync(scope, f"conv_{i}") for i in range(rounds)]
+    for e in engines:
+        e.dispose()
+    assert not errors
+    lost = [i for i, s in enumerate(states) if i not in refused and (s is None or s.user_turns != 2)]
+    assert (refused, lost) == ([], []), f"{len(refused)} claims of the user's own conversation refused, {len(lost)} saved states overwritten, of {rounds}"
