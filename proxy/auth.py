@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -226,11 +227,9 @@ def list_db_keys(engine: Engine) -> list[ApiKey]:
 
 
 def revoke_db_key(engine: Engine, key_id: int) -> bool:
-    with Session(engine) as session:
-        row = session.get(ApiKey, key_id)
-        if row is None or row.revoked_at is not None:
-            return False
-        row.revoked_at = datetime.now(UTC)
-        session.add(row)
-        session.commit()
-        return True
+    """Revoke an active key; False when there is none with that id (or it is revoked already). One
+    conditional UPDATE: of two processes revoking the same key at once, exactly one gets True."""
+    table = ApiKey.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table models
+    with engine.begin() as conn:
+        result = conn.execute(sa.update(table).where(table.c.id == key_id, table.c.revoked_at.is_(None)).values(revoked_at=datetime.now(UTC)))
+        return int(getattr(result, "rowcount", 0) or 0) == 1

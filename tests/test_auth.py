@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from proxy.errors import AuthenticationFailed
 from proxy.settings import Settings
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
+from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
 MSG = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -81,3 +83,35 @@ async def test_open_tenant_is_announced_in_readyz_and_metrics(tmp_path: Path) ->
         assert ready["auth"] == "open"
         assert any("OPEN TENANT" in w for w in ready["warnings"])
         assert "bedside_open_tenant 1.0" in (await c.get("/metrics")).text
+
+
+@pytest.mark.postgres
+def test_two_replicas_revoking_one_key_at_once_revoke_it_once(pg_url: str) -> None:  # noqa: F811 - the imported fixture
+    """Two processes (two engines) revoke the same key at the same time (two operators, or a retried
+    command). Each read the key as active and wrote ``revoked_at``: both said they revoked it (two
+    audit records) and the later one moved the time it was revoked. Exactly one may succeed."""
+    migrate.upgrade(pg_url)
+    engines = [make_engine(pg_url) for _ in range(2)]
+    ids = [create_db_key(engines[0], "acme")[1].id or 0 for _ in range(40)]
+    start = threading.Barrier(2)
+    won: list[list[bool]] = [[], []]
+    errors: list[BaseException] = []
+
+    def replica(n: int) -> None:
+        try:
+            for key_id in ids:
+                start.wait(10)
+                won[n].append(revoke_db_key(engines[n], key_id))
+        except BaseException as exc:  # reported below (a thread cannot fail the test)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for e in engines:
+        e.dispose()
+    assert not errors
+    twice = sum(a and b for a, b in zip(*won, strict=True))
+    assert twice == 0 and all(a or b for a, b in zip(*won, strict=True)), f"{twice} of {len(ids)} keys were revoked twice"
