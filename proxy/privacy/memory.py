@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cachetools import LRUCache
@@ -37,6 +37,15 @@ from proxy.storage.tables import MemoryRow
 from proxy.storage.user_lock import user_lock
 
 TABLE = "memories"
+
+
+def _after(times: Iterable[datetime]) -> datetime:
+    """The time a revision writes: now, or just after the latest of the user's memories when that is
+    later (another replica's clock ran ahead). Replicas compare the latest time, with the count, to
+    see a change, so a write must never be dated at or below it whatever this replica's clock says."""
+    now = datetime.now(UTC)
+    latest = max((_utc(t) for t in times), default=None)
+    return now if latest is None or now > latest else latest + timedelta(microseconds=1)
 
 
 def _utc(value: datetime) -> datetime:
@@ -211,6 +220,7 @@ class MemoryStore:
         # previous one's rows, so a memory of the same kind and topic is replaced, never added twice
         with user_lock(self.repo.engine, scope, "memories"), self.envelope.batch():  # one data-key read for the load and every seal
             mine = {m.id: m for m in self.load_sync(scope)}
+            at = _after(m.updated for m in mine.values())
             forgotten = sum(1 for memory_id in dict.fromkeys(forget) if memory_id in mine and self.repo.delete_memory(scope, memory_id))
             updated = 0
             for memory_id, text in update.items():
@@ -218,29 +228,29 @@ class MemoryStore:
                 if old is None or memory_id in forget or not _placeholders(text) <= set(values):
                     continue
                 item = Extracted(old.kind, old.topic, text)
-                if self._replace(scope, old, item, values, conv, turn):
+                if self._replace(scope, old, item, values, conv, turn, at):
                     updated += 1
             live = {(m.kind, m.topic): m for m in mine.values() if m.id not in forget}
-            added, replaced = self._remember(scope, add, values, live, conv, turn)
+            added, replaced = self._remember(scope, add, values, live, conv, turn, at)
         return Revision(added, replaced, updated, forgotten)
 
-    def _replace(self, scope: UserScope, old: Memory, item: Extracted, values: Mapping[str, str], conv: str, turn: int) -> bool | None:
+    def _replace(self, scope: UserScope, old: Memory, item: Extracted, values: Mapping[str, str], conv: str, turn: int, at: datetime) -> bool | None:
         """Overwrite ``old`` with ``item``: True when replaced, False when gone meanwhile, None when
         it says the same again (the first provenance is kept)."""
         mine = {p: values[p] for p in _placeholders(item.text)}
         if old.plain_text() == Memory(old.id, item.kind, item.topic, item.text, mine, conv, turn, old.created, old.updated).plain_text():
             return None
         text, data = self._seal(scope, old.id, item, mine)
-        return self.repo.replace_memory(scope, old.id, text=text, data=data, conversation=conv, turn=turn)
+        return self.repo.replace_memory(scope, old.id, text=text, data=data, conversation=conv, turn=turn, at=at)
 
-    def _remember(self, scope: UserScope, items: list[Extracted], values: Mapping[str, str], existing: dict[tuple[str, str], Memory], conv: str, turn: int) -> tuple[int, int]:
+    def _remember(self, scope: UserScope, items: list[Extracted], values: Mapping[str, str], existing: dict[tuple[str, str], Memory], conv: str, turn: int, at: datetime) -> tuple[int, int]:
         added = replaced = 0
         for item in items:
             if not _placeholders(item.text) <= set(values):
                 continue  # a placeholder whose value this request does not hold: nothing to remember it by
             old = existing.get((item.kind, item.topic))
             if old is not None:
-                done = self._replace(scope, old, item, values, conv, turn)
+                done = self._replace(scope, old, item, values, conv, turn, at)
                 if done is None:
                     continue  # said again
                 if done:
@@ -249,7 +259,7 @@ class MemoryStore:
             row_id = str(uuid.uuid4())
             mine = {p: values[p] for p in _placeholders(item.text)}
             text, data = self._seal(scope, row_id, item, mine)
-            self.repo.add_memory(scope, MemoryRow(id=row_id, tenant=scope.tenant, subject=scope.subject, kind=item.kind, text=text, data=data, conversation=conv, turn=turn))
+            self.repo.add_memory(scope, MemoryRow(id=row_id, tenant=scope.tenant, subject=scope.subject, kind=item.kind, text=text, data=data, conversation=conv, turn=turn, updated_at=at))
             added += 1
         return added, replaced
 

@@ -219,14 +219,15 @@ class PrivacyRepository:
         with self.engine.connect() as conn:
             return tuple(conn.execute(_MEMORY_VERSION, {"tenant": scope.tenant, "subject": scope.subject}).one())
 
-    def replace_memory(self, scope: UserScope, memory_id: str, *, text: bytes, data: bytes, conversation: str, turn: int) -> bool:
-        """Overwrite one memory of the user (a changed preference); False when it is not theirs or gone."""
+    def replace_memory(self, scope: UserScope, memory_id: str, *, text: bytes, data: bytes, conversation: str, turn: int, at: datetime | None = None) -> bool:
+        """Overwrite one memory of the user (a changed preference), dated ``at`` (default now); False
+        when it is not theirs or gone."""
         scope = _checked(scope)
         with Session(self.engine) as session:
             result = session.execute(
                 sa.update(MemoryRow)
                 .where(col(MemoryRow.id) == memory_id, col(MemoryRow.tenant) == scope.tenant, col(MemoryRow.subject) == scope.subject)
-                .values(text=text, data=data, conversation=conversation, turn=turn, updated_at=_now())
+                .values(text=text, data=data, conversation=conversation, turn=turn, updated_at=at or _now())
             )
             session.commit()
             return int(getattr(result, "rowcount", 0) or 0) == 1

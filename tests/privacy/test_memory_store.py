@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -141,3 +142,27 @@ def test_replicas_remembering_one_topic_at_once_keep_one_memory(pg_url: str) -> 
         e.dispose()
     assert not errors
     assert kept == [1] * rounds, f"{sum(n > 1 for n in kept)} of {rounds} users have the same topic remembered twice"
+
+
+def test_a_memory_forgotten_through_a_replica_whose_clock_lags_is_not_served_from_another_cache(db_url: str) -> None:  # noqa: F811
+    """Replicas check a user's memories by a version (how many, the latest update time, the keys),
+    not by re-reading them. A replica whose clock is ahead wrote one memory (its update time lies in
+    the future of the others' clocks); another forgets a second memory and adds a third in one
+    revision: the count is the same, and the new row's time (its own clock) is below that future
+    latest, so the version did not move and a third replica kept serving the forgotten memory from
+    its cache. Times of a user's memories now only go forward (each write is later than the latest)."""
+    migrate.upgrade(db_url)
+    engines = [make_engine(db_url) for _ in range(2)]
+    reader, writer = (MemoryStore(PrivacyRepository(e), Envelope(PrivacyRepository(e), LocalKeyProvider([b"K" * 32])), SubjectKey(b"s" * 32)) for e in engines)
+    ann = writer.scope("acme", "ann")
+    writer.remember_sync(ann, [Extracted("fact", "diet", "I'm vegan."), Extracted("preference", "contact", "I prefer e-mail.")], {}, tenant="acme", conversation="c", turn=1)
+    diet, contact = (m.id for m in writer.load_sync(ann))
+    with engines[0].begin() as conn:  # the diet memory, as a replica with a clock a minute ahead wrote it
+        conn.execute(sa.text("UPDATE memories SET updated_at = :t WHERE id = :id"), {"t": datetime.now(UTC) + timedelta(minutes=1), "id": diet})
+    assert {m.id for m in reader.load_sync(ann)} == {diet, contact}  # the reader caches both
+    writer.revise_sync(ann, forget=[contact], add=[Extracted("preference", "drink", "I prefer tea.")], values={}, tenant="acme", conversation="c", turn=2)
+    served = reader.load_sync(ann)
+    for e in engines:
+        e.dispose()
+    assert contact not in {m.id for m in served}, "a forgotten memory was still served from another replica's cache"
+    assert sorted(m.plain_text() for m in served) == ["I prefer tea.", "I'm vegan."]
