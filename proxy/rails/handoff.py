@@ -353,3 +353,5 @@ class HandoffNotifier:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        with contextlib.suppress(Exception):  # the rows left are let go, for the next start of any replica
+            await asyncio.to_thread(self._outbox.close)

@@ -17,14 +17,14 @@ from proxy.crypto.envelope import Envelope
 from proxy.crypto.keys import FileKeyProvider
 from proxy.metrics import Metrics
 from proxy.rails.handoff import HandoffNotifier
-from proxy.rails.outbox import DatabaseOutbox, MemoryOutbox
+from proxy.rails.outbox import DatabaseOutbox, HandoffTarget, MemoryOutbox
 from proxy.secrets_store import SubjectHasher
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.storage.repositories import PrivacyRepository
 from proxy.testing import free_port
 from tests.rails.test_handoff import CANARIES, SECRET, Receiver, _ctx, _sample, _wait_for, receiver  # noqa: F401 - fixture
-from tests.storage.dbs import db_url  # noqa: F401 - fixture
+from tests.storage.dbs import db_url, pg_url  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -104,3 +104,28 @@ async def test_the_memory_outbox_is_emptied_by_delivery(receiver: Receiver) -> N
     await _wait_for(lambda: _sample(metrics, "delivered") == 1)
     await notifier.aclose()
     assert len(outbox) == 0
+
+
+@pytest.mark.postgres
+def test_a_starting_replica_leaves_a_live_replicas_events_and_takes_a_stopped_ones(pg_url: str, tmp_path: Path) -> None:  # noqa: F811 - the imported fixture
+    """Two replicas on one database. One queued an event and is delivering it (or waiting to retry);
+    the other starts (a rolling restart): it used to take every pending row, so the event went out
+    twice and each counted its own attempts. Now it takes only rows no live replica holds; once the
+    first replica is gone (its connection closes with it), the next start takes them."""
+    migrate.upgrade(pg_url)
+    engines = [make_engine(pg_url) for _ in range(2)]
+    first, second = (_outbox(e, tmp_path) for e in engines)
+    held = first.add({"id": "hnd_live", "policy": "intake", "tenant": "acme"}, HandoffTarget("http://127.0.0.1:9/hook"))
+    try:
+        assert [i.id for i in second.pending(10)] == []
+        first.close()  # the first replica stops (or dies: its connection goes, and its locks with it)
+        taken = second.pending(10)
+        assert [i.id for i in taken] == [held.id] and taken[0].event["id"] == "hnd_live"
+        third = _outbox(engines[0], tmp_path)
+        assert third.pending(10) == []  # now the second one's
+        second.remove(held.id)
+        third.close()
+        second.close()
+    finally:
+        for e in engines:
+            e.dispose()
