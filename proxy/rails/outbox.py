@@ -226,9 +226,13 @@ class DatabaseOutbox:
             payload=payload,
             created_at=now,
         )
-        with Session(self.engine) as session:
-            session.add(row)
-            session.commit()
+        try:
+            with Session(self.engine) as session:
+                session.add(row)
+                session.commit()
+        except Exception:
+            self._claims.release(row_id)
+            raise
         return OutboxItem(row_id, event, target, 0, now)
 
     def pending(self, limit: int) -> list[OutboxItem]:
