@@ -105,8 +105,11 @@ class HandoffNotifier:
         max_backoff_seconds: float = 30.0,
         environ: Mapping[str, str] | None = None,
         outbox: Outbox | None = None,
+        sweep_seconds: float = 30.0,
     ) -> None:
         self._outbox: Outbox = MemoryOutbox() if outbox is None else outbox
+        #: how often :meth:`start`'s sweep takes up events nobody delivers (a replica that died); 0: never
+        self._sweep_seconds = sweep_seconds
         #: outbox writes in progress (each awaited by the request that raised the handoff)
         self._writing = 0
         self._queued: set[str] = set()
@@ -226,13 +229,32 @@ class HandoffNotifier:
         return True
 
     async def start(self) -> int:
-        """Start the workers and queue the events left in the outbox (by an earlier process); returns how many."""
+        """Start the workers, queue the events left in the outbox (by an earlier process) and, every
+        ``sweep_seconds``, those another replica left when it died (it held them until then: the
+        database outbox's locks); returns how many were queued now."""
         self._ensure_started()
-        items = await asyncio.to_thread(self._outbox.pending, self._queue_size)
+        resumed = await self._resume()
+        if self._sweep_seconds > 0:
+            self._tasks.append(asyncio.get_running_loop().create_task(self._sweep(), name="handoff-sweep"))
+        return resumed
+
+    async def _resume(self) -> int:
+        free = self._queue_size - len(self._queued)
+        if free <= 0:
+            return 0
+        items = await asyncio.to_thread(self._outbox.pending, free)
         resumed = sum(1 for item in items if self._enqueue(item))
         if resumed:
             get_logger().info("handoff_outbox", result="resumed", count=resumed)
         return resumed
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_seconds)
+            try:
+                await self._resume()
+            except Exception:  # noqa: BLE001 - the next sweep tries again; the events stay in the outbox
+                get_logger().error("handoff_outbox", result="sweep_failed", detail="pending handoff events were not taken up; the next sweep tries again", exc_info=True)
 
     def _ensure_started(self) -> asyncio.Queue[OutboxItem]:
         if self._queue is None:

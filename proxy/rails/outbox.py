@@ -16,7 +16,8 @@ on every row it is delivering (:class:`_Claims`: one connection of its own, take
 written, released when the row is removed or the process closes the outbox), and a start-up takes
 only the rows whose lock it gets: a row another live replica is delivering or waiting to retry is
 left to it, and the rows of a process that died (its connection, and so its locks, went with it)
-are taken at once. A database restart drops every lock; the rows still held are locked again on
+are taken at once (by the next start, or by the sweep every running notifier makes:
+:meth:`~proxy.rails.handoff.HandoffNotifier.start`). A database restart drops every lock; the rows still held are locked again on
 the next use of the connection, and a replica starting in between may deliver one of them too
 (receivers de-duplicate on the event id).
 """
@@ -161,6 +162,8 @@ class _Claims:
         if not self.enabled:
             return True
         with self._lock:
+            if row_id in self._held:
+                return True  # ours already (a second lock would need a second unlock)
             for attempt in (1, 2):
                 try:
                     if not self._try(self._connection(), row_id):

@@ -4,6 +4,7 @@ the stored payload is encrypted."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,5 +128,30 @@ def test_a_starting_replica_leaves_a_live_replicas_events_and_takes_a_stopped_on
         third.close()
         second.close()
     finally:
+        for e in engines:
+            e.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_running_replica_takes_up_the_events_of_one_that_died(pg_url: str, tmp_path: Path, receiver: Receiver) -> None:  # noqa: F811 - the imported fixtures
+    """A replica queued a hand-off event and died before delivering it; another replica has been
+    running all along. The event used to wait for the next start of any replica (a person in
+    distress waiting for a human that long); the running one's sweep now takes it up and delivers it."""
+    migrate.upgrade(pg_url)
+    engines = [make_engine(pg_url) for _ in range(2)]
+    metrics = Metrics()
+    running = _notifier(metrics, _outbox(engines[1], tmp_path), sweep_seconds=0.2)
+    try:
+        assert await running.start() == 0
+        died = _outbox(engines[0], tmp_path)
+        died.add({"id": "hnd_orphan", "policy": "intake", "tenant": "acme"}, HandoffTarget(receiver.url))
+        await asyncio.sleep(0.5)
+        assert receiver.hits == []  # held by a live process: left to it
+        died.close()  # its connection (and its locks) go with the process
+        await _wait_for(lambda: _sample(metrics, "delivered") == 1)
+        assert [h["headers"]["x-bedside-event"] for h in receiver.hits] == ["hnd_orphan"]
+        assert _rows(engines[1]) == []
+    finally:
+        await running.aclose()
         for e in engines:
             e.dispose()
