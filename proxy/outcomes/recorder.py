@@ -14,6 +14,10 @@ up to 5 s until the database answers again, while requests go on queueing (bound
 write is retried update by update, so only the update that cannot be written is lost (logged by
 exception type, counted ``result="failed"``), and the thread carries on. Facts of a request that
 began before its user's erasure are not written (``result="fenced"``: :mod:`proxy.storage.erasure_fences`).
+A fence stands :data:`~proxy.storage.erasure_fences.FENCE_SECONDS`; facts of a request that began
+longer ago than that (less a minute), held through an outage or queued behind a batch that was,
+could outlive the fence of an erasure made meanwhile, so they are given up instead of written
+(``result="expired"``, logged).
 :meth:`flush` waits until everything submitted so far is written (feedback, tests, shutdown).
 """
 
@@ -23,20 +27,41 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from proxy.logs import get_logger
 from proxy.storage.engine import database_unreachable
+from proxy.storage.erasure_fences import FENCE_SECONDS
 from proxy.storage.outcomes import OutcomeRepository, OutcomeUpdate
 
+#: held facts of requests that began longer ago than this are given up, not written: an erasure's
+#: fence may be gone by the time the database answers (a minute's margin for the write itself)
+STALE_SECONDS = FENCE_SECONDS - 60.0
+
 _STOP = object()
+
+
+def _began(update: OutcomeUpdate) -> datetime:
+    at = update.began or update.at
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 class OutcomeRecorder:
     """One per process: a bounded queue and one daemon writer thread (started on first use)."""
 
-    def __init__(self, repo: OutcomeRepository, *, queue_size: int = 10000, batch: int = 256, linger: float = 0.1, on_result: Callable[[str, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        repo: OutcomeRepository,
+        *,
+        queue_size: int = 10000,
+        batch: int = 256,
+        linger: float = 0.1,
+        on_result: Callable[[str, int], None] | None = None,
+        stale_seconds: float = STALE_SECONDS,
+    ) -> None:
         self.repo = repo
+        self._stale_seconds = stale_seconds
         self._linger = linger
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._batch = batch
@@ -127,6 +152,9 @@ class OutcomeRecorder:
         started = time.perf_counter()
         backoff = 0.05
         fenced_before = getattr(self.repo, "fenced", 0)
+        updates = self._fresh(updates)  # what queued up behind a batch held through an outage may be old too
+        if not updates:
+            return
         while True:
             try:
                 self.repo.apply(updates)
@@ -140,6 +168,9 @@ class OutcomeRecorder:
                     get_logger().error("outcomes_writer", result="failing", error_type=type(exc).__name__, count=len(updates) + self._queue.qsize())
                 time.sleep(backoff)  # the database is restarting: keep the batch and try again
                 backoff = min(backoff * 2, 5.0)
+                updates = self._fresh(updates)
+                if not updates:
+                    return
         if self._failing_since is not None:
             get_logger().warning("outcomes_writer", result="recovered", duration_s=round(time.monotonic() - self._failing_since, 3))
             self._failing_since = None
@@ -148,6 +179,18 @@ class OutcomeRecorder:
             self._on_result("fenced", fenced)
         self._on_result("recorded", len(updates) - fenced)
         self.last_write_ms = (time.perf_counter() - started) * 1000
+
+    def _fresh(self, updates: list[OutcomeUpdate]) -> list[OutcomeUpdate]:
+        """``updates`` without those held too long to be written safely (counted and logged)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self._stale_seconds)
+        kept = [u for u in updates if _began(u) > cutoff]
+        if len(kept) < len(updates):
+            self._on_result("expired", len(updates) - len(kept))
+            get_logger().error(
+                "outcomes_writer", result="expired", count=len(updates) - len(kept),
+                detail="conversation facts held through a long database outage were given up: an erasure's fence may no longer stand",
+            )  # fmt: skip
+        return kept
 
     def _failed(self, updates: list[OutcomeUpdate], exc: Exception) -> None:
         if len(updates) > 1:  # one bad update must not take the batch with it: write them one by one

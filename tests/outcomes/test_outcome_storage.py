@@ -100,7 +100,7 @@ def test_the_writer_drops_what_does_not_fit_and_flush_waits(repo: OutcomeReposit
 
     repo.apply = slow_apply  # type: ignore[method-assign]  # hold the writer so the queue fills
     recorder = OutcomeRecorder(repo, queue_size=16, batch=4, on_result=lambda r, n: results.__setitem__(r, results.get(r, 0) + n))
-    accepted = sum(recorder.submit(_update(f"{i:064x}")) for i in range(40))
+    accepted = sum(recorder.submit(_update(f"{i:064x}", at=datetime.now(UTC))) for i in range(40))
     assert accepted < 40 and results["dropped"] == 40 - accepted
     gate.set()
     assert recorder.flush(10)
@@ -111,8 +111,9 @@ def test_the_writer_drops_what_does_not_fit_and_flush_waits(repo: OutcomeReposit
 def test_a_failed_write_is_counted_and_the_writer_carries_on(repo: OutcomeRepository) -> None:
     results: dict[str, int] = {}
     recorder = OutcomeRecorder(repo, on_result=lambda r, n: results.__setitem__(r, results.get(r, 0) + n))
-    recorder.submit(_update(tenant="x" * 500))  # too long for the column on PostgreSQL; SQLite stores it
-    recorder.submit(_update(C2))
+    now = datetime.now(UTC)
+    recorder.submit(_update(tenant="x" * 500, at=now))  # too long for the column on PostgreSQL; SQLite stores it
+    recorder.submit(_update(C2, at=now))
     assert recorder.flush(10)
     assert results.get("recorded", 0) + results.get("failed", 0) == 2 and results["recorded"] >= 1 and repo.get("acme", C2) is not None
     recorder.stop()
@@ -202,3 +203,22 @@ def test_facts_merged_while_their_user_is_erased_are_never_left_behind(db_url: s
         e.dispose()
     assert not errors
     assert left == []
+
+
+def test_facts_held_longer_than_a_fence_stands_are_given_up_not_written() -> None:
+    """The database is unreachable (a real address nothing answers on) while facts wait in the
+    writer. Written once it answered, facts of requests that began before an erasure whose fence
+    has meanwhile expired would name the erased user again: past ``stale_seconds`` (a fence's 15
+    minutes less one, here half a second) the writer gives them up (``expired``) and stops retrying."""
+    from proxy.testing import free_port
+
+    results: dict[str, int] = {}
+    engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none?connect_timeout=1")
+    recorder = OutcomeRecorder(OutcomeRepository(engine), stale_seconds=0.5, on_result=lambda r, n: results.__setitem__(r, results.get(r, 0) + n))
+    now = datetime.now(UTC)
+    assert recorder.submit(_update(C1, at=now, began=now))
+    assert recorder.submit(_update(C2, at=now - timedelta(hours=1), began=now - timedelta(hours=1)))  # queued long ago
+    assert recorder.flush(15)
+    recorder.stop(1)
+    engine.dispose()
+    assert results == {"expired": 2}
