@@ -280,6 +280,18 @@ class HandoffNotifier:
                 self._queued.discard(item.id)
                 self._queue.task_done()
 
+    async def _still_waiting(self, item: OutboxItem) -> bool:
+        """Whether ``item`` is still in the outbox (an erasure deletes its user's events, and a person
+        the user asked to be forgotten by is not told about them afterwards). Delivered from memory
+        only (the outbox write failed), or the outbox unreachable: yes (a hand-off is not held back)."""
+        if item.id.startswith("memory-"):
+            return True
+        try:
+            return await asyncio.to_thread(self._outbox.holds, item.id)
+        except Exception:  # noqa: BLE001 - the database is down: deliver (the hand-off matters more than this check)
+            get_logger().error("handoff_outbox", result="check_failed", detail="could not check the event is still pending; delivering", exc_info=True)
+            return True
+
     async def _outbox_call(self, fn: Callable[..., None], *args: Any) -> None:
         try:
             await asyncio.to_thread(fn, *args)
@@ -300,6 +312,12 @@ class HandoffNotifier:
         log = get_logger()
         attempts = max(target.retries + 1, first)
         for attempt in range(first, attempts + 1):
+            if item is not None and not await self._still_waiting(item):
+                self._metrics.deliveries.labels(policy, "withdrawn").inc()
+                gone = "the event left the outbox before this attempt (its user was erased)"
+                log.info("handoff_delivery", policy=policy, attempt=attempt, result="withdrawn", detail=gone, request_id=event.get("reference"))
+                await self._outbox_call(self._outbox.remove, item.id)  # nothing left to delete: lets go of the row's lock
+                return False
             headers = {"content-type": "application/json", "x-bedside-event": str(event["id"]), "x-bedside-attempt": str(attempt)}
             if secret:
                 headers[SIGNATURE_HEADER] = sign(secret.encode(), body, int(time.time()))

@@ -83,6 +83,7 @@ class Outbox(Protocol):
     def pending(self, limit: int) -> list[OutboxItem]: ...
     def retry_later(self, item_id: str, attempts: int, next_attempt_at: datetime) -> None: ...
     def remove(self, item_id: str) -> None: ...
+    def holds(self, item_id: str) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -119,6 +120,10 @@ class MemoryOutbox:
     def remove(self, item_id: str) -> None:
         with self._lock:
             self._items.pop(item_id, None)
+
+    def holds(self, item_id: str) -> bool:
+        with self._lock:
+            return item_id in self._items
 
     def close(self) -> None:
         """Nothing to let go of (the items go with the process)."""
@@ -276,6 +281,11 @@ class DatabaseOutbox:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(HandoffOutboxRow).where(HandoffOutboxRow.id == item_id))  # type: ignore[arg-type]
         self._claims.release(item_id)
+
+    def holds(self, item_id: str) -> bool:
+        """Whether the event still waits in the table (its user's erasure deletes it)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(col(HandoffOutboxRow.id)).where(col(HandoffOutboxRow.id) == item_id)).first() is not None
 
     def close(self) -> None:
         """Let go of the rows still held (the next start of any replica takes them)."""

@@ -155,3 +155,23 @@ async def test_a_running_replica_takes_up_the_events_of_one_that_died(pg_url: st
         await running.aclose()
         for e in engines:
             e.dispose()
+
+
+async def test_an_event_whose_user_is_erased_between_retries_is_not_delivered(engine: sa.engine.Engine, tmp_path: Path, receiver: Receiver) -> None:  # noqa: F811 - the imported fixture
+    """The webhook fails the first attempt; before the retry, the user is erased, which deletes
+    their pending events from the outbox (``proxy/rails/outbox_rights.py``). The retry used to go
+    out anyway from the notifier's memory; now the event is looked up before every attempt and the
+    delivery stops (``withdrawn``)."""
+    receiver.fail_first = 1
+    metrics = Metrics()
+    notifier = _notifier(metrics, _outbox(engine, tmp_path), backoff_seconds=2.0)
+    try:
+        await notifier.notify(_ctx(receiver.url, retries=3), reason="crisis")
+        await _wait_for(lambda: len(receiver.hits) == 1)
+        with engine.begin() as conn:  # what the erasure's outbox step leaves: the user's rows gone
+            conn.execute(sa.text("DELETE FROM handoff_outbox"))
+        await _wait_for(lambda: _sample(metrics, "withdrawn") == 1)
+        await asyncio.sleep(0.3)
+        assert len(receiver.hits) == 1 and _sample(metrics, "delivered") == 0
+    finally:
+        await notifier.aclose()
