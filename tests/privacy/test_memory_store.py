@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
 from proxy.crypto.envelope import Envelope
 from proxy.crypto.keys import LocalKeyProvider
@@ -16,6 +17,7 @@ from proxy.privacy.memory_rules import Extracted
 from proxy.storage import migrate
 from proxy.storage.engine import make_engine
 from proxy.storage.repositories import PrivacyRepository, ScopeError
+from proxy.storage.tables import MemoryRow
 from tests.storage.dbs import db_url, pg_url  # noqa: F401 - fixtures
 
 
@@ -157,8 +159,10 @@ def test_a_memory_forgotten_through_a_replica_whose_clock_lags_is_not_served_fro
     ann = writer.scope("acme", "ann")
     writer.remember_sync(ann, [Extracted("fact", "diet", "I'm vegan."), Extracted("preference", "contact", "I prefer e-mail.")], {}, tenant="acme", conversation="c", turn=1)
     diet, contact = (m.id for m in writer.load_sync(ann))
-    with engines[0].begin() as conn:  # the diet memory, as a replica with a clock a minute ahead wrote it
-        conn.execute(sa.text("UPDATE memories SET updated_at = :t WHERE id = :id"), {"t": datetime.now(UTC) + timedelta(minutes=1), "id": diet})
+    # the diet memory, as a replica with a clock a minute ahead wrote it (a typed update: guardrails-ai
+    # registers a process-wide sqlite3 adapter that binds a raw datetime as an integer)
+    with engines[0].begin() as conn:
+        conn.execute(sa.update(MemoryRow).where(col(MemoryRow.id) == diet).values(updated_at=datetime.now(UTC) + timedelta(minutes=1)))
     assert {m.id for m in reader.load_sync(ann)} == {diet, contact}  # the reader caches both
     writer.revise_sync(ann, forget=[contact], add=[Extracted("preference", "drink", "I prefer tea.")], values={}, tenant="acme", conversation="c", turn=2)
     served = reader.load_sync(ann)
