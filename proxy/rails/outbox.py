@@ -196,6 +196,9 @@ class _Claims:
         with self._lock:
             self._held.clear()
             if self._conn is not None:
+                if not self._conn.closed and not self._conn.invalidated:
+                    with contextlib.suppress(DBAPIError):  # now, not when the server notices the session is gone
+                        self._conn.execute(sa.select(sa.func.pg_advisory_unlock_all()))
                 self._conn.invalidate()  # closes the database session itself (a pooled one would keep the locks)
                 self._conn.close()
                 self._conn = None
