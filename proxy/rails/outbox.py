@@ -44,6 +44,7 @@ from proxy.logs import get_logger
 from proxy.policy.sections.rails import Handoff
 from proxy.storage.repositories import UserScope
 from proxy.storage.tables import HandoffOutboxRow
+from proxy.storage.user_lock import advisory_key
 
 __all__ = ["DatabaseOutbox", "HandoffTarget", "MemoryOutbox", "Outbox", "OutboxItem"]
 
@@ -144,12 +145,8 @@ class _Claims:
         self._held: set[str] = set()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _key(row_id: str) -> int:
-        return int.from_bytes(hashlib.sha256(row_id.encode()).digest()[:4], "big", signed=True)
-
     def _try(self, conn: sa.Connection, row_id: str) -> bool:
-        return bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(_LOCK_CLASS, self._key(row_id)))).scalar())
+        return bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(_LOCK_CLASS, advisory_key(row_id)))).scalar())
 
     def _connection(self) -> sa.Connection:
         if self._conn is not None and not self._conn.closed and not self._conn.invalidated:
@@ -189,7 +186,7 @@ class _Claims:
             self._held.discard(row_id)
             if self._conn is not None and not self._conn.closed and not self._conn.invalidated:
                 with contextlib.suppress(DBAPIError):  # a lost connection has let go of its locks already
-                    self._conn.execute(sa.select(sa.func.pg_advisory_unlock(_LOCK_CLASS, self._key(row_id))))
+                    self._conn.execute(sa.select(sa.func.pg_advisory_unlock(_LOCK_CLASS, advisory_key(row_id))))
 
     def close(self) -> None:
         """Let every row go (closing the connection drops its locks)."""

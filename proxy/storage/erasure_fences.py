@@ -41,6 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from proxy.storage.tables import ErasureFence
+from proxy.storage.user_lock import advisory_key
 
 __all__ = ["FENCE_SECONDS", "digest", "fenced", "hold_off_erasures", "purge_expired_fences", "raise_fence"]
 
@@ -60,11 +61,6 @@ def digest(subject: str) -> str:
     return hashlib.sha256(_LABEL + subject.encode()).hexdigest()
 
 
-def _lock_key(tenant: str, subject: str) -> int:
-    """The second int4 key of the user's lock: 32 bits of a digest (two users sharing them only wait)."""
-    return int.from_bytes(hashlib.sha256(f"{tenant}\0{subject}".encode()).digest()[:4], "big", signed=True)
-
-
 def hold_off_erasures(conn: Connection, subjects: Iterable[tuple[str, str]]) -> None:
     """Hold off erasures of ``subjects`` till the transaction ends, or wait for one under way to
     commit its fence; the first statement of the transaction. PostgreSQL: shared advisory locks on
@@ -74,7 +70,7 @@ def hold_off_erasures(conn: Connection, subjects: Iterable[tuple[str, str]]) -> 
         return
     if conn.dialect.name != "postgresql":
         return
-    keys = sorted({_lock_key(tenant, subject) for tenant, subject in subjects})
+    keys = sorted({advisory_key(tenant, subject) for tenant, subject in subjects})
     if keys:
         held = sa.select(sa.func.pg_advisory_xact_lock_shared(_LOCK_CLASS, sa.column("k"))).select_from(
             sa.func.unnest(sa.cast(sa.literal(keys), postgresql.ARRAY(sa.Integer))).alias("k")
@@ -88,7 +84,7 @@ def raise_fence(conn: Connection, tenant: str, subject: str, *, now: datetime | 
     caller's transaction: the erasure's, together with the delete of the user's outcome rows.
     PostgreSQL and SQLite (the two databases Bedside runs on) both take the upsert."""
     if conn.dialect.name == "postgresql":  # outcome batches of this user in flight commit first; later ones wait for the fence
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, _lock_key(tenant, subject))))
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, advisory_key(tenant, subject))))
     at = now or datetime.now(UTC)
     conn.execute(sa.delete(_TABLE).where(_TABLE.c.expires_at < at))
     values = {"tenant": tenant, "subject_digest": digest(subject), "erased_at": at, "expires_at": at + timedelta(seconds=FENCE_SECONDS)}

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from proxy.storage.repositories import UserScope, _checked
 
-__all__ = ["LOCK_CLASSES", "user_lock"]
+__all__ = ["LOCK_CLASSES", "advisory_key", "user_lock"]
 
 #: the kinds of write that take a user lock, and their advisory lock class (the first int4 key)
 LOCK_CLASSES: Final = {"memories": int.from_bytes(b"bmem", "big") & 0x7FFF_FFFF}
@@ -37,17 +37,17 @@ _STRIPES: Final = 64
 _local = [threading.Lock() for _ in range(_STRIPES)]
 
 
-def _object_key(purpose: str, scope: UserScope) -> int:
-    """A signed 32-bit key from tenant and subject (the second int4 key)."""
-    digest = hashlib.sha256(f"{purpose}\0{scope.tenant}\0{scope.subject}".encode()).digest()
-    return int.from_bytes(digest[:4], "big", signed=True)
+def advisory_key(*parts: str) -> int:
+    """A signed 32-bit advisory lock key (the second int4) from ``parts``: 32 bits of a SHA-256 of
+    them joined by NUL (two objects sharing those bits only wait for each other)."""
+    return int.from_bytes(hashlib.sha256("\0".join(parts).encode()).digest()[:4], "big", signed=True)
 
 
 @contextmanager
 def user_lock(engine: Engine, scope: UserScope, purpose: str = "memories") -> Iterator[None]:
     """Hold the user's ``purpose`` lock for the block, across replicas on PostgreSQL (see the module docstring)."""
     scope = _checked(scope)
-    key = _object_key(purpose, scope)
+    key = advisory_key(purpose, scope.tenant, scope.subject)
     if engine.dialect.name != "postgresql":
         with _local[key % _STRIPES]:
             yield
