@@ -22,9 +22,32 @@ import logging
 import re
 import sys
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
+
+def _import_structlog_without_rich() -> Any:
+    """structlog, imported without rich (and through it pygments: ~5 MiB resident, with nothing
+    of them used). ``structlog.dev`` and ``structlog.tracebacks`` import rich when it is installed,
+    for pretty tracebacks and reprs; this module never renders a traceback (``allow_listed_fields``
+    reduces exceptions to type names before any renderer runs), and the console renderer falls
+    back to plain formatting. rich is hidden only while structlog loads: anything that imports it
+    later (guardrails-ai, litestar's command line) gets it as usual."""
+    if "structlog" in sys.modules or "rich" in sys.modules:
+        import structlog as loaded
+
+        return loaded
+    sys.modules["rich"] = None  # type: ignore[assignment]  # ``import rich`` raises ImportError
+    try:
+        import structlog as loaded
+    finally:
+        del sys.modules["rich"]
+    return loaded
+
+
+if TYPE_CHECKING:
+    import structlog
+else:
+    structlog = _import_structlog_without_rich()
 
 #: field names that may appear in a log line; their values are machine values, never content
 SAFE_FIELDS = frozenset(
