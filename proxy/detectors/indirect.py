@@ -186,6 +186,14 @@ _QUOTED = re.compile(r"(?:^[ \t]*>.*(?:\n|$))+", re.M)
 _RULE = re.compile(r"^[ \t]*(?:-{3,}|={3,}|_{3,}|\*{3,})[ \t]*$", re.M)
 _HEADER = re.compile(r"^(?:from|to|subject|date|cc|sent|re|fwd?)\s?:", re.I | re.M)
 _INTRO = re.compile(r"^([^\n]{0,200}?):[ \t]*\n", re.S)
+#: a block wrapped in a tag, as prompt guides teach: ``<email> ... </email>``, ``[BEGIN TEXT] ... [END TEXT]``
+_TAGGED = re.compile(
+    r"<([A-Za-z][\w.-]{0,39})(?:\s[^<>\n]{0,200})?>(.*?)</\1\s*>"
+    r"|\[(?:BEGIN|START)(?:[ _-]OF)?[ _-]?([A-Z][A-Z ]{0,30})\](.*?)\[END(?:[ _-]OF)?[ _-]?\3\]",
+    re.S | re.I,
+)
+#: a blank line, then a short last paragraph: a request about the text above it ("Summarise the above.")
+_LAST_PARAGRAPH = re.compile(r"\n[ \t]*\n(?=[^\n]*\S[^\n]*\Z)")
 #: a same-line lead-in names what follows: "Translate this review into Spanish: ..."
 _INLINE_INTRO = re.compile(
     r"^([^\n:]{0,160}?\b(?:this|these|the following|below|attached)\b[^\n:]{0,40}?\b(?:e-?mails?|messages?|articles?|reviews?|texts?|pages?|passages?|"
@@ -196,14 +204,19 @@ _INLINE_INTRO = re.compile(
 
 def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
     """(start, end) of the parts of a user message that look pasted rather than written to the
-    assistant, merged where they overlap: fenced or triple-quoted blocks, ``>`` quotes, text
-    between ``---`` rules, e-mail headers and what follows them, and a long body after a short
-    lead-in ending with a colon ("Summarise this:") or a first short paragraph. Parts shorter
-    than ``min_words`` words are ignored."""
+    assistant, merged where they overlap: fenced or triple-quoted blocks, blocks in a tag
+    (``<email>...</email>``, ``[BEGIN TEXT]...[END TEXT]``), ``>`` quotes, text between ``---``
+    rules, e-mail headers and what follows them, and a long body after a short lead-in ending
+    with a colon ("Summarise this:") or a first short paragraph, or before a short last paragraph
+    ("...\n\nSummarise the above."). Parts shorter than ``min_words`` words are ignored."""
     spans: list[tuple[int, int]] = []
     for m in _FENCE.finditer(text):
         g = next(i for i in (1, 2, 3) if m.group(i) is not None)
         spans.append((m.start(g), m.end(g)))
+    if "<" in text or "[" in text:
+        for m in _TAGGED.finditer(text):
+            g = 2 if m.group(2) is not None else 4
+            spans.append((m.start(g), m.end(g)))
     spans += [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
     rules = list(_RULE.finditer(text))
     spans += [(a.end(), b.start()) for a, b in pairwise(rules)]
@@ -213,10 +226,13 @@ def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
     if not spans:
         intro = _INTRO.match(text) or _INLINE_INTRO.match(text)
         first = text.find("\n\n")
+        last = _LAST_PARAGRAPH.search(text.rstrip())
         if intro and len(text) - intro.end() > 2 * intro.end():
             spans.append((intro.end(), len(text)))
         elif first > 0 and len(text[:first].split()) <= 25 and len(text[first:].split()) >= 2 * len(text[:first].split()):
             spans.append((first + 2, len(text)))
+        elif last is not None and len(text[last.end():].split()) <= 25 and len(text[:last.start()].split()) >= 2 * len(text[last.end():].split()):
+            spans.append((0, last.start()))  # the text first, the request about it last
     spans = [(a, b) for a, b in sorted(spans) if len(text[a:b].split()) >= min_words]
     merged: list[tuple[int, int]] = []
     for a, b in spans:
