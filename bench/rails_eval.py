@@ -142,6 +142,39 @@ def injection_table(rails: Rails) -> None:
     print("  fully held out for them; garak_cloze and own_documents were never used to write them.")
 
 
+def layout_table(rails: Rails) -> None:
+    """Table 1b: garak's own prompt layouts (training/garak_layouts.py), each as one user message."""
+    from proxy.detectors.indirect import pasted_spans
+    from training.garak_layouts import LICENCE, layouts, probes
+
+    rows = layouts()
+    if not rows:
+        print("(garak is not installed: its prompt layouts are left out)")
+        return
+    cols: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    spot = rails.policy.rails.spotlight
+    for r in rows:
+        msgs = messages_for(r.text, "user")
+        a = rails.after(msgs)
+        p = spotlit(msgs, r.injection, mode=spot.mode, sources=spot.sources) if spot.enabled else False
+        start = r.text.find(r.injection)
+        inside = any(s <= start and start + len(r.injection) <= e for s, e in pasted_spans(r.text))
+        for key in (r.probe, "all"):
+            c = cols[key]
+            c["before"].append(int(rails.before(msgs)))
+            c["after"].append(int(a))
+            c["neutralised"].append(int(a or p))
+            c["pasted"].append(int(inside))
+    print("\n1b. garak's own prompt layouts, each as one user message: the injected instruction stopped, or no longer reaching")
+    print("    the model unchanged; 'in a pasted span': it lies in what pasted_spans found, % [95% CI]. Read once the tag and")
+    print("    last-paragraph shapes had been measured on it (2026-12-07: no gain); the lead-in change after that was written")
+    print("    reading its misses (LatentInjectionReportFull), so this source is no longer held out for it.")
+    print(header("probe", 34, ("before", "after", "after+policy spot", "in a pasted span")))
+    for name, c in sorted(cols.items()):
+        print(f"{name:34s} {len(c['before']):5d} " + " ".join(cell(c[k]) for k in ("before", "after", "neutralised", "pasted")))
+    print(f"  {LICENCE}; probes built at run time, left out: {', '.join(probes()[1])}")
+
+
 def harm_table(rails: Rails, *, quick: bool = False) -> None:
     from proxy.detectors.harmful import HarmfulRequestDetector, heuristic
     from training.corpora import LICENCES, harm_rows
@@ -244,22 +277,28 @@ def _previous_detector(current: Any) -> Any:
     return HarmfulRequestDetector(reader=current._reader, weights=Path(path))
 
 
-def jailbreak_table() -> None:
+def jailbreak_table(rails: Rails | None = None) -> None:
+    """Table 3: the shipped detector on each whole message, and (with ``rails``) the default policy
+    as a request meets it: the person's own words to the jailbreak detector, what looks pasted to
+    the indirect-injection detector, so a rule that takes too much for pasted shows here."""
     from proxy.detectors.jailbreak import JailbreakDetector
     from training.corpora import LICENCES, jailbreak_rows
 
     detector = JailbreakDetector()
     cols: dict[str, list[int]] = defaultdict(list)
+    policy: dict[str, list[int]] = defaultdict(list)
     labels: dict[str, int] = {}
     for r in jailbreak_rows():
         name = r.source + ("" if r.label or r.source != "shared_awesome" else " (benign)")
         cols[name].append(int(detector.check(r.text).flagged))
+        if rails is not None:
+            policy[name].append(int(rails.after([{"role": "user", "content": r.text}])))
         labels[name] = r.label
     seen = {"shared_inthewild", "shared_giskard", "shared_awesome", "shared_awesome (benign)", "own_service"}
-    print("\n3. Direct jailbreaks (user messages): share flagged by the shipped detector, % [95% CI]")
-    print(header("source", 34, ("shipped",)) + "  in its training?")
+    print("\n3. Direct jailbreaks (user messages): share flagged by the shipped detector, and stopped by the default policy, % [95% CI]")
+    print(header("source", 34, ("shipped", "default policy")) + "  in its training?")
     for name, flags in sorted(cols.items()):
-        print(f"{name:34s} {len(flags):5d} {cell(flags)}  {'yes' if name in seen else 'no (held out)'}  {'attack' if labels[name] else 'benign'}")
+        print(f"{name:34s} {len(flags):5d} {cell(flags)} {cell(policy.get(name) or None)}  {'yes' if name in seen else 'no (held out)'}  {'attack' if labels[name] else 'benign'}")
     for name in sorted({n.split(' ')[0] for n in cols}):
         print(f"  {name}: {LICENCES.get(name, '?')}")
 
@@ -343,8 +382,9 @@ def main() -> int:
         return 0
     rails = Rails()
     injection_table(rails)
+    layout_table(rails)
     harm_table(rails, quick=args.quick)
-    jailbreak_table()
+    jailbreak_table(rails)
     if not args.quick:
         cost_table(args.runs)
     return 0

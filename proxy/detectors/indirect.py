@@ -17,6 +17,7 @@ nothing of a summary. Reasons are feature names only.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -186,18 +187,52 @@ _QUOTED = re.compile(r"(?:^[ \t]*>.*(?:\n|$))+", re.M)
 _RULE = re.compile(r"^[ \t]*(?:-{3,}|={3,}|_{3,}|\*{3,})[ \t]*$", re.M)
 _HEADER = re.compile(r"^(?:from|to|subject|date|cc|sent|re|fwd?)\s?:", re.I | re.M)
 _INTRO = re.compile(r"^([^\n]{0,200}?):[ \t]*\n", re.S)
-#: a block wrapped in a tag, as prompt guides teach: ``<email> ... </email>``, ``[BEGIN TEXT] ... [END TEXT]``
-_TAGGED = re.compile(
-    r"<([A-Za-z][\w.-]{0,39})(?:\s[^<>\n]{0,200})?>(.*?)</\1\s*>"
-    r"|\[(?:BEGIN|START)(?:[ _-]OF)?[ _-]?([A-Z][A-Z ]{0,30})\](.*?)\[END(?:[ _-]OF)?[ _-]?\3\]",
-    re.S | re.I,
+#: where a block wrapped in a tag opens and closes, as prompt guides teach: ``<email> ... </email>``,
+#: ``[BEGIN TEXT] ... [END TEXT]`` (group 1 or 2: an opening's name; group 3 or 4: a closing's)
+_TAG_EDGE = re.compile(
+    r"<([A-Za-z][\w.-]{0,39})(?:\s[^<>\n]{0,200})?>|\[(?:BEGIN|START)(?:[ _-]OF)?[ _-]?([A-Z][A-Z ]{0,30})\]"
+    r"|</([A-Za-z][\w.-]{0,39})\s*>|\[END(?:[ _-]OF)?[ _-]?([A-Z][A-Z ]{0,30})\]",
+    re.I,
 )
+
+
+def _tagged_spans(text: str) -> list[tuple[int, int]]:
+    """The insides of tag pairs, each opening matched with the first closing of its name after it,
+    openings inside a taken block skipped. One pass over the tags and a bisection per opening: an
+    HTML page full of unclosed tags costs what its length does (a backtracking pattern searched to
+    the end once per unclosed tag)."""
+    openings: list[tuple[str, int, int]] = []
+    closings: dict[str, list[tuple[int, int]]] = {}
+    for m in _TAG_EDGE.finditer(text):
+        name = m.group(1) or m.group(2)
+        if name is not None:
+            openings.append((name.lower(), m.start(), m.end()))
+        else:
+            closings.setdefault((m.group(3) or m.group(4)).lower(), []).append((m.start(), m.end()))
+    spans: list[tuple[int, int]] = []
+    taken = 0
+    for name, start, end in openings:
+        ends = closings.get(name)
+        if start < taken or not ends:
+            continue
+        i = bisect.bisect_left(ends, (end, end))
+        if i < len(ends):
+            spans.append((end, ends[i][0]))
+            taken = ends[i][1]
+    return spans
 #: a blank line, then a short last paragraph: a request about the text above it ("Summarise the above.")
 _LAST_PARAGRAPH = re.compile(r"\n[ \t]*\n(?=[^\n]*\S[^\n]*\Z)")
+#: what a pasted text is called ("this e-mail", "the article above")
+_DOC_NOUNS = (r"(?:e-?mails?|messages?|articles?|reviews?|texts?|pages?|passages?|documents?|letters?|posts?|comments?|code|snippets?|"
+              r"transcripts?|reports?|paragraphs?|notes?|chats?|threads?|tweets?|descriptions?)")
 #: a same-line lead-in names what follows: "Translate this review into Spanish: ..."
 _INLINE_INTRO = re.compile(
-    r"^([^\n:]{0,160}?\b(?:this|these|the following|below|attached)\b[^\n:]{0,40}?\b(?:e-?mails?|messages?|articles?|reviews?|texts?|pages?|passages?|"
-    r"documents?|letters?|posts?|comments?|code|snippets?|transcripts?|reports?|paragraphs?|notes?|chats?|threads?|tweets?|descriptions?)\b[^\n:]{0,40}):[ \t]+(?=\S)",
+    rf"^([^\n:]{{0,160}}?\b(?:this|these|the following|below|attached)\b[^\n:]{{0,40}}?\b{_DOC_NOUNS}\b[^\n:]{{0,40}}):[ \t]+(?=\S)",
+    re.I,
+)
+#: a last paragraph that asks about the text before it ("Summarise the above.", "What does this e-mail want?")
+_ABOUT_THE_TEXT = re.compile(
+    rf"\b(?:above|preceding|summari[sz]e|translate|rephrase|paraphrase|proofread|tl;?dr)\b|\b(?:this|that|these|the)\s+{_DOC_NOUNS}\b",
     re.I,
 )
 
@@ -208,30 +243,33 @@ def pasted_spans(text: str, *, min_words: int = 12) -> list[tuple[int, int]]:
     (``<email>...</email>``, ``[BEGIN TEXT]...[END TEXT]``), ``>`` quotes, text between ``---``
     rules, e-mail headers and what follows them, and a long body after a short lead-in ending
     with a colon ("Summarise this:") or a first short paragraph, or before a short last paragraph
-    ("...\n\nSummarise the above."). Parts shorter than ``min_words`` words are ignored."""
+    that asks about it ("...\n\nSummarise the above."). Parts shorter than ``min_words`` words are ignored."""
     spans: list[tuple[int, int]] = []
     for m in _FENCE.finditer(text):
         g = next(i for i in (1, 2, 3) if m.group(i) is not None)
         spans.append((m.start(g), m.end(g)))
     if "<" in text or "[" in text:
-        for m in _TAGGED.finditer(text):
-            g = 2 if m.group(2) is not None else 4
-            spans.append((m.start(g), m.end(g)))
+        spans += _tagged_spans(text)
     spans += [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
     rules = list(_RULE.finditer(text))
     spans += [(a.end(), b.start()) for a, b in pairwise(rules)]
     header = _HEADER.search(text)
     if header:
         spans.append((header.start(), len(text)))
-    if not spans:
-        intro = _INTRO.match(text) or _INLINE_INTRO.match(text)
+    # parts too short to count do not stand in the way of the shapes below (an HTML link in a
+    # document is no pasted block of its own, but it must not hide the lead-in before it)
+    spans = [(a, b) for a, b in spans if len(text[a:b].split()) >= min_words]
+    intro = _INTRO.match(text) or _INLINE_INTRO.match(text)
+    if intro and len(text) - intro.end() > 2 * intro.end():
+        start = len(text) - len(text[intro.end():].lstrip())
+        spans.append((start, len(text)))  # a lead-in ending with a colon: everything after it, rules and quotes included
+    elif not spans:
         first = text.find("\n\n")
         last = _LAST_PARAGRAPH.search(text.rstrip())
-        if intro and len(text) - intro.end() > 2 * intro.end():
-            spans.append((intro.end(), len(text)))
-        elif first > 0 and len(text[:first].split()) <= 25 and len(text[first:].split()) >= 2 * len(text[:first].split()):
+        if first > 0 and len(text[:first].split()) <= 25 and len(text[first:].split()) >= 2 * len(text[:first].split()):
             spans.append((first + 2, len(text)))
-        elif last is not None and len(text[last.end():].split()) <= 25 and len(text[:last.start()].split()) >= 2 * len(text[last.end():].split()):
+        elif (last is not None and len(text[last.end():].split()) <= 25 and _ABOUT_THE_TEXT.search(text, last.end())
+              and len(text[:last.start()].split()) >= 2 * len(text[last.end():].split())):
             spans.append((0, last.start()))  # the text first, the request about it last
     spans = [(a, b) for a, b in sorted(spans) if len(text[a:b].split()) >= min_words]
     merged: list[tuple[int, int]] = []

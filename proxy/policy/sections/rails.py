@@ -97,7 +97,8 @@ class InputRail(StrictModel):
         description=(
             "Which texts are checked: `user` (the latest user message), `tool` (tool results), `document` (the client's own system "
             "messages, where retrieval apps put documents), `pasted` (untrusted text inside a message: blocks pasted into the latest "
-            "user message, such as quotes, fenced blocks, e-mails or a long body after 'summarise this:', and content parts marked "
+            "user message, such as quotes, fenced blocks, blocks in a tag such as <email>...</email>, e-mails, everything after "
+            "a lead-in like 'summarise this:', or a text before a last line that asks about it, and content parts marked "
             "`\"document\": true`). Checks that judge the person's own words read `user` only."
         ),
     )
