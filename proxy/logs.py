@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 
 def _import_structlog_without_rich() -> Any:
-    """structlog, imported without rich (and through it pygments: ~5 MiB resident, with nothing
+    """structlog, imported without rich (and through it pygments: 3-5 MiB resident, with nothing
     of them used). ``structlog.dev`` and ``structlog.tracebacks`` import rich when it is installed,
     for pretty tracebacks and reprs; this module never renders a traceback (``allow_listed_fields``
     reduces exceptions to type names before any renderer runs), and the console renderer falls

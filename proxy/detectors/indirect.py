@@ -220,6 +220,8 @@ def _tagged_spans(text: str) -> list[tuple[int, int]]:
             spans.append((end, ends[i][0]))
             taken = ends[i][1]
     return spans
+
+
 #: a blank line, then a short last paragraph: a request about the text above it ("Summarise the above.")
 _LAST_PARAGRAPH = re.compile(r"\n[ \t]*\n(?=[^\n]*\S[^\n]*\Z)")
 #: what a pasted text is called ("this e-mail", "the article above")
