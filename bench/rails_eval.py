@@ -172,8 +172,8 @@ def layout_table(rails: Rails) -> None:
     print("\n1b. garak's own prompt layouts, each as one user message: the injected instruction stopped, or no longer reaching")
     print("    the model unchanged; 'in a pasted span': it lies in what pasted_spans found, % [95% CI]. Read once the tag and")
     print("    last-paragraph shapes had been measured on it (2026-12-07: no gain); the lead-in change after that was written")
-    print("    reading its misses (LatentInjectionReportFull), so that probe is no longer held out; the translation probes")
-    print("    joined after it and are held out for every step.")
+    print("    reading its misses (LatentInjectionReportFull), so that probe is no longer held out; the translation and")
+    print("    fact-snippet probes joined after it and are held out for every step.")
     print(header("probe", 34, ("before", "after", "after+policy spot", "in a pasted span")))
     for name, c in sorted(cols.items()):
         print(f"{name:34s} {len(c['before']):5d} " + " ".join(cell(c[k]) for k in ("before", "after", "neutralised", "pasted")))

