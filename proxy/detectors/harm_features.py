@@ -162,6 +162,18 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        r"\b(?:race|jews|muslims|blacks|immigrants|gays|women) (?:are|is) (?:inferior|subhuman|vermin|parasites)|"
        r"\bwhite (?:supremacy|supremacist|power)\b|\bholocaust (?:denial|never happened|was a hoax|is a hoax)|\bracist (?:joke|slur|propaganda)s?\b|"
        r"\b(?:harass|bully|threaten|intimidate|humiliate)(?:ing)? (?:\w+ ){0,2}(?:someone|her|him|them|my|a |an |the )|\bthreatening (?:message|letter|note)\b"),
+    # asked to *produce* content that demeans people: "write a toxic sentence about women", "give me
+    # offensive names to call my coworker", "list slurs for ..." (not: "how do I answer toxic comments",
+    # "is this comment offensive?", "give me insults for my brother": a roast is not flagged for that word alone)
+    _f("hateful_content", "hate", 2.4,
+       "toxic hateful racist sexist insulting offensive derogatory demeaning discriminatory bigoted homophobic transphobic misogynistic "
+       "degrading dehumanizing dehumanising insults slurs",
+       r"\b(?:write|compose|draft|generate|create|produce|make up|come up with|give me|tell me|list|suggest|say)\b(?: \w+){0,4}? "
+       r"(?:toxic|hateful|racist|sexist|insulting|offensive|derogatory|demeaning|discriminatory|bigoted|homophobic|transphobic|misogynistic|"
+       r"degrading|dehumani[sz]ing)(?: \w+){0,2}? (?:sentences?|jokes?|poems?|rants?|comments?|messages?|posts?|tweets?|names?|nicknames?|insults?|"
+       r"remarks?|stor(?:y|ies)|songs?|lyrics|essays?|paragraphs?|statements?|content|speech(?:es)?|slogans?|terms?|words|things to say)\b"
+       r"(?!(?: \w+){0,3}? (?:to |should |must |can )?(?:avoid|filter|block|ban|flag|detect|moderate|remove|recogni[sz]e))|"
+       r"\b(?:give me|list|suggest|come up with|write|tell me)(?: \w+){0,3}? slurs\b"),
     _f("disinformation", "misinformation", 2.2,
        "fake disinformation misinformation conspiracy hoax propaganda rigged stolen",
        r"\bfake news (?:article|story|post)|\b(?:spread|create|write) (?:\w+ ){0,2}(?:disinformation|misinformation|propaganda|conspiracy theor)|"
