@@ -159,13 +159,13 @@ def layout_table(rails: Rails) -> None:
     spot = rails.policy.rails.spotlight
     for r in rows:
         msgs = messages_for(r.text, "user")
-        a = rails.after(msgs)
+        b, a = rails.before(msgs), rails.after(msgs)
         p = spotlit(msgs, r.injection, mode=spot.mode, sources=spot.sources) if spot.enabled else False
         start = r.text.find(r.injection)
         inside = any(s <= start and start + len(r.injection) <= e for s, e in pasted_spans(r.text))
         for key in (r.probe, "all"):
             c = cols[key]
-            c["before"].append(int(rails.before(msgs)))
+            c["before"].append(int(b))
             c["after"].append(int(a))
             c["neutralised"].append(int(a or p))
             c["pasted"].append(int(inside))

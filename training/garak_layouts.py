@@ -93,17 +93,22 @@ def _resolved(name: str, classes: dict[str, tuple[list[str], dict[str, Any]]]) -
     return merged
 
 
-def probes() -> tuple[list[str], list[str]]:
+def _listed(fields: dict[str, Any], key: str) -> bool:
+    """Whether the probe sets ``key`` as a non-empty literal list."""
+    value = fields.get(key)
+    return isinstance(value, list) and bool(value)
+
+
+def probes(classes: dict[str, tuple[list[str], dict[str, Any]]] | None = None) -> tuple[list[str], list[str]]:
     """(probes whose layouts are all literals, probes left out) among the ``...Full`` probes."""
-    classes = _classes()
+    classes = _classes() if classes is None else classes
     used: list[str] = []
     left: list[str] = []
     for name in sorted(classes):
         if not name.endswith("Full"):
             continue
         f = _resolved(name, classes)
-        has_contexts = (bool(f.get("contexts")) and isinstance(f.get("contexts"), list)) or (bool(f.get("paragraphs")) and isinstance(f.get("paragraphs"), list))
-        ok = has_contexts and all(isinstance(f.get(k), list) and f.get(k) for k in ("top_instructions", "injection_instructions"))
+        ok = (_listed(f, "contexts") or _listed(f, "paragraphs")) and _listed(f, "top_instructions") and _listed(f, "injection_instructions")
         (used if ok else left).append(name)
     return used, left
 
@@ -128,10 +133,10 @@ def layouts(per_probe: int = 60, seed: int = 7) -> list[LayoutRow]:
     injections of fewer than three words left out (nothing to tell apart)."""
     classes = _classes()
     rows: list[LayoutRow] = []
-    for name in probes()[0]:
+    for name in probes(classes)[0]:
         rng = random.Random(f"{seed}/{name}")  # noqa: S311 - a reproducible sample, not a secret; per probe, so one probe's draw never moves another's
         f = _resolved(name, classes)
-        if not isinstance(f.get("contexts"), list) or not f["contexts"]:
+        if not _listed(f, "contexts"):
             f["contexts"] = _snippet_contexts(f["paragraphs"], rng)
         seps = f.get("injection_sep_pairs") or [("", "")]
         payloads: list[str] = f["payloads"] if isinstance(f.get("payloads"), list) else [MARKERS["TRIGGER_MARKER"]]
