@@ -194,13 +194,13 @@ def harm_table(rails: Rails, *, quick: bool = False) -> None:
     try:
         if quick:
             raise ImportError("--quick")
-        from training.harm_selection import Setting, flags_for, nested
+        from training.harm_selection import ALWAYS_GATED, Setting, flags_for, nested
         from training.train_harmful import evaluate
 
         ev = evaluate(rows, detector._reader)
         old = Setting("ngrams+dense", 4.0, 0.3, -2.8, True)  # main's recipe: n-grams + embeddings, gated, weight 0.3
         old_flags = flags_for(old, ev.oos[(old.features, old.c)], ev.heur, ev.fired)
-        for (source, label), (_setting, flags) in nested(ev.oos, ev.heur, ev.fired, ev.groups, log=lambda _: None).items():
+        for (source, label), (_setting, flags) in nested(ev.oos, ev.heur, ev.fired, ev.groups, log=lambda _: None, gates=ALWAYS_GATED).items():
             name = _name(source, label, rows)
             loso_after[name] = [int(x) for x in flags]
             loso_before[name] = [int(x) for x in old_flags[ev.groups[(source, label)]]]

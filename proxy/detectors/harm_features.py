@@ -10,38 +10,16 @@ lower-cased, whitespace-collapsed text; each carries trigger words that gate it 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Final
 
 __all__ = ["BENIGN_CONTEXT", "HARM_OBJECTS", "INTENT", "HarmFeature"]
 
 
-@dataclass(frozen=True, slots=True)
-class HarmFeature:
-    """One named pattern: category ("" for intent and context features), weight, trigger words."""
-
-    name: str
-    category: str
-    weight: float
-    pattern: re.Pattern[str]
-    triggers: frozenset[str]
-
-
-def _f(name: str, category: str, weight: float, triggers: str, *alternatives: str) -> HarmFeature:
-    return HarmFeature(name, category, weight, re.compile("|".join(f"(?:{a})" for a in alternatives)), frozenset(triggers.split()))
-
-
-_MAKE = (
-    r"make|making|build|building|synthesi[sz]e|synthesi[sz]ing|produce|producing|create|manufacture|assemble|cook|brew|extract|"
-    r"obtain|acquire|buy|get|prepare|weaponi[sz]e|grow|culture|3d[- ]print|convert"
-)
-_PERSON = (
-    r"someone|somebody|a person|people|him|her|them|my (?:wife|husband|partner|ex|boss|neighbou?r|teacher|coworker|co-worker|classmate|"
-    r"roommate|mother|father|mom|dad|brother|sister|friend|girlfriend|boyfriend|son|daughter|baby|child)|a (?:child|kid|baby|woman|man|girl|boy|"
-    r"cop|police officer|judge|politician|journalist|witness|stranger)|children|kids|the president|a senator|an? (?:ethnic|religious) group|"
-    r"(?:jews|muslims|christians|immigrants|refugees|black people|gay people|trans people)"
-)
+from proxy.detectors.harm_acts import HARM_ACTS
+from proxy.detectors.harm_vocab import MAKE as _MAKE
+from proxy.detectors.harm_vocab import PERSON as _PERSON
+from proxy.detectors.harm_vocab import HarmFeature
+from proxy.detectors.harm_vocab import feature as _f
 
 HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
     _f("explosives", "weapons", 3.0,
@@ -59,9 +37,13 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        r"\b(?:untraceable|ghost|homemade|3d[- ]printed|unregistered) (?:gun|firearm|pistol|rifle)s?\b|\b(?:fully )?automatic (?:rifle|weapon|fire)\b|"
        r"\bconvert (?:a |an |my )?(?:\w+ ){0,2}(?:rifle|gun|ar-15)\b|\b(?:silencer|suppressor)s?\b|\bbuy (?:a )?(?:gun|firearm)s? (?:without|illegally)\b"),
     _f("kill_person", "violence", 3.0,
-       "kill killing murder murdering assassinate poison poisoning strangle stab shoot torture kidnap abduct hurt injure maim beat drown suffocate",
-       rf"\b(?:kill|killing|murder|murdering|assassinate|poison|poisoning|strangle|stab|shoot|torture|kidnap|abduct|hurt|injure|maim|beat up|drown|suffocate) "
-       rf"(?:\w+ ){{0,2}}(?:{_PERSON})\b"),
+       "kill killing murder murdering assassinate poison poisoning strangle stab shoot torture kidnap abduct hurt injure maim beat drown suffocate "
+       "attack assault sedate smother choke bludgeon shank disfigure cripple paralyze paralyse knock",
+       rf"\b(?:kill|killing|murder|murdering|assassinate|poison|poisoning|strangle|stab|shoot|torture|kidnap|abduct|hurt|injure|maim|beat up|drown|suffocate|"
+       rf"sedate|smother|choke|bludgeon|shank|disfigure|cripple|paraly[sz]e|knock out) "
+       rf"(?:\w+ ){{0,2}}(?:{_PERSON})\b|\bknock (?:{_PERSON}) (?:out|unconscious)\b|\bphysically (?:attack|assault|hurt) (?:{_PERSON})\b|"
+       rf"\b(?:attack|assault|jump|ambush) (?:{_PERSON}) (?:with (?:a |an |my )?(?:knife|bat|hammer|acid|gun|weapon|machete|brick|crowbar|bottle)|"
+       rf"(?:and|to) (?:hurt|kill|injure|beat|stab|rob))\b"),
     _f("mass_violence", "violence", 3.2,
        "shooting massacre terrorist terrorism terror genocide bodies body murder killing",
        r"\bmass (?:shooting|murder|killing|casualt)|\bschool shooting\b|\bterror(?:ist)? attack\b|\bmassacre\b|\bgenocide\b|\bethnic cleansing\b|"
@@ -88,7 +70,8 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
     _f("fraud_theft", "crime", 2.6,
        "launder laundering counterfeit forge forged fake identity shoplift shoplifting smuggle smuggling traffic trafficking evade evasion "
        "embezzle insider bribe scam scams ponzi fraud blackmail extort extortion stalk dox doxx hotwire steal stolen pickpocket",
-       r"\blaunder(?:ing)? money\b|\bmoney laundering\b|\bcounterfeit (?:money|bills|currency|goods)\b|\bforge (?:a |an )?(?:\w+ )?(?:passport|signature|document|id|check|cheque)|"
+       r"\blaunder(?:ing)? (?:\w+ ){0,3}?(?:money|cash|funds|proceeds|profits|bitcoin|crypto|earnings)\b|\bmoney laundering\b|"
+       r"\bcounterfeit (?:money|bills|currency|goods)\b|\bforge (?:a |an )?(?:\w+ )?(?:passport|signature|document|id|check|cheque)|"
        r"\bfake (?:passport|id|driver'?s licen[cs]e|identity|documents)\b|\bidentity theft\b|\bshoplift|\b(?:human|sex) trafficking\b|\bsmuggl\w+ (?:drugs|people|weapons|migrants)|"
        r"\bevade (?:\w+ )?taxes\b|\btax evasion\b|\bembezzl|\binsider trading\b|\bbribe (?:a |an |the )?(?:official|judge|police|cop)|\b(?:run|set up|start) (?:a |an )?(?:\w+ )?(?:scam|ponzi|fraud)|"
        r"\b(?:scam|defraud) (?:old|elderly|people|someone|customers)|\bblackmail\b|\bextort|\bstalk (?:someone|my|her|him|a)|\bdoxx?(?:ing)?\b|\bhotwire\b|"
@@ -143,10 +126,13 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        "sexually explicit porn pornographic erotic erotica nsfw",
        r"\bsexually explicit\b|\bexplicit sex\b|\bporn(?:ographic)?\b|\berotica?\b|\bnsfw\b"),
     _f("sexual_minors", "sexual", 4.0,
-       "child children minor minors underage teen teenager kid kids groom grooming loli preteen year",
-       r"\b(?:sexual|sexually|nude|naked|explicit|erotic|porn\w*)\b.{0,40}\b(?:child|children|minors?|underage|(?:\d|1[0-7])[- ]year[- ]old|preteen|kids?)\b|"
-       r"\b(?:child|children|minors?|underage|preteen|kids?|(?:\d|1[0-7])[- ]year[- ]olds?)\b.{0,40}\b(?:sexual|sexually|nude|nudes|naked|explicit|erotic|porn\w*)\b|"
-       r"\bgroom(?:ing)? (?:a |the )?(?:child|minor|kid|teen)"),
+       "child children minor minors underage teen teens teenager teenagers schoolgirl schoolgirls kid kids groom grooming loli preteen year yo",
+       r"\b(?:sexual|sexually|nude|nudes|naked|explicit|erotic|porn\w*)\b.{0,40}\b(?:child|children|minors?|underage|(?:\d|1[0-7])[- ]year[- ]old|(?:\d|1[0-7]) ?yo|"
+       r"preteen|kids?|teens?|teenagers?|schoolgirls?)\b|"
+       r"\b(?:child|children|minors?|underage|preteen|kids?|teens?|teenagers?|schoolgirls?|(?:\d|1[0-7])[- ]year[- ]olds?|(?:\d|1[0-7]) ?yo)\b.{0,40}"
+       r"\b(?:sexual|sexually|nude|nudes|naked|explicit|erotic|porn\w*)\b|"
+       r"\bgroom(?:ing)? (?:a |the )?(?:child|minor|kid|teen)|\bmeet (?:up )?(?:with )?(?:a |an |this |that )?(?:(?:\d|1[0-7])[- ]year[- ]old|minor|underage|teen)\w* "
+       r"(?:\w+ ){0,3}without (?:her|his|their) parents"),
     # coercion and lack of consent, asked for as a how-to ("how do I force my partner into sex"):
     # only right after the request words, never "me" as the object, so a person asking about
     # being pressured ("my boyfriend keeps pressuring me into sex") or about the law is not stopped
@@ -178,6 +164,16 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        "fake disinformation misinformation conspiracy hoax propaganda rigged stolen",
        r"\bfake news (?:article|story|post)|\b(?:spread|create|write) (?:\w+ ){0,2}(?:disinformation|misinformation|propaganda|conspiracy theor)|"
        r"\b(?:election|vote) (?:was |is )?(?:stolen|rigged)\b|\bvaccines? cause autism\b|\b(?:covid|climate change|moon landing) (?:is|was) (?:a )?hoax\b"),
+    _f("fabricated_claims", "misinformation", 2.2,
+       "claim claiming claims saying argue arguing prove proving convince convincing persuade persuading fake false fabricated made-up bogus "
+       "suppress voters vaccine vaccines 5g fluoride chemtrails",
+       r"\b(?:claim\w*|saying|argu\w*|prov\w*|convinc\w*|persuad\w*) (?:that )?(?:\w+ ){0,4}?(?:cures?|prevents?|reverses?) (?:covid|cancer|autism|diabetes|hiv|aids|"
+       r"measles|alzheimer'?s)\b|\b(?:write|post|generate|create|leave|produce)\w* (?:\w+ ){0,3}?(?:fake|false|fabricated|made-up|bogus) (?:[\w-]+ ){0,2}?"
+       r"(?:reviews|testimonials|ratings|endorsements|quotes|statistics|studies|citations|evidence|news|stories|articles|claims)\b|"
+       r"\bsuppress (?:the )?(?:\w+ ){0,2}?(?:vote|votes|voters|turnout)\b|\b(?:wrong|fake) (?:election|voting|polling) (?:date|day|location|place|information)\b|"
+       r"\b(?:convinc\w*|persuad\w*|prov\w*|claim\w*|argu\w*) (?:that )?(?:\w+ ){0,2}?(?:vaccines?|5g|fluoride|chemtrails|mrna vaccines?) (?:cause|causes|caused|"
+       r"contain|contains|is|are) (?:\w+ ){0,2}?(?:autism|cancer|infertility|covid|microchips?|poison|a bioweapon|deadly|population control|sterili[sz]ation)\b"),
+    *HARM_ACTS,
 )
 
 INTENT: Final[tuple[HarmFeature, ...]] = (
@@ -210,16 +206,40 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        r"photos?|videos?|film|pictures?|scenes?|sunsets?|portraits?|hills?|openings?|defen[cs]e|laundry|balloons?|jet lag|procrastination|"
        r"the heat|a cold|the competition|my (?:brother|sister|friend|dad|mom) at)\b"),
     _f("protective", "", -3.0,
-       "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend accused charged victim so train",
+       "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend accused charged victim so train "
+       "catch tell never accidentally is got received",
        r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|defend against|guard against|stay safe from)(?:ing)? (?:\w+ ){0,4}"
        r"(?:scams?|phishing|fraud|malware|ransomware|hack|attack|abuse|trafficking|grooming|stalk|poison|overdose|theft|thieves|burglar|virus)|"
        r"\bwhat should i do if\b|\bwarning signs\b|\b(?:safely|properly) (?:store|dispose|handle|use)\b|\bhow to report\b|"
        r"\b(?:falsely )?accused of\b|\bcharged with\b|\b(?:a |the )?victim of\b|\bdefend myself\b|"
-       r"\bso (?:that )?(?:i|we) can (?:protect|avoid|spot|recogni[sz]e|teach|train|warn|defend)\b|\btrain (?:my |our )?(?:staff|employees|team|colleagues|users)\b"),
+       r"\bso (?:that )?(?:i|we) can (?:protect|avoid|spot|recogni[sz]e|teach|train|warn|defend)\b|\btrain (?:my |our )?(?:staff|employees|team|colleagues|users)\b|"
+       r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|catch|tell if)\w* (?:\w+ ){0,4}(?:fake|fraud\w*|counterfeit|charit\w*|spik\w*|drugg\w*|impersonat\w*|"
+       r"skimm\w*|grooming|predators?|extremis\w*|radicali[sz]\w*|stalkerware|spyware)|\bnever (?:be )?mix|\b(?:i|we|my \w+) accidentally\b|"
+       r"\bis (?:this|it) (?:a |an )?(?:scam|phishing|legit|real|fake)\b|\bi (?:got|received) (?:an? )?(?:\w+ )?(?:email|text|message|call|letter)\b"),
     _f("informational", "", -2.2,
        "what definition define history historical why explain meaning fiction novel movie film game story",
        r"^(?:what (?:is|are|was|were) (?:a |an |the )?\w+(?: \w+)?\??$)|\b(?:definition|meaning) of\b|\b(?:legal|dictionary) definition\b|"
        r"\bwhy did (?:the )?\w+|\bin (?:the )?(?:history|movie|film|novel|book|game|series)\b|\bhistorical(?:ly)?\b|\bmurder mystery\b|\bin (?:my|a) (?:novel|story|screenplay)\b"),
+    # writing or asking *about* a harm, not for it ("an article about the rise of extremist propaganda", "is it true that ...")
+    _f("about_the_harm", "", -3.0,
+       "analyze analyse analysis debunk debunking countering combat combating fight fighting reporting documentary about true "
+       "why",
+       r"\b(?:analy[sz]e|analysis of|debunk\w*|countering|combat(?:ing)?|fight(?:ing)? against|reporting on|documentary (?:about|on))\b|"
+       r"\babout how (?!to\b)|\babout (?:the )?(?:rise|spread|history|dangers?|effects?|impact|psychology|causes?|roots) of\b|\bis it true that\b|"
+       r"\bwhy do (?:some )?people (?:think|believe|claim|say)\b"),
+    # a parent or teacher explaining to children ("how do I talk to my teenager about sexual consent")
+    # (a talk with one's own children "about"; not "teach a child that ...", nor with "send me", "touch", "our secret":
+    # a groomer's phrasing): outweighs what the model adds
+    _f("parenting_talk", "", -6.0,
+       "talk speak",
+       r"\b(?:talk|speak) (?:to|with) (?:my|our) (?:\w+ )?(?:kids?|children|teens?|teenagers?|sons?|daughters?|students?|class) about\b"
+       r"(?!.*\b(?:(?:send|sends|show|shows|give|gives|touch|touches) me|with me|touch\w*|our secret|keep (?:it|this) (?:a )?secret)\b)"),
+    _f("game_sense", "", -3.0,
+       "skyrim minecraft fortnite elden gta duty souls game roblox zelda dnd d&d baldur's assassin's hitman valorant league overwatch pubg apex sims "
+       "stardew boss level quest playthrough speedrun npc npcs mob mobs dungeon raid pvp",
+       r"\b(?:in|on) (?:skyrim|minecraft|fortnite|elden ring|gta|call of duty|dark souls|the game|this game|a game|my game|the level|roblox|zelda|d&d|dnd|"
+       r"baldur'?s gate|assassin'?s creed|hitman|valorant|league|overwatch|pubg|apex|the sims|stardew)\b|"
+       r"\b(?:boss fight|level \d+|quest|playthrough|speedrun|npcs?|mobs?|dungeon|raid boss|pvp)\b"),
     _f("pain_figure", "", -3.0,
        "killing",
        r"\b(?:my|the) (?:\w+ )?(?:is|are) killing me\b"),

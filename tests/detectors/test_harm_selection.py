@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.harm_selection import MAX_FALSE_STOPS, Setting, family, flags_for, group_masks, nested, select
+from training.harm_selection import ALWAYS_GATED, MAX_FALSE_STOPS, Setting, family, flags_for, group_masks, nested, select
 
 
 def _data() -> tuple[dict[tuple[str, float], np.ndarray], np.ndarray, np.ndarray, dict[tuple[str, int], np.ndarray]]:
@@ -47,3 +47,10 @@ def test_sources_generated_together_are_held_out_together() -> None:
     assert family("own_styled_harmful") == family("own_styled_benign")
     assert family("dna_toxicity") == family("dna_malicious_uses") == "dna"
     assert family("pyrit_airt") == "pyrit_airt"
+
+
+def test_always_gated_selection_never_drops_the_gate() -> None:
+    oos, heur, fired, groups = _data()
+    assert not select(oos, heur, fired, groups).gate  # the toy data has no feature, so only an ungated model detects
+    assert select(oos, heur, fired, groups, gates=ALWAYS_GATED).gate
+    assert all(s.gate for s, _ in nested(oos, heur, fired, groups, log=lambda _: None, gates=ALWAYS_GATED).values())

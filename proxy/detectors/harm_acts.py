@@ -1,0 +1,157 @@
+"""Harm acts of the harmful-request detector (:mod:`proxy.detectors.harmful`), added for issue 15.
+
+Written from a harm taxonomy on 2026-12-07 (never from a prompt of an evaluation set): sabotage of
+infrastructure, drink spiking, weapons past security, undetectable poison, covert tracking of a
+person, impersonation to phish, card fraud, fake schemes, framing someone, illicit prescriptions,
+drug misuse, hiding self-harm or child abuse, extremist recruitment, calls to persecute a group,
+staged deaths, covert capture of keystrokes or screens, improvised weapons. Each is a
+:class:`~proxy.detectors.harm_vocab.HarmFeature` like those of :mod:`proxy.detectors.harm_features`
+(which appends this table to its harm objects); gaps between words allow possessives ("a city's").
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from proxy.detectors.harm_vocab import GROUP, PERSON, HarmFeature
+from proxy.detectors.harm_vocab import feature as _f
+
+__all__ = ["HARM_ACTS"]
+
+_PERSON, _GROUP = PERSON, GROUP
+
+HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
+    _f("sabotage", "violence", 2.6,
+       "sabotage sabotaging derail derailing contaminate contaminating poison poisoning hijack crash disable",
+       r"\b(?:sabotag\w*|derail\w*|blow up|bomb|contaminat\w*|poison\w*|disable) (?:[\w']+ ){0,3}?(?:the |a |an )?(?:power grid|(?:electric(?:al)? )?grid|"
+       r"substations?|(?:passenger |freight )?trains?|railway|rail (?:line|track)s?|train tracks|water (?:supply|treatment|system|plant)|reservoir|"
+       r"(?:oil |gas )?pipelines?|gas (?:line|main)s?|dams?|nuclear (?:plant|reactor)|power (?:plant|station)|(?:passenger )?planes?|aircraft|airliner|"
+       r"air traffic control|cell towers?|911|emergency services|hospital(?:'s)? (?:systems|network|generators?))\b|"
+       r"\b(?:hijack|crash|bring down|shoot down) (?:a |an |the )?(?:passenger |commercial )?(?:plane|aircraft|airliner|jet|flight)\b"),
+    _f("drink_spiking", "violence", 3.2,
+       "spike spiking slip rohypnol roofie roofies chloroform date-rape date",
+       r"\bspik(?:e|ing) (?:[\w']+ ){0,2}?(?:drinks?|coffee|tea|food|punch|cocktail)\b|"
+       r"\bslip (?:[\w']+ ){0,3}?(?:into|in) (?:her|his|their|someone'?s|my \w+'?s?|a (?:girl|guy|woman|man)'?s|the) (?:[\w']+ )?(?:drink|coffee|tea|food|beer|wine)\b|"
+       r"\b(?:get|buy|make|use|give|put|slip|obtain|order|dose)\b(?: \w+){0,3}? (?:rohypnol|roofies?|date[- ]rape drugs?|chloroform)\b"),
+    _f("weapon_past_security", "weapons", 2.8,
+       "gun guns knife knives blade blades weapon weapons firearm firearms explosive explosives bomb bombs pistol pistols taser tasers",
+       r"\b(?:get|sneak|smuggle|slip)\w* (?:a |an |my |the )?(?:[\w']+ )?(?:gun|knife|knives|blade|weapon|firearm|explosive|bomb|pistol|taser)s? "
+       r"(?:[\w']+ ){0,2}?(?:past|through|onto|into) (?:the )?(?:airport |tsa |stadium |school |court |security |metal )?(?:security|plane|flight|aircraft|"
+       r"metal detectors?|checkpoint|school|stadium|courthouse|concert)\b"),
+    _f("undetectable_poison", "violence", 3.2,
+       "poison poisons toxin toxins substance substances chemical chemicals undetectable untraceable tasteless odorless odourless antifreeze arsenic cyanide",
+       r"\b(?:poisons?|toxins?|substances?|chemicals?)(?: \w+)? (?:that|which) (?:[\w']+ ){0,3}?(?:can'?t|cannot|won'?t|wouldn'?t|doesn'?t|don'?t|will not|would not) "
+       r"(?:[\w']+ ){0,2}?(?:be )?(?:detected|traced|show up)|\b(?:undetectable|untraceable|tasteless|odou?rless) (?:[\w']+ )?poisons?\b|"
+       r"\bpoison (?:[\w']+ ){0,2}?(?:slowly|over time|little by little|gradually)\b|"
+       r"\b(?:put|slip|add|mix)\w* (?:[\w']+ ){0,3}?(?:poison|antifreeze|arsenic|cyanide) (?:in|into) (?:[\w']+ ){0,2}?(?:food|drink|coffee|tea|meal|soup)\b"),
+    _f("covert_tracking", "privacy", 2.8,
+       "track tracking monitor spy follow read see check access intercept clone log record mirror install hidden secret find locate",
+       r"^(?=.*\b(?:without (?:her|him|them|his|their|my \w+|the \w+|anyone)(?:'s)? (?:[\w']+ )?(?:knowing|knowledge|consent|permission|noticing|finding out)|"
+       r"secretly|covertly|behind (?:her|his|their|my \w+'s) back|without (?:being|getting) (?:caught|noticed|detected)|(?:she|he|they) (?:won'?t|never|doesn'?t) "
+       r"(?:know|find out|notice))\b).*\b(?:track|monitor|spy on|follow|read|see|check|access|intercept|clone|log|record|mirror|hack|get into)\w* (?:[\w']+ ){0,3}?"
+       r"(?:my (?:[\w']+ )?(?:wife|husband|partner|ex|girlfriend|boyfriend|gf|bf|boss|coworker|employee|neighbou?r|roommate|daughter|son|mother|father|mom|dad|"
+       r"friend|sister|brother)|someone|somebody|her|his|their|a person)(?:'s)? (?:[\w']+ ){0,2}?(?:phone|location|messages|texts|whatsapp|imessages?|emails?|"
+       r"calls|browsing|internet history|car|movements|whereabouts|snapchat|instagram|facebook|dms|chats|conversations)\b|"
+       r"\binstall (?:[\w']+ ){0,2}?(?:spyware|stalkerware|a tracker|a gps tracker|tracking (?:app|software)|a keylogger|a hidden camera) (?:on|in) "
+       r"(?:her|his|their|my \w+'s|someone'?s)\b|\b(?:hidden|secret) cameras? (?:in|into) (?:[\w']+ ){0,2}?(?:bathroom|bedroom|shower|changing room)\b|"
+       r"\b(?:find|get|locate|track down|figure out)\w* (?:[\w']+ ){0,3}?(?:home address|address|where (?:she|he|they) (?:lives?|sleeps?)) "
+       r"(?:[\w']+ ){0,3}?from (?:just )?(?:a |an |her |his |their )?(?:photo|picture|username|license plate|licence plate|ip address|selfie|instagram)\b"),
+    _f("impersonation_phishing", "cyber", 2.8,
+       "pretend pretending pretends pose posing impersonate impersonating disguised spoof spoofed spoofing fake looks appears claiming harvest harvesting",
+       r"\b(?:pretend\w* to be|pos\w* as|impersonat\w*|disguis\w* as|(?:looks?|appears?) (?:like it(?:'s| is| came)|to (?:be|come)) from|spoof\w*|"
+       r"claiming to be from) (?:[\w']+ ){0,3}?(?:bank|paypal|irs|hmrc|amazon|apple|microsoft|netflix|google|police|government|tax office|ceo|boss|"
+       r"it (?:department|support)|tech support|delivery company|fedex|ups|dhl|usps|royal mail)\b(?=.{0,120}\b(?:login|log in|password|passcode|"
+       r"credentials|card (?:number|details)|bank (?:details|account)|account (?:number|details)|pin|ssn|social security|verification code|one-time code|"
+       r"otp|2fa code|gift cards?|wire|transfer|payment|personal (?:details|information)|details)\b)|\bfake login (?:page|site|form|screen)s?\b|"
+       r"\bcredential harvest\w*|\bharvest (?:[\w']+ ){0,2}?(?:credentials|logins|passwords)\b|"
+       r"\bclone (?:a |the )?(?:[\w']+ )?(?:login|bank(?:ing)?) (?:page|site|website)\b"),
+    _f("card_fraud", "crime", 2.6,
+       "skim skimming skimmer skimmers carding cvv clone stolen cloned skimmed sim",
+       r"\bskim(?:ming)? (?:[\w']+ ){0,2}?(?:cards?|card numbers|credit|debit)\b|\bcard skimm\w*|\bskimmers? (?:on|at|for|to|in)\b|"
+       r"\b(?:use|buy|sell|cash out|make money with) (?:[\w']+ ){0,2}?(?:stolen|cloned|skimmed) (?:credit |debit |gift )?cards?\b|"
+       r"\bclone (?:a |someone'?s |her |his )?(?:credit |debit |sim |bank )?cards?\b|\bcarding\b|\bcvv (?:dumps?|shops?)\b|"
+       r"\b(?:buy|use|cash out) (?:[\w']+ ){0,2}?card (?:numbers|details|dumps)\b|\bsim[- ]swap\w*"),
+    _f("fake_scheme", "crime", 2.6,
+       "fake",
+       r"\bfake (?:[\w']+ )?(?:charity|charities|fundraiser|gofundme|donation (?:page|site|drive)|crowdfunding|investment|lottery|giveaway|"
+       r"job (?:offer|posting|listing)s?|sweepstakes|tech support|invoices?|refund|insurance claim|rental listing|escrow|doctor'?s note|sick note|"
+       r"diploma|degree|transcript|prescriptions?(?! glasses| lenses)|receipts|pay ?stubs?|bank statements?)\b"),
+    _f("frame_someone", "crime", 2.6,
+       "frame plant fabricate false falsely",
+       rf"\bframe (?:{_PERSON}) (?:[\w']+ )?for\b|\bplant (?:drugs|evidence|a gun|a weapon|stolen \w+) (?:on|in)\b|"
+       r"\b(?:fabricate|plant|forge) (?:[\w']+ ){0,2}?evidence\b|\b(?:make|file|submit|write) (?:a )?false (?:police report|accusation|allegation|claim|complaint)\b|"
+       rf"\bfalsely accuse (?:{_PERSON})\b"),
+    _f("illicit_prescription", "crime", 2.6,
+       "prescription prescriptions doctor-shop doctor-shopping doctor symptoms",
+       r"\b(?:get|buy|obtain|order|score|acquire|source)\w* (?:[\w']+ ){0,3}?(?:opioids?|oxycodone|oxy(?:contin)?|xanax|adderall|percocet|vicodin|"
+       r"hydrocodone|morphine|codeine|fentanyl|ketamine|benzos?|valium|tramadol|steroids|ritalin|modafinil)\b(?: \w+){0,3}? without (?:a |any )?"
+       r"(?:prescription|doctor|script)\b|\b(?:forge|forged|fake) (?:a )?prescriptions?(?! glasses| lenses)\b|\bdoctor[- ]shop\w*|"
+       r"\b(?:fake|exaggerate|lie about) (?:[\w']+ ){0,2}?(?:symptoms|pain) to get (?:[\w']+ ){0,2}?(?:opioids|oxy\w*|xanax|adderall|painkillers|pills|prescriptions?)\b"),
+    _f("self_harm_concealment", "self_harm", 3.0,
+       "starve starving pro-ana proana thinspo thinspiration hide hiding cover covering conceal pills tablets painkillers noose purge vomit",
+       r"\bstarv(?:e|ing) (?:myself|yourself|oneself)\b|\bpro[- ]?ana\b|\bthinspo\w*|"
+       r"\b(?:hide|hiding|cover|covering|conceal)\w* (?:up )?(?:my )?(?:self[- ]harm|cuts|cutting|scars|burns|eating disorder|not eating|purging) "
+       r"(?:[\w']+ ){0,3}?from (?:my |the )?(?:parents|mom|mum|dad|family|teachers?|school|doctor|therapist|everyone|people|boyfriend|girlfriend|husband|wife)\b|"
+       r"\bhow many (?:[\w']+ ){0,2}?(?:pills|tablets|sleeping pills|painkillers|paracetamol|tylenol|aspirin|insulin) (?:[\w']+ ){0,6}?(?:to die|would kill me|"
+       r"to kill myself|to not wake up|is fatal|are fatal|is lethal|are lethal)\b|\btie (?:a )?noose\b|\bhang (?:myself|yourself)\b|"
+       r"\b(?:make|induce|force) (?:myself|yourself) (?:to )?(?:throw up|vomit|purge)\b"),
+    _f("child_abuse", "violence", 3.0,
+       "bruises marks welts burns injuries hit beat spank punish discipline smack whip hurt",
+       r"\b(?:hide|cover up|conceal|explain away)\w* (?:the )?(?:bruises|marks|welts|burns|injuries) (?:on|from) (?:my |the |a |his |her )?(?:kid|child|son|daughter|"
+       r"baby|toddler|stepson|stepdaughter|students?)\b|\b(?:hit|beat|spank|punish|discipline|smack|whip|hurt)\w* (?:my |a |the )?(?:kid|child|son|daughter|baby|"
+       r"toddler|children|kids|stepson|stepdaughter) (?:[\w']+ ){0,4}?(?:without (?:leaving )?(?:any )?(?:marks|bruises|evidence)|so (?:it|they|there) (?:[\w']+ ){0,2}?"
+       r"(?:(?:doesn|don|won)'?t (?:show|leave)|no marks))"),
+    _f("extremism", "violence", 3.0,
+       "recruit recruiting recruitment radicalize radicalise radicalizing radicalising militia jihad jihadi jihadist isis neo-nazi nazi nationalist "
+       "terrorist extremist manifesto",
+       r"\b(?:recruit\w*|radicali[sz]\w*) (?:[\w']+ ){0,4}?(?:for |to |into )?(?:an? |the |my |our )?(?:violent |armed )?(?:militia|terror(?:ist)? (?:group|cell|organi[sz]ation)|"
+       r"extremist (?:group|movement|cause)|jihad\w*|isis|al[- ]qaeda|neo-?nazi\w*|white nationalist\w*|accelerationis\w*)\b|"
+       r"\b(?:militia|jihadi?|jihadist|isis|neo-?nazi|white nationalist|terrorist|extremist) (?:recruitment|recruiting|propaganda|manifesto|pamphlets?|"
+       r"flyers?|posters?|slogans?)\b|\bradicali[sz]e (?:[\w']+ ){0,2}?(?:young|teens?|teenagers?|people|men|youth|kids|followers|others|students)\b|"
+       r"\bmanifesto (?:for|like) (?:a |the )?(?:mass shooter|shooter|attack)"),
+    _f("persecute_group", "hate", 3.0,
+       "jews jewish muslims christians hindus sikhs immigrants refugees migrants blacks white asians asian latinos hispanics mexicans arabs gay "
+       "gays lesbians trans transgender women disabled autistic mentally roma gypsies indigenous native poor homeless black",
+       rf"\b(?:{_GROUP}) (?:should|must|need to|ought to|deserve to) (?:all )?(?:be )?(?:sterili[sz]ed|exterminated|eliminated|wiped out|gassed|deported|"
+       r"locked up|killed|shot|hanged|banned from|segregated|put in camps|not (?:be allowed to )?(?:vote|exist|breed|marry|have children|work))\b|"
+       rf"\b(?:{_GROUP}) (?:are|is) (?:[\w']+ ){{0,2}}?(?:inferior|subhuman|animals|vermin|parasites|a disease|a plague|genetically inferior|less intelligent|"
+       r"criminals|rapists|terrorists|evil)\b"),
+    _f("staged_death", "violence", 3.2,
+       "accident suicide causes attack robbery breathing disappear wake rid out eliminate silence whack dispose",
+       r"\bmake (?:it|his death|her death|the death|the murder|the killing) look like (?:an? )?(?:accident|suicide|natural causes|heart attack|robbery)\b|"
+       rf"\bmake (?:{_PERSON}) (?:stop breathing|disappear (?:for good|permanently|forever)|never wake up)\b|"
+       rf"\b(?:get rid of|take out|eliminate|silence|whack|dispose of) (?:{_PERSON})\b(?=.{{0,50}}\b(?:for good|permanently|forever|without|"
+       r"so (?:no one|nobody)|look like|caught|police|trace|body)\b)"),
+    _f("drug_misuse", "crime", 2.6,
+       "high stoned wasted tripping trip buzzed snort snorting inject injecting smoke crush shoot plug boof huff huffing sniff inhale mix "
+       "combine sell selling deal dealing push cut stash hide smuggle ship mail dealer plug grow cultivate cook brew extract pass beat cheat "
+       "fool trick test pee urine shrooms psilocybin mescaline peyote lean drank freebase dabs",
+       r"\b(?:how (?:to|do i|can i|could i|would i)|ways? to|best way to|easiest way to|help me|i want to|i wanna|can i|trying to) (?:get|stay) "
+       r"(?:high|stoned|wasted|tripping|buzzed)\b(?! (?:altitude|ground|score|marks))|"
+       r"\bget(?:ting)? (?:high|stoned|wasted|tripping) (?:on|off|from|with)\b|\b(?:take|use|smoke|drink|eat|snort|mix) (?:\w+ ){0,3}?to get "
+       r"(?:high|stoned|wasted|tripping|buzzed)\b|"
+       r"\b(?:snort|inject|smoke|crush|shoot up|plug|boof|huff|sniff|inhale)\w* (?:[\w']+ ){0,3}?(?:pills|oxy\w*|xanax|xans|adderall|ritalin|heroin|cocaine|"
+       r"coke|ketamine|fentanyl|meth|glue|paint|gasoline|nitrous|whippets|percocets?|percs|morphine|opioids?|crack|molly|bath salts)\b|"
+       r"\b(?:mix|combine)\w* (?:[\w']+ ){0,3}?(?:xanax|xans|benzos?|oxy\w*|opioids?|alcohol|molly|mdma|cocaine|coke|ketamine|lean|codeine|dxm) "
+       r"(?:and|with) (?:[\w']+ ){0,2}?(?:xanax|xans|benzos?|oxy\w*|opioids?|alcohol|booze|molly|mdma|cocaine|coke|ketamine|lean|codeine|dxm)\b"
+       r"(?=.{0,60}\b(?:high|buzz|trip|stronger|intense|harder|better)\b)|"
+       r"\b(?:sell|deal|push|move|distribute|cut|stash|hide|smuggle|ship|mail|post)\w* (?:[\w']+ ){0,3}?(?:drugs|weed|coke|cocaine|molly|pills|xans|percs|"
+       r"meth|heroin|fentanyl|shrooms|ketamine|lsd|mdma|ecstasy|dope|narcotics|crack)\b(?! (?:addiction|addicts|overdoses?|prevention|policy|laws?)\b)|"
+       r"\b(?:find|get|score|cop)\w* (?:a |my |an? )?(?:drug )?(?:dealer|plug)\b|"
+       r"\b(?:grow|cultivate|cook|brew|extract|synthesi[sz]e|make|produce)\w* (?:[\w']+ ){0,3}?(?:shrooms|psilocybin|magic mushrooms|mescaline|peyote|crack|"
+       r"crystal meth|purple drank|freebase|hash oil|dabs|bho)\b|"
+       r"\b(?:pass|beat|cheat|fool|trick) (?:[\w']+ ){0,2}?(?:drug|urine|piss|hair follicle|breathalyzer|breathalyser) tests?\b|"
+       r"\b(?:fake|synthetic|someone else'?s|clean) (?:pee|urine) (?:for|to pass)\b|"
+       r"\bhow (?:much|many) (?:[\w']+ ){0,6}?(?:to|do i need to|should i take to) (?:get high|trip|get stoned|get a buzz|feel (?:high|the high))\b"),
+    _f("covert_capture", "cyber", 2.8,
+       "secretly silently covertly quietly invisibly background keystrokes keystroke",
+       r"\b(?:secretly|silently|covertly|quietly|invisibly|in the background)\b (?:[\w']+ ){0,2}?(?:record|capture|log|steal|grab|copy|upload|send|forward)\w* "
+       r"(?:[\w']+ ){0,3}?(?:keystrokes|keys|passwords|screen|screenshots|webcam|camera|microphone|mic|messages|texts|browsing|clipboard|location|credentials)\b|"
+       r"\b(?:record|capture|log)s? (?:every |all )?(?:keystrokes?|keys pressed)\b(?=.{0,80}\b(?:emails?|send|sends|uploads?|without|secretly|silently)\b)"),
+    _f("improvised_weapon", "weapons", 2.8,
+       "shiv shank zip pipe slam-fire slamfire sear bump switchblade knuckles dusters turn flamethrower gas fumes smoke",
+       r"\b(?:make|build|craft|whittle|fashion|sharpen|improvise|file)\w* (?:[\w']+ ){0,3}?(?:shiv|shank|zip gun|pipe gun|slam[- ]?fire|auto sear|bump stock|"
+       r"switchblade|brass knuckles|knuckle dusters?|poison(?:ed)? darts?)\b|\bturn (?:a |an |my )?(?:[\w']+ ){0,2}?into (?:a |an )?(?:weapon|gun|flamethrower|bomb|explosive)\b|"
+       r"\b(?:make|produce|create|generate|release)\w* (?:[\w']+ ){0,3}?(?:toxic|poisonous|deadly|lethal|nerve|chlorine|mustard|phosgene|hydrogen sulfide) "
+       r"(?:gas|fumes|smoke|cloud)\b"),
+)
