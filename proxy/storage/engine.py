@@ -1,4 +1,4 @@
-"""The database engine: SQLite (one file, WAL, ``secure_delete=ON``) or PostgreSQL via psycopg 3."""
+"""The database engine: SQLite (one file, WAL, ``secure_delete=ON``, a small page cache) or PostgreSQL via psycopg 3."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import create_engine
+
+#: SQLite's page cache per connection, in KiB (SQLite's default is 2,000). Each pooled connection
+#: fills its own cache as the audit and outcome tables grow, so the default cost the pass-through
+#: ~5 MiB of resident memory under load (issue 20: 117 -> 112 MiB after 9,000 requests at c16, three
+#: runs each; no change of CPU per request). The hot pages of appends and lookups fit in 512 KiB;
+#: the operating system's file cache holds the rest.
+SQLITE_PAGE_CACHE_KIB = 512
 
 
 def make_engine(url: str) -> Engine:
@@ -26,6 +33,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA secure_delete=ON")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=15000")
+            cur.execute(f"PRAGMA cache_size=-{SQLITE_PAGE_CACHE_KIB}")
             cur.close()
 
         return engine

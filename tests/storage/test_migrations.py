@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 import proxy.storage.tables  # noqa: F401 - registers the tables
 from proxy.storage import migrate
-from proxy.storage.engine import make_engine
+from proxy.storage.engine import SQLITE_PAGE_CACHE_KIB, make_engine
 from tests.storage.dbs import pg_url  # noqa: F401 - fixture
 
 AUDIT = {"audit_pending", "audit_entries", "audit_nodes", "audit_tree", "audit_checkpoints"}
@@ -148,6 +148,7 @@ def test_sqlite_round_trip_and_pragmas(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(sa.text("PRAGMA secure_delete")).scalar() == 1
+        assert conn.execute(sa.text("PRAGMA cache_size")).scalar() == -SQLITE_PAGE_CACHE_KIB  # negative: KiB, not pages
     engine.dispose()
 
 
