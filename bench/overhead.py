@@ -388,6 +388,15 @@ def git_revision() -> str:
     return f"commit {rev}" + (" + uncommitted changes" if dirty else "")
 
 
+REVISION = ""
+
+
+def measured_revision() -> str:
+    """The revision the run started from, and whether the working tree changed while it ran."""
+    changed = git_revision() != REVISION
+    return REVISION + ("; the working tree changed during the run, after the processes measured had started" if changed else "")
+
+
 def cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -659,11 +668,12 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, {load_core})
 
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    global LOAD_BEFORE
+    global LOAD_BEFORE, REVISION
     LOAD_BEFORE = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    REVISION = git_revision()  # what the processes measured start from (they import the code once, at start)
     print(f"Bedside overhead bench, {now}")
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores ({len(cores)} usable); Python {platform.python_version()}, {platform.system()} {platform.release()}")
-    print(f"Bedside: {git_revision()} ({ROOT})")
+    print(f"Bedside: {REVISION} ({ROOT})")
     print(f"Pinning: {pinning}")
     print(f"Each point: {args.warmup:g} s warm-up + {args.duration:g} s measured; closed loop, keep-alive; POST /v1/chat/completions,")
     print(f"  ~70-word system+user chat body ({args.distinct} distinct, cycled); fake model streams 22 events {args.chunk_gap_ms:g} ms apart")
@@ -842,7 +852,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join("  " + line for line in text_table(header, stage_table_rows)))
     if args.write_docs:
         intro = [
-            f"Measured {now} by `python bench/overhead.py {' '.join(sys.argv[1:])}` at {git_revision()} on {cpu_model()}, "
+            f"Measured {now} by `python bench/overhead.py {' '.join(sys.argv[1:])}` at {measured_revision()} on {cpu_model()}, "
             f"{os.cpu_count()} cores; {pinning}; load average before the run {LOAD_BEFORE}."
         ]
         write_performance_doc(Path(args.write_docs), intro, results, memory, conc)
@@ -872,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu": cpu_model(),
             "cores": os.cpu_count(),
             "python": platform.python_version(),
-            "revision": git_revision(),
+            "revision": measured_revision(),
             "pinning": pinning,
             "duration_s": args.duration,
             "warmup_s": args.warmup,
