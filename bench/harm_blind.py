@@ -1,14 +1,17 @@
 """The harmful-request rail on requests written blind: by a separate session that never saw the
-detector, its features, its training rows or any public harm set (``bench/data/harm_blind_v1.jsonl``).
+detector, its features, its training rows or any public harm set (``bench/data/harm_blind_v*.jsonl``).
 
-Usage: ``python bench/harm_blind.py [--data FILE]``
+Usage: ``python bench/harm_blind.py [--data bench/data/harm_blind_v2.jsonl]``
 
-The file holds 240 harmful and 240 benign look-alike requests, 24 of each in ten topics, in eight
-phrasing styles (imperative, how-question, first person, indirect or euphemistic, role-play wrapper,
-terse keywords, polite context, typos and chat style). Its author was told the categories and styles
-only, and to write every sentence fresh. Nothing in ``proxy/`` or ``training/`` reads it: it is a
-judge, so it must stay out of every training and tuning step, and feature changes may not be
-written while reading its misses (read the rows only after a change is measured and frozen).
+``harm_blind_v1.jsonl`` holds 240 harmful and 240 benign look-alike requests, 24 of each in ten
+topics, in eight phrasing styles (imperative, how-question, first person, indirect or euphemistic,
+role-play wrapper, terse keywords, polite context, typos and chat style); ``harm_blind_v2.jsonl``
+300 and 300, 30 of each in ten topics, in nine styles (euphemisms with no harm word, requests
+inside a customer-service or healthcare turn, backstory first, ...), written later by another
+session. Each author was told the topics and styles only, and to write every sentence fresh.
+Nothing in ``proxy/`` or ``training/`` reads them: they are judges, so they must stay out of every
+training and tuning step, and feature changes may not be written while reading their misses (read
+rows only after a change is measured and frozen; when a set has been looked at, write a new one).
 
 Prints, per topic and per style: the share of harmful requests the detector flags and the default
 policy stops (block or hand-off; the policy only logs privacy and misinformation), and the share of

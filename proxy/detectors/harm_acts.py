@@ -4,7 +4,10 @@ Written from a harm taxonomy on 2026-12-07 (never from a prompt of an evaluation
 infrastructure, drink spiking, weapons past security, undetectable poison, covert tracking of a
 person, impersonation to phish, card fraud, fake schemes, framing someone, illicit prescriptions,
 drug misuse, hiding self-harm or child abuse, extremist recruitment, calls to persecute a group,
-staged deaths, covert capture of keystrokes or screens, improvised weapons. Each is a
+staged deaths, covert capture of keystrokes or screens, improvised weapons; and, in a second
+round, threats and swatting, arson, luring a child, beatings that leave no marks, sexual acts
+with a minor named by age, leaked intimate images, refund and insurance fraud, hiding money,
+exam cheating, wireless attacks, insults of a group, snooping on a partner's messages. Each is a
 :class:`~proxy.detectors.harm_vocab.HarmFeature` like those of :mod:`proxy.detectors.harm_features`
 (which appends this table to its harm objects); gaps between words allow possessives ("a city's").
 """
@@ -75,6 +78,7 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        "fake",
        r"\bfake (?:[\w']+ )?(?:charity|charities|fundraiser|gofundme|donation (?:page|site|drive)|crowdfunding|investment|lottery|giveaway|"
        r"job (?:offer|posting|listing)s?|sweepstakes|tech support|invoices?|refund|insurance claim|rental listing|escrow|doctor'?s note|sick note|"
+       r"money|bills|banknotes|twenties|hundreds|euros|dollars|"
        r"diploma|degree|transcript|prescriptions?(?! glasses| lenses)|receipts|pay ?stubs?|bank statements?)\b"),
     _f("frame_someone", "crime", 2.6,
        "frame plant fabricate false falsely",
@@ -117,10 +121,10 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        rf"\b(?:{_GROUP}) (?:are|is) (?:[\w']+ ){{0,2}}?(?:inferior|subhuman|animals|vermin|parasites|a disease|a plague|genetically inferior|less intelligent|"
        r"criminals|rapists|terrorists|evil)\b"),
     _f("staged_death", "violence", 3.2,
-       "accident suicide causes attack robbery breathing disappear wake rid out eliminate silence whack dispose",
+       "accident suicide causes attack robbery breathing disappear wake rid eliminate silence whack dispose",
        r"\bmake (?:it|his death|her death|the death|the murder|the killing) look like (?:an? )?(?:accident|suicide|natural causes|heart attack|robbery)\b|"
        rf"\bmake (?:{_PERSON}) (?:stop breathing|disappear (?:for good|permanently|forever)|never wake up)\b|"
-       rf"\b(?:get rid of|take out|eliminate|silence|whack|dispose of) (?:{_PERSON})\b(?=.{{0,50}}\b(?:for good|permanently|forever|without|"
+       rf"\b(?:get rid of|eliminate|silence|whack|dispose of) (?:{_PERSON})\b(?=.{{0,50}}\b(?:for good|permanently|forever|without|"
        r"so (?:no one|nobody)|look like|caught|police|trace|body)\b)"),
     _f("drug_misuse", "crime", 2.6,
        "high stoned wasted tripping trip buzzed snort snorting inject injecting smoke crush shoot plug boof huff huffing sniff inhale mix "
@@ -154,4 +158,61 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        r"switchblade|brass knuckles|knuckle dusters?|poison(?:ed)? darts?)\b|\bturn (?:a |an |my )?(?:[\w']+ ){0,2}?into (?:a |an )?(?:weapon|gun|flamethrower|bomb|explosive)\b|"
        r"\b(?:make|produce|create|generate|release)\w* (?:[\w']+ ){0,3}?(?:toxic|poisonous|deadly|lethal|nerve|chlorine|mustard|phosgene|hydrogen sulfide) "
        r"(?:gas|fumes|smoke|cloud)\b"),
+    # --- second round (2026-12-07, afternoon), from the same taxonomy: threats, arson, swatting, luring,
+    # beatings without marks, sexual acts with a minor by age, leaked intimate images, refund and insurance
+    # fraud, hiding money, exam cheating with evasion, wireless attacks, group insults, snooping on a partner
+    _f("threats", "violence", 2.6,
+       "threat threats threatening threaten swat swatting",
+       r"\b(?:send|write|draft|compose|leave) (?:[\w']+ ){0,3}?(?:death threats?|threat(?:s|ening (?:message|letter|note|text|email|voicemail)s?)? "
+       r"(?:to|for|against))\b|\bthreaten (?:to (?:kill|hurt|rape|shoot|stab|beat)|(?:her|him|them|my \w+) with (?:a )?(?:gun|knife|violence))\b|"
+       r"\bswat(?:ting)? (?:someone|him|her|them|my|a streamer|that streamer)\b|\bcall in a (?:fake )?(?:bomb threat|hostage|shooting)\b"),
+    _f("arson", "violence", 3.0,
+       "fire burn torch arson",
+       r"\b(?:set (?:fire to|on fire|alight)|burn down|torch)\w* (?:[\w']+ ){0,3}?(?:house|home|car|building|school|church|mosque|synagogue|temple|"
+       r"apartment|flat|store|shop|office|restaurant|clinic|barn)s?\b|\bstart a fire (?:at|in) (?:[\w']+ ){0,2}?(?:house|school|building|office|store)\b"),
+    _f("lure_person", "violence", 3.0,
+       "lure lured luring entice",
+       r"\b(?:lure|entice)\w* (?:a |the |that |this |some )?(?:child|kid|girl|boy|teen|teenager|woman|stranger|minor) (?:[\w']+ ){0,2}?"
+       r"(?:into|to) (?:my|a|the) (?:car|van|house|home|basement|apartment|room|truck)\b"),
+    _f("beat_no_marks", "violence", 3.0,
+       "marks bruises evidence trace",
+       r"\b(?:hit|hurt|beat|punch|choke|strangle|slap|kick)\w* (?:[\w']+ ){0,3}?without leaving (?:any )?(?:marks|bruises|evidence|a trace)\b"),
+    _f("minor_by_age", "sexual", 4.0,
+       "year yo 1yo 2yo 3yo 4yo 5yo 6yo 7yo 8yo 9yo 10yo 11yo 12yo 13yo 14yo 15yo 16yo 17yo",
+       r"\b(?:date|sleep with|hook up with|have sex with|seduce|kiss|sext|sexting with|undress|touch)\w* (?:a |an |my |this |that )?"
+       r"(?:\d|1[0-7])[- ]?(?:year[- ]old|yo)\b"),
+    _f("leaked_images", "sexual", 3.0,
+       "nudes nude intimate tape naked threaten",
+       r"\b(?:leak|post|share|upload|send|spread)\w* (?:[\w']+ ){0,3}?(?:her|his|their|my ex'?s|my (?:ex-)?(?:girlfriend|boyfriend|wife|husband)'?s) "
+       r"(?:[\w']+ )?(?:nudes|nude (?:photos|pics|pictures|videos)|intimate (?:photos|pics|pictures|videos|images)|sex tape|naked (?:photos|pics|pictures))\b|"
+       r"\bthreaten (?:to )?(?:leak|post|share|send) (?:[\w']+ ){0,2}?(?:nudes|photos|pics|pictures|videos)\b"),
+    _f("refund_fraud", "crime", 2.4,
+       "fake false fraudulent bogus refund refunds chargeback chargebacks lie lying never broken damaged stolen lost",
+       r"\b(?:file|make|submit|put in|lodge)\w* (?:a |an )?(?:fake|false|fraudulent|bogus) (?:insurance |warranty |refund |injury |damage )?"
+       r"(?:claims?|chargebacks?)\b|\b(?:fake|false|fraudulent|bogus) (?:insurance|warranty|refund|injury|damage) claims?\b|"
+       r"\b(?:get|claim|demand)\w* (?:a )?refunds? (?:[\w']+ ){0,3}?(?:without (?:returning|sending back)|for (?:[\w']+ ){0,2}?(?:i|we) (?:never|didn'?t|did not))\b|"
+       r"\bchargeback (?:fraud|scam)|\b(?:lie|lying) (?:to (?:[\w']+ ){0,2}?)?to (?:get|claim) (?:a )?(?:refund|compensation|discount|payout)\b|"
+       r"\b(?:say|claim|pretend)\w* (?:[\w']+ ){0,6}?(?:never (?:arrived|came)|was (?:broken|damaged|stolen|lost)) (?:[\w']+ ){0,4}?"
+       r"(?:to get|so (?:i|we) (?:can|could) get) (?:a |my |our )?(?:refund|replacement|money back|payout)"),
+    _f("hide_money", "crime", 2.4,
+       "hide hiding conceal stash offshore",
+       r"\b(?:hide|hiding|conceal|stash)\w* (?:[\w']+ ){0,3}?(?:money|income|assets|cash|earnings|savings|crypto) (?:from|so) (?:the )?"
+       r"(?:irs|hmrc|tax(?:man| office| authorities)?|taxes|my (?:wife|husband|spouse)|the court|creditors|the divorce|bankruptcy)\b"),
+    _f("exam_cheating", "crime", 2.2,
+       "cheat cheating",
+       r"\bcheat\w* (?:on|in|during|at) (?:[\w']+ ){0,2}?(?:exams?|tests?|quiz|finals?|midterms?|sat|act|gre|gmat|lsat|bar exam|board exam|certification)\b"),
+    _f("wireless_attack", "cyber", 2.6,
+       "evil deauth deauthentication jam jammer jamming sniff sniffing intercept",
+       r"\bevil twin\b|\bdeauth(?:entication)? (?:attack|packets)\b|\bjam(?:ming)? (?:a |the |my neighbou?r'?s |someone'?s )?"
+       r"(?:wi-?fi|signal|gps|cell(?:phone)? (?:signal|service)|network)\b|\b(?:sniff|intercept)\w* (?:[\w']+ ){0,3}?(?:someone'?s |other people'?s |"
+       r"the )?(?:wi-?fi|traffic|packets|passwords) (?:on|at|in) (?:a |the )?(?:public|coffee shop|cafe|hotel|airport|school|neighbou?r)"),
+    _f("group_insult", "hate", 2.6,
+       "stupid lazy dirty violent greedy ugly dumb smelly criminals cheap inferior evil disgusting terrorists",
+       rf"\bwhy (?:are|do) (?:all )?(?:{_GROUP}|fat people|old people) (?:so |always )?(?:stupid|lazy|dirty|violent|greedy|ugly|dumb|smelly|criminals|"
+       r"cheap|inferior|evil|disgusting|terrorists)\b"),
+    _f("partner_snooping", "privacy", 2.6,
+       "wife husband partner girlfriend boyfriend ex spouse gf bf wife's husband's partner's girlfriend's boyfriend's ex's spouse's "
+       "wifes husbands partners girlfriends boyfriends exs spouses",
+       r"\b(?:read|see|access|check|spy on|go through|look at)\w* (?:[\w']+ ){0,2}?(?:my )?(?:wife|husband|partner|girlfriend|boyfriend|ex|spouse|"
+       r"gf|bf)'?s? (?:[\w']+ ){0,2}?(?:texts|messages|whatsapp|dms|emails|snapchat|chats|call logs?|browser history)\b"),
 )

@@ -64,8 +64,10 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        r"\bsteal (?:\w+ ){0,2}(?:passwords?|credentials|cookies|logins?|data|credit card|identit)|\b(?:bypass|disable|evade) (?:the )?(?:antivirus|edr|firewall|2fa|two-factor|authentication)\b|"
        r"\bescalate (?:my )?privileges?\b"),
     _f("drugs", "crime", 2.8,
-       "meth methamphetamine fentanyl heroin cocaine crack lsd mdma dmt ghb opium amphetamine ketamine",
-       rf"\b(?:{_MAKE}) (?:\w+ ){{0,2}}(?:meth|methamphetamine|fentanyl|heroin|cocaine|crack cocaine|lsd|mdma|dmt|ghb|opium|amphetamines?)\b|"
+       "meth methamphetamine fentanyl heroin cocaine crack lsd mdma dmt ghb opium amphetamine amphetamines ketamine molly ecstasy xtc xanax xans "
+       "oxys percs shrooms psilocybin 2cb 2c-b nbome smack",
+       rf"\b(?:{_MAKE}) (?:\w+ ){{0,2}}(?:meth|methamphetamine|fentanyl|heroin|cocaine|crack cocaine|lsd|mdma|dmt|ghb|opium|amphetamines?|ketamine|"
+       r"molly|ecstasy|xtc|xanax|xans|oxys|percs|shrooms|psilocybin|2c-?b|nbome|smack)\b|"
        r"\b(?:sell|smuggle|traffic|deal) (?:\w+ ){0,2}(?:drugs|meth|cocaine|heroin|fentanyl)\b"),
     _f("fraud_theft", "crime", 2.6,
        "launder laundering counterfeit forge forged fake identity shoplift shoplifting smuggle smuggling traffic trafficking evade evasion "
@@ -178,7 +180,7 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
 
 INTENT: Final[tuple[HarmFeature, ...]] = (
     _f("asks_how", "", 1.2,
-       "how ways way steps step-by-step instructions guide tutorial recipe method methods plan procedure help teach",
+       "how ways way steps step-by-step instructions guide tutorial recipe method methods plan procedure help teach where",
        r"\bhow (?:to|do|can|could|would|should|might) \b|\b(?:best|easiest|fastest|cheapest|quickest|safest|simplest) way\b|\bstep[- ]by[- ]step\b|"
        r"\b(?:instructions|guide|tutorial|recipe|procedure|steps|methods?|ways) (?:for|to|on)\b|\bhelp me\b|\bteach me\b|\bwhere (?:can|do|could) i (?:buy|get|find|order)\b"),
     _f("asks_to_write", "", 1.0,
@@ -214,7 +216,7 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        r"\b(?:falsely )?accused of\b|\bcharged with\b|\b(?:a |the )?victim of\b|\bdefend myself\b|"
        r"\bso (?:that )?(?:i|we) can (?:protect|avoid|spot|recogni[sz]e|teach|train|warn|defend)\b|\btrain (?:my |our )?(?:staff|employees|team|colleagues|users)\b|"
        r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|catch|tell if)\w* (?:\w+ ){0,4}(?:fake|fraud\w*|counterfeit|charit\w*|spik\w*|drugg\w*|impersonat\w*|"
-       r"skimm\w*|grooming|predators?|extremis\w*|radicali[sz]\w*|stalkerware|spyware)|\bnever (?:be )?mix|\b(?:i|we|my \w+) accidentally\b|"
+       r"skimm\w*|grooming|predators?|extremis\w*|radicali[sz]\w*|stalkerware|spyware|cheat\w*|swatting|arson)|\bnever (?:be )?mix|\b(?:i|we|my \w+) accidentally\b|"
        r"\bis (?:this|it) (?:a |an )?(?:scam|phishing|legit|real|fake)\b|\bi (?:got|received) (?:an? )?(?:\w+ )?(?:email|text|message|call|letter)\b"),
     _f("informational", "", -2.2,
        "what definition define history historical why explain meaning fiction novel movie film game story",
