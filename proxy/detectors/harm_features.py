@@ -229,9 +229,9 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        r"\b(?:analy[sz]e|analysis of|debunk\w*|countering|combat(?:ing)?|fight(?:ing)? against|reporting on|documentary (?:about|on))\b|"
        r"\babout how (?!to\b)|\babout (?:the )?(?:rise|spread|history|dangers?|effects?|impact|psychology|causes?|roots) of\b|\bis it true that\b|"
        r"\bwhy do (?:some )?people (?:think|believe|claim|say)\b"),
-    # a parent or teacher explaining to children ("how do I talk to my teenager about sexual consent")
-    # (a talk with one's own children "about"; not "teach a child that ...", nor with "send me", "touch", "our secret":
-    # a groomer's phrasing): outweighs what the model adds
+    # a parent talking with their own children "about" something ("how do I talk to my teenager about sexual
+    # consent"): outweighs what the model adds, so not "teach a child that ...", nor a sentence that also says
+    # "send me", "touch" or "our secret" (a groomer's phrasing)
     _f("parenting_talk", "", -6.0,
        "talk speak",
        r"\b(?:talk|speak) (?:to|with) (?:my|our) (?:\w+ )?(?:kids?|children|teens?|teenagers?|sons?|daughters?|students?|class) about\b"
