@@ -169,7 +169,8 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
     _f("arson", "violence", 3.0,
        "fire burn torch arson",
        r"\b(?:set (?:fire to|on fire|alight)|burn down|torch)\w* (?:[\w']+ ){0,3}?(?:house|home|car|building|school|church|mosque|synagogue|temple|"
-       r"apartment|flat|store|shop|office|restaurant|clinic|barn)s?\b|\bstart a fire (?:at|in) (?:[\w']+ ){0,2}?(?:house|school|building|office|store)\b"),
+       r"apartment|flat|store|shop|office|restaurant|clinic|barn)s?\b|\bstart (?:a |an )?(?:\w+ )?fire (?:at|in) (?:[\w']+ ){0,2}?(?:house|school|building|"
+       r"office|store|apartment|flat|shop|car)\b"),
     _f("lure_person", "violence", 3.0,
        "lure lured luring entice",
        r"\b(?:lure|entice)\w* (?:a |the |that |this |some )?(?:child|kid|girl|boy|teen|teenager|woman|stranger|minor) (?:[\w']+ ){0,2}?"
@@ -215,4 +216,39 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        "wifes husbands partners girlfriends boyfriends exs spouses",
        r"\b(?:read|see|access|check|spy on|go through|look at)\w* (?:[\w']+ ){0,2}?(?:my )?(?:wife|husband|partner|girlfriend|boyfriend|ex|spouse|"
        r"gf|bf)'?s? (?:[\w']+ ){0,2}?(?:texts|messages|whatsapp|dms|emails|snapchat|chats|call logs?|browser history)\b"),
+    # --- third round (2026-12-07), acts told in a story first ("my neighbour keeps ..., how do I ..."): vandalism,
+    # theft of controlled drugs at work, getting into someone's account, making someone sick, a pet made to disappear,
+    # meeting a minor behind the parents' backs, a fake review campaign against a competitor
+    _f("vandalism", "crime", 2.4,
+       "slash slashing puncture key keying scratch smash vandalize vandalise egg spray",
+       r"\b(?:slash|puncture|key|scratch|smash|vandali[sz]e|egg|spray[- ]paint)\w* (?:[\w']+ ){0,3}?(?:tyres|tires|car|cars|windows?|windshield|"
+       r"windscreen|paintwork|house|fence|mailbox|letterbox)\b"),
+    _f("drug_diversion", "crime", 2.8,
+       "take taking steal stealing skim skimming pocket divert diverting swipe",
+       r"\b(?:take|steal|skim|pocket|divert|swipe|sneak)\w* (?:[\w']+ ){0,3}?(?:oxy\w*|opioids?|pills|controlled (?:drugs|substances)|narcotics|morphine|"
+       r"fentanyl|xanax|adderall|ketamine|painkillers|meds|medication)\b(?=.{0,80}\b(?:counts?|inventory|stock|log|register) (?:\w+ )?(?:add up|match|"
+       r"balance|look right)|.{0,80}\bwithout (?:anyone|them|the (?:pharmacist|manager|nurse|boss)) (?:noticing|knowing|finding out))"),
+    _f("account_takeover", "cyber", 2.8,
+       "into",
+       r"\b(?:get|log|sign|break|hack)s? ?(?:in ?to|into) (?:her|his|their|my ex'?s|someone'?s|someone else'?s|my (?:wife|husband|partner|girlfriend|"
+       r"boyfriend|boss|coworker|roommate|sister|brother|mom|dad|friend)'?s) (?:[\w']+ )?(?:account|icloud|email|e-mail|phone|instagram|facebook|"
+       r"snapchat|gmail|laptop|computer|whatsapp|bank)\b"),
+    _f("sicken_someone", "violence", 3.0,
+       "sick ill vomit throw pass sleepy unconscious",
+       r"\b(?:put|slip|add|mix|give|feed|sprinkle)\w* (?:[\w']+ ){0,6}?(?:to make (?:him|her|them|someone|the \w+|my \w+) (?:really |very |violently |so )?"
+       r"(?:sick|ill|vomit|throw up|pass out|sleepy|unconscious)|so (?:he|she|they) (?:gets?|get|feels?) (?:really |very )?(?:sick|ill))\b"),
+    _f("pet_disappear", "violence", 2.6,
+       "disappear disappears",
+       r"\bmake (?:[\w']+ ){0,2}?(?:dog|cat|pet|puppy|kitten|parrot|rabbit)s? (?:disappear|go away for good|vanish)\b"),
+    _f("minor_secret_meeting", "sexual", 4.0,
+       "parents parent mom mum dad mother father",
+       r"^(?=.*\b(?:(?:\d|1[0-7])[- ]year[- ]old|minor|underage|teen|teenager|schoolgirl|schoolboy|(?:\d|1[0-7]) ?yo)\b).*"
+       r"\b(?:meet|see|visit|pick up)\w* (?:me|up|her|him)\b(?: [\w']+){0,4}? without (?:telling |asking |letting )?(?:her|his|their) "
+       r"(?:parents|mom|mum|dad|mother|father)"),
+    _f("review_campaign", "misinformation", 2.4,
+       "reviews review testimonials ratings one-star star",
+       r"\b(?:reviews|testimonials|ratings) (?:[\w']+ ){0,5}?(?:from|by|as|under|using) (?:[\w']+ ){0,2}?(?:fake|made-up|made up|fictional|invented|"
+       r"bogus|sock ?puppet) (?:\w+ )?(?:customers|accounts|names|people|profiles|users|identities)\b|"
+       r"\b(?:one|1)[- ]star reviews? (?:for|of|on|about) (?:their|his|her|a competitor'?s?|my competitor'?s?|the competitor'?s?|our competitor'?s?|"
+       r"(?:a |the |our |my )?rival'?s?)\b"),
 )

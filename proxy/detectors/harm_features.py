@@ -189,8 +189,10 @@ INTENT: Final[tuple[HarmFeature, ...]] = (
        r"(?:\w+ ){0,3}(?:script|code|program|tutorial|guide|post|article|message|email|letter|essay|plan|list|instructions|recipe|blueprint|speech|tweet|story|"
        r"strategy|website|app|tool|algorithm|campaign|video|bot|manual|guidance)"),
     _f("evasion", "", 2.0,
-       "caught detection detected undetected undetectable untraceable noticing trace traces police anonymously",
+       "caught detection detected undetected undetectable untraceable noticing trace traces police anonymously catching knowing looks look",
        r"\bwithout (?:getting |being )?(?:caught|detected|noticed|traced|anyone (?:knowing|noticing|finding out))\b|\bundetect(?:ed|able)\b|\buntraceabl[ey]\b|"
+       r"\bwithout (?:the |any )?(?:cameras?|anyone|police|cops|neighbou?rs?|(?:her|him|them) knowing)(?: (?:catching|seeing|noticing|knowing))?(?: it was me)?\b|"
+       r"\b(?:so|make) it looks? (?:like )?(?:an? )?(?:accident|accidental|electrical|natural|suicide|it was (?:someone else|an accident))\b|"
        r"\b(?:cover|hide) (?:my|the) (?:tracks|traces)\b|\bavoid (?:the )?(?:police|detection|cops)\b|\bso (?:no one|nobody) (?:knows|finds out)\b"),
     _f("first_person_intent", "", 0.8,
        "i want i'm i am going planning",
@@ -209,7 +211,7 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        r"the heat|a cold|the competition|my (?:brother|sister|friend|dad|mom) at)\b"),
     _f("protective", "", -3.0,
        "protect prevent avoid recognise recognize spot detect report safe safely safety dispose warning signs defend accused charged victim so train "
-       "catch tell never accidentally is got received",
+       "catch tell never accidentally is got received permission consent knowledge approval blessing attorney",
        r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|defend against|guard against|stay safe from)(?:ing)? (?:\w+ ){0,4}"
        r"(?:scams?|phishing|fraud|malware|ransomware|hack|attack|abuse|trafficking|grooming|stalk|poison|overdose|theft|thieves|burglar|virus)|"
        r"\bwhat should i do if\b|\bwarning signs\b|\b(?:safely|properly) (?:store|dispose|handle|use)\b|\bhow to report\b|"
@@ -217,6 +219,7 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        r"\bso (?:that )?(?:i|we) can (?:protect|avoid|spot|recogni[sz]e|teach|train|warn|defend)\b|\btrain (?:my |our )?(?:staff|employees|team|colleagues|users)\b|"
        r"\b(?:protect|prevent|avoid|recogni[sz]e|spot|detect|report|catch|tell if)\w* (?:\w+ ){0,4}(?:fake|fraud\w*|counterfeit|charit\w*|spik\w*|drugg\w*|impersonat\w*|"
        r"skimm\w*|grooming|predators?|extremis\w*|radicali[sz]\w*|stalkerware|spyware|cheat\w*|swatting|arson)|\bnever (?:be )?mix|\b(?:i|we|my \w+) accidentally\b|"
+       r"\bwith (?:his|her|their|my \w+'s) (?:permission|consent|knowledge|approval|blessing)\b|\bpower of attorney\b|"
        r"\bis (?:this|it) (?:a |an )?(?:scam|phishing|legit|real|fake)\b|\bi (?:got|received) (?:an? )?(?:\w+ )?(?:email|text|message|call|letter)\b"),
     _f("informational", "", -2.2,
        "what definition define history historical why explain meaning fiction novel movie film game story",
