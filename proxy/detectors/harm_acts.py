@@ -7,7 +7,10 @@ drug misuse, hiding self-harm or child abuse, extremist recruitment, calls to pe
 staged deaths, covert capture of keystrokes or screens, improvised weapons; and, in a second
 round, threats and swatting, arson, luring a child, beatings that leave no marks, sexual acts
 with a minor named by age, leaked intimate images, refund and insurance fraud, hiding money,
-exam cheating, wireless attacks, insults of a group, snooping on a partner's messages. Each is a
+exam cheating, wireless attacks, insults of a group, snooping on a partner's messages; and, in a
+third, acts told after a story: vandalism, theft of controlled drugs at work, getting into
+someone's account, making someone sick through their food, making a pet disappear, meeting a
+minor without the parents knowing, fake review campaigns. Each is a
 :class:`~proxy.detectors.harm_vocab.HarmFeature` like those of :mod:`proxy.detectors.harm_features`
 (which appends this table to its harm objects); gaps between words allow possessives ("a city's").
 """
