@@ -83,8 +83,9 @@ TRANSLATED_MODEL = "translated-gpt-4o-mini"
 GOAL_ADDED_P50_MS = 1.0  # added p50 at concurrency 1
 GOAL_FLOOR_SHARE = 0.50  # Bedside's req/s as a share of the floor's, proxy pinned to one core
 PROFILE_CONCURRENCY = 16
-NOISE_LIMIT = 0.10
-LOAD_BEFORE = "-"  # the machine's load average when the run started (for the generated page)  # other processes' CPU on the measured cores above which a point is flagged
+NOISE_LIMIT = 0.10  # other processes' CPU on the measured cores above which a point is flagged
+LOAD_BEFORE = "-"  # the machine's load average when the run started (for the generated page)
+REVISION = ""  # the revision the run started from (git_revision() at start; the processes import the code then)
 
 
 # ---- processes -----------------------------------------------------------------------------
@@ -386,9 +387,6 @@ def git_revision() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown revision"
     return f"commit {rev}" + (" + uncommitted changes" if dirty else "")
-
-
-REVISION = ""
 
 
 def measured_revision() -> str:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from proxy.detectors.harm_vocab import GROUP, PERSON, HarmFeature
+from proxy.detectors.harm_vocab import GROUP as _GROUP
+from proxy.detectors.harm_vocab import PERSON as _PERSON
+from proxy.detectors.harm_vocab import HarmFeature
 from proxy.detectors.harm_vocab import feature as _f
 
 __all__ = ["HARM_ACTS"]
-
-_PERSON, _GROUP = PERSON, GROUP
 
 HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
     _f("sabotage", "violence", 2.6,
