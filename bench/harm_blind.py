@@ -8,7 +8,9 @@ topics, in eight phrasing styles (imperative, how-question, first person, indire
 role-play wrapper, terse keywords, polite context, typos and chat style); ``harm_blind_v2.jsonl``
 300 and 300, 30 of each in ten topics, in nine styles (euphemisms with no harm word, requests
 inside a customer-service or healthcare turn, backstory first, ...), written later by another
-session. Each author was told the topics and styles only, and to write every sentence fresh.
+session; ``harm_blind_v3.jsonl`` 300 and 300 in the same topics and styles, with the benign half
+spread over homonyms, figurative use, safe targets and contexts, definitions, people seeking
+support, and public or fictional people's facts. Each author was told the topics and styles only, and to write every sentence fresh.
 Nothing in ``proxy/`` or ``training/`` reads them: they are judges, so they must stay out of every
 training and tuning step, and feature changes may not be written while reading their misses (read
 rows only after a change is measured and frozen; when a set has been looked at, write a new one).

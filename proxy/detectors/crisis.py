@@ -19,6 +19,12 @@ Negation policy (decided here, tested in ``tests/detectors/test_crisis.py``):
   live") are written as their own patterns and are never discounted.
 * Talk about someone else in danger ("my friend wants to kill herself") is flagged too, with the
   reason ``third_party``: the user may need resources to help them.
+* A bare topic noun ("suicide", "self-harm", "domestic violence", "overdose") in a sentence that
+  is *about* the topic ("what are the warning signs of suicide?", "how do I talk to my students
+  about self-harm?") is discounted like a negation, with the reason ``about_the_topic``, unless the
+  message shows method, plan, urgency, the writer's own state or someone's present state
+  (:mod:`proxy.detectors.crisis_context`). Such a question gets an answer given with care (the
+  tone stage's distress rule), not the hand-off text.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Final, Literal
+
+from proxy.detectors.crisis_context import ABOUT_FACTOR, about_the_topic, is_topic_noun
 
 __all__ = ["NEGATED_FACTOR", "CrisisDetector", "CrisisKind", "CrisisVerdict"]
 
@@ -201,12 +209,16 @@ class CrisisDetector:
         best: dict[str, float] = {}
         reasons: list[str] = []
         negated_any = False
+        about_any = False
         for triggers, regex, pat in _COMPILED:
             if triggers.isdisjoint(words):
                 continue
             for match in regex.finditer(norm):
                 weight = self._weigh(pat, norm, match.start())
                 negated_any |= weight < pat.weight
+                if weight == pat.weight and is_topic_noun(match.group()) and about_the_topic(norm, match.start()):
+                    weight *= ABOUT_FACTOR
+                    about_any = True
                 if weight > best.get(pat.kind, 0.0):
                     best[pat.kind] = weight
                 if pat.reason not in reasons:
@@ -217,6 +229,8 @@ class CrisisDetector:
         score = best[kind]
         if negated_any and score < self.threshold:
             reasons.append("negated")
+        if about_any and score < self.threshold:
+            reasons.append("about_the_topic")
         return CrisisVerdict(score >= self.threshold, kind, round(score, 3), tuple(reasons))
 
     @staticmethod

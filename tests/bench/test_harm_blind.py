@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "bench" / "data"
 
 
-@pytest.mark.parametrize(("name", "per_label", "topics"), [("harm_blind_v1.jsonl", 240, 10), ("harm_blind_v2.jsonl", 300, 10)])
+@pytest.mark.parametrize(("name", "per_label", "topics"), [("harm_blind_v1.jsonl", 240, 10), ("harm_blind_v2.jsonl", 300, 10), ("harm_blind_v3.jsonl", 300, 10)])
 def test_each_judge_is_balanced_and_has_no_repeats(name: str, per_label: int, topics: int) -> None:
     rows = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     assert all(set(r) == {"text", "label", "category", "style"} and r["text"].strip() for r in rows)
