@@ -37,7 +37,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from proxy.storage.tables import ErasureFence
@@ -70,6 +69,8 @@ def hold_off_erasures(conn: Connection, subjects: Iterable[tuple[str, str]]) -> 
         return
     if conn.dialect.name != "postgresql":
         return
+    from sqlalchemy.dialects import postgresql  # here: a SQLite deployment never loads it (~2 MiB resident)
+
     keys = sorted({advisory_key(tenant, subject) for tenant, subject in subjects})
     if keys:
         held = sa.select(sa.func.pg_advisory_xact_lock_shared(_LOCK_CLASS, sa.column("k"))).select_from(
@@ -89,8 +90,16 @@ def raise_fence(conn: Connection, tenant: str, subject: str, *, now: datetime | 
     conn.execute(sa.delete(_TABLE).where(_TABLE.c.expires_at < at))
     values = {"tenant": tenant, "subject_digest": digest(subject), "erased_at": at, "expires_at": at + timedelta(seconds=FENCE_SECONDS)}
     # an upsert: two erasures of one user at once (they share one journal) both raise it
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(_TABLE).values(**values)
-    conn.execute(insert.on_conflict_do_update(index_elements=["tenant", "subject_digest"], set_={"erased_at": at, "expires_at": values["expires_at"]}))
+    update = {"erased_at": at, "expires_at": values["expires_at"]}
+    keys = ["tenant", "subject_digest"]
+    if conn.dialect.name == "postgresql":  # each dialect's module is imported where it is used
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(_TABLE).values(**values).on_conflict_do_update(index_elements=keys, set_=update))
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(_TABLE).values(**values).on_conflict_do_update(index_elements=keys, set_=update))
 
 
 def fenced(conn: Connection, subjects: Iterable[tuple[str, str]], *, now: datetime | None = None) -> dict[tuple[str, str], datetime]:
