@@ -16,7 +16,7 @@ training and tuning step, and feature changes may not be written while reading t
 rows only after a change is measured and frozen; when a set has been looked at, write a new one).
 
 Prints, per topic and per style: the share of harmful requests the detector flags and the default
-policy stops (block or hand-off; the policy only logs privacy and misinformation), and the share of
+policy stops (block or hand-off; privacy and misinformation have been blocked since 2026-12-07, logged before), and the share of
 benign look-alikes wrongly flagged or stopped, each with a 95% bootstrap interval. Licence: written
 for Bedside, Apache-2.0, like the rest of the repository.
 """
