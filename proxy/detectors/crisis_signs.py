@@ -111,7 +111,8 @@ SIGNS: Final[tuple[Pattern, ...]] = (
     Pattern("abuse", "stalking", 0.75, False,
             "following turning showing showed turned waiting stalking stalker",
             r"\b(?:my )?ex (?:\w+ ){0,2}(?:keeps |is |has been |kept |keeps on )?(?:following me|turning up|showing up|showed up|turned up|waiting outside)\b"
-            r"|\bstalking me\b|\bmy stalker\b"),
+            rf"|{_NOT_IF}\b(?:{_SUBJECT}|my ex|this (?:guy|man|woman|person))(?:'s| is| has been| keeps| kept| keeps on| started) stalking me\b"
+            r"|\bmy stalker\b"),
     Pattern("abuse", "threat_present", 0.85, False,
             "outside",
             r"\b(?:he|she|they)(?:'s|'re| is| are) (?:outside|at) (?:my|the) (?:door|house|window|flat|apartment)\b"

@@ -151,6 +151,7 @@ def test_the_same_words_in_everyday_messages_pass(detector: CrisisDetector, text
     assert not verdict.flagged, verdict
 
 
-@pytest.mark.parametrize("text", ["what should I do if someone is choking?", "when a person has collapsed, what's the first thing to check?"])
+@pytest.mark.parametrize("text", ["what should I do if someone is choking?", "when a person has collapsed, what's the first thing to check?",
+                                  "What should I do if someone is stalking me online?"])
 def test_a_hypothetical_is_not_a_report(detector: CrisisDetector, text: str) -> None:
     assert not detector.check(text).flagged
