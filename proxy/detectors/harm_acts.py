@@ -10,7 +10,10 @@ with a minor named by age, leaked intimate images, refund and insurance fraud, h
 exam cheating, wireless attacks, insults of a group, snooping on a partner's messages; and, in a
 third, acts told after a story: vandalism, theft of controlled drugs at work, getting into
 someone's account, making someone sick through their food, making a pet disappear, meeting a
-minor without the parents knowing, fake review campaigns. Each is a
+minor without the parents knowing, fake review campaigns; and, in a fourth, finding a private
+person's address, number or routine (a stranger described by what they did, or with a sign of
+pursuit: "so I can confront her", "she blocked me", a restraining order) and reading someone's
+medical, bank or other records without consent. Each is a
 :class:`~proxy.detectors.harm_vocab.HarmFeature` like those of :mod:`proxy.detectors.harm_features`
 (which appends this table to its harm objects); gaps between words allow possessives ("a city's").
 """
@@ -25,6 +28,19 @@ from proxy.detectors.harm_vocab import HarmFeature
 from proxy.detectors.harm_vocab import feature as _f
 
 __all__ = ["HARM_ACTS"]
+
+#: asking to find where a person is or how to reach them ("find her new address", "where he works")
+_FIND_PERSON = (
+    rf"(?:find|get|look up|dig up|track down|figure out|locate|search for|pull up)\w* (?:out )?(?:[\w']+ ){{0,3}}?(?:(?:{_PERSON})'?s? )?"
+    r"(?:new |current |home )?(?:address|(?:home |personal |cell |mobile )?(?:phone )?number|daily (?:routine|schedule)|workplace|whereabouts|"
+    r"where (?:she|he|they) (?:lives?|works?|sleeps?))"
+)
+#: a sign the person is being pursued: "so I can confront her", "she blocked me", a restraining order
+_PURSUIT = (
+    r"(?:so (?:i|we) can (?:go there and confront|show up|turn up|confront|visit|surprise|wait for|teach)|(?:my ex|she|he|they) blocked me"
+    r"(?! by mistake| accidentally)|(?:she|he|they) (?:moved away|changed (?:her|his|their) (?:number|address))|"
+    r"restraining order|without (?:her|him|them) knowing)"
+)
 
 HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
     _f("sabotage", "violence", 2.6,
@@ -254,4 +270,19 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        r"bogus|sock ?puppet) (?:\w+ )?(?:customers|accounts|names|people|profiles|users|identities)\b|"
        r"\b(?:one|1)[- ]star reviews? (?:for|of|on|about) (?:their|his|her|a competitor'?s?|my competitor'?s?|the competitor'?s?|our competitor'?s?|"
        r"(?:a |the |our |my )?rival'?s?)\b"),
+    # --- fourth round (2026-12-07): finding a private person, and their records without consent
+    _f("doxxing_stranger", "privacy", 3.2,
+       "woman man girl guy person customer reviewer streamer driver nurse cashier kid teen stranger",
+       r"\b(?:find|get|look up|dig up|track down|figure out|locate|search for|pull up)\w* (?:out )?(?:[\w']+ ){0,5}?"
+       r"(?:home address|(?:home |personal |cell |mobile )?phone number|where (?:she|he|they) (?:lives?|works?|sleeps?|parks?)|daily (?:routine|schedule)|"
+       r"workplace|whereabouts) (?:of |for )?(?:the|that|this|a) (?:woman|man|girl|guy|person|customer|reviewer|streamer|driver|nurse|cashier|kid|teen|"
+       r"stranger) (?:who|that)\b"),
+    _f("doxxing", "privacy", 3.2,
+       "confront surprise blocked restraining knowing away changed visit show turn wait teach",
+       rf"\b{_FIND_PERSON}\b(?=.{{0,120}}\b{_PURSUIT})|\b{_PURSUIT}.{{0,120}}\b{_FIND_PERSON}\b"),
+    _f("records_snooping", "privacy", 2.6,
+       "records record history file files statements",
+       rf"\b(?:get|access|see|read|look at|look up|pull|obtain|view)\w* (?:into )?(?:[\w']+ ){{0,2}}?(?:{_PERSON}|someone else|a patient)'?s? "
+       r"(?:[\w']+ )?(?:medical|health|bank|banking|financial|criminal|phone|hospital|therapy|hr|employment|tax) (?:records?|history|files?|statements?)\b"
+       r"(?=.{0,60}\bwithout (?:her|his|their|them|him|anyone)?'?s? ?(?:consent|permission|knowing|knowledge|authori[sz]ation)|.{0,60}\bsecretly)"),
 )
