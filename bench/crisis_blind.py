@@ -9,7 +9,8 @@ emergency) or ``benign`` (the same topics and words, nobody in danger: questions
 professional tasks, fiction, idioms, routine health and service messages), with the kind it is or
 resembles and a phrasing style. ``crisis_blind_v1.jsonl``: 200 + 200 in seven styles (plain, chat,
 indirect, in_context, question, keywords, long); ``crisis_blind_v2.jsonl``: 240 + 240 in eight (the
-same and non_native), written later by another session. Nothing in ``proxy/`` or ``training/``
+same and non_native), written later by another session; ``crisis_blind_v3.jsonl``: 240 + 240 in the
+same eight, for other services, written by a third after the rail's 2026-12-07 changes were frozen. Nothing in ``proxy/`` or ``training/``
 reads them: they are judges, so they must stay out of every training and tuning step, and
 patterns may not be written while reading their misses (read rows only after a change is measured
 and frozen; when a set has been looked at, write a new one).
