@@ -58,6 +58,7 @@ from overhead_report import (  # noqa: E402  # beside this script
     SUMMARY_HEADER,
     issue_verdicts,
     memory_mib,
+    same_round,
     stage_means,
     stage_rows,
     stage_totals,
@@ -606,7 +607,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chunk-gap-ms", type=float, default=1.0, help="fake model's pause between stream events (default 1; 0 = whole stream in one write)")
     p.add_argument("--json", nargs="?", const=str(BENCH / "results" / "overhead.json"), default=None, metavar="PATH", help="also write the figures as JSON (default path bench/results/overhead.json)")
     p.add_argument("--distinct", type=int, default=1024, help="distinct request bodies (they differ in an order number; 1 = the same body, so content caches always hit)")
-    p.add_argument("--rounds", type=int, default=1, help="measure every point N times (interleaved) and report the round least disturbed by other processes")
+    p.add_argument("--rounds", type=int, default=1, help="measure every point N times (interleaved) and report, per mode and concurrency, one undisturbed round for every target (the floor's median)")
     p.add_argument("--profile", metavar="DIR", default=None, help="sample Bedside with py-spy during its concurrency-16 points; stacks and hot spots go to DIR")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--no-stream-configs", action="store_true", help="skip the streaming rows of Bedside pass-through and default policy (bench/overhead_stream.py)")
@@ -679,7 +680,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  and POST /v1/responses: the same text as instructions + input; the fake model answers a stored response (28 typed")
         print(f"  events when streamed); Bedside passes it through, and translates it to chat completions for the model {TRANSLATED_MODEL}")
     if args.rounds > 1:
-        print(f"Rounds: {args.rounds}, interleaved; each point reports its round least disturbed by other processes")
+        print(f"Rounds: {args.rounds}, interleaved; each mode and concurrency reports one round for all targets: undisturbed, the floor's median")
     print(f"Issue targets: added p50 <= {GOAL_ADDED_P50_MS:g} ms at concurrency 1; Bedside >= {GOAL_FLOOR_SHARE:.0%} of the floor's req/s (proxy on one core)")
     print(flush=True)
 
@@ -802,8 +803,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    # per point, the round least disturbed by other processes on the machine
-    results = {key: min(rs, key=lambda r: r.get("other_cpu") or 0.0) for key, rs in runs.items()}
+    # per mode and concurrency, one round for every target: undisturbed, the floor's median
+    results = same_round(runs, NOISE_LIMIT)
     print()
     if any(k[0] == "json" for k in results):
         print("Non-streaming JSON: req/s; latency ms (direct: absolute; floor/Bedside: added over direct at the same concurrency)")
@@ -864,7 +865,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  WARNING: other processes used up to {worst:.0%} of a core next to the measured processes"
             f" ({len(noisy)} of {len(results)} points over {NOISE_LIMIT:.0%}; worst: {worst_key[0]} c={worst_key[1]} {LABEL[worst_key[2]]})."
-            " The figures are disturbed: rerun on a quiet machine, or with --rounds 3 (the least disturbed round is shown)."
+            " The figures are disturbed: rerun on a quiet machine, or with --rounds 3 (an undisturbed round is shown)."
         )
 
     for label, path in profiles:

@@ -20,7 +20,7 @@ TTFT is the time to the first SSE event with non-empty ``delta.content``. Printe
 its share of the floor's, TTFT p50/p99 added over direct, total time added, the proxy's CPU time
 per stream; then the issue's targets (added TTFT <= 3 ms at every concurrency, streams/s >= 1.0x the
 floor's with the default policy) with MET / MISSED. With ``--rounds N`` each point is measured N
-times, interleaved, and the round least disturbed by other processes is shown.
+times, interleaved, and per concurrency one undisturbed round (the floor's median) is shown for every target.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from overhead import (  # noqa: E402 - the bench directory is not a package
     run_point,
     smoke,
 )
+from overhead_report import same_round  # noqa: E402 - the bench directory is not a package
 
 GOAL_ADDED_TTFT_MS = 3.0
 GOAL_STREAM_SHARE = 1.0
@@ -78,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stream-concurrency", default="1,16", help="concurrent streams (default 1,16)")
     p.add_argument("--chunk-gap-ms", type=float, default=1.0, help="fake model's pause between stream events (default 1)")
     p.add_argument("--distinct", type=int, default=1, help="distinct request bodies, cycled (default 1: the input stages read each message once, so the streaming path is what is measured)")
-    p.add_argument("--rounds", type=int, default=1, help="measure every point N times (interleaved); show the least disturbed round")
+    p.add_argument("--rounds", type=int, default=1, help="measure every point N times (interleaved); show one undisturbed round per concurrency")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the figures as JSON")
     args = p.parse_args(argv)
@@ -231,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
     if failed:
         return 1
-    results = {key: min(rs, key=lambda r: r.get("other_cpu") or 0.0) for key, rs in runs.items()}
+    results = same_round(runs, NOISE_LIMIT)
     print()
     print("Streaming SSE, pass-through and default policy: str/s (share = of the floor's); TTFT = first content chunk,")
     print("  tot = last byte, ms added over direct; us/str = the proxy's CPU time per stream")
