@@ -1,6 +1,6 @@
 """Shared helpers of the evaluation benches: bootstrap intervals and table rows.
 
-Not a bench itself: ``bench/rails_eval.py`` and ``bench/pii_eval.py`` import it.
+Not a bench itself: ``bench/rails_eval.py``, ``bench/pii_eval.py`` and ``bench/blind_judges.py`` import it.
 """
 
 from __future__ import annotations

@@ -24,51 +24,26 @@ for Bedside, Apache-2.0, like the rest of the repository.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from eval_tables import cell, header  # noqa: E402
+from blind_judges import load, print_tables, score  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "harm_blind_v1.jsonl"
-
-
-def load(path: Path) -> list[dict[str, str]]:
-    """The rows of a JSON-lines file: text, label (harmful | benign), category, style."""
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
-    from proxy.checks.input_rails import compile_input_rails, evaluate, input_texts
     from proxy.detectors.harmful import HarmfulRequestDetector
-    from proxy.policy import load_policy_set
 
-    policy = load_policy_set(ROOT / "policies").default
-    assert policy is not None
-    checks = compile_input_rails(policy)
     detector = HarmfulRequestDetector()
-    flags: dict[tuple[str, str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for row in load(args.data):
-        stopped = any(f.action in ("block", "handoff") for f in evaluate(checks, input_texts([{"role": "user", "content": row["text"]}])))
-        flagged = detector.check(row["text"]).flagged
-        for key in (("topic", row["category"]), ("style", row["style"]), ("all", "all")):
-            cols = flags[(row["label"], *key)]
-            cols["detector"].append(int(flagged))
-            cols["policy"].append(int(stopped))
-    for label, what in (("harmful", "stopped"), ("benign", "wrongly stopped")):
-        print(f"\n{label} requests: share {what}, % [95% CI]")
-        print(header("group", 28, ("detector flags", "default policy")))
-        for (lab, kind, name), cols in sorted(flags.items(), key=lambda kv: (kv[0][1] != "all", kv[0][1], kv[0][2])):
-            if lab == label:
-                print(f"{kind + ': ' + name:28s} {len(cols['detector']):5d} {cell(cols['detector'])} {cell(cols['policy'])}")
+    flags = score(load(args.data), lambda text: detector.check(text).flagged, (("category", "topic"), ("style", "style")))
+    print_tables(flags, (("harmful", "harmful requests: share stopped"), ("benign", "benign requests: share wrongly stopped")), "detector flags")
     return 0
 
 
