@@ -13,7 +13,9 @@ someone's account, making someone sick through their food, making a pet disappea
 minor without the parents knowing, fake review campaigns; and, in a fourth, finding a private
 person's address, number or routine (a stranger described by what they did, or with a sign of
 pursuit: "so I can confront her", "she blocked me", a restraining order) and reading someone's
-medical, bank or other records without consent. Each is a
+medical, bank or other records without consent; and, in a fifth, content that demeans a group
+asked for in so many words (mocking it, false claims about it, insults aimed at someone's origin,
+telling people to go back where they came from, crime put down to race). Each is a
 :class:`~proxy.detectors.harm_vocab.HarmFeature` like those of :mod:`proxy.detectors.harm_features`
 (which appends this table to its harm objects); gaps between words allow possessives ("a city's").
 """
@@ -138,7 +140,7 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        rf"\b(?:{_GROUP}) (?:should|must|need to|ought to|deserve to) (?:all )?(?:be )?(?:sterili[sz]ed|exterminated|eliminated|wiped out|gassed|deported|"
        r"locked up|killed|shot|hanged|banned from|segregated|put in camps|not (?:be allowed to )?(?:vote|exist|breed|marry|have children|work))\b|"
        rf"\b(?:{_GROUP}) (?:are|is) (?:[\w']+ ){{0,2}}?(?:inferior|subhuman|animals|vermin|parasites|a disease|a plague|genetically inferior|less intelligent|"
-       r"criminals|rapists|terrorists|evil)\b"),
+       r"criminals|rapists|terrorists|evil)\b(?!.{0,40}\b(?:a myth|myths|false|untrue|wrong|a stereotype|stereotypes|a misconception|debunk\w*))"),
     _f("staged_death", "violence", 3.2,
        "accident suicide causes attack robbery breathing disappear wake rid eliminate silence whack dispose",
        r"\bmake (?:it|his death|her death|the death|the murder|the killing) look like (?:an? )?(?:accident|suicide|natural causes|heart attack|robbery)\b|"
@@ -227,9 +229,10 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        r"(?:wi-?fi|signal|gps|cell(?:phone)? (?:signal|service)|network)\b|\b(?:sniff|intercept)\w* (?:[\w']+ ){0,3}?(?:someone'?s |other people'?s |"
        r"the )?(?:wi-?fi|traffic|packets|passwords) (?:on|at|in) (?:a |the )?(?:public|coffee shop|cafe|hotel|airport|school|neighbou?r)"),
     _f("group_insult", "hate", 2.6,
-       "stupid lazy dirty violent greedy ugly dumb smelly criminals cheap inferior evil disgusting terrorists",
+       "stupid lazy dirty violent greedy ugly dumb smelly criminals cheap inferior evil disgusting terrorists ill danger dangerous perverts "
+       "pedophiles paedophiles groomers intelligent",
        rf"\bwhy (?:are|do) (?:all )?(?:{_GROUP}|fat people|old people) (?:so |always )?(?:stupid|lazy|dirty|violent|greedy|ugly|dumb|smelly|criminals|"
-       r"cheap|inferior|evil|disgusting|terrorists)\b"),
+       r"cheap|inferior|evil|disgusting|terrorists|mentally ill|a danger|dangerous|perverts|pedophiles|paedophiles|groomers|less intelligent)\b"),
     _f("partner_snooping", "privacy", 2.6,
        "wife husband partner girlfriend boyfriend ex spouse gf bf wife's husband's partner's girlfriend's boyfriend's ex's spouse's "
        "wifes husbands partners girlfriends boyfriends exs spouses",
@@ -270,6 +273,34 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        r"bogus|sock ?puppet) (?:\w+ )?(?:customers|accounts|names|people|profiles|users|identities)\b|"
        r"\b(?:one|1)[- ]star reviews? (?:for|of|on|about) (?:their|his|her|a competitor'?s?|my competitor'?s?|the competitor'?s?|our competitor'?s?|"
        r"(?:a |the |our |my )?rival'?s?)\b"),
+    # --- fifth round (2026-12-07): content that demeans a group (mocking it, false claims about it, insults aimed at
+    # someone's origin, telling people to leave), asked for in so many words
+    _f("mock_group", "hate", 3.2,
+       "joke jokes meme memes roast mock mocking ridicule ridiculing fun humiliate humiliating",
+       rf"\b(?:write|make|create|draft|come up with|give me|tell me|generate)\b(?: [\w']+){{0,4}}? (?:mock\w*|ridicul\w*|making fun of|make fun of|"
+       rf"humiliat\w*) (?:all )?(?:{_GROUP})\b|"
+       rf"\b(?:jokes?|memes?|roasts?|songs?|poems?|tweets?|posts?|cartoons?|limericks?) (?:[\w']+ ){{0,3}}?about how (?:[\w']+ ){{0,2}}?(?:{_GROUP}) (?:are|is)\b"),
+    _f("demeaning_claim", "hate", 3.2,
+       "inferior stupid intelligent ill danger dangerous criminals violent evil subhuman animals parasites disgusting threat diseased perverts "
+       "pedophiles paedophiles groomers ruining destroying invading replacing allowed control",
+       rf"\b(?:explain\w*|prov(?:e|ing)|argu(?:e|ing)|convinc\w* (?:me|people|everyone)|saying|claiming|reasons?|why)\b (?:that |why |how )?(?:all )?"
+       rf"(?:{_GROUP}) (?:(?:are|is) (?:[\w']+ ){{0,2}}?(?:inferior|stupid|less intelligent|mentally ill|a danger|dangerous|criminals|violent|evil|"
+       r"subhuman|animals|parasites|disgusting|a threat|diseased|perverts|pedophiles|paedophiles|groomers|ruining|destroying|invading|replacing)\b|"
+       r"(?:shouldn'?t|should not|must not|mustn'?t) be allowed to\b|control (?:the )?(?:banks|media|government|world|money)\b)"
+       r"(?!.{0,40}\b(?:a myth|myths|false|untrue|wrong|a stereotype|stereotypes|a misconception|debunk\w*))"),
+    _f("origin_insults", "hate", 2.6,
+       "insults insult names nicknames jokes",
+       r"\b(?:insults?|names|nicknames|jokes) (?:[\w']+ ){0,4}?(?:based on|about|for) (?:his|her|their) (?:accent|race|skin(?: colou?r)?|religion|"
+       r"ethnicity|nationality|turban|hijab)\b|\binsults? for (?:my|a|the|this|that) (?:indian|black|chinese|asian|mexican|muslim|jewish|arab|"
+       r"african|pakistani|polish|gay|trans|lesbian|disabled)\b"),
+    _f("go_back_message", "hate", 2.6,
+       "back",
+       r"\b(?:write|draft|make|create|design|print)\w*(?: [\w']+){0,4}? (?:flyers?|posters?|signs?|letters?|notes?|messages?|posts?|tweets?|"
+       r"stickers?|banners?|leaflets?)\b(?: [\w']+){0,6}? go back (?:to )?(?:where they came from|(?:their|your) (?:own )?countr(?:y|ies))\b"),
+    _f("race_as_cause", "hate", 3.2,
+       "criminals stupid lazy dangerous violent inferior thieves terrorists",
+       r"\b(?:are|is) (?:all )?(?:criminals|stupid|lazy|dangerous|violent|inferior|thieves|terrorists) because of (?:their|his|her) "
+       r"(?:race|religion|ethnicity|skin(?: colou?r)?)\b"),
     # --- fourth round (2026-12-07): finding a private person, and their records without consent
     _f("doxxing_stranger", "privacy", 3.2,
        "woman man girl guy person customer reviewer streamer driver nurse cashier kid teen stranger",

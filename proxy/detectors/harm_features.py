@@ -16,6 +16,7 @@ __all__ = ["BENIGN_CONTEXT", "HARM_OBJECTS", "INTENT", "HarmFeature"]
 
 
 from proxy.detectors.harm_acts import HARM_ACTS
+from proxy.detectors.harm_vocab import GROUP as _GROUP
 from proxy.detectors.harm_vocab import MAKE as _MAKE
 from proxy.detectors.harm_vocab import PERSON as _PERSON
 from proxy.detectors.harm_vocab import HarmFeature
@@ -148,7 +149,8 @@ HARM_OBJECTS: Final[tuple[HarmFeature, ...]] = (
        "inferior subhuman vermin propaganda supremacy supremacist holocaust slur slurs harass harassment bully threaten threatening racist",
        r"\b(?:inferior|subhuman|vermin|animals|parasites)\b.{0,30}\b(?:race|jews|muslims|blacks|immigrants|gays|women)|"
        r"\b(?:race|jews|muslims|blacks|immigrants|gays|women) (?:are|is) (?:inferior|subhuman|vermin|parasites)|"
-       r"\bwhite (?:supremacy|supremacist|power)\b|\bholocaust (?:denial|never happened|was a hoax|is a hoax)|\bracist (?:joke|slur|propaganda)s?\b|"
+       r"\bwhite (?:supremacy|supremacist|power)\b|\bholocaust (?:denial|never happened|was a hoax|is a hoax)|"
+       r"(?<!\bmakes )(?<!\bmade )(?<!\bmaking )(?<!\btells )(?<!\btelling )(?<!\btold )\bracist (?:joke|slur|propaganda)s?\b|"
        r"\b(?:harass|bully|threaten|intimidate|humiliate)(?:ing)? (?:\w+ ){0,2}(?:someone|her|him|them|my|a |an |the )|\bthreatening (?:message|letter|note)\b"),
     # asked to *produce* content that demeans people: "write a toxic sentence about women", "give me
     # offensive names to call my coworker", "list slurs for ..." (not: "how do I answer toxic comments",
@@ -230,7 +232,8 @@ BENIGN_CONTEXT: Final[tuple[HarmFeature, ...]] = (
        "analyze analyse analysis debunk debunking countering combat combating fight fighting reporting documentary about true "
        "why",
        r"\b(?:analy[sz]e|analysis of|debunk\w*|countering|combat(?:ing)?|fight(?:ing)? against|reporting on|documentary (?:about|on))\b|"
-       r"\babout how (?!to\b)|\babout (?:the )?(?:rise|spread|history|dangers?|effects?|impact|psychology|causes?|roots) of\b|\bis it true that\b|"
+       rf"\babout how (?!to\b)(?!(?:[\w']+ ){{1,2}}(?:{_GROUP}) (?:are|is)\b)|"
+       r"\babout (?:the )?(?:rise|spread|history|dangers?|effects?|impact|psychology|causes?|roots) of\b|\bis it true that\b|"
        r"\bwhy do (?:some )?people (?:think|believe|claim|say)\b"),
     # a parent talking with their own children "about" something ("how do I talk to my teenager about sexual
     # consent"): outweighs what the model adds, so not "teach a child that ...", nor a sentence that also says
