@@ -10,7 +10,8 @@ professional tasks, fiction, idioms, routine health and service messages), with 
 resembles and a phrasing style. ``crisis_blind_v1.jsonl``: 200 + 200 in seven styles (plain, chat,
 indirect, in_context, question, keywords, long); ``crisis_blind_v2.jsonl``: 240 + 240 in eight (the
 same and non_native), written later by another session; ``crisis_blind_v3.jsonl``: 240 + 240 in the
-same eight, for other services, written by a third after the rail's 2026-12-07 changes were frozen. Nothing in ``proxy/`` or ``training/``
+same eight, for other services, written by a third after the rail's 2026-12-07 changes were frozen;
+``crisis_blind_v4.jsonl``: 240 + 240, written by a fourth and scored once, after a third pass. Nothing in ``proxy/`` or ``training/``
 reads them: they are judges, so they must stay out of every training and tuning step, and
 patterns may not be written while reading their misses (read rows only after a change is measured
 and frozen; when a set has been looked at, write a new one).

@@ -83,6 +83,9 @@ SIGNS: Final[tuple[Pattern, ...]] = (
             r"\b(?:pills|tablets) (?:are )?(?:lined up|counted out|all ready|ready)\b"
             r"|\b(?:i'?m|i am|im) (?:standing|sitting) on (?:the|a) (?:edge|ledge|roof|bridge|railing)\b(?! of (?:the|a) ship)"
             r"|\b(?:thinking (?:about|of)|keep thinking about|want to|going to|gonna) (?:jumping|jump) (?:in front of (?:a|the) (?:train|bus|car|lorry|truck)|off (?:a|the|my) \w+)"),
+    Pattern("self_harm", "crisis_line_now", 0.8, False,
+            "hotline helpline lifeline line + now urgently tonight asap immediately",
+            r"\b(?:need|want|give me)(?: \w+){0,3} (?:crisis line|hotline|helpline|lifeline)\b.{0,30}\b(?:right now|now|urgently|tonight|asap|immediately)\b"),
     Pattern("self_harm", "self_harm_relapse", 0.85, False,
             "again relapsed relapse",
             r"\b(?:started|been|am|i'm|im|keep|kept) (?:self[- ]?harming|cutting|burning myself|hurting myself) again\b"

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "bench" / "data"
 
 
-@pytest.mark.parametrize(("name", "per_label", "styles"), [("crisis_blind_v1.jsonl", 200, 7), ("crisis_blind_v2.jsonl", 240, 8), ("crisis_blind_v3.jsonl", 240, 8)])
+@pytest.mark.parametrize(("name", "per_label", "styles"), [("crisis_blind_v1.jsonl", 200, 7), ("crisis_blind_v2.jsonl", 240, 8), ("crisis_blind_v3.jsonl", 240, 8), ("crisis_blind_v4.jsonl", 240, 8)])
 def test_each_judge_is_balanced_and_has_no_repeats(name: str, per_label: int, styles: int) -> None:
     rows = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     assert all(set(r) == {"text", "label", "kind", "style"} and r["text"].strip() for r in rows)

@@ -18,6 +18,7 @@ def detector() -> CrisisDetector:
 
 
 SIGNS = [
+    ('I need a crisis line right now', 'self_harm'),
     ("I won't be a problem for anyone much longer", 'self_harm'),
     ("I've given away most of my things, I won't need them where I'm going", 'self_harm'),
     ('I wrote letters to my kids last night, just in case', 'self_harm'),
