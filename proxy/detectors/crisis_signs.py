@@ -92,16 +92,18 @@ SIGNS: Final[tuple[Pattern, ...]] = (
             r"|\brelapsed? (?:with|on|into) (?:self[- ]?harm|cutting)\b"),
     # --- abuse: violence, control, stalking, threats, sexual and elder abuse ------------------
     Pattern("abuse", "violence_described", 0.85, False,
-            "grabbed pushed shoved threw dragged pinned choked strangled bruises marks hurt hurts boyfriend girlfriend husband wife partner",
+            "grabbed pushed shoved threw hurled dragged pinned slammed bruises marks black hurt hurts",
             rf"\b{_ABUSER} (?:grabbed|dragged) me by (?:the|my) (?:throat|neck|hair|arm|wrist)\b"
             rf"|\b{_ABUSER} (?:pushed|shoved|threw|slammed|pinned) me (?:down|against|into|over|off|to the (?:floor|ground)|on the (?:floor|ground|bed))\b"
             rf"|\b{_ABUSER} (?:threw|hurled) (?:a|an|the|his|her) \w+ at me\b"
             r"|\b(?:hide|hiding|cover|covering|cover up) (?:the |my )?(?:bruises|marks|black eye)\b"
-            r"|\b(?:he|she|they) (?:hurt|hurts|has hurt|have hurt) (?:me|us) (?:again|badly|physically)\b"
-            r"|\bmy (?:mum|mom|mother|dad|father)'?s (?:boyfriend|girlfriend|husband|wife|partner) (?:\w+ )?"
+            r"|\b(?:he|she|they) (?:hurt|hurts|has hurt|have hurt) (?:me|us) (?:again|badly|physically)\b"),
+    Pattern("abuse", "violence_described", 0.85, False,
+            "boyfriend girlfriend husband wife partner + hits beats hurts kicks punches chokes slaps touches",
+            r"\bmy (?:mum|mom|mother|dad|father)'?s (?:boyfriend|girlfriend|husband|wife|partner) (?:\w+ )?"
             r"(?:hits|beats|hurts|kicks|punches|chokes|slaps|touches) (?:me|us|my \w+(?: \w+)?)\b"),
     Pattern("abuse", "coercive_control", 0.75, False,
-            "money phone passport + takes took controls keeps hides",
+            "money phone passport + takes took controls keeps hides + so won doesn allowed",
             r"\b(?:takes|took|controls|keeps|hides) (?:all )?(?:my|the) (?:money|phone|passport|bank cards?|car keys)\b"
             r"(?: \w+){0,6} (?:so (?:that )?i (?:can't|cannot|can not)|and (?:won't|doesn't|does not) let me|i'm not allowed)"),
     Pattern("abuse", "coercive_control", 0.75, False,

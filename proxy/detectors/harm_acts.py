@@ -37,6 +37,8 @@ _FIND_PERSON = (
     r"(?:new |current |home )?(?:address|(?:home |personal |cell |mobile )?(?:phone )?number|daily (?:routine|schedule)|workplace|whereabouts|"
     r"where (?:she|he|they) (?:lives?|works?|sleeps?))"
 )
+#: the words one of which :data:`_FIND_PERSON` needs, as a trigger group
+_FIND_WORDS = " + find finds finding get gets getting look dig track figure locate locates located locating search pull"
 #: a sign the person is being pursued: "so I can confront her", "she blocked me", a restraining order
 _PURSUIT = (
     r"(?:so (?:i|we) can (?:go there and confront|show up|turn up|confront|visit|surprise|wait for|teach)|(?:my ex|she|he|they) blocked me"
@@ -303,13 +305,15 @@ HARM_ACTS: Final[tuple[HarmFeature, ...]] = (
        r"(?:race|religion|ethnicity|skin(?: colou?r)?)\b"),
     # --- fourth round (2026-12-07): finding a private person, and their records without consent
     _f("doxxing_stranger", "privacy", 3.2,
-       "woman man girl guy person customer reviewer streamer driver nurse cashier kid teen stranger",
+       "address number lives works sleeps parks routine schedule workplace whereabouts + woman man girl guy customer reviewer streamer "
+       "driver nurse cashier stranger" + _FIND_WORDS,
        r"\b(?:find|get|look up|dig up|track down|figure out|locate|search for|pull up)\w* (?:out )?(?:[\w']+ ){0,5}?"
        r"(?:home address|(?:home |personal |cell |mobile )?phone number|where (?:she|he|they) (?:lives?|works?|sleeps?|parks?)|daily (?:routine|schedule)|"
-       r"workplace|whereabouts) (?:of |for )?(?:the|that|this|a) (?:woman|man|girl|guy|person|customer|reviewer|streamer|driver|nurse|cashier|kid|teen|"
+       r"workplace|whereabouts) (?:of |for )?(?:the|that|this|a) (?:woman|man|girl|guy|customer|reviewer|streamer|driver|nurse|cashier|"
        r"stranger) (?:who|that)\b"),
     _f("doxxing", "privacy", 3.2,
-       "confront surprise blocked restraining knowing away changed visit show turn wait teach",
+       "address number lives works sleeps routine schedule workplace whereabouts + confront surprise blocked restraining knowing away changed "
+       "visit show turn wait teach" + _FIND_WORDS,
        rf"\b{_FIND_PERSON}\b(?=.{{0,120}}\b{_PURSUIT})|\b{_PURSUIT}.{{0,120}}\b{_FIND_PERSON}\b"),
     _f("records_snooping", "privacy", 2.6,
        "records record history file files statements",

@@ -12,18 +12,30 @@ __all__ = ["GROUP", "MAKE", "PERSON", "HarmFeature", "feature"]
 
 @dataclass(frozen=True, slots=True)
 class HarmFeature:
-    """One named pattern: category ("" for intent and context features), weight, trigger words."""
+    """One named pattern: category ("" for intent and context features), weight, trigger words
+    (one must occur for the pattern to run) and, when the pattern needs two kinds of word, more
+    groups each of which must have one too."""
 
     name: str
     category: str
     weight: float
     pattern: re.Pattern[str]
     triggers: frozenset[str]
+    also: tuple[frozenset[str], ...] = ()
+
+    def may_match(self, words: set[str]) -> bool:
+        """Whether the text's ``words`` hold a trigger word (of every group): only then is the pattern run."""
+        if self.triggers.isdisjoint(words):
+            return False
+        return not self.also or not any(group.isdisjoint(words) for group in self.also)
 
 
 def feature(name: str, category: str, weight: float, triggers: str, *alternatives: str) -> HarmFeature:
-    """A feature whose pattern is any of ``alternatives`` and whose trigger words are ``triggers`` (space-separated)."""
-    return HarmFeature(name, category, weight, re.compile("|".join(f"(?:{a})" for a in alternatives)), frozenset(triggers.split()))
+    """A feature whose pattern is any of ``alternatives`` and whose trigger words are ``triggers``
+    (space-separated; groups joined by " + " must each have one: "address number + confront blocked")."""
+    first, *more = triggers.split("+")
+    return HarmFeature(name, category, weight, re.compile("|".join(f"(?:{a})" for a in alternatives)), frozenset(first.split()),
+                       tuple(frozenset(group.split()) for group in more))
 
 
 MAKE = (
