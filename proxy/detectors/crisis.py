@@ -36,6 +36,7 @@ from typing import Final
 from proxy.detectors.crisis_context import ABOUT_FACTOR, about_the_topic, is_topic_noun
 from proxy.detectors.crisis_patterns import PATTERNS, CrisisKind, Pattern
 from proxy.detectors.crisis_signs import SIGNS
+from proxy.detectors.trigger_words import more_present, parse_triggers
 
 __all__ = ["NEGATED_FACTOR", "CrisisDetector", "CrisisKind", "CrisisVerdict"]
 
@@ -52,11 +53,7 @@ class CrisisVerdict:
     reasons: tuple[str, ...]
 
 
-_COMPILED: Final = tuple(
-    (frozenset(first.split()), tuple(frozenset(group.split()) for group in rest), re.compile(p.regex), p)
-    for p in (*PATTERNS, *SIGNS)
-    for first, *rest in [p.triggers.split("+")]
-)
+_COMPILED: Final = tuple((*parse_triggers(p.triggers), re.compile(p.regex), p) for p in (*PATTERNS, *SIGNS))
 _WORD = re.compile(r"[a-z]+")
 _NEGATION_BEFORE = re.compile(
     r"(?:\bnot|\bnever|n't|\bno longer|\bno|\bnor|\bwithout|\bdenies|\bdenied)(?: \w+){0,2} ?$"
@@ -82,7 +79,7 @@ class CrisisDetector:
         negated_any = False
         about_any = False
         for triggers, more, regex, pat in _COMPILED:
-            if triggers.isdisjoint(words) or (more and any(group.isdisjoint(words) for group in more)):
+            if triggers.isdisjoint(words) or (more and not more_present(more, words)):
                 continue
             for match in regex.finditer(norm):
                 weight = self._weigh(pat, norm, match.start())

@@ -24,7 +24,8 @@ class Pattern:
     weight: float
     negatable: bool
     #: space-separated words of which one must occur for the regex to run; groups joined by " + "
-    #: must each have one ("won + longer anymore": "won't" and one of the two)
+    #: must each have one ("won + longer anymore": "won't" and one of the two;
+    #: :func:`proxy.detectors.trigger_words.parse_triggers`)
     triggers: str
     regex: str
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from proxy.detectors.trigger_words import parse_triggers
+
 __all__ = ["GROUP", "MAKE", "PERSON", "HarmFeature", "feature"]
 
 
@@ -23,19 +25,12 @@ class HarmFeature:
     triggers: frozenset[str]
     also: tuple[frozenset[str], ...] = ()
 
-    def may_match(self, words: set[str]) -> bool:
-        """Whether the text's ``words`` hold a trigger word (of every group): only then is the pattern run."""
-        if self.triggers.isdisjoint(words):
-            return False
-        return not self.also or not any(group.isdisjoint(words) for group in self.also)
-
 
 def feature(name: str, category: str, weight: float, triggers: str, *alternatives: str) -> HarmFeature:
     """A feature whose pattern is any of ``alternatives`` and whose trigger words are ``triggers``
-    (space-separated; groups joined by " + " must each have one: "address number + confront blocked")."""
-    first, *more = triggers.split("+")
-    return HarmFeature(name, category, weight, re.compile("|".join(f"(?:{a})" for a in alternatives)), frozenset(first.split()),
-                       tuple(frozenset(group.split()) for group in more))
+    (:func:`~proxy.detectors.trigger_words.parse_triggers`: groups joined by " + " must each have one)."""
+    first, more = parse_triggers(triggers)
+    return HarmFeature(name, category, weight, re.compile("|".join(f"(?:{a})" for a in alternatives)), first, more)
 
 
 MAKE = (

@@ -37,6 +37,7 @@ import numpy.typing as npt
 from proxy.detectors.emotion_cnn import embedding_files
 from proxy.detectors.harm_features import BENIGN_CONTEXT, HARM_OBJECTS, INTENT
 from proxy.detectors.harm_lexicon import lexicon_tokens
+from proxy.detectors.trigger_words import more_present
 
 __all__ = ["CATEGORIES", "FEATURE_SETS", "HarmfulRequestDetector", "TextFeatures", "Verdict", "heuristic"]
 
@@ -124,7 +125,7 @@ def heuristic(text: str) -> tuple[float, str, list[str]]:
     words = set(_WORD.findall(norm))
     total, category, best, names = 0.0, "", 0.0, []
     for feat in HARM_OBJECTS:
-        if not feat.triggers.isdisjoint(words) and (not feat.also or feat.may_match(words)) and feat.pattern.search(norm):
+        if not feat.triggers.isdisjoint(words) and (not feat.also or more_present(feat.also, words)) and feat.pattern.search(norm):
             total += feat.weight
             names.append(feat.name)
             if feat.weight > best:
@@ -134,7 +135,7 @@ def heuristic(text: str) -> tuple[float, str, list[str]]:
     total = best + 0.25 * (total - best)  # several objects: more certain, not additive
     for group in (INTENT, BENIGN_CONTEXT):
         for feat in group:
-            if not feat.triggers.isdisjoint(words) and (not feat.also or feat.may_match(words)) and feat.pattern.search(norm):
+            if not feat.triggers.isdisjoint(words) and (not feat.also or more_present(feat.also, words)) and feat.pattern.search(norm):
                 total += feat.weight
                 names.append(feat.name)
     return total, category, names
