@@ -168,15 +168,29 @@ _CUED_RE = re.compile(_CUED_STREET)
 _MAX_TAIL = 8
 
 
+#: Up to four short words of any kind (``izq.``, ``1.º Dto``, ``boise id``, ``Col. Actipan``) on the
+#: same line, then a postcode: the words are the address's too, whatever they are.
+_SKIP_TO_POSTCODE_RE = re.compile(
+    rf"(?:[ \t]*[,;]?[ \t]*[\p{{L}}\d][\p{{L}}\p{{M}}\d.ºª°'’/-]{{0,12}}){{1,4}}?(?:{_SEP}|[ \t]*[-–][ \t]*(?=\d)){POSTCODE}(?![\p{{L}}\d])"
+)
+
+
 def _extend_tail(text: str, end: int) -> tuple[int, bool]:
     """Extend an address match over unit, town, state, postcode and country segments; also say
-    whether a postcode was among them."""
+    whether a postcode was among them. Words no segment knows are taken when a postcode follows
+    them within four words on the line (``_SKIP_TO_POSTCODE_RE``)."""
     postcode = False
     after_code = end >= 4 and text[end - 4 : end].isdigit()  # "Rue X, 75001" read the postcode as a number
     for _ in range(_MAX_TAIL):
         m = _POSTCODE_RE.match(text, end) or _UNIT_RE.match(text, end) or _PLACE_AFTER_COMMA_RE.match(text, end) or _STATE_RE.match(text, end)
         if m is None and after_code:
             m = _PLACE_AFTER_CODE_RE.match(text, end)
+        if m is None and not postcode:
+            skipped = _SKIP_TO_POSTCODE_RE.match(text, end)
+            if skipped is not None:
+                postcode = after_code = True
+                end = skipped.end()
+                continue
         if m is None or m.end() <= end:
             break
         after_code = m.re is _POSTCODE_RE

@@ -4,7 +4,9 @@
 results, in order (see ``docs/pii.md``, "Clean-up of results"):
 
 1. :func:`drop_false_positives`: NER hits on payment/technical terms (``Visa``, ``IBAN``), a lone
-   common noun read as a PERSON, empty spans;
+   common noun read as a PERSON, empty spans; then :func:`~proxy.detectors.pii_not_data.drop_not_data`:
+   spans that are the message's shape (identifiers, JSON keys, form labels, teams, versions,
+   reference numbers);
 2. :func:`_names_over_places`: a one-word NER LOCATION that is a known first name and follows no
    place preposition becomes a PERSON;
 3. :func:`resolve_overlaps`: one type per span (validated formats > Bedside recognizers > NER);
@@ -25,6 +27,7 @@ import regex as re
 from presidio_analyzer import RecognizerResult
 
 from proxy.detectors.pii_addresses import address_cue_before
+from proxy.detectors.pii_not_data import drop_not_data
 from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE, NOT_NAMES, first_names, fold, strong_surnames, surnames
 
 __all__ = ["COMMON_NOUNS", "NER_TYPES", "NOT_ENTITIES", "STRUCTURED", "clean", "drop_false_positives", "resolve_overlaps"]
@@ -337,15 +340,41 @@ _PERSONAL_PLACE_RE = re.compile(
 )
 
 
+#: Someone in the sentence: the writer, the reader, their own.
+_SOMEONE_RE = re.compile(r"(?i:\b(?:i|me|my|mine|we|us|our|you|your|yours|he|him|his|she|her|hers|they|them|their)\b)")
+#: Words that make a place someone's even with no one named: where people live or were born.
+_LIVED_PLACE_RE = re.compile(r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|citizen|native|home|address)\b)")
+_SENTENCE_START_RE = re.compile(r"[.!?\n][ \t]*")
+_PLACE_BEFORE_RE = re.compile(r"(?i:\b(?:in|at|from|to|near|around|across|through|into|of|outside|via|towards?|the))[ \t]+$")
+
+
+def _impersonal_place(text: str, r: RecognizerResult) -> bool:
+    """An NER place (not Bedside's address) that a place word leads to (``in``, ``near``, ``the``)
+    in a sentence that names no one, is no known first name or surname, and has no word tying it
+    to someone before it (``street food in Delhi``, ``the traffic near the Embarcadero``)."""
+    starts = [m.end() for m in _SENTENCE_START_RE.finditer(text, 0, r.start)]
+    sentence_start = starts[-1] if starts else 0
+    if _PLACE_BEFORE_RE.search(text, max(sentence_start, r.start - 12), r.start) is None:
+        return False
+    if _SOMEONE_RE.search(text, sentence_start, r.start) or _LIVED_PLACE_RE.search(text, max(0, r.start - 60), r.start):
+        return False
+    names, family = first_names(), strong_surnames()
+    return not any(fold(w) in names or fold(w) in family for w in text[r.start : r.end].split())
+
+
 def _not_regions(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Drop NER LOCATION hits that are a country, continent or state in a general statement
-    (``Do you ship to Canada?``); kept after words that tie the place to someone (``I live in
-    Texas``, ``born in Poland``, ``flying to Spain``)."""
+    """Drop NER LOCATION hits in a general statement: a country, continent or state with no word
+    tying it to someone before it (``Do you ship to Canada?``; kept in ``I live in Texas``, ``born
+    in Poland``, ``flying to Spain``), and any other place in a sentence that names no one
+    (:func:`_impersonal_place`). A place in a sentence about the writer stays redacted, and so do
+    one-word "places" no place word leads to: NER reads many names as places (``thank Shirin``)."""
     names = regions()
     out = []
     for r in results:
-        if r.entity_type == "LOCATION" and not _is_bedside(r) and _normal(text[r.start : r.end]) in names:
-            if _PERSONAL_PLACE_RE.search(text, max(0, r.start - 60), r.start) is None:
+        if r.entity_type == "LOCATION" and not _is_bedside(r):
+            if _normal(text[r.start : r.end]) in names and _PERSONAL_PLACE_RE.search(text, max(0, r.start - 60), r.start) is None:
+                continue
+            if _impersonal_place(text, r):
                 continue
         out.append(r)
     return out
@@ -353,7 +382,7 @@ def _not_regions(text: str, results: list[RecognizerResult]) -> list[RecognizerR
 
 def clean(text: str, raw: Iterable[RecognizerResult], wanted: set[str], threshold: float) -> list[RecognizerResult]:
     """Non-overlapping results for the ``wanted`` entities at or above ``threshold``, sorted."""
-    cleaned = drop_false_positives(text, raw)
+    cleaned = drop_not_data(text, drop_false_positives(text, raw))
     if "PERSON" in wanted:
         cleaned = _names_over_places(text, cleaned)
     cleaned = _not_regions(text, cleaned)

@@ -139,6 +139,30 @@ def first_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def _name_word_table() -> tuple[frozenset[str], frozenset[str]]:
+    raw = resources.files("proxy.detectors").joinpath("data/name_words.txt").read_text(encoding="utf-8")
+    every, stops = set(), set()
+    for line in raw.splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, flag = line.partition(" ")
+            every.add(name)
+            if flag.strip() == "*":
+                stops.add(name)
+    return frozenset(every), frozenset(stops)
+
+
+def name_words() -> frozenset[str]:
+    """Gazetteer first names that are also English words (``ran``, ``min``, ``temple``: built by
+    ``training/build_name_words.py``): in text typed all in lower case they are read as the word."""
+    return _name_word_table()[0]
+
+
+def name_stop_words() -> frozenset[str]:
+    """Gazetteer first names that are English function words (``many``, ``else``): never a name alone."""
+    return _name_word_table()[1]
+
+
+@lru_cache(maxsize=1)
 def _surname_table() -> tuple[frozenset[str], frozenset[str]]:
     raw = resources.files("proxy.detectors").joinpath("data/surnames.txt").read_text(encoding="utf-8")
     every, words = set(), set()
@@ -180,6 +204,14 @@ def _known_first(token: str, names: frozenset[str]) -> bool:
     """A gazetteer first name, or a hyphenated one with a known part (``Anna-Lena``, ``Jean-Luc``)."""
     folded = fold(token)
     return folded in names or ("-" in folded and any(p in names for p in folded.split("-") if len(p) > 2))
+
+
+def _in_identifier(text: str, start: int, end: int) -> bool:
+    """The span is part of an identifier (``prep_min``, ``order_id``, ``user.name``): an underscore,
+    a letter or a digit joins it to what is before or after."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return before == "_" or after == "_" or before.isalnum() or after.isalnum()
 
 
 def _trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -229,8 +261,9 @@ class PersonHeuristicRecognizer(BedsideRecognizer):
                 tokens = m.group("n").split()
                 if tokens[0] not in NOT_NAMES and (fold(tokens[0]) in names or (len(tokens) > 1 and fold(tokens[-1]) in surnames())):
                     add(m.start("n"), m.end("n"), 0.6)
+            words = name_words()
             for m in _LOWER_TOKEN_RE.finditer(text):
-                if m.group() in names and m.group() not in NOT_NAMES:
+                if m.group() in names and m.group() not in NOT_NAMES and m.group() not in words and not _in_identifier(text, m.start(), m.end()):
                     add(m.start(), m.end(), 0.55)
         for m in _CC_RE.finditer(text):
             for n in _NAME_RE.finditer(text, m.start("n"), m.end("n")):
@@ -249,6 +282,8 @@ class PersonHeuristicRecognizer(BedsideRecognizer):
                 token = t.group()
                 if _known_first(token, names) and token.lower() not in NOT_NAMES and _CAPITALISED_RE.fullmatch(token):
                     rest = len(m.group("n")[t.start() :].split())
+                    if rest == 1 and fold(token) in name_stop_words():  # "Many thanks": the word
+                        break
                     add(m.start("n") + t.start(), m.end("n"), 0.7 if rest > 1 else 0.55)
                     break
         for rx, score in ((_POSSESSIVE_RE, 0.7), (_ADDRESSEE_RE, 0.7)):

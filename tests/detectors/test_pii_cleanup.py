@@ -41,3 +41,19 @@ def test_clean_completes_names_and_filters_by_entity_and_threshold() -> None:
     out = clean(text, raw, {"PERSON"}, 0.45)
     assert spans(text, out) == [("PERSON", "Ann"), ("PERSON", "Bob"), ("PERSON", "Ann")]  # a name recurs: Bob is found again at 0.6
     assert spans(text, clean(text, raw, {"LOCATION"}, 0.45)) == [("LOCATION", "Ann")]  # names are completed only when PERSON is wanted
+
+
+def test_a_place_in_a_sentence_that_names_no_one_is_not_redacted() -> None:
+    """A place a place word leads to, in a sentence with no one in it, is a general statement; the
+    same place in a sentence about the writer, or a one-word "place" no place word leads to (NER
+    reads names as places), stays redacted."""
+    cases = {
+        "The night buses from Tralee are always late.": [],
+        "We are moving from Tralee next month.": [("LOCATION", "Tralee")],
+        "My sister works near Tralee.": [("LOCATION", "Tralee")],
+        "Please thank Tralee at the desk.": [("LOCATION", "Tralee")],
+        "Half the staff were born in Tralee.": [("LOCATION", "Tralee")],
+    }
+    for text, want in cases.items():
+        start = text.index("Tralee")
+        assert spans(text, clean(text, [r("LOCATION", start, start + 6)], {"LOCATION"}, 0.4)) == want, text
