@@ -223,6 +223,26 @@ def _capitalised(text: str) -> str:
     return "".join(out)
 
 
+#: A street no vocabulary knows, held by what follows it: ``Bygaden 7, 6430 Nordborg`` (a
+#: capitalised name of one or two words and a house number) or ``3 venelle du Moulin, 29890 Kerlouan`` (a number and
+#: words), then a comma, a postcode and a capitalised town that ends its clause, or after an
+#: address cue ("Windows 10, 2004 Update broke" is no address).
+_HELD_CODE = r"(?:\d{4}[ ]?[A-Z]{2}(?![\p{L}])|\d{3}[ ]\d{2}|\d{2}-\d{3}|\d{4}-\d{3}|\d{4,5})"
+_HELD_TOWN = r"[ \t]+(?P<town>\p{Lu}[\p{L}\p{M}'’-]+)(?![\p{L}\p{M}])"
+_HELD_RE = re.compile(
+    rf"(?<![\p{{L}}\d])(?:\p{{Lu}}[\p{{L}}\p{{M}}'’-]{{2,}}(?:[ \t]+[\p{{L}}\p{{M}}'’.-]+)?[ \t]+\d{{1,4}}[A-Za-z]?(?:[-/]\d{{1,4}})?"
+    rf"|\d{{1,4}}[A-Za-z]?,?[ \t]+\p{{L}}[\p{{L}}\p{{M}}'’-]*(?:[ \t]+[\p{{L}}\p{{M}}'’-]+){{0,4}}?)"
+    rf",[ \t]*(?P<code>{_HELD_CODE}){_HELD_TOWN}"
+)
+_CLAUSE_END_RE = re.compile(r"[ \t]*(?:[,.;:!?()\n]|$|(?i:and|but|or|so|which|where|if|please|pls|thanks|instead|now)\b)")
+
+
+def _held(read: str) -> list[tuple[int, int]]:
+    """Spans of :data:`_HELD_RE` whose town ends its clause (``..., 6430 Nordborg and ...``) or
+    that an address cue leads to: ``Lot 12, 4500 Units in total`` is no address."""
+    return [(m.start(), m.end()) for m in _HELD_RE.finditer(read) if _CLAUSE_END_RE.match(read, m.end()) or address_cue_before(read, m.start())]
+
+
 class StreetAddressRecognizer(BedsideRecognizer):
     """Finds ``STREET_ADDRESS`` spans by the shapes streets are written in (see module docstring)."""
 
@@ -239,6 +259,8 @@ class StreetAddressRecognizer(BedsideRecognizer):
             self._shapes(_capitalised(text), out, _LOWER_OK)
         for m in _CUED_RE.finditer(text):
             out.append(self._result("STREET_ADDRESS", m.start("s"), _extend_tail(text, m.end("s"))[0], 0.6))
+        for start, end in _held(text if any(c.isupper() for c in text) else _capitalised(text)):
+            out.append(self._result("STREET_ADDRESS", start, _extend_tail(text, end)[0], 0.6))
         return out
 
     def _shapes(self, read: str, out: list[RecognizerResult], which: Iterable[int]) -> None:

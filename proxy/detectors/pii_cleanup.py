@@ -13,21 +13,21 @@ results, in order (see ``docs/pii.md``, "Clean-up of results"):
 4. :func:`_name_lists` and :func:`_propagate_names`: items of a list of names, and a name found once
    wherever it recurs in the same text.
 
-Between 2 and 3, :func:`_not_regions` drops NER LOCATION hits that are a country, continent or
-state (:func:`regions`) unless a word before ties the place to someone (``I live in Texas``).
+Between 2 and 3, :func:`~proxy.detectors.pii_places.not_places` drops NER LOCATION hits that are
+a country, continent or state, or a place in a sentence that names no one, and towns or cities
+named in passing, unless a word before ties the place to someone (``I live in Texas``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
-from importlib import resources
 
 import regex as re
 from presidio_analyzer import RecognizerResult
 
 from proxy.detectors.pii_addresses import address_cue_before
 from proxy.detectors.pii_not_data import drop_not_data
+from proxy.detectors.pii_places import not_places
 from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE, NOT_NAMES, first_names, fold, strong_surnames, surnames
 
 __all__ = ["COMMON_NOUNS", "NER_TYPES", "NOT_ENTITIES", "STRUCTURED", "clean", "drop_false_positives", "resolve_overlaps"]
@@ -325,67 +325,12 @@ def _propagate_names(text: str, results: Sequence[RecognizerResult]) -> list[Rec
     return out
 
 
-@lru_cache(maxsize=1)
-def regions() -> frozenset[str]:
-    """Countries, continents and first-level regions, lower-cased (``data/regions.txt``, built by
-    ``training/build_region_list.py`` from Faker, MIT): no one's location on their own."""
-    raw = resources.files("proxy.detectors").joinpath("data/regions.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
-
-
-#: Words that make a place someone's own: where they live, come from, were born, are going.
-_PERSONAL_PLACE_RE = re.compile(
-    r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|from|citizen|"
-    r"native|home|address|located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation)\b[^.!?\n]{0,25})$"
-)
-
-
-#: Someone in the sentence: the writer, the reader, their own.
-_SOMEONE_RE = re.compile(r"(?i:\b(?:i|me|my|mine|we|us|our|you|your|yours|he|him|his|she|her|hers|they|them|their)\b)")
-#: Words that make a place someone's even with no one named: where people live or were born.
-_LIVED_PLACE_RE = re.compile(r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|citizen|native|home|address)\b)")
-_SENTENCE_START_RE = re.compile(r"[.!?\n][ \t]*")
-_PLACE_BEFORE_RE = re.compile(r"(?i:\b(?:in|at|from|to|near|around|across|through|into|of|outside|via|towards?|the))[ \t]+$")
-
-
-def _impersonal_place(text: str, r: RecognizerResult) -> bool:
-    """An NER place (not Bedside's address) that a place word leads to (``in``, ``near``, ``the``)
-    in a sentence that names no one, is no known first name or surname, and has no word tying it
-    to someone before it (``street food in Delhi``, ``the traffic near the Embarcadero``)."""
-    starts = [m.end() for m in _SENTENCE_START_RE.finditer(text, 0, r.start)]
-    sentence_start = starts[-1] if starts else 0
-    if _PLACE_BEFORE_RE.search(text, max(sentence_start, r.start - 12), r.start) is None:
-        return False
-    if _SOMEONE_RE.search(text, sentence_start, r.start) or _LIVED_PLACE_RE.search(text, max(0, r.start - 60), r.start):
-        return False
-    names, family = first_names(), strong_surnames()
-    return not any(fold(w) in names or fold(w) in family for w in text[r.start : r.end].split())
-
-
-def _not_regions(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Drop NER LOCATION hits in a general statement: a country, continent or state with no word
-    tying it to someone before it (``Do you ship to Canada?``; kept in ``I live in Texas``, ``born
-    in Poland``, ``flying to Spain``), and any other place in a sentence that names no one
-    (:func:`_impersonal_place`). A place in a sentence about the writer stays redacted, and so do
-    one-word "places" no place word leads to: NER reads many names as places (``thank Shirin``)."""
-    names = regions()
-    out = []
-    for r in results:
-        if r.entity_type == "LOCATION" and not _is_bedside(r):
-            if _normal(text[r.start : r.end]) in names and _PERSONAL_PLACE_RE.search(text, max(0, r.start - 60), r.start) is None:
-                continue
-            if _impersonal_place(text, r):
-                continue
-        out.append(r)
-    return out
-
-
 def clean(text: str, raw: Iterable[RecognizerResult], wanted: set[str], threshold: float) -> list[RecognizerResult]:
     """Non-overlapping results for the ``wanted`` entities at or above ``threshold``, sorted."""
     cleaned = drop_not_data(text, drop_false_positives(text, raw))
     if "PERSON" in wanted:
         cleaned = _names_over_places(text, cleaned)
-    cleaned = _not_regions(text, cleaned)
+    cleaned = not_places(text, cleaned)
     resolved = resolve_overlaps(text, cleaned)
     if "PERSON" in wanted:
         resolved = resolve_overlaps(text, resolved + _name_lists(text, resolved))

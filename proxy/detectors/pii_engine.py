@@ -33,6 +33,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerConfigurationLoader, RecognizerListLoader
 
 from proxy.detectors.pii_cleanup import clean, resolve_overlaps
+from proxy.detectors.pii_fields_text import LabelledFieldRecognizer
 from proxy.detectors.pii_ner_gate import ner_ranges
 from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
 from proxy.detectors.pii_recognizers import (
@@ -254,6 +255,7 @@ def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
     load_english_recognizers(registry, nlp_engine)
     registry.add_recognizer(StreetAddressRecognizer())
     registry.add_recognizer(PersonHeuristicRecognizer())
+    registry.add_recognizer(LabelledFieldRecognizer())
     registry.add_recognizer(PhoneShapeRecognizer())
     registry.add_recognizer(CardNumberRecognizer())
     registry.add_recognizer(SsnCueRecognizer())

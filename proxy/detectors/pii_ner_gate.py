@@ -74,7 +74,7 @@ def _known_names() -> frozenset[str]:
     """First names, surnames that are not also English words, and countries and regions (lower
     case): the same gazetteers the person recognizer and the clean-up read, less the function words
     some of them hold ("you", "from", "how": first names somewhere in the world)."""
-    from proxy.detectors.pii_cleanup import regions
+    from proxy.detectors.pii_places import regions
     from proxy.detectors.pii_recognizers import NOT_NAMES, first_names, strong_surnames
 
     return (first_names() | strong_surnames() | regions()) - SENTENCE_STARTERS - NOT_NAMES

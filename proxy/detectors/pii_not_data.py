@@ -7,16 +7,26 @@ kind of text, never a word list of the evaluation sets (``docs/pii.md``, "Not da
   or inside a JSON key (``"sku":``) is the program's, not a person's;
 * **form labels**: a line's one-word label before its colon (``Bake: 55-60 minutes``) is no name,
   unless it is a known first name or surname (a chat transcript's ``Anna: hi``);
-* **line breaks**: an NER name or place read across a line break is cut to its first line;
+* **line breaks**: an NER name or place read across line breaks is taken line by line, each piece
+  judged on its own (``Lee Park`` + ``\nJosé Manuel Ochoa``; ``Kenji Watanabe`` + ``\n2-14-7``);
 * **names with digits or of teams**: a PERSON holding a digit (``Batch 2291``, ``Dyson V15``: a
-  model number; cutting before the digit and keeping a known name left brands such as ``Dyson``
-  behind, measured) is none, but one that starts with a house number (``435/12 Jennifer
-  Laneway``) is taken for a STREET_ADDRESS; a PERSON naming a team, department or office (``Dear Events Team``, ``Marketing Department``, ``Credit
-  Control``) is no person;
+  model number) is none (cutting before the digit and keeping a known name left brands such as
+  ``Dyson`` behind, measured), but two or more words holding a known first name before the
+  number are kept (a CSV row: ``Teodora van der Berg,4``), and one that starts with a house number (``435/12 Jennifer
+  Laneway``) is taken for a STREET_ADDRESS; a PERSON naming a team, department or office (``Dear
+  Events Team``, ``Marketing Department``, ``Credit Control``) is none, unless it holds a first
+  name (``Ruperto Sales``);
+* **code and notices**: a name next to code (``#VALUE!``, ``VALUE(D2)``, ``node:20.12``,
+  ``OrderService.java``) is none, and so is an NER PERSON in capitals on a line all in capitals,
+  with no known first name or surname in it, no accent and none of ``, ' / -`` (``GYM CLOSED``;
+  not ``O'SULLIVAN, BRÍD``, nor ``my passport says KANYA SRISUK``);
+  an NER "person" that a place word leads to (``near Marathahalli``, ``out to Whitefield``) and
+  that is no known name is a place (and judged as one);
 * **versions**: a dotted quad in a sentence about a version or firmware, with no word of networks
   (``Version 4.2.1.7 fixed it``), is no IP address;
-* **references**: a phone-shaped number that is part of a longer code (``CS-2024-118734``, ``22E 03
-  1784 2290``) or follows an order, case, ticket or tracking reference is no phone number.
+* **references**: a phone-shaped number joined by a hyphen to a code's letters (``CS-2024-118734``)
+  or that follows an order, case, ticket or tracking reference is no phone number (one after a
+  code and a space is kept: ``BE90 0682 4195 7332`` may be an IBAN the validator refused).
 """
 
 from __future__ import annotations
@@ -26,7 +36,8 @@ from collections.abc import Iterable
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_recognizers import first_names, fold, name_words, strong_surnames
+from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE
+from proxy.detectors.pii_recognizers import first_names, fold, name_words, strong_surnames, surnames
 
 __all__ = ["ORG_WORDS", "drop_not_data"]
 
@@ -37,10 +48,15 @@ ORG_WORDS = frozenset(
     organisers organizers faculty society club association foundation ltd inc llc gmbh plc company corporation
     corp hotel hospital clinic pharmacy university college academy institute trust agency bureau ministry
     authority marketing sales finance accounts payroll procurement facilities logistics development legal
-    compliance security resources recruitment reception enquiries inquiries requests""".split()
+    compliance security resources recruitment reception enquiries inquiries requests receivable payable reservations
+    bookings admissions club""".split()
 )
 _JSON_KEY_RE = re.compile(r'"((?:[^"\\\n]|\\.){1,80})"[ \t]*:')
 _LABEL_RE = re.compile(r"(?m)^[ \t]*(\p{L}[\p{L}\p{M}'’-]{0,30})[ \t]*:(?!//)")
+#: a place word before a "person" NER found: ``near Marathahalli``, ``out to Whitefield`` is a place
+_PLACE_WORD_BEFORE_RE = re.compile(r"(?i:\b(?:in|near|via|around|through|along|across|towards?|outside|out[ \t]+to))[ \t]+(?:the[ \t]+)?$")
+_TAG_RE = re.compile(r"\p{L}:\d")
+_NAME_MARKS_RE = re.compile(r"[,'’/-]")
 _WORD_RE = re.compile(r"[\p{L}\p{M}'’]+")
 #: a house number, then a capitalised word: NER's "person" is a street no recognizer knew
 _HOUSE_FIRST_RE = re.compile(r"\d{1,5}[A-Za-z]?(?:[/-]\d{1,4}[A-Za-z]?)?,?[ \t]+\p{Lu}")
@@ -48,7 +64,7 @@ _NEXT_WORD_RE = re.compile(r"[ \t]+([\p{L}\p{M}]+)")
 _VERSION_RE = re.compile(r"(?i:\b(?:version|versions|ver|firmware|release|build|update|upgrad\w*|patch)\b|\bv\d)")
 _NETWORK_RE = re.compile(r"(?i:\b(?:ip|ips|ipv4|address|server|host|hosts|network|router|ping|subnet|dns|gateway|vpn|proxy|firewall|login|logged|connect\w*|blocked|whitelist\w*|allowlist\w*)\b)")
 _SENTENCE_END_RE = re.compile(r"[.!?\n](?:[ \t]|$)")
-_CODE_BEFORE_RE = re.compile(r"(?:[\p{L}\d]-|[\p{L}\d]*(?:\p{L}\d|\d\p{L})[\p{L}\d]*[ \t])$")
+_CODE_BEFORE_RE = re.compile(r"\p{L}[\p{L}\d]*-(?:\d+-)?$")
 _REFERENCE_BEFORE_RE = re.compile(
     r"(?i:\b(?:order|case|ticket|tracking|reference|ref|invoice|booking|serial|part|item|sku|batch|lot|"
     r"confirmation|reservation|model|version|parcel|shipment|consignment|rma)\b[ \t]*(?:number|no\.?|nr\.?|#|id|code)?"
@@ -71,9 +87,47 @@ def _joined_to_identifier(text: str, start: int, end: int) -> bool:
     return "_" in text[start:end] or before == "_" or after == "_"
 
 
-def _known_name(value: str) -> bool:
-    names, family = first_names(), strong_surnames()
+def _known_name(value: str, family: frozenset[str] | None = None) -> bool:
+    names, family = first_names(), strong_surnames() if family is None else family
     return any(fold(w) in names or fold(w) in family for w in _WORD_RE.findall(value))
+
+
+def _code(text: str, start: int, end: int) -> bool:
+    """Code around the span: ``#VALUE!``, ``VALUE(D2)``, ``node:20.12``, ``OrderService.java``."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    if before == "#" or after == "(" or _TAG_RE.search(text, start, end):
+        return True
+    return after == "." and text[end + 1 : end + 2].isalpha() and text[end + 1 : end + 2].islower()  # OrderService.java
+
+
+def _notice(text: str, r: RecognizerResult) -> bool:
+    """A PERSON in capitals on a line all in capitals, with no accent and none of ``, ' / -``."""
+    value = text[r.start : r.end]
+    if not (value.isupper() and value.isascii()) or _NAME_MARKS_RE.search(value):
+        return False
+    line_start, line_end = text.rfind("\n", 0, r.start) + 1, text.find("\n", r.end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return not any(c.islower() for c in line)
+
+
+_NUMBER_CELL_RE = re.compile(r"[ \t]*,[ \t]*\d|[ \t]+\d")
+
+
+def _before_a_number(text: str, r: RecognizerResult) -> RecognizerResult | None:
+    """A name NER read with the number after it (a CSV row: ``Teodora van der Berg,4``): the words
+    before the number, when they are two or more and hold a known first name; else None."""
+    cut = _NUMBER_CELL_RE.search(text, r.start, r.end)
+    if cut is None:
+        return None
+    head = text[r.start : cut.start()]
+    if len(head.split()) < 2 or any(c.isdigit() for c in head) or not any(fold(w) in first_names() for w in head.split()):
+        return None
+    return RecognizerResult(r.entity_type, r.start, cut.start(), r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata)
+
+
+def _is_bedside(r: RecognizerResult) -> bool:
+    return (r.recognition_metadata or {}).get("source") == BEDSIDE_SOURCE
 
 
 def _team(text: str, r: RecognizerResult) -> bool:
@@ -104,16 +158,22 @@ def _reference_number(text: str, r: RecognizerResult) -> bool:
     return _REFERENCE_BEFORE_RE.search(before) is not None and _PHONE_CUE_RE.search(before) is None
 
 
-def _first_line(text: str, r: RecognizerResult) -> RecognizerResult | None:
-    """An NER name or place read across a line break (``Kenji Watanabe`` + ``\n2-14-7``) cut to
-    its first line, or None when that line holds nothing."""
-    cut = text.index("\n", r.start, r.end)
-    end = cut
-    while end > r.start and text[end - 1] in " \t,;":
-        end -= 1
-    if end - r.start < 2:
-        return None
-    return RecognizerResult(r.entity_type, r.start, end, r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata)
+_LINE_PIECE_RE = re.compile(r"[^\n]+")
+
+
+def _line_pieces(text: str, r: RecognizerResult) -> list[RecognizerResult]:
+    """An NER name or place read across line breaks (``Lee Park`` + ``\nJosé Manuel Ochoa``,
+    ``Kenji Watanabe`` + ``\n2-14-7``) as one span per line, each judged on its own."""
+    out = []
+    for m in _LINE_PIECE_RE.finditer(text, r.start, r.end):
+        start, end = m.start(), m.end()
+        while start < end and text[start] in " \t,;":
+            start += 1
+        while end > start and text[end - 1] in " \t,;":
+            end -= 1
+        if end - start >= 2:
+            out.append(RecognizerResult(r.entity_type, start, end, r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata))
+    return out
 
 
 def drop_not_data(text: str, results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
@@ -121,19 +181,26 @@ def drop_not_data(text: str, results: Iterable[RecognizerResult]) -> list[Recogn
     keys = _ranges(_JSON_KEY_RE, text) if '"' in text else []
     labels = _ranges(_LABEL_RE, text) if ":" in text else []
     out = []
-    for r in results:
-        if r.entity_type in ("PERSON", "LOCATION") and "\n" in text[r.start : r.end]:
-            cut = _first_line(text, r)
-            if cut is None:
-                continue
-            r = cut
+    pieces = [p for r in results for p in (_line_pieces(text, r) if r.entity_type in ("PERSON", "LOCATION") and "\n" in text[r.start : r.end] else [r])]
+    for r in pieces:
         kind, value = r.entity_type, text[r.start : r.end]
         if kind in ("PERSON", "LOCATION", "ORGANIZATION", "NRP"):
             if _joined_to_identifier(text, r.start, r.end) or _inside(r.start, r.end, keys):
                 continue
             if _inside(r.start, r.end, labels) and not _known_name(value):
                 continue
+        if kind in ("PERSON", "LOCATION", "ORGANIZATION") and _code(text, r.start, r.end):
+            continue
+        if kind == "PERSON" and not _is_bedside(r) and _notice(text, r) and not _known_name(value, surnames()):
+            continue  # "GYM CLOSED", "PLEASE KNOCK": a notice in capitals, no name in it
+        if kind == "PERSON" and not _is_bedside(r) and _PLACE_WORD_BEFORE_RE.search(text, max(0, r.start - 12), r.start) and not _known_name(value, surnames()):
+            r = RecognizerResult("LOCATION", r.start, r.end, r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata)
+            kind = "LOCATION"
         if kind == "PERSON" and any(c.isdigit() for c in value):
+            named = _before_a_number(text, r)
+            if named is not None:
+                out.append(named)
+                continue
             if _HOUSE_FIRST_RE.match(value) is None:
                 continue
             r = RecognizerResult("STREET_ADDRESS", r.start, r.end, r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata)

@@ -122,6 +122,8 @@ NOT_NAMES = frozenset(
     new old first last next best regards sincerely kind warm
     where what when why who whom whose which how there here on at in by to from for with back later now
     soon again anytime asap then also just still even maybe perhaps yet so but and or if as
+    parents members residents colleagues guests valued friends neighbours neighbors students applicants
+    patients tenants families participants attendees volunteers subscribers shareholders partners
     """.split()
 )
 

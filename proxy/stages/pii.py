@@ -69,7 +69,7 @@ from proxy.privacy.pseudonyms import PseudonymVault
 from proxy.privacy.request_redaction import RequestRedaction, Span, plan_redaction, slot_spans
 from proxy.privacy.request_walk import walk_request
 from proxy.privacy.slots import Slot
-from proxy.stages.pii_fields import identifier_key, person_value
+from proxy.stages.pii_fields import field_spans, structured_only
 from proxy.stages.pii_memo import Remembered, ReplyMemo
 from proxy.stages.pii_output import OUTPUT_ENTITIES, OutputScanner, ReplyProcessor
 from proxy.stages.pii_pool import Overloaded, PiiEngine, TooMuchToAnalyse
@@ -265,10 +265,10 @@ class PiiStage:
                     return [Span("PERSON", 0, len(slot.text), 1.0)]
                 if slot.kind == "ident" and _LONG_DIGITS.search(slot.text):
                     return [Span("NUMBER", 0, len(slot.text), 1.0)]  # a function needs no phone or account number in its name
-                if slot.doc is not None and not slot.is_key and slot.kind == "text" and person_value(slot.key, slot.text):
-                    return [Span("PERSON", 0, len(slot.text), 1.0)]  # {"given": "Olamide"}
+                if (by_field := field_spans(slot)) is not None:  # {"given": "Olamide"}, {"postcode": "IV2 4DW"}
+                    return by_field
                 spans = slot_spans(slot, _plausible(slot.analysed_text, found.get(slot.analysed_text, ())))
-                if slot.kind == "ident" or _schema_name(slot) or (slot.is_key and identifier_key(slot.text)):  # NER reads "lookup order" as a name: only structured values count in a name
+                if slot.kind == "ident" or _schema_name(slot) or structured_only(slot):  # NER reads "lookup order" as a name: only structured values count in a name
                     spans = [sp for sp in spans if sp.entity in OUTPUT_ENTITIES]
                 return spans + split.get(i, []) if i in split else spans
 

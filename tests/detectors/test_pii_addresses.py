@@ -94,3 +94,26 @@ def test_no_address_in_look_alikes(text: str) -> None:
 
 def test_a_street_word_without_number_counts_after_an_address_cue() -> None:
     assert spans("She lives on Rue de Rivoli, 75001 Paris.") == ["Rue de Rivoli, 75001 Paris"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("The cabin is at Fjellveien 12, 5019 Bergen if you want to post it", "Fjellveien 12, 5019 Bergen"),
+        ("send the forms to Kerkstraatje 8, 4331 AB Middelburg, thanks", "Kerkstraatje 8, 4331 AB Middelburg"),
+        ("her place is 7 impasse des Lilas, 13090 Aix-en-Provence now", "7 impasse des Lilas, 13090 Aix-en-Provence"),
+        ("new flat: dorfgasse 3, 8001 zürich", "dorfgasse 3, 8001 zürich"),
+        ("post it to Avda. del Puerto 22, 2º izq., 46023 Valencia", "Avda. del Puerto 22, 2º izq., 46023 Valencia"),  # a postcode past words no segment knows
+    ],
+)
+def test_a_street_no_vocabulary_knows_is_held_by_its_postcode_and_town(text: str, address: str) -> None:
+    found = [text[r.start : r.end] for r in StreetAddressRecognizer().analyze(text, ["STREET_ADDRESS"])]
+    assert any(address in f for f in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Windows 10, 2004 Update broke my printer driver", "Chapter 3, 1984 Edition is the one to read", "We sold Lot 12, 4500 Units in total"],
+)
+def test_numbers_and_years_are_not_held_addresses(text: str) -> None:
+    assert StreetAddressRecognizer().analyze(text, ["STREET_ADDRESS"]) == []

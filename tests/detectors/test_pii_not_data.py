@@ -8,7 +8,7 @@ from presidio_analyzer import RecognizerResult
 
 from proxy.detectors.pii_not_data import drop_not_data
 from proxy.detectors.pii_recognizers import PersonHeuristicRecognizer, name_stop_words, name_words
-from proxy.stages.pii_fields import identifier_key, person_value
+from proxy.stages.pii_fields import address_value, identifier_key, person_value
 
 
 def at(text: str, entity: str, value: str, score: float = 0.85) -> RecognizerResult:
@@ -66,11 +66,31 @@ def test_an_ner_person_that_starts_with_a_house_number_is_an_address() -> None:
     assert kept(text, [at(text, "PERSON", "27/4 Quarry Laneway")]) == [("STREET_ADDRESS", "27/4 Quarry Laneway")]
 
 
-def test_a_name_read_across_a_line_break_is_cut_to_its_line() -> None:
+def test_a_name_read_across_line_breaks_is_judged_line_by_line() -> None:
     text = "Teodora Vukovic\n14 Rue des Lilas"
     assert kept(text, [RecognizerResult("PERSON", 0, 18, 0.85)]) == [("PERSON", "Teodora Vukovic")]
     text = "Dispatch\nOperations"
-    assert kept(text, [RecognizerResult("PERSON", 0, len(text), 0.85)]) == [("PERSON", "Dispatch")]  # the first line is judged as ever
+    assert kept(text, [RecognizerResult("PERSON", 0, len(text), 0.85)]) == [("PERSON", "Dispatch")]  # "Operations" is a team word
+    text = "name,shift\nIlse Brandt,early\nTeodora Vukovic,late"
+    start = text.index("early\n") + 6
+    assert kept(text, [RecognizerResult("PERSON", text.index("Ilse"), text.index(",early"), 0.85), RecognizerResult("PERSON", start - 6, start + 15, 0.85)]) == [
+        ("PERSON", "Ilse Brandt"),
+        ("PERSON", "early"),
+        ("PERSON", "Teodora Vukovic"),
+    ]
+
+
+def test_a_csv_name_read_with_its_number_keeps_the_name() -> None:
+    text = "guest,table\nTeodora van der Berg,4,vegan"
+    start = text.index("Teodora")
+    assert kept(text, [RecognizerResult("PERSON", start, text.index(",vegan"), 0.85)]) == [("PERSON", "Teodora van der Berg")]
+
+
+def test_capitals_without_a_name_are_a_notice_but_capitals_in_a_sentence_may_be_a_name() -> None:
+    text = "OFFICE CLOSED\nBack on Monday"
+    assert kept(text, [at(text, "PERSON", "OFFICE CLOSED")]) == []
+    text = "my passport says KANYA SRISUK not Kanya"
+    assert kept(text, [at(text, "PERSON", "KANYA SRISUK")]) == [("PERSON", "KANYA SRISUK")]
 
 
 def test_lower_case_gazetteer_words_are_read_as_words() -> None:
@@ -88,3 +108,6 @@ def test_json_field_names() -> None:
     assert person_value("given", "Teodora") and person_value("passengerName", "VUKOVIC/TEODORA MS") and person_value("first_name", "ilse")
     assert not person_value("given", "teodora")  # a field without "name" needs a capital first
     assert not person_value("product_name", "Aero Lamp") and not person_value("customer", "ACME-22") and not person_value("sku", "Teodora")
+    assert person_value("name", "Teodora Vukovic", {"name": 1, "email": 2}) and not person_value("name", "Aero Lamp", {"name": 1, "price": 2})
+    assert person_value("Nachname", "Vukovic") and person_value("author", "Ffion Ames") and not person_value("author", "unknown")
+    assert address_value("postcode", "IV2 4DW") and address_value("deliveryAddress", "4 Quay St") and not address_value("email_address", "a@b.c") and not address_value("zip", "")

@@ -276,14 +276,20 @@ async def test_schema_property_names_reach_the_model_as_written(h: Harness) -> N
 
 async def test_a_json_message_keeps_its_field_names_and_loses_the_names_in_its_person_fields(h: Harness) -> None:
     """A message that is JSON is walked key by key, each analysed alone: NER reads ``sku`` or
-    ``order_ref`` as a person, and ``Teodora`` alone as nothing. Identifier-shaped field names keep
-    only structured PII checks; a name-shaped value of a field that names a person is a PERSON."""
-    doc = {"sku": "LX-2231", "order_ref": "A-77", "given": "Teodora", "family": "Vukovic", "patient_first_name": "ilse", "family_font": "sans-serif", "note": "ok"}
+    ``order_ref`` as a person, and ``Teodora`` alone as nothing. Identifier-shaped field names and a
+    thing's fields keep only structured PII checks; a name-shaped value of a field that names a
+    person is a PERSON, the value of a postcode's field a STREET_ADDRESS."""
+    doc = {
+        "sku": "LX-2231", "order_ref": "A-77", "given": "Teodora", "family": "Vukovic", "patient_first_name": "ilse",
+        "family_font": "sans-serif", "note": "ok", "brand": "Sofia Marchetti", "postcode": "KY16 9AJ",
+    }  # fmt: skip
     await h.chat([{"role": "user", "content": json.dumps(doc)}])
     got = json.loads(h.sent()["messages"][-1]["content"])
     assert list(got) == list(doc), "field names reach the model as written"
     assert got["sku"] == "LX-2231" and got["order_ref"] == "A-77" and got["note"] == "ok"
     assert got["family_font"] == "sans-serif", "a lower-case value under a field without 'name' is not taken for a name"
+    assert got["brand"] == "Sofia Marchetti", "a thing's field: only structured PII counts"
+    assert got["postcode"] == "<STREET_ADDRESS_1>"
     assert {got["given"], got["family"], got["patient_first_name"]} <= {"<PERSON_1>", "<PERSON_2>", "<PERSON_3>"}
     assert len({got["given"], got["family"], got["patient_first_name"]}) == 3
 

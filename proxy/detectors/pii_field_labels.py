@@ -1,0 +1,53 @@
+"""The labels of form fields and JSON keys that name a person or an address, in the languages of
+the forms people paste. Plain data, no Presidio: the PII stage reads them for JSON documents
+(``proxy/stages/pii_fields.py``) and the labelled-field recognizer for text
+(``proxy/detectors/pii_fields_text.py``).
+"""
+
+from __future__ import annotations
+
+import regex as re
+
+__all__ = ["ADDRESS_LABELS", "PERSON_LABELS", "WEAK_LABELS", "label_of"]
+
+#: Labels whose value is a person's name (lower case; ``_``, ``-`` and ``.`` read as spaces).
+PERSON_LABELS = frozenset(
+    (
+        "name", "full name", "first name", "last name", "surname", "surnames", "given name", "given names",
+        "family name", "forename", "forenames", "middle name", "maiden name", "nickname", "preferred name",
+        "legal name", "display name", "customer", "customer name", "patient", "patient name", "passenger",
+        "passenger name", "guest", "guest name", "contact", "contact name", "contact person", "author",
+        "assignee", "approver", "reviewer", "chair", "host", "speaker", "attendee", "recipient", "sender",
+        "next of kin", "emergency contact", "account holder", "cardholder", "nom", "prénom", "prenom",
+        "nom de famille", "nombre", "apellido", "apellidos", "nome", "cognome", "vorname", "nachname",
+        "familienname", "naam", "voornaam", "achternaam", "imię", "imie", "nazwisko", "jméno", "jmeno",
+        "příjmení", "prijmeni", "förnamn", "fornamn", "efternamn", "fornavn", "efternavn", "etunimi",
+        "sukunimi", "ad", "soyad", "soyadı", "όνομα", "επώνυμο",
+    )
+)  # fmt: skip
+#: Labels whose value is an address or a postcode.
+ADDRESS_LABELS = frozenset(
+    (
+        "address", "addr", "home address", "postal address", "street address", "delivery address",
+        "shipping address", "billing address", "mailing address", "correspondence address", "street",
+        "postcode", "post code", "postal code", "zip", "zip code", "zipcode", "eircode", "pin code", "pincode",
+        "cap", "plz", "cp", "code postal", "código postal", "codigo postal", "adresse", "anschrift",
+        "indirizzo", "dirección", "direccion", "domicilio", "morada", "endereço", "endereco", "adres",
+        "adresa", "adress",
+    )
+)  # fmt: skip
+#: Labels that may also name a thing (``Name: Lemon drizzle``): their value counts when written
+#: like a name, with a capital first.
+WEAK_LABELS = frozenset(
+    (
+        "name", "nom", "nombre", "nome", "naam", "ad", "όνομα", "customer", "patient", "passenger", "guest",
+        "contact", "author", "assignee", "approver", "reviewer", "chair", "host", "speaker", "attendee",
+        "recipient", "sender", "display name",
+    )
+)  # fmt: skip
+_CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def label_of(raw: str) -> str:
+    """A label or key as these sets hold it: lower case, ``_``, ``-``, ``.`` and camel case read as spaces."""
+    return " ".join(_CAMEL_RE.sub(" ", raw).replace("_", " ").replace("-", " ").replace(".", " ").lower().split())
