@@ -13,10 +13,12 @@ is served by ``policies/default.yaml``), and what the upstream received is read.
 runs the PII detector and redaction on the text directly (the default entities), as
 ``bench/pii_sources.py`` does.
 
-Each judge holds 360 messages with personal data and 120 without, the latter made to look as if
-they had some (streets and places in general statements, brands named after people, model and
-order numbers, code). Each gold item gives its type and its exact text; an address also gives the
-parts that identify the place on their own (the street line, the postcode). Figures, % with a 95%
+Each judge holds messages with personal data and messages without any made to look as if they had
+some (streets and places in general statements, brands named after people, model and order
+numbers, code): ``v1`` and ``v2`` 360 + 120 in eight styles, ``v3`` and ``v4`` 320 + 160 in nine
+(pasted transcripts added), each written by a separate session told the kinds, styles and
+countries only. Each gold item gives its type and its exact text; an address also gives the parts
+that identify the place on their own (the street line, the postcode). Figures, % with a 95%
 bootstrap interval:
 
 * **leak**: the item still verbatim in what reached the upstream (whitespace and spotlighting's

@@ -67,6 +67,8 @@ class PiiDetectConfig:
     threshold: float = 0.45
     allow_list: tuple[str, ...] = ()
     custom: tuple[CustomRecognizerSpec, ...] = ()
+    #: ``personal``: places named in passing are left (``proxy.detectors.pii_places``); ``all``: every place found
+    places: str = "personal"
 
 
 class _CustomRecognizer(EntityRecognizer):
@@ -190,13 +192,16 @@ class PiiDetector:
         if not todo:
             return out
         extra = _compile(config.custom)
+        all_places = config.places == "all"
         # obfuscated forms (zero-width characters, fullwidth signs, %40) are analysed normalised;
         # spans are mapped back to the original text
         normalised = {i: normalise(texts[i]) for i in todo}
         if len(todo) == 1:
-            found = [self.handle.analyze(normalised[todo[0]].text, config.entities, threshold=config.threshold, extra_recognizers=extra)]
+            found = [self.handle.analyze(normalised[todo[0]].text, config.entities, threshold=config.threshold, extra_recognizers=extra, all_places=all_places)]
         else:
-            found = self.handle.analyze_many([normalised[i].text for i in todo], config.entities, threshold=config.threshold, extra_recognizers=extra)
+            found = self.handle.analyze_many(
+                [normalised[i].text for i in todo], config.entities, threshold=config.threshold, extra_recognizers=extra, all_places=all_places
+            )
         allowed = {a.strip().casefold() for a in config.allow_list}
         for i, results in zip(todo, found, strict=True):
             norm = normalised[i]

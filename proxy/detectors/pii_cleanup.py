@@ -325,12 +325,14 @@ def _propagate_names(text: str, results: Sequence[RecognizerResult]) -> list[Rec
     return out
 
 
-def clean(text: str, raw: Iterable[RecognizerResult], wanted: set[str], threshold: float) -> list[RecognizerResult]:
-    """Non-overlapping results for the ``wanted`` entities at or above ``threshold``, sorted."""
+def clean(text: str, raw: Iterable[RecognizerResult], wanted: set[str], threshold: float, *, all_places: bool = False) -> list[RecognizerResult]:
+    """Non-overlapping results for the ``wanted`` entities at or above ``threshold``, sorted;
+    ``all_places``: no place is dropped for being named in passing (the policy's ``pii.places: all``)."""
     cleaned = drop_not_data(text, drop_false_positives(text, raw))
     if "PERSON" in wanted:
         cleaned = _names_over_places(text, cleaned)
-    cleaned = not_places(text, cleaned)
+    if not all_places:
+        cleaned = not_places(text, cleaned)
     resolved = resolve_overlaps(text, cleaned)
     if "PERSON" in wanted:
         resolved = resolve_overlaps(text, resolved + _name_lists(text, resolved))

@@ -93,6 +93,7 @@ class AnalyzerHandle:
         threshold: float = 0.45,
         extra_recognizers: Sequence[EntityRecognizer] = (),
         nlp_artifacts: NlpArtifacts | None = None,
+        all_places: bool = False,
     ) -> list[RecognizerResult]:
         """Analyze ``text`` for ``entities``; results are cleaned and non-overlapping, sorted.
 
@@ -112,7 +113,7 @@ class AnalyzerHandle:
             ad_hoc_recognizers=list(extra_recognizers) or None,
             nlp_artifacts=nlp_artifacts,
         )
-        return clean(text, raw, wanted, threshold)
+        return clean(text, raw, wanted, threshold, all_places=all_places)
 
     def analyze_many(
         self,
@@ -121,18 +122,22 @@ class AnalyzerHandle:
         *,
         threshold: float = 0.45,
         extra_recognizers: Sequence[EntityRecognizer] = (),
+        all_places: bool = False,
     ) -> list[list[RecognizerResult]]:
         """:meth:`analyze` for several texts, the spaCy model run once over all of them
         (``nlp.pipe``: its fixed cost per call, ~1.5 ms, is paid once). Same results as one
         :meth:`analyze` per text."""
         if len(texts) < 2 or not isinstance(getattr(self.engine, "nlp_engine", None), SpacyNlpEngine):
-            return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers) for t in texts]
+            return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers, all_places=all_places) for t in texts]
         wanted = set(entities) | {e for r in extra_recognizers for e in r.supported_entities}
         plans = [self._ner_plan(t, wanted) for t in texts]
         whole = [t for t, plan in zip(texts, plans, strict=True) if plan is None]
         batch = dict(zip(whole, (out[1] for out in self.engine.nlp_engine.process_batch(whole, "en", batch_size=len(whole))), strict=True)) if whole else {}
         artifacts = [batch[t] if plan is None else self._partial_ner(t, plan) for t, plan in zip(texts, plans, strict=True)]
-        return [self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers, nlp_artifacts=a) for t, a in zip(texts, artifacts, strict=True)]
+        return [
+            self.analyze(t, entities, threshold=threshold, extra_recognizers=extra_recognizers, nlp_artifacts=a, all_places=all_places)
+            for t, a in zip(texts, artifacts, strict=True)
+        ]
 
     def _ner_plan(self, text: str, wanted: set[str]) -> list[tuple[int, int]] | None:
         """What of ``text`` the spaCy NER must read: ``None`` all of it (always, unless the gate is

@@ -368,16 +368,16 @@ def _plausible(text: str, spans: tuple[PiiSpan, ...]) -> tuple[PiiSpan, ...]:
 
 
 @lru_cache(maxsize=256)
-def _config_cached(entities: tuple[str, ...], threshold: float, allow: tuple[str, ...], custom: tuple[Any, ...]) -> PiiDetectConfig:
+def _config_cached(entities: tuple[str, ...], threshold: float, allow: tuple[str, ...], custom: tuple[Any, ...], places: str) -> PiiDetectConfig:
     from proxy.detectors.pii import CustomRecognizerSpec, PiiDetectConfig
 
     specs = tuple(CustomRecognizerSpec(e, tuple(p), tuple(d), tuple(c), s) for e, p, d, c, s in custom)
-    return PiiDetectConfig(entities=entities, threshold=threshold, allow_list=allow, custom=specs)
+    return PiiDetectConfig(entities=entities, threshold=threshold, allow_list=allow, custom=specs, places=places)
 
 
 def _config(pii: Any) -> PiiDetectConfig:
     custom = tuple((c.entity, tuple(c.patterns), tuple(c.deny_list), tuple(c.context), c.score) for c in pii.custom)
-    return _config_cached(tuple(pii.entities), float(pii.threshold), tuple(pii.allow_list), custom)
+    return _config_cached(tuple(pii.entities), float(pii.threshold), tuple(pii.allow_list), custom, pii.places)
 
 
 def _scanner(pii: Any) -> OutputScanner:

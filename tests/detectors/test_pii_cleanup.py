@@ -75,3 +75,11 @@ def test_a_town_named_in_passing_is_not_redacted_but_someones_home_or_trip_is() 
         assert spans(text, clean(text, found, {"LOCATION"}, 0.4)) == want * len(found), text
     text = "Ask Durham about the rota"
     assert spans(text, clean(text, [r("PERSON", 4, 10)], {"PERSON"}, 0.4)) == [("PERSON", "Durham")]
+
+
+def test_all_places_keeps_every_place_found() -> None:
+    """``pii.places: all`` (HIPAA-minded policies): no place is dropped for being named in passing."""
+    text = "Is Coimbra nicer than Braga? Do you ship to Canada?"
+    found = [r("LOCATION", m.start(), m.end()) for m in re.finditer("Coimbra|Braga|Canada", text)]
+    assert spans(text, clean(text, found, {"LOCATION"}, 0.4)) == []
+    assert [v for _, v in spans(text, clean(text, found, {"LOCATION"}, 0.4, all_places=True))] == ["Coimbra", "Braga", "Canada"]

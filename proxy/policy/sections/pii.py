@@ -58,6 +58,11 @@ class Pii(StrictModel):
     enabled: bool = Field(default=False, description="Redact personal data in requests.")
     entities: list[NonEmptyStr] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES), description="Entity types to detect.")
     threshold: float = Field(default=0.45, ge=0, le=1, description="Minimum detection score.")
+    places: Literal["personal", "all"] = Field(
+        default="personal",
+        description="`personal` redacts a place where it is someone's (an address, where they live, come from or are going) and "
+        "leaves one named in passing (`Is Porto nicer than Lisbon?`); `all` redacts every place found (e.g. HIPAA Safe Harbor).",
+    )
     default_action: PiiAction = Field(default="pseudonymize", description="Action for entities not listed in `actions`.")
     actions: dict[NonEmptyStr, PiiAction] = Field(default_factory=dict, description="Per-entity action, e.g. `{CREDIT_CARD: mask}`.")
     restore: bool = Field(default=True, description="Put pseudonymised values back in the reply the user sees (streaming included).")
