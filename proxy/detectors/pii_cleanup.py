@@ -28,6 +28,7 @@ from presidio_analyzer import RecognizerResult
 from proxy.detectors.pii_addresses import address_cue_before
 from proxy.detectors.pii_not_data import drop_not_data
 from proxy.detectors.pii_places import not_places
+from proxy.detectors.pii_recognizer_base import is_bedside
 from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE, NOT_NAMES, first_names, fold, strong_surnames, surnames
 
 __all__ = ["COMMON_NOUNS", "NER_TYPES", "NOT_ENTITIES", "STRUCTURED", "clean", "drop_false_positives", "resolve_overlaps"]
@@ -60,15 +61,11 @@ _PRIORITY = (
     "STREET_ADDRESS", "PERSON", "LOCATION",
 )  # fmt: skip
 
-def _is_bedside(r: RecognizerResult) -> bool:
-    return bool(r.recognition_metadata and r.recognition_metadata.get("source") == BEDSIDE_SOURCE)
-
-
 def _tier(r: RecognizerResult) -> int:
     """2: validated formats; 1: Bedside's recognizers; 0: statistical NER."""
     if r.entity_type in STRUCTURED:
         return 2
-    if _is_bedside(r) and not (r.entity_type == "PERSON" and r.score < 0.6):
+    if is_bedside(r) and not (r.entity_type == "PERSON" and r.score < 0.6):
         return 1
     return 0 if r.entity_type in NER_TYPES else 1
 
@@ -124,10 +121,10 @@ def _product_or_place(text: str, r: RecognizerResult) -> bool:
     and Bedside's addresses are kept."""
     if r.entity_type not in ("PERSON", "LOCATION", "ORGANIZATION"):
         return False
-    if _is_bedside(r) and (r.entity_type != "PERSON" or r.score >= 0.85):
+    if is_bedside(r) and (r.entity_type != "PERSON" or r.score >= 0.85):
         return False
     value = text[r.start : r.end]
-    if _LANDMARK_RE.search(value) and not _is_bedside(r):
+    if _LANDMARK_RE.search(value) and not is_bedside(r):
         return True
     if (_STREET_NAME_RE.search(value) or _STREET_AFTER_RE.match(text, r.end)) and not address_cue_before(text, r.start):
         return True
@@ -149,7 +146,7 @@ def drop_false_positives(text: str, results: Iterable[RecognizerResult]) -> list
             continue
         if _product_or_place(text, r):
             continue
-        if r.entity_type == "PERSON" and not _is_bedside(r) and (value in COMMON_NOUNS or value in NOT_NAMES):
+        if r.entity_type == "PERSON" and not is_bedside(r) and (value in COMMON_NOUNS or value in NOT_NAMES):
             if not _next_to_first_name(text, r.start, r.end):
                 continue
         out.append(r)
@@ -176,7 +173,7 @@ def _names_over_places(text: str, results: list[RecognizerResult]) -> list[Recog
         value = text[r.start : r.end]
         if (
             r.entity_type == "LOCATION"
-            and not _is_bedside(r)
+            and not is_bedside(r)
             and value.isalpha()
             and value[:1].isupper()
             and value[1:].islower()
@@ -274,7 +271,7 @@ def _name_lists(text: str, results: Sequence[RecognizerResult]) -> list[Recogniz
     if " and " not in text and " & " not in text and " or " not in text:
         return []
     persons = [(r.start, r.end) for r in results if r.entity_type == "PERSON"]
-    others = [(r.start, r.end, r.entity_type == "LOCATION" and not _is_bedside(r)) for r in results if r.entity_type != "PERSON"]
+    others = [(r.start, r.end, r.entity_type == "LOCATION" and not is_bedside(r)) for r in results if r.entity_type != "PERSON"]
     firsts, every, strong = first_names(), surnames(), strong_surnames()
     out: list[RecognizerResult] = []
     for m in _LIST_RE.finditer(text):

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE
+from proxy.detectors.pii_recognizer_base import is_bedside
 from proxy.detectors.pii_recognizers import first_names, fold, name_words, strong_surnames, surnames
 
 __all__ = ["ORG_WORDS", "drop_not_data"]
@@ -126,10 +126,6 @@ def _before_a_number(text: str, r: RecognizerResult) -> RecognizerResult | None:
     return RecognizerResult(r.entity_type, r.start, cut.start(), r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata)
 
 
-def _is_bedside(r: RecognizerResult) -> bool:
-    return (r.recognition_metadata or {}).get("source") == BEDSIDE_SOURCE
-
-
 def _team(text: str, r: RecognizerResult) -> bool:
     words = [w.lower() for w in _WORD_RE.findall(text[r.start : r.end])]
     names, words_too = first_names(), name_words()
@@ -191,9 +187,9 @@ def drop_not_data(text: str, results: Iterable[RecognizerResult]) -> list[Recogn
                 continue
         if kind in ("PERSON", "LOCATION", "ORGANIZATION") and _code(text, r.start, r.end):
             continue
-        if kind == "PERSON" and not _is_bedside(r) and _notice(text, r) and not _known_name(value, surnames()):
+        if kind == "PERSON" and not is_bedside(r) and _notice(text, r) and not _known_name(value, surnames()):
             continue  # "GYM CLOSED", "PLEASE KNOCK": a notice in capitals, no name in it
-        if kind == "PERSON" and not _is_bedside(r) and _PLACE_WORD_BEFORE_RE.search(text, max(0, r.start - 12), r.start) and not _known_name(value, surnames()):
+        if kind == "PERSON" and not is_bedside(r) and _PLACE_WORD_BEFORE_RE.search(text, max(0, r.start - 12), r.start) and not _known_name(value, surnames()):
             r = RecognizerResult("LOCATION", r.start, r.end, r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata)
             kind = "LOCATION"
         if kind == "PERSON" and any(c.isdigit() for c in value):
@@ -204,6 +200,7 @@ def drop_not_data(text: str, results: Iterable[RecognizerResult]) -> list[Recogn
             if _HOUSE_FIRST_RE.match(value) is None:
                 continue
             r = RecognizerResult("STREET_ADDRESS", r.start, r.end, r.score, analysis_explanation=r.analysis_explanation, recognition_metadata=r.recognition_metadata)
+            kind = "STREET_ADDRESS"  # "12 Office Road" is judged as an address, not as a team
         if kind == "PERSON" and _team(text, r):
             continue
         if kind == "IP_ADDRESS" and "." in value and _version_number(text, r):

@@ -6,20 +6,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 
 import regex as re
 from presidio_analyzer import RecognizerResult
 
 from proxy.detectors.pii_address_words import POSTCODE
-from proxy.detectors.pii_recognizer_base import BEDSIDE_SOURCE
-from proxy.detectors.pii_recognizers import first_names, fold, strong_surnames, surnames
+from proxy.detectors.pii_recognizer_base import is_bedside
+from proxy.detectors.pii_recognizers import data_lines, first_names, fold, strong_surnames, surnames
 
 __all__ = ["not_places", "places", "regions"]
-
-
-def _is_bedside(r: RecognizerResult) -> bool:
-    return bool(r.recognition_metadata and r.recognition_metadata.get("source") == BEDSIDE_SOURCE)
 
 
 def _normal(s: str) -> str:
@@ -30,15 +25,16 @@ def _normal(s: str) -> str:
 def regions() -> frozenset[str]:
     """Countries, continents and first-level regions, lower-cased (``data/regions.txt``, built by
     ``training/build_region_list.py`` from Faker, MIT): no one's location on their own."""
-    raw = resources.files("proxy.detectors").joinpath("data/regions.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(data_lines("regions.txt"))
 
 
-#: Words that make a place someone's own: where they live, come from, were born, are going.
-_PERSONAL_PLACE_RE = re.compile(
-    r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|from|citizen|"
-    r"native|home|address|located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation)\b[^.!?\n]{0,25})$"
+#: Where someone lives or was born, stays or is going (a whereabouts).
+_HOME_OR_TRIP = (
+    r"live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|citizen|native|home|address|"
+    r"located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation"
 )
+#: Words that make a place someone's own: where they live, come from, were born, are going.
+_PERSONAL_PLACE_RE = re.compile(rf"(?i:\b(?:{_HOME_OR_TRIP}|from)\b[^.!?\n]{{0,25}})$")
 
 
 #: Someone in the sentence: the writer, the reader, their own.
@@ -67,16 +63,12 @@ def _impersonal_place(text: str, r: RecognizerResult) -> bool:
 def places() -> frozenset[str]:
     """Towns and cities of 5,000 people or more, folded, first names removed (``data/places.txt``,
     built by ``training/build_place_list.py`` from GeoNames, CC BY 4.0)."""
-    raw = resources.files("proxy.detectors").joinpath("data/places.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(data_lines("places.txt"))
 
 
 #: The words of ``_PERSONAL_PLACE_RE`` but ``from``: where someone lives, stays or is going (a
 #: whereabouts: ``I am flying to Lisbon``), not where flights leave from.
-_HOME_OR_TRIP_RE = re.compile(
-    r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|citizen|"
-    r"native|home|address|located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation)\b[^.!?\n]{0,25})$"
-)
+_HOME_OR_TRIP_RE = re.compile(rf"(?i:\b(?:{_HOME_OR_TRIP})\b[^.!?\n]{{0,25}})$")
 _POSTCODE_NEXT_RE = re.compile(rf"[ \t]*,?[ \t]*(?:\p{{Lu}}{{2,3}}[ \t]+)?{POSTCODE}(?![\p{{L}}\d])")
 _POSTCODE_BEFORE_RE = re.compile(r"\d{3,6}(?:[ \t]?\p{Lu}{2})?[ \t]+$")
 _TO_A_PLACE_RE = re.compile(r"(?i:\b(?:in|at|near|from|to|via|around|into|outside|towards?))[ \t]+$")
@@ -127,12 +119,12 @@ def not_places(text: str, results: list[RecognizerResult]) -> list[RecognizerRes
     names = regions()
     out = []
     for r in results:
-        if r.entity_type == "LOCATION" and not _is_bedside(r):
+        if r.entity_type == "LOCATION" and not is_bedside(r):
             if _normal(text[r.start : r.end]) in names and _PERSONAL_PLACE_RE.search(text, max(0, r.start - 60), r.start) is None:
                 continue
             if _impersonal_place(text, r):
                 continue
-        if r.entity_type in ("LOCATION", "PERSON") and not _is_bedside(r) and _town_in_passing(text, r):
+        if r.entity_type in ("LOCATION", "PERSON") and not is_bedside(r) and _town_in_passing(text, r):
             continue
         out.append(r)
     return out

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-__all__ = ["BEDSIDE_SOURCE", "BedsideRecognizer"]
+__all__ = ["BEDSIDE_SOURCE", "BedsideRecognizer", "is_bedside"]
 
 #: Name of the recognition source that :mod:`proxy.detectors.pii_engine` ranks as heuristic.
 BEDSIDE_SOURCE = "bedside"
+
+
+def is_bedside(r: RecognizerResult) -> bool:
+    """Whether one of Bedside's own recognizers found ``r`` (ranked as heuristic, never dropped as NER noise)."""
+    return bool(r.recognition_metadata and r.recognition_metadata.get("source") == BEDSIDE_SOURCE)
 
 
 class BedsideRecognizer(EntityRecognizer):

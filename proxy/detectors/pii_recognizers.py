@@ -128,29 +128,35 @@ NOT_NAMES = frozenset(
 )
 
 
+def data_lines(name: str) -> list[str]:
+    """The lines of a word list in ``proxy/detectors/data/`` (``name``: its file name), stripped,
+    without blank lines and ``#`` comments."""
+    raw = resources.files("proxy.detectors").joinpath("data", name).read_text(encoding="utf-8")
+    return [line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def _flagged(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A word list whose lines may end in `` *``: every word, and the flagged ones."""
+    every, flagged = set(), set()
+    for line in data_lines(name):
+        word, _, flag = line.partition(" ")
+        every.add(word)
+        if flag.strip() == "*":
+            flagged.add(word)
+    return frozenset(every), frozenset(flagged)
+
+
 @lru_cache(maxsize=1)
 def first_names() -> frozenset[str]:
     """The first-name gazetteer, lower-cased (loaded once, from package data): the US Census lists
     plus first names of many countries (``first_names_world.txt``, built by
     ``training/build_name_list.py`` from Faker's person providers, MIT)."""
-    out: set[str] = set()
-    for name in ("data/first_names.txt", "data/first_names_world.txt"):
-        raw = resources.files("proxy.detectors").joinpath(name).read_text(encoding="utf-8")
-        out.update(line.strip() for line in raw.splitlines() if line.strip() and not line.startswith("#"))
-    return frozenset(out)
+    return frozenset(data_lines("first_names.txt") + data_lines("first_names_world.txt"))
 
 
 @lru_cache(maxsize=1)
 def _name_word_table() -> tuple[frozenset[str], frozenset[str]]:
-    raw = resources.files("proxy.detectors").joinpath("data/name_words.txt").read_text(encoding="utf-8")
-    every, stops = set(), set()
-    for line in raw.splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, flag = line.partition(" ")
-            every.add(name)
-            if flag.strip() == "*":
-                stops.add(name)
-    return frozenset(every), frozenset(stops)
+    return _flagged("name_words.txt")
 
 
 def name_words() -> frozenset[str]:
@@ -166,16 +172,7 @@ def name_stop_words() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _surname_table() -> tuple[frozenset[str], frozenset[str]]:
-    raw = resources.files("proxy.detectors").joinpath("data/surnames.txt").read_text(encoding="utf-8")
-    every, words = set(), set()
-    for line in raw.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, _, flag = line.partition(" ")
-        every.add(name)
-        if flag.strip() == "*":
-            words.add(name)
-    return frozenset(every), frozenset(words)
+    return _flagged("surnames.txt")
 
 
 def surnames() -> frozenset[str]:

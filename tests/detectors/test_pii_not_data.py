@@ -64,6 +64,8 @@ def test_a_person_with_a_surname_that_is_a_team_word_stays_a_person() -> None:
 def test_an_ner_person_that_starts_with_a_house_number_is_an_address() -> None:
     text = "Post it to 27/4 Quarry Laneway please"
     assert kept(text, [at(text, "PERSON", "27/4 Quarry Laneway")]) == [("STREET_ADDRESS", "27/4 Quarry Laneway")]
+    text = "Post it to 12 Office Lane please"  # judged as an address, not as a team
+    assert kept(text, [at(text, "PERSON", "12 Office Lane")]) == [("STREET_ADDRESS", "12 Office Lane")]
 
 
 def test_a_name_read_across_line_breaks_is_judged_line_by_line() -> None:
