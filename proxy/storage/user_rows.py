@@ -211,6 +211,11 @@ class ErasureJournal:
         """Add what one step did (``action``: deleted or detached ``count`` rows of ``table``) to the journal,
         in the step's own transaction (the row is locked on PostgreSQL, so concurrent retries add up)."""
         t = ErasureRow.__table__  # type: ignore[attr-defined]
+        # write first, read after: a step that deleted nothing has not begun a write transaction on
+        # SQLite, so a read here would be a snapshot another erasure's record may commit over before
+        # this one writes (its count lost). The no-op update takes the write lock (the row lock on
+        # PostgreSQL) before the counts are read.
+        conn.execute(sa.update(t).where(t.c.id == erasure_id).values(attempts=t.c.attempts))
         found = conn.execute(sa.select(t.c.counts, t.c.data_keys).where(t.c.id == erasure_id).with_for_update()).first()
         if found is None:
             raise LookupError("the erasure's journal row is gone")

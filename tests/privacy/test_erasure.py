@@ -234,3 +234,31 @@ def test_the_data_key_step_must_come_last(world: World) -> None:
     steps = list(world.rights.steps)
     with pytest.raises(ValueError, match="last"):
         Eraser(world.engine, [steps[-1], *steps[:-1]], run=world.privacy.repo.run)
+
+
+def test_journal_records_of_two_transactions_add_up(world: World) -> None:
+    """Two erasures of one user record their steps in their own transactions. A step that deleted
+    nothing has begun no write on SQLite, so the journal must take its lock before it reads the
+    counts, or a record committed in between is overwritten (a receipt once showed no data key)."""
+    import threading
+
+    alice = world.who("acme", "alice")
+    row = world.rights.eraser.journal.begin(alice.scope, "t" * 64)
+    journal = world.rights.eraser.journal
+    first = world.engine.connect()
+    tx = first.begin()
+    journal.record(first, row.id, "deleted", "memories", 2)  # holds the lock, not committed yet
+
+    def second() -> None:
+        with world.engine.begin() as conn:
+            journal.record(conn, row.id, "deleted", "data_keys", 1, [{"version": 1}])
+
+    other = threading.Thread(target=second)
+    other.start()
+    other.join(timeout=0.5)  # the second waits for the first's lock, or (without it) has read the counts already
+    tx.commit()
+    first.close()
+    other.join(timeout=30)
+    assert not other.is_alive()
+    counts = _journal(world, row.id).counts or {}
+    assert counts.get("deleted") == {"memories": 2, "data_keys": 1}
