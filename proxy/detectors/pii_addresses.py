@@ -255,11 +255,13 @@ class StreetAddressRecognizer(BedsideRecognizer):
             return []
         out: list[RecognizerResult] = []
         self._shapes(text, out, range(len(_STREET_RES)))
+        read = text
         if not any(c.isupper() for c in text):  # typed in lower case: also read it capitalised
-            self._shapes(_capitalised(text), out, _LOWER_OK)
+            read = _capitalised(text)
+            self._shapes(read, out, _LOWER_OK)
         for m in _CUED_RE.finditer(text):
             out.append(self._result("STREET_ADDRESS", m.start("s"), _extend_tail(text, m.end("s"))[0], 0.6))
-        for start, end in _held(text if any(c.isupper() for c in text) else _capitalised(text)):
+        for start, end in _held(read):
             out.append(self._result("STREET_ADDRESS", start, _extend_tail(text, end)[0], 0.6))
         return out
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import regex as re
 
-__all__ = ["ADDRESS_LABELS", "PERSON_LABELS", "WEAK_LABELS", "label_of"]
+__all__ = ["ADDRESS_LABELS", "NAME_VALUE_RE", "PERSON_LABELS", "WEAK_LABELS", "label_of"]
 
 #: Labels whose value is a person's name (lower case; ``_``, ``-`` and ``.`` read as spaces).
 PERSON_LABELS = frozenset(
@@ -45,6 +45,8 @@ WEAK_LABELS = frozenset(
         "recipient", "sender", "display name",
     )
 )  # fmt: skip
+#: A value shaped like a name: one to five words of letters (``'``, ``.``, ``-``, ``/`` inside), no digits.
+NAME_VALUE_RE = re.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*(?:[ \t]+[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*){0,4}")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 

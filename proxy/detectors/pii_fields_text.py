@@ -15,14 +15,13 @@ from typing import Any
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_field_labels import ADDRESS_LABELS, PERSON_LABELS, WEAK_LABELS, label_of
+from proxy.detectors.pii_field_labels import ADDRESS_LABELS, NAME_VALUE_RE, PERSON_LABELS, WEAK_LABELS, label_of
 from proxy.detectors.pii_recognizer_base import BedsideRecognizer
 from proxy.detectors.pii_recognizers import first_names, fold
 
 __all__ = ["LabelledFieldRecognizer"]
 
 _FIELD_RE = re.compile(r"(?m)^[ \t>*-]*(?P<label>\p{L}[\p{L}\p{M} _.-]{0,28}?)[ \t]*[:=][ \t]*(?P<value>[^\n]{1,160}?)[ \t]*$")
-_NAME_VALUE_RE = re.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*(?:[ \t]+[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*){0,4}")
 _QUOTES = "\"'“”‘’"
 
 
@@ -57,7 +56,7 @@ class LabelledFieldRecognizer(BedsideRecognizer):
             if not value.strip():
                 continue
             named = label in PERSON_LABELS and (label not in WEAK_LABELS or value[0].isupper())
-            if "PERSON" in entities and named and _NAME_VALUE_RE.fullmatch(value) is not None and len(value) <= 60:
+            if "PERSON" in entities and named and NAME_VALUE_RE.fullmatch(value) is not None and len(value) <= 60:
                 out.append(self._result("PERSON", start, end, 0.7))
             elif "STREET_ADDRESS" in entities and label in ADDRESS_LABELS and _address_like(value):
                 out.append(self._result("STREET_ADDRESS", start, end, 0.7))

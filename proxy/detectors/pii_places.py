@@ -28,11 +28,10 @@ def regions() -> frozenset[str]:
     return frozenset(data_lines("regions.txt"))
 
 
-#: Where someone lives or was born, stays or is going (a whereabouts).
-_HOME_OR_TRIP = (
-    r"live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|citizen|native|home|address|"
-    r"located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation"
-)
+#: Where someone lives or was born ...
+_LIVED = r"live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|citizen|native|home|address"
+#: ... or stays or is going (a whereabouts).
+_HOME_OR_TRIP = _LIVED + r"|located|stay\w*|travel\w*|visit\w*|trip|flying|flight|going|holiday|vacation"
 #: Words that make a place someone's own: where they live, come from, were born, are going.
 _PERSONAL_PLACE_RE = re.compile(rf"(?i:\b(?:{_HOME_OR_TRIP}|from)\b[^.!?\n]{{0,25}})$")
 
@@ -40,9 +39,11 @@ _PERSONAL_PLACE_RE = re.compile(rf"(?i:\b(?:{_HOME_OR_TRIP}|from)\b[^.!?\n]{{0,2
 #: Someone in the sentence: the writer, the reader, their own.
 _SOMEONE_RE = re.compile(r"(?i:\b(?:i|me|my|mine|we|us|our|you|your|yours|he|him|his|she|her|hers|they|them|their)\b)")
 #: Words that make a place someone's even with no one named: where people live or were born.
-_LIVED_PLACE_RE = re.compile(r"(?i:\b(?:live[sd]?|living|born|raised|grew[ \t]+up|moved|moving|relocat\w*|based|resid\w*|citizen|native|home|address)\b)")
+_LIVED_PLACE_RE = re.compile(rf"(?i:\b(?:{_LIVED})\b)")
+#: Words that lead to a place: ``in``, ``near``, ``from`` ...
+_TO_A_PLACE = r"in|at|near|from|to|via|around|into|outside|towards?"
 _SENTENCE_START_RE = re.compile(r"[.!?\n][ \t]*")
-_PLACE_BEFORE_RE = re.compile(r"(?i:\b(?:in|at|from|to|near|around|across|through|into|of|outside|via|towards?|the))[ \t]+$")
+_PLACE_BEFORE_RE = re.compile(rf"(?i:\b(?:{_TO_A_PLACE}|across|through|of|the))[ \t]+$")
 
 
 def _impersonal_place(text: str, r: RecognizerResult) -> bool:
@@ -71,7 +72,7 @@ def places() -> frozenset[str]:
 _HOME_OR_TRIP_RE = re.compile(rf"(?i:\b(?:{_HOME_OR_TRIP})\b[^.!?\n]{{0,25}})$")
 _POSTCODE_NEXT_RE = re.compile(rf"[ \t]*,?[ \t]*(?:\p{{Lu}}{{2,3}}[ \t]+)?{POSTCODE}(?![\p{{L}}\d])")
 _POSTCODE_BEFORE_RE = re.compile(r"\d{3,6}(?:[ \t]?\p{Lu}{2})?[ \t]+$")
-_TO_A_PLACE_RE = re.compile(r"(?i:\b(?:in|at|near|from|to|via|around|into|outside|towards?))[ \t]+$")
+_TO_A_PLACE_RE = re.compile(rf"(?i:\b(?:{_TO_A_PLACE}))[ \t]+$")
 _POSSESSIVE_END_RE = re.compile(r"['’]s$")
 #: Someone's own place, said of them: ``I'm from``, ``we live in``, ``born in``, ``our home in``.
 _OWN_PLACE_RE = re.compile(r"(?i:\b(?:(?:i['’]?m|i[ \t]+am|we['’]?re|we[ \t]+are|he['’]?s|she['’]?s|they['’]?re|originally|comes?|came)[ \t]+from)\b[^.!?\n]{0,15})$")

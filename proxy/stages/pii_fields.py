@@ -25,7 +25,7 @@ from typing import Any
 
 import regex as re
 
-from proxy.detectors.pii_field_labels import ADDRESS_LABELS, PERSON_LABELS, WEAK_LABELS, label_of
+from proxy.detectors.pii_field_labels import ADDRESS_LABELS, NAME_VALUE_RE, PERSON_LABELS, WEAK_LABELS, label_of
 from proxy.privacy.request_redaction import Span
 from proxy.privacy.slots import Slot
 
@@ -46,7 +46,6 @@ _NOT_PERSON_FIELDS = frozenset("file host domain product item company business o
 _THING_WORDS = frozenset("brand brands make model models product products manufacturer vendor sku category colour color flavour flavor variant".split())
 _CONTACT_WORDS = frozenset("email mail phone mobile tel telephone cell address dob birth birthday postcode zip".split())
 _ADDRESS_WORDS = frozenset("address addr postcode zip zipcode postal eircode pincode".split())
-_NAME_VALUE_RE = re.compile(r"[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*(?:[ \t]+[\p{L}\p{M}][\p{L}\p{M}'’.\-/]*){0,4}")
 
 
 def _beside_contact(holder: Any) -> bool:
@@ -60,7 +59,7 @@ def person_value(key: object, value: str, holder: Any = None) -> bool:
     label = label_of(key)
     words = label.split()
     value = value.strip()
-    if not words or any(w in _NOT_PERSON_FIELDS for w in words) or _NAME_VALUE_RE.fullmatch(value) is None:
+    if not words or any(w in _NOT_PERSON_FIELDS for w in words) or NAME_VALUE_RE.fullmatch(value) is None:
         return False
     if label == "name":
         return value[:1].isupper() and _beside_contact(holder)
