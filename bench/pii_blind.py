@@ -27,8 +27,9 @@ bootstrap interval:
   address whose postcode alone went through counts);
 * **altered**: a message without personal data whose text reached the upstream changed.
 
-``NATIONAL_ID`` items other than US SSNs are shown apart: the default entities do not include
-them (``docs/pii.md``). Nothing in ``proxy/`` or ``training/`` reads these files: they are judges,
+``NATIONAL_ID`` items (identity, tax and social-security numbers) are a default entity since
+2026-12-07; a US SSN among them is scored as ``US_SSN``, and "structured (all)" keeps to the six
+structured types of issue 15. Nothing in ``proxy/`` or ``training/`` reads these files: they are judges,
 so they stay out of every tuning step; read their rows only after a change is measured and frozen,
 and when a set has been looked at, write a new one. ``--show-misses`` prints the items that leaked
 and the clean texts that were altered (doing so makes the set seen). Licence: written for Bedside,
@@ -55,7 +56,7 @@ DATA = ROOT / "bench" / "data" / "pii_blind_v1.jsonl"
 _MARKER = re.compile(r"«/?data-[0-9a-z]+»")
 _SPACE = re.compile(r"[\sˆ]+")
 #: gold types the default entities cover; the rest are tabled apart
-COVERED = {"PERSON", "STREET_ADDRESS", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS"}
+COVERED = {"PERSON", "STREET_ADDRESS", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "NATIONAL_ID"}
 _STRUCTURED = {"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS"}
 _SSN = re.compile(r"^\d{3}[- ]?\d{2}[- ]?\d{4}$")
 
@@ -150,7 +151,7 @@ def score(rows: Iterable[dict[str, Any]], send: Callable[[str], str | None], sho
             tables["leak by entity"][entity].append(leaked)
             if entity in _STRUCTURED | {"US_SSN"}:
                 tables["leak by entity"]["structured (all)"].append(leaked)
-            if entity in ("PERSON", "STREET_ADDRESS"):
+            if entity in ("PERSON", "STREET_ADDRESS", "NATIONAL_ID"):
                 tables[f"{entity} leak by locale"][row["locale"]].append(leaked)
                 tables[f"{entity} leak by style"][row["style"]].append(leaked)
             if entity == "STREET_ADDRESS":

@@ -26,7 +26,7 @@ __all__ = ["DEFAULT_ENTITIES", "CustomRecognizerSpec", "PiiDetectConfig", "PiiDe
 #: What a policy redacts when it names no entities.
 DEFAULT_ENTITIES: tuple[str, ...] = (
     "PERSON", "LOCATION", "STREET_ADDRESS", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD",
-    "IBAN_CODE", "US_SSN", "IP_ADDRESS",
+    "IBAN_CODE", "US_SSN", "NATIONAL_ID", "IP_ADDRESS",
 )  # fmt: skip
 #: How far (characters) either side of a custom match a context word may stand.
 CONTEXT_WINDOW = 60

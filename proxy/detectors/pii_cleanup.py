@@ -38,7 +38,7 @@ STRUCTURED = frozenset(
     {
         "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "PHONE_NUMBER", "URL",
         "US_ITIN", "US_PASSPORT", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "CRYPTO", "UK_NHS",
-        "MEDICAL_LICENSE", "MAC_ADDRESS", "UUID",
+        "MEDICAL_LICENSE", "MAC_ADDRESS", "UUID", "NATIONAL_ID",
     }
 )  # fmt: skip
 #: Entities the statistical NER proposes; they lose overlaps and are checked against NOT_ENTITIES.
@@ -57,7 +57,7 @@ NOT_ENTITIES = frozenset(
 )
 #: Tie-break between types proposed for the same span (earlier wins).
 _PRIORITY = (
-    "EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "URL", "PHONE_NUMBER",
+    "EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "NATIONAL_ID", "URL", "PHONE_NUMBER",
     "STREET_ADDRESS", "PERSON", "LOCATION",
 )  # fmt: skip
 

@@ -29,11 +29,12 @@ import spacy.util
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvider, NoOpNlpEngine, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerConfigurationLoader, RecognizerListLoader
 
 from proxy.detectors.pii_cleanup import clean, resolve_overlaps
 from proxy.detectors.pii_fields_text import LabelledFieldRecognizer
+from proxy.detectors.pii_national_ids import NationalIdRecognizer
 from proxy.detectors.pii_ner_gate import ner_ranges
 from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
 from proxy.detectors.pii_recognizers import (
@@ -70,6 +71,7 @@ class AnalyzerHandle:
     model: str | None
     degraded: bool = False
     detail: str = "ok"
+    #: the entities some recognizer can find (the policy schema's ``KNOWN_PII_ENTITIES``)
     supported_entities: frozenset[str] = field(default_factory=frozenset)
     #: The same recognizers and NLP engine minus Presidio's ``PhoneRecognizer`` and with a
     #: pass-through context enhancer; set when the NLP engine yields no lemmas (ner-only spaCy or
@@ -264,13 +266,26 @@ def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
     registry.add_recognizer(PhoneShapeRecognizer())
     registry.add_recognizer(CardNumberRecognizer())
     registry.add_recognizer(SsnCueRecognizer())
+    registry.add_recognizer(NationalIdRecognizer())
     registry.add_recognizer(SpacedDigitsRecognizer())
     registry.add_recognizer(SpokenEmailRecognizer())
     registry.add_recognizer(EmbeddedEmailRecognizer())
     engine = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
-    supported = frozenset(engine.get_supported_entities(language="en"))
+    supported = _entities_found(registry, nlp_engine)
     lean_engine, lean_below = _lean_engine(registry, nlp_engine)
     return AnalyzerHandle(engine, model if not degraded else None, degraded, detail, supported, lean_engine, lean_below)
+
+
+def _entities_found(registry: RecognizerRegistry, nlp_engine: NlpEngine) -> frozenset[str]:
+    """What the recognizers can find: the NER's entities only for the labels its model has
+    (Presidio's mapping also names AGE, ID or EMAIL, which ``en_core_web_*`` models never return)."""
+    found = {e for r in registry.recognizers if not isinstance(r, SpacyRecognizer) for e in r.supported_entities}
+    config = getattr(nlp_engine, "ner_model_configuration", None)
+    mapping = (config.model_to_presidio_entity_mapping or {}) if config is not None else {}
+    for pipeline in getattr(nlp_engine, "nlp", {}).values():
+        if pipeline is not None and "ner" in pipeline.pipe_names:
+            found |= {mapping[label] for label in pipeline.get_pipe("ner").labels if label in mapping}
+    return frozenset(found)
 
 
 class _NoContextBoost(ContextAwareEnhancer):

@@ -27,9 +27,16 @@ _PHONE_STRONG = (
     r"|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}"
     r"|0\d{1,4}(?:[ .-]\d{2,8}){1,4})" + _EXT + _PHONE_END
 )
+#: phone words of other languages and scripts (2026-12-07): whole words where they are also parts
+#: of other words; a script written without spaces needs no boundary
+_PHONE_WORDS_ABROAD = (
+    r"(?<![\p{L}])(?i:handy|mobil|mobiel|móvil|movil|celular|cel|cellulare|telefono|teléfono|telefone|telefon|tlf|tlph|"
+    r"puhelin|gsm|portable|portátil|hp|mob|ph|τηλ|τηλέφωνο|κινητό|тел|телефон|мобильный|моб|טלפון|נייד|هاتف|جوال|फोन|मोबाइल)(?![\p{L}])"
+    r"|手机|手機|电话|電話|携帯|電話番号|전화|휴대폰|핸드폰|โทร|เบอร์"
+)
 _PHONE_CUED = (
-    r"(?i:phone|tel|telephone|mobile|cell|cellphone|call|ring|text|sms|whatsapp|fax|reach|contact|"
-    r"dial|answering|messages|registered|number|no\.)(?:[^\n\d]{0,25}?)[:\s]*"
+    r"(?:(?i:phone|tel|telephone|mobile|cell|cellphone|call|ring|text|sms|whatsapp|fax|reach|contact|"
+    r"dial|answering|messages|registered|number|no\.)|" + _PHONE_WORDS_ABROAD + r")(?:[^\n\d]{0,25}?)[:\s：]*"
     r"(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,12}(?:[ .-]\d{2,8}){0,4}" + _EXT + ")" + _PHONE_END
 )
 #: A number followed by what kind of line it is: ``085 175 7641-Office``, ``28-64-66-98 fax``.

@@ -88,7 +88,7 @@ _PARTIAL_RE = re.compile(
     rf"(?:[<\[][ ]?(?:[A-Z][A-Z0-9_ ]{{0,{MAX_ENTITY_LEN + _MAX_DIGITS}}}[ ]?)?"
     rf"|(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{{0,{MAX_ENTITY_LEN + _MAX_DIGITS}}})\Z"
 )
-_STRUCTURED_NORMAL = frozenset({"CREDIT_CARD", "IBAN_CODE", "PHONE_NUMBER", "US_SSN", "US_ITIN", "US_BANK_NUMBER"})
+_STRUCTURED_NORMAL = frozenset({"CREDIT_CARD", "IBAN_CODE", "PHONE_NUMBER", "US_SSN", "US_ITIN", "US_BANK_NUMBER", "NATIONAL_ID"})
 _CASELESS = frozenset({"EMAIL_ADDRESS", "URL", "IP_ADDRESS"})
 
 

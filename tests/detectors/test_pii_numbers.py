@@ -38,3 +38,13 @@ def test_phone_stops_before_an_ip_address_or_more_digits() -> None:
     phone = PhoneShapeRecognizer()
     assert found(phone, "call +1 415 555 0100 10.0.0.7 now", "PHONE_NUMBER") == ["+1 415 555 0100"]
     assert found(phone, "call 415-555-0100.", "PHONE_NUMBER") == ["415-555-0100"]
+
+
+def test_phone_words_of_other_languages_and_scripts() -> None:
+    phone = PhoneShapeRecognizer()
+    assert found(phone, "Handy: 0151 2345 6789", "PHONE_NUMBER") == ["0151 2345 6789"]
+    assert found(phone, '{"celular": "310 555 0144"}', "PHONE_NUMBER") == ["310 555 0144"]
+    assert found(phone, "τηλ. 694 555 0133", "PHONE_NUMBER") == ["694 555 0133"]
+    assert found(phone, "联系手机：139 5555 0123", "PHONE_NUMBER") == ["139 5555 0123"]
+    # short words only as whole words: not inside "graph" or "php"
+    assert found(phone, "graph 12345678 nodes, php 7.4.33 build 20231104", "PHONE_NUMBER") == []

@@ -327,3 +327,18 @@ def test_yaml_merge_keys_and_anchors_work(policies: Path, write: Write) -> None:
     )
     policy = load_policy_set(policies).policies["default"]
     assert policy.persona.forbidden_phrases == ["a", "b"]
+
+
+def test_a_pii_entity_nothing_detects_is_refused_with_the_closest_names(policies: Path, write: Write) -> None:
+    write("intake.yaml", OK + "pii:\n  enabled: true\n  entities: [PERSON, IN_AADHAAR]\n  actions: {EMAIL: mask}\n")
+    found = problems(policies)
+    assert len(found) == 1
+    assert found[0].startswith("policies/intake.yaml:4:3: pii: pii.entities names 'IN_AADHAAR', which Bedside cannot detect")
+    assert "National identity, tax and social-security numbers of every country are NATIONAL_ID" in found[0]
+    write("intake.yaml", OK + "pii:\n  enabled: true\n  actions: {EMAIL: mask}\n")
+    assert "pii.actions names 'EMAIL', which Bedside cannot detect, so nothing would be redacted for it. Did you mean EMAIL_ADDRESS?" in problems(policies)[0]
+
+
+def test_a_pii_entity_the_policy_defines_under_custom_is_accepted(policies: Path, write: Write) -> None:
+    write("intake.yaml", OK + "pii:\n  enabled: true\n  entities: [PERSON, NATIONAL_ID, MEMBER_NO]\n  custom:\n    - {entity: MEMBER_NO, patterns: ['M-\\d{6}']}\n")
+    assert problems(policies) == []

@@ -14,9 +14,11 @@ into "analyse and count, change nothing", and only explicitly.
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from proxy.policy.sections.base import NonEmptyStr, StrictModel
 
@@ -29,10 +31,20 @@ DEFAULT_PII_ENTITIES = [
     "CREDIT_CARD",
     "IBAN_CODE",
     "US_SSN",
+    "NATIONAL_ID",
     "IP_ADDRESS",
     "STREET_ADDRESS",
     "LOCATION",
 ]
+#: Every entity Bedside's detector finds (its recognizers' and the NER's; a test compares this
+#: with the built engine). A policy naming another, not defined under ``custom``, is refused at load.
+KNOWN_PII_ENTITIES = frozenset(
+    {
+        "PERSON", "LOCATION", "STREET_ADDRESS", "ORGANIZATION", "NRP", "DATE_TIME",
+        "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "URL", "MAC_ADDRESS", "UUID", "CRYPTO",
+        "NATIONAL_ID", "US_SSN", "US_ITIN", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS", "MEDICAL_LICENSE",
+    }
+)  # fmt: skip
 
 
 class CustomRecognizer(StrictModel):
@@ -56,7 +68,11 @@ class Pii(StrictModel):
     """Redaction before the upstream, restoration in the reply."""
 
     enabled: bool = Field(default=False, description="Redact personal data in requests.")
-    entities: list[NonEmptyStr] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES), description="Entity types to detect.")
+    entities: list[NonEmptyStr] = Field(
+        default_factory=lambda: list(DEFAULT_PII_ENTITIES),
+        description="Entity types to detect, any of " + ", ".join(f"`{e}`" for e in sorted(KNOWN_PII_ENTITIES)) + " and those defined under `custom`. "
+        "`NATIONAL_ID` is identity, tax and social-security numbers of every country (a US SSN is `US_SSN`). Another name is refused at load.",
+    )
     threshold: float = Field(default=0.45, ge=0, le=1, description="Minimum detection score.")
     places: Literal["personal", "all"] = Field(
         default="personal",
@@ -86,4 +102,26 @@ class Pii(StrictModel):
         gt=0,
         description="Most characters of new text (not analysed before; a conversation's resent history does not count) one request may ask to analyse; "
         "beyond it the request is refused before any analysis (413). Bounds the CPU one request can cost.",
+    )
+
+    @model_validator(mode="after")
+    def _known_entities(self) -> Pii:
+        own = {c.entity for c in self.custom}
+        for where, names in (("entities", self.entities), ("actions", list(self.actions))):
+            for name in names:
+                if name not in KNOWN_PII_ENTITIES and name not in own:
+                    raise PydanticCustomError("pii_entity", "{message}", {"message": unknown_entity_message(where, name)})
+        return self
+
+
+def unknown_entity_message(where: str, name: str) -> str:
+    """Why ``pii.<where>`` naming ``name`` is refused, with the closest known names."""
+    upper = name.upper()
+    close = [k for k in sorted(KNOWN_PII_ENTITIES) if k != upper and (k.startswith(upper) or upper.startswith(k))][:2]
+    close = close or difflib.get_close_matches(upper, sorted(KNOWN_PII_ENTITIES), n=2, cutoff=0.6)
+    hint = f"Did you mean {' or '.join(close)}? " if close else ""
+    national = "National identity, tax and social-security numbers of every country are NATIONAL_ID. " if "_" in name and not close else ""
+    return (
+        f"pii.{where} names {name!r}, which Bedside cannot detect, so nothing would be redacted for it. {hint}{national}"
+        f"Known entities: {', '.join(sorted(KNOWN_PII_ENTITIES))}; or define your own under pii.custom."
     )
