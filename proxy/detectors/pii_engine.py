@@ -34,6 +34,7 @@ from presidio_analyzer.recognizer_registry.recognizers_loader_utils import Recog
 
 from proxy.detectors.pii_cleanup import clean, resolve_overlaps
 from proxy.detectors.pii_fields_text import LabelledFieldRecognizer
+from proxy.detectors.pii_names_scripts import ScriptNameRecognizer
 from proxy.detectors.pii_national_ids import NationalIdRecognizer
 from proxy.detectors.pii_ner_gate import ner_ranges
 from proxy.detectors.pii_obfuscated import EmbeddedEmailRecognizer, SpacedDigitsRecognizer, SpokenEmailRecognizer
@@ -267,6 +268,7 @@ def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
     registry.add_recognizer(CardNumberRecognizer())
     registry.add_recognizer(SsnCueRecognizer())
     registry.add_recognizer(NationalIdRecognizer())
+    registry.add_recognizer(ScriptNameRecognizer())
     registry.add_recognizer(SpacedDigitsRecognizer())
     registry.add_recognizer(SpokenEmailRecognizer())
     registry.add_recognizer(EmbeddedEmailRecognizer())

@@ -23,6 +23,21 @@ PERSON_LABELS = frozenset(
         "familienname", "naam", "voornaam", "achternaam", "imię", "imie", "nazwisko", "jméno", "jmeno",
         "příjmení", "prijmeni", "förnamn", "fornamn", "efternamn", "fornavn", "efternavn", "etunimi",
         "sukunimi", "ad", "soyad", "soyadı", "όνομα", "επώνυμο",
+        # 2026-12-07: roles that name a person, and the labels of forms in other languages and scripts
+        "tenant", "landlord", "employee", "student", "beneficiary", "payee", "applicant", "titular", "destinatario", "destinatário", "remitente",
+        "paciente", "cliente", "destinataire", "expéditeur", "titulaire", "empfänger", "absender", "inhaber",
+        "kontoinhaber", "kunde", "intestatario", "titolare", "paziente", "ontvanger", "afzender", "klant",
+        "odbiorca", "pacjent", "vardas", "pavarde", "pavardė", "ad soyad", "adı soyadı", "alıcı",
+        "姓名", "名字", "收件人", "收货人", "联系人", "聯絡人", "收款人", "付款人", "订购人", "訂購人", "申请人",
+        "申請人", "客户", "客戶", "患者", "病人", "乘客", "学生", "负责人", "負責人", "经办人", "持卡人", "户名", "戶名",
+        "用户", "氏名", "お名前", "名前", "ご注文者", "注文者", "受取人", "担当者", "申込者", "契約者", "名義人",
+        "이름", "성명", "성함", "수령인", "받는 분", "받는분", "보내는 분", "신청인", "담당자", "예금주", "환자명",
+        "고객명", "학생", "الاسم", "اسم", "الاسم الكامل", "المستفيد", "اسم المستفيد", "الموظف", "المدير",
+        "المدير المباشر", "المالك", "العميل", "المريض", "المستلم", "المرسل", "نام", "نام خانوادگی",
+        "نام و نام خانوادگی", "שם", "שם מלא", "שם פרטי", "שם משפחה", "נמען", "לקוח", "מטופל", "имя", "фамилия",
+        "отчество", "фио", "ф и о", "получатель", "отправитель", "клиент", "пациент", "автор", "рецензент",
+        "ім'я", "прізвище", "по батькові", "піб", "отримувач", "відправник", "ονοματεπώνυμο", "ιδιοκτήτης",
+        "παραλήπτης", "ασθενής", "ชื่อ", "ชื่อ นามสกุล", "นามสกุล", "ผู้รับ", "ผู้ส่ง", "ลูกค้า", "नाम", "पूरा नाम", "নাম",
     )
 )  # fmt: skip
 #: Labels whose value is an address or a postcode.
@@ -42,7 +57,8 @@ WEAK_LABELS = frozenset(
     (
         "name", "nom", "nombre", "nome", "naam", "ad", "όνομα", "customer", "patient", "passenger", "guest",
         "contact", "author", "assignee", "approver", "reviewer", "chair", "host", "speaker", "attendee",
-        "recipient", "sender", "display name",
+        "recipient", "sender", "display name", "employee", "student", "cliente", "kunde", "klant", "客户", "客戶", "用户", "患者", "学生", "학생",
+        "الموظف", "المدير", "العميل", "автор", "клиент", "לקוח",
     )
 )  # fmt: skip
 #: A value shaped like a name: one to five words of letters (``'``, ``.``, ``-``, ``/`` inside), no digits.

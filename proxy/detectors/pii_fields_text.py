@@ -21,7 +21,7 @@ from proxy.detectors.pii_recognizers import first_names, fold
 
 __all__ = ["LabelledFieldRecognizer"]
 
-_FIELD_RE = re.compile(r"(?m)^[ \t>*-]*(?P<label>\p{L}[\p{L}\p{M} _.-]{0,28}?)[ \t]*[:=][ \t]*(?P<value>[^\n]{1,160}?)[ \t]*$")
+_FIELD_RE = re.compile(r"(?m)^[ \t>*-]*(?P<label>\p{L}[\p{L}\p{M} _.'-]{0,28}?)[ \t]*[:=：][ \t　]*(?P<value>[^\n]{1,160}?)[ \t　]*$")
 _QUOTES = "\"'“”‘’"
 
 
@@ -42,7 +42,7 @@ class LabelledFieldRecognizer(BedsideRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         """Return the values of labelled lines whose label names a person or an address."""
-        if ":" not in text and "=" not in text:
+        if ":" not in text and "=" not in text and "：" not in text:
             return []
         out: list[RecognizerResult] = []
         for m in _FIELD_RE.finditer(text):
@@ -55,7 +55,9 @@ class LabelledFieldRecognizer(BedsideRecognizer):
             value = text[start:end]
             if not value.strip():
                 continue
-            named = label in PERSON_LABELS and (label not in WEAK_LABELS or value[0].isupper())
+            # a label that may name a thing counts when the value is written like a name: not in lower
+            # case (a script without case, 王晓梅 or محمد, counts)
+            named = label in PERSON_LABELS and (label not in WEAK_LABELS or not value[0].islower())
             if "PERSON" in entities and named and NAME_VALUE_RE.fullmatch(value) is not None and len(value) <= 60:
                 out.append(self._result("PERSON", start, end, 0.7))
             elif "STREET_ADDRESS" in entities and label in ADDRESS_LABELS and _address_like(value):

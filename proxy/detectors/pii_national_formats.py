@@ -132,27 +132,6 @@ def _sg_nric(s: str) -> bool:
     return table[total % 11] == s[8]
 
 
-_VERHOEFF_D = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-]  # fmt: skip
-_VERHOEFF_P = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-]  # fmt: skip
-
-
-def _verhoeff_ok(s: str) -> bool:
-    """India's Aadhaar check (Verhoeff's dihedral-group code)."""
-    c = 0
-    for i, ch in enumerate(reversed(s)):
-        c = _VERHOEFF_D[c][_VERHOEFF_P[i % 8][int(ch)]]
-    return c == 0
-
-
 def _kr_rrn(s: str) -> bool:
     """Korea's resident registration number: a birth date whose century the seventh digit gives."""
     century = {"1": 1900, "2": 1900, "3": 2000, "4": 2000, "9": 1800, "0": 1800}.get(s[6])
@@ -241,7 +220,6 @@ _SCHEMES: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
     ("SE", r"(?:19|20)?\d{6}[-+]\d{4}", _se_personnummer),
     ("FI", r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Ya-y]", _fi_hetu),
     ("SG", r"[STFGstfg]\d{7}[A-Za-z]", _sg_nric),
-    ("IN", r"[2-9]\d{3} \d{4} \d{4}", _verhoeff_ok),  # Aadhaar as printed: twelve bare digits are as often a card or account
     ("KR", r"\d{6}-[0-49]\d{6}", _kr_rrn),
     ("RO", r"[1-8]\d{12}", _ro_cnp),
     ("NO", r"\d{6} ?\d{5}", _no_fodselsnummer),
@@ -254,7 +232,7 @@ _SCHEMES: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
     ("GB", r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]", _always),  # National Insurance
     ("IT", r"[A-Z]{6}\d{2}[ABCDEHLMPRST]\d{2}[A-Z]\d{3}[A-Z]", _always),  # codice fiscale
     ("MX", r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HM][A-Z]{5}[A-Z0-9]\d", _always),  # CURP
-    ("IN", r"[A-Z]{3}[PCHFATBLJG][A-Z]\d{4}[A-Z]", _always),  # PAN
+    ("IN", r"[A-Z]{3}P[A-Z]\d{4}[A-Z]", _always),  # PAN of a person (the fourth letter; C is a company's ...)
     ("PK", r"\d{5}-\d{7}-\d", _always),  # CNIC
     ("HK", r"[A-Z]{1,2}\d{6}\([0-9A]\)", _always),  # HKID
 )

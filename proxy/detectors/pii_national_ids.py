@@ -55,7 +55,7 @@ _GAP = (
     r"(?:[^\S\n]|[\"'`:=#(),.?!\-–—_/*：，、。（）「」]|\n(?:[^\n:：]{1,25}[:：])?|"
     r"(?<![\p{L}])(?:is|was|are|no|nr|num|number|nummer|numer|numero|número|n°|nº|my|the|card|here|it|it's|its|please|confirm|on|"
     r"your|of|as|es|est|är|er|ist|é|è|lautet|de|do|da|mi|mon|ma|il|il mio|o|a|e|el|la|le|der|die|das|het|mijn|mitt|min|"
-    r"to|mój|moje|meu|minha|μου|το|είναι|是|为|為|は|です)(?![\p{L}])){0,14}?"
+    r"to|mój|moje|meu|minha|mín|minn|μου|το|είναι|是|为|為|は|です)(?![\p{L}])){0,14}?"
 )
 #: an identifier-shaped value: groups of letters and digits joined by single separators; a space
 #: joins digit groups only (and the one letter that ends a UK National Insurance number, whose
@@ -128,7 +128,9 @@ def _name_in(text: str, lo: int, hi: int, names: re.Pattern[str]) -> re.Match[st
         return names.search(text, lo, hi)
     firsts = _first_words()
     for word in _WORD.finditer(text, lo, hi):
-        if word.group().casefold() in firsts and (found := names.match(text, word.start(), hi)):
+        w = word.group().casefold()
+        # a one-word name of six letters or more may be inflected (kennitalan, Fødselsnummeret)
+        if (w in firsts or any(w[:-k] in firsts for k in range(1, 5) if len(w) - k >= 6)) and (found := names.match(text, word.start(), hi)):
             return found
     return None
 
@@ -139,7 +141,8 @@ def _name_before(text: str, start: int) -> re.Match[str] | None:
 
 
 _LABEL = re.compile(r"[^\S\n]*[^\n:：]{1,25}[:：]")
-_SENTENCE_END = re.compile(r"[.!?。！？](?=\s)|\n")
+#: a sentence ends at a line break, or a full stop before a capital (not ``PPS no. for ...``)
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[\p{Lu}\p{Lo}])|[。！？]|\n")
 
 
 def _answer_to_a_name(text: str, start: int) -> re.Match[str] | None:
@@ -165,6 +168,16 @@ def _named_earlier_in_sentence(text: str, start: int) -> re.Match[str] | None:
     lo = ends[-1].end() if ends else lo
     name = _name_in(text, lo, start, _name_anywhere())
     return name if name is not None and len(_WORD.findall(text, name.end(), start)) <= 8 else None
+
+
+_ASCENDING, _DESCENDING = "01234567890123456789", "98765432109876543210"
+
+
+def _placeholder(value: str) -> bool:
+    """Digits a documentation example is made of: one digit repeated (``000-00-0000``) or a run
+    (``12 34 56``, ``987654321``)."""
+    digits = "".join(c for c in value if c.isdigit())
+    return (len(digits) >= 4 and len(set(digits)) == 1) or (len(digits) >= 6 and (digits in _ASCENDING or digits in _DESCENDING))
 
 
 def _identifier_like(value: str) -> bool:
@@ -194,7 +207,7 @@ def national_id_spans(text: str) -> list[tuple[int, int, float]]:
     found: set[tuple[int, int, float]] = set()
     for m in _VALUE_RE.finditer(text):
         value = m.group("v")
-        if sum(c.isdigit() for c in value) < 4:
+        if sum(c.isdigit() for c in value) < 4 or _placeholder(value):
             continue
         for s, e, _ in find_formatted(text, max(0, m.start() - 3), m.end()):
             if not business.search(text, max(0, s - 40), s):

@@ -14,7 +14,7 @@ import regex as re
 from presidio_analyzer import RecognizerResult
 
 from proxy.detectors.pii_recognizer_base import BedsideRecognizer
-from proxy.detectors.structured_pii import SSN_AREA, SSN_GROUP, SSN_SERIAL
+from proxy.detectors.structured_pii import SSN_AREA, SSN_GROUP, SSN_SERIAL, luhn_valid
 
 __all__ = ["CardNumberRecognizer", "PhoneShapeRecognizer", "SsnCueRecognizer"]
 
@@ -27,18 +27,35 @@ _PHONE_STRONG = (
     r"|\(\d{3}\)[ ]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}"
     r"|0\d{1,4}(?:[ .-]\d{2,8}){1,4})" + _EXT + _PHONE_END
 )
-#: phone words of other languages and scripts (2026-12-07): whole words where they are also parts
-#: of other words; a script written without spaces needs no boundary
-_PHONE_WORDS_ABROAD = (
-    r"(?<![\p{L}])(?i:handy|mobil|mobiel|móvil|movil|celular|cel|cellulare|telefono|teléfono|telefone|telefon|tlf|tlph|"
-    r"puhelin|gsm|portable|portátil|hp|mob|ph|τηλ|τηλέφωνο|κινητό|тел|телефон|мобильный|моб|טלפון|נייד|هاتف|جوال|फोन|मोबाइल)(?![\p{L}])"
-    r"|手机|手機|电话|電話|携帯|電話番号|전화|휴대폰|핸드폰|โทร|เบอร์"
-)
+_PHONE_NUMBER = r"(?P<p>\+?(?:\d{1,3}[ ]?(?=\())?(?:\(\d{1,4}\)[ .-]?)?\d{2,12}(?:[ .-]\d{2,8}){0,4}" + _EXT + ")" + _PHONE_END
 _PHONE_CUED = (
-    r"(?:(?i:phone|tel|telephone|mobile|cell|cellphone|call|ring|text|sms|whatsapp|fax|reach|contact|"
-    r"dial|answering|messages|registered|number|no\.)|" + _PHONE_WORDS_ABROAD + r")(?:[^\n\d]{0,25}?)[:\s：]*"
-    r"(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,12}(?:[ .-]\d{2,8}){0,4}" + _EXT + ")" + _PHONE_END
+    r"(?i:phone|tel|telephone|mobile|cell|cellphone|call|ring|text|sms|whatsapp|fax|reach|contact|"
+    r"dial|answering|messages|registered|number|no\.)(?:[^\n\d]{0,25}?)[:\s]*" + _PHONE_NUMBER
 )
+#: phone words of other languages and scripts (2026-12-07): whole words where they are also parts
+#: of other words; a script written without spaces needs no boundary. Tried only when a text holds
+#: one (a word-set test): tried at every character they doubled the recognizer's cost
+_ABROAD_WORDS = frozenset(
+    """handy mobil mobiel móvil movil celular cel cellulare telefono teléfono telefone telefon tlf tlph puhelin gsm portable
+    portátil hp mob ph τηλ τηλέφωνο κινητό тел телефон мобильный моб טלפון נייד هاتف جوال""".split()
+)
+_ABROAD_UNSPACED = ("手机", "手機", "手提", "电话", "電話", "携帯", "전화", "휴대폰", "핸드폰", "โทร", "เบอร์", "الجوال", "الهاتف", "موبايل", "फोन", "मोबाइल")
+_PHONE_WORDS_ABROAD = (
+    r"(?<![\p{L}])(?i:" + "|".join(sorted(_ABROAD_WORDS, key=len, reverse=True)) + r")(?![\p{L}])|" + "|".join(_ABROAD_UNSPACED)
+)
+_PHONE_CUED_ABROAD = r"(?:" + _PHONE_WORDS_ABROAD + r")(?:[^\n\d]{0,25}?)[:\s：]*" + _PHONE_NUMBER
+_ABROAD_LONG = tuple(w for w in _ABROAD_WORDS if len(w) > 3)
+_ABROAD_SHORT_RE = re.compile(r"(?<![\p{L}])(?i:" + "|".join(w for w in _ABROAD_WORDS if len(w) <= 3) + r")(?![\p{L}])")
+
+
+def _phone_word_abroad_in(text: str) -> bool:
+    """Whether ``text`` may hold a phone word of another language (a superset: the pattern decides)."""
+    if any(w in text for w in _ABROAD_UNSPACED):
+        return True
+    folded = text.casefold()
+    return any(w in folded for w in _ABROAD_LONG) or _ABROAD_SHORT_RE.search(text) is not None
+
+
 #: A number followed by what kind of line it is: ``085 175 7641-Office``, ``28-64-66-98 fax``.
 _PHONE_LABELLED = (
     r"(?<![\w+])(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}" + _EXT + ")"
@@ -47,7 +64,15 @@ _PHONE_LABELLED = (
 _PHONE_STRONG_RE = re.compile(_PHONE_STRONG)
 _DATE_RE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 _PHONE_CUED_RE = re.compile(_PHONE_CUED)
+_PHONE_CUED_ABROAD_RE = re.compile(_PHONE_CUED_ABROAD)
 _PHONE_LABELLED_RE = re.compile(_PHONE_LABELLED)
+#: a number answering a line that asks for a phone (a transcript): after a speaker label and at most
+#: three words on its own line (``Clerk: And a phone number ...?`` / ``Guest: 514 892-3301.``)
+_PHONE_ANSWER_RE = re.compile(
+    r"(?:(?i:phone|mobile|cell|whatsapp|telephone)|" + _PHONE_WORDS_ABROAD + r")[^\n]*\n[^\S\n]*(?:[^\n:：]{1,25}[:：])?[^\S\n]*"
+    r"(?:[^\W\d_]+[^\S\n]*[,.…]*[^\S\n]*){0,3}"
+    r"(?P<p>\+?(?:\(\d{1,4}\)[ .-]?)?\d{2,12}(?:[ .-]\d{2,8}){0,4})" + _PHONE_END
+)
 
 
 class PhoneShapeRecognizer(BedsideRecognizer):
@@ -70,7 +95,8 @@ class PhoneShapeRecognizer(BedsideRecognizer):
         for m in _PHONE_STRONG_RE.finditer(text):
             if sum(c.isdigit() for c in m.group()) >= 7 and not _DATE_RE.fullmatch(m.group()):
                 out.append(self._result("PHONE_NUMBER", m.start(), m.end(), 0.6))
-        for rx in (_PHONE_CUED_RE, _PHONE_LABELLED_RE):
+        cued = (_PHONE_CUED_RE, _PHONE_LABELLED_RE, _PHONE_ANSWER_RE)
+        for rx in (*cued, _PHONE_CUED_ABROAD_RE) if _phone_word_abroad_in(text) else cued:
             for m in rx.finditer(text):
                 if 7 <= sum(c.isdigit() for c in m.group("p")) <= 15:
                     out.append(self._result("PHONE_NUMBER", m.start("p"), m.end("p"), 0.6))
@@ -99,6 +125,10 @@ class SsnCueRecognizer(BedsideRecognizer):
 
 _CARD_CUE = r"(?i:card|cc|credit|debit|visa|mastercard|amex|maestro|discover)"
 _CARD_RE = re.compile(_CARD_CUE + r"[^\n\d]{0,30}?(?P<c>(?<!\d)\d{4}(?:[ -]?\d{2,4}){2,4}(?!\d))")
+#: a number in the four-digit groups cards are printed in, Luhn-valid, wherever it stands: Presidio's
+#: recognizer needs a word boundary, which a particle of a script without spaces takes away
+#: (``4002 1765 3829 1046이요``, ``卡号4002176538291046。``)
+_CARD_GROUPS_RE = re.compile(r"(?<![\d\p{Latin}])(?P<c>\d{4}(?:[ -]?\d{4}){2}[ -]?\d{1,7})(?!\d)")
 
 
 class CardNumberRecognizer(BedsideRecognizer):
@@ -118,5 +148,9 @@ class CardNumberRecognizer(BedsideRecognizer):
         out = []
         for m in _CARD_RE.finditer(text):
             if 12 <= sum(c.isdigit() for c in m.group("c")) <= 19:
+                out.append(self._result("CREDIT_CARD", m.start("c"), m.end("c"), 0.6))
+        for m in _CARD_GROUPS_RE.finditer(text):
+            digits = "".join(c for c in m.group("c") if c.isdigit())
+            if 13 <= len(digits) <= 19 and luhn_valid(digits):
                 out.append(self._result("CREDIT_CARD", m.start("c"), m.end("c"), 0.6))
         return out

@@ -27,7 +27,6 @@ def ids(text: str) -> list[str]:
         (formats._fr_nir, "255081416802538", "255081416802539"),
         (formats._ean13, "7569217076985", "7569217076986"),
         (formats._sg_nric, "S1234567D", "S1234568D"),
-        (formats._verhoeff_ok, "2363", "2364"),
         (formats._fi_hetu, "131052-308T", "131052-309T"),
         (formats._se_personnummer, "8112189876", "8112189877"),
         (formats._cl_rut, "123456785", "123456786"),
@@ -47,7 +46,7 @@ def test_each_check_accepts_the_specimen_and_refuses_a_changed_digit(check, vali
     [
         ("the clinic wants my PESEL, it is 44051401458", "44051401458"),
         ("Sozialversicherungsnummer: 1237 010180", "1237 010180"),
-        ("NI number AB 12 34 56 C for payroll", "AB 12 34 56 C"),
+        ("NI number AB 48 29 61 C for payroll", "AB 48 29 61 C"),
         ('{"aadhaar_no": "3675 9834 6015", "plan": "gold"}', "3675 9834 6015"),
         ("pan no is ABCPE1234F, kyc pending", "ABCPE1234F"),
         ("fødselsnummer 01017012345 (ny kunde)", "01017012345"),
@@ -65,13 +64,12 @@ def test_a_number_after_its_name_is_found(text: str, value: str) -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("Spain: 12345678Z on the contract", "12345678Z"),
+        ("Spain: 48213095N on the contract", "48213095N"),
         ("cpf 529.982.247-25 no cadastro", "529.982.247-25"),
         ("resident card 11010519491231002X", "11010519491231002X"),
         ("AHV 756.9217.0769.85", "756.9217.0769.85"),
-        ("listed as S1234567D in the roster", "S1234567D"),
+        ("listed as S9123457B in the roster", "S9123457B"),
         ("codice FRRLSN85M12F205P allegato", "FRRLSN85M12F205P"),
-        ("linked 2363 1234 5679 yesterday", "2363 1234 5679"),
     ],
 )
 def test_a_number_in_a_validated_format_is_found_without_its_name(text: str, value: str) -> None:
@@ -81,21 +79,25 @@ def test_a_number_in_a_validated_format_is_found_without_its_name(text: str, val
 @pytest.mark.parametrize(
     "text",
     [
-        "Order ID number: 12345678",
-        "company tax number 12-3456789",
-        "order #2363 1234 5679 shipped",  # an Aadhaar-valid digit string after an order word
+        "Order ID number: 48213095",
+        "company tax number 48-2130957",
+        "order #2363 1234 5679 shipped",
+        "운송장번호: 2363 1234 5679",  # a waybill number that passes Aadhaar's check: Aadhaar only after its name
+        "Company PAN: AABCT1332L",  # a company's PAN (its fourth letter)
+        'assert SSN_RE.match("000-00-0000")  # placeholder',
+        "UK NINO: QQ 12 34 56 C (the documented example)",
         "Invoice no. 529.982.247-25",
-        "Ref. 12345678Z",
+        "Ref. 48213095N",
         "Ticket ID: 88812345",
         "tracking number 1Z999AA10123456784",
-        "the pan is hot, 1234567 degrees",
+        "the pan is hot, 4821395 degrees",
         "sin(x) = 0.8414709",
         "RUN_ID=20231104 in CI",
         "Version 2.14.3, build 20231104, commit a1b2c3d4e5f6",
         "ISBN 978-3-16-148410-0 and VIN 1HGCM82633A004352",
         "Call 0412 345 678 before 2025-01-31",
         "An SSN has the form AAA-GG-SSSS and a NINO two letters, six digits, one letter.",
-        "The spreadsheet has 12345678 rows and 87654321 cells.",
+        "The spreadsheet has 48213095 rows and 73519264 cells.",
     ],
 )
 def test_business_numbers_and_look_alikes_are_not_national_ids(text: str) -> None:
@@ -129,7 +131,7 @@ def test_a_us_social_security_number_is_left_to_us_ssn(ner_handle: AnalyzerHandl
     ("text", "value"),
     [
         # the value answers a line that names the number (a transcript)
-        ("Agent: Could you read me your PPS number?\nCaller: Sure. 1234567TA\nAgent: thanks", "1234567TA"),
+        ("Agent: Could you read me your PPS number?\nCaller: Sure. 8473629WA\nAgent: thanks", "8473629WA"),
         ("Klerk: Proszę o numer PESEL.\nKlient: 44051401458.", "44051401458"),
         # a few words after the name in one sentence
         ("my BSN for the insurance form would be 111222333 I think", "111222333"),
@@ -145,11 +147,11 @@ def test_a_number_the_text_names_less_directly_is_found(text: str, value: str) -
 @pytest.mark.parametrize(
     "text",
     [
-        "Customer ID: 12345678Z",  # a business's number for a person
+        "Customer ID: 48213095N",  # a business's number for a person
         "Member no. 529.982.247-25",
         "Agent: What is your order number?\nCaller: 44051401458",  # the line before names no national number
         "I lost my passport. The hotel booking is 4455667788, can you help?",  # another sentence
-        "the pan is hot, 1234567 degrees",
+        "the pan is hot, 4821395 degrees",
     ],
 )
 def test_a_number_near_a_name_that_does_not_name_it_is_not_a_national_id(text: str) -> None:
@@ -157,4 +159,4 @@ def test_a_number_near_a_name_that_does_not_name_it_is_not_a_national_id(text: s
 
 
 def test_a_speaker_label_is_not_a_business_word() -> None:
-    assert ids("Agent: your DNI please\nCustomer: 12345678Z") == ["12345678Z"]
+    assert ids("Agent: your DNI please\nCustomer: 48213095N") == ["48213095N"]

@@ -48,3 +48,10 @@ def test_phone_words_of_other_languages_and_scripts() -> None:
     assert found(phone, "联系手机：139 5555 0123", "PHONE_NUMBER") == ["139 5555 0123"]
     # short words only as whole words: not inside "graph" or "php"
     assert found(phone, "graph 12345678 nodes, php 7.4.33 build 20231104", "PHONE_NUMBER") == []
+
+
+def test_a_luhn_valid_card_before_a_particle_of_a_script_without_spaces() -> None:
+    card = CardNumberRecognizer()
+    assert found(card, "고객: 4002 1765 3829 1046이요.", "CREDIT_CARD") == ["4002 1765 3829 1046"]
+    assert found(card, "卡号4111111111111111。", "CREDIT_CARD") == ["4111111111111111"]
+    assert found(card, "ref 4111 1111 1111 1112 (fails Luhn, no card word)", "CREDIT_CARD") == []
