@@ -32,6 +32,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NlpEngineProvi
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 from presidio_analyzer.recognizer_registry.recognizers_loader_utils import RecognizerConfigurationLoader, RecognizerListLoader
 
+from proxy.detectors.pii_addresses_scripts import ScriptAddressRecognizer
 from proxy.detectors.pii_cleanup import clean, resolve_overlaps
 from proxy.detectors.pii_fields_text import LabelledFieldRecognizer
 from proxy.detectors.pii_names_scripts import ScriptNameRecognizer
@@ -269,6 +270,7 @@ def build_analyzer(model: str | None = DEFAULT_MODEL) -> AnalyzerHandle:
     registry.add_recognizer(SsnCueRecognizer())
     registry.add_recognizer(NationalIdRecognizer())
     registry.add_recognizer(ScriptNameRecognizer())
+    registry.add_recognizer(ScriptAddressRecognizer())
     registry.add_recognizer(SpacedDigitsRecognizer())
     registry.add_recognizer(SpokenEmailRecognizer())
     registry.add_recognizer(EmbeddedEmailRecognizer())

@@ -49,6 +49,15 @@ ADDRESS_LABELS = frozenset(
         "cap", "plz", "cp", "code postal", "código postal", "codigo postal", "adresse", "anschrift",
         "indirizzo", "dirección", "direccion", "domicilio", "morada", "endereço", "endereco", "adres",
         "adresa", "adress",
+        # 2026-12-07: the address labels of forms in other languages and scripts
+        "地址", "住址", "收货地址", "收貨地址", "联系地址", "聯絡地址", "通讯地址", "通訊地址", "邮寄地址", "郵寄地址",
+        "送货地址", "住所", "ご住所", "お届け先", "届け先", "所在地", "주소", "배송지", "배송 주소", "우편번호",
+        "邮编", "郵遞區號", "郵便番号", "العنوان", "عنوان", "الرمز البريدي", "نشانی", "آدرس", "کد پستی", "כתובת",
+        "כתובת למשלוח", "מיקוד", "адрес", "адрес доставки", "почтовый индекс", "индекс", "адреса", "адреса доставки",
+        "поштовий індекс", "адрес за доставка", "ঠিকানা", "ที่อยู่", "ที่อยู่จัดส่ง", "รหัสไปรษณีย์", "მისამართი",
+        "διεύθυνση", "ταχυδρομικός κώδικας", "τκ", "adresi", "teslimat adresi", "posta kodu", "पता",
+        "direção", "dirección de entrega", "endereço de entrega", "lieferadresse", "adresse de livraison",
+        "indirizzo di consegna", "bezorgadres", "adres dostawy", "kod pocztowy",
     )
 )  # fmt: skip
 #: Labels that may also name a thing (``Name: Lemon drizzle``): their value counts when written

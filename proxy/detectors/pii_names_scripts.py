@@ -32,6 +32,7 @@ from proxy.detectors.pii_recognizer_base import BedsideRecognizer
 __all__ = ["ScriptNameRecognizer", "script_name_spans"]
 
 _SCORE = 0.7
+_BEYOND_LATIN = re.compile(r"[\u0370-\U0010ffff]")
 _SCRIPTS = re.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}\p{Greek}\p{Cyrillic}]")
 
 _JA_ROLES = frozenset(
@@ -102,7 +103,7 @@ def _words_until_stop(value: str, stop: frozenset[str]) -> str:
 
 def script_name_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of the names in ``text`` that the module's docstring describes."""
-    if not _SCRIPTS.search(text):
+    if not _BEYOND_LATIN.search(text) or not _SCRIPTS.search(text):  # the range test first: much cheaper
         return []
     out: list[tuple[int, int]] = []
     if _KANA.search(text):  # Japanese (Chinese uses 先生 too, after words that are no names: 这位先生)
