@@ -44,8 +44,15 @@ _PHONE_WORDS_ABROAD = (
     r"(?<![\p{L}])(?i:" + "|".join(sorted(_ABROAD_WORDS, key=len, reverse=True)) + r")(?![\p{L}])|" + "|".join(_ABROAD_UNSPACED)
 )
 _PHONE_CUED_ABROAD = r"(?:" + _PHONE_WORDS_ABROAD + r")(?:[^\n\d]{0,25}?)[:\s：]*" + _PHONE_NUMBER
-_ABROAD_LONG = tuple(w for w in _ABROAD_WORDS if len(w) > 3)
-_ABROAD_SHORT_RE = re.compile(r"(?<![\p{L}])(?i:" + "|".join(w for w in _ABROAD_WORDS if len(w) <= 3) + r")(?![\p{L}])")
+def _whole_word_in(word: str, folded: str) -> bool:
+    """Whether ``word`` stands in ``folded`` with no letter either side (``mobil``, not ``mobile``)."""
+    i = folded.find(word)
+    while i != -1:
+        j = i + len(word)
+        if (i == 0 or not folded[i - 1].isalpha()) and (j == len(folded) or not folded[j].isalpha()):
+            return True
+        i = folded.find(word, i + 1)
+    return False
 
 
 def _phone_word_abroad_in(text: str) -> bool:
@@ -53,7 +60,7 @@ def _phone_word_abroad_in(text: str) -> bool:
     if any(w in text for w in _ABROAD_UNSPACED):
         return True
     folded = text.casefold()
-    return any(w in folded for w in _ABROAD_LONG) or _ABROAD_SHORT_RE.search(text) is not None
+    return any(_whole_word_in(w, folded) for w in _ABROAD_WORDS if w in folded)
 
 
 #: A number followed by what kind of line it is: ``085 175 7641-Office``, ``28-64-66-98 fax``.

@@ -55,3 +55,12 @@ def test_a_luhn_valid_card_before_a_particle_of_a_script_without_spaces() -> Non
     assert found(card, "고객: 4002 1765 3829 1046이요.", "CREDIT_CARD") == ["4002 1765 3829 1046"]
     assert found(card, "卡号4111111111111111。", "CREDIT_CARD") == ["4111111111111111"]
     assert found(card, "ref 4111 1111 1111 1112 (fails Luhn, no card word)", "CREDIT_CARD") == []
+
+
+def test_the_gate_for_phone_words_abroad_opens_for_whole_words_only() -> None:
+    from proxy.detectors.pii_numbers import _phone_word_abroad_in
+
+    assert not _phone_word_abroad_in("my mobile is broken, the cellular plan too")  # mobil, cel inside words
+    assert _phone_word_abroad_in("Handy: 0151 2345 6789")
+    assert _phone_word_abroad_in("τηλ. 694 555 0133")
+    assert _phone_word_abroad_in("联系手机：139 5555 0123")
