@@ -1,20 +1,26 @@
 """``NATIONAL_ID``: identity, tax, social-security and health numbers of any country, and the
 numbers of identity documents.
 
-Found two ways:
+Found where a value of identifier shape (at least six digits, or four digits among letters)
+stands:
 
-* **after its name**: a value of identifier shape (at least six digits, or four digits among
-  letters) close after one of the names in ``data/national_id_labels.txt`` (``PESEL``,
-  ``Henkilötunnus``, ``NI number``, ``"aadhaar":``, ``passport no.``), in any language the list
-  holds; the name may stand on the line before, as when an agent asks for a number and the caller
-  types it on the next line of a transcript. A name right after a business word (``order ID
-  number``, ``company tax number``) does not count;
-* **by format**: a number whose format and check digit hold (:mod:`proxy.detectors.pii_national_formats`:
-  a Spanish DNI, a Brazilian CPF, a Chinese resident number, an Aadhaar ...), wherever it stands.
+* **after its name**: close after one of the ~270 names in ``data/national_id_labels.txt``
+  (``PESEL``, ``Henkilötunnus``, ``NI number``, ``"aadhaar":``, ``passport no.``, ``身份证号``), in
+  any language the list holds, with a few filler words between; a long one-word name may be
+  inflected (``Fødselsnummeret``), and in a script written without spaces a name needs no word
+  boundary;
+* **answering a name**: alone on its line (after a speaker label and at most three words) when
+  the line before names the number anywhere, as when an agent asks and the caller types it;
+* **a few words after its name**: at most eight words later in the same sentence (scored below a
+  phone reading of the same digits);
+* **by format**: a number whose format and check hold (:mod:`proxy.detectors.pii_national_formats`:
+  a Spanish DNI, a Brazilian CPF, a Chinese resident number ...), wherever it stands.
 
-A valid US Social Security number after its own names (``SSN``, ``social security number``) keeps
-its own entity, ``US_SSN``; Presidio's country recognizers
-(``UK_NHS``, ``US_PASSPORT`` ...) stay available under their own names.
+Not when a business word labels it (``order ID number``, ``company tax number``; ``Customer:``
+alone is a speaker), nor digits a documentation example is made of (``000-00-0000``). A valid US
+Social Security number after its own names (``SSN``, ``social security number``) keeps its own
+entity, ``US_SSN``; Presidio's country recognizers (``UK_NHS``, ``US_PASSPORT`` ...) stay
+available under their own names.
 """
 
 from __future__ import annotations
@@ -98,7 +104,7 @@ def _names(lower_short: bool = True) -> str:
 @lru_cache(maxsize=1)
 def _cue_before() -> re.Pattern[str]:
     """A name and the gap after it, ending where a value starts (tried backwards from each value:
-    values are few, so the ~170 names are tried at few places)."""
+    values are few, so the ~270 names are tried at few places)."""
     return re.compile(_names() + _GAP + r"\Z")
 
 
