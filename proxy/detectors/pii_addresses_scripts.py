@@ -34,7 +34,7 @@ from typing import Any
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_recognizer_base import BedsideRecognizer
+from proxy.detectors.pii_recognizer_base import BEYOND_LATIN, KANA, BedsideRecognizer
 
 __all__ = ["ScriptAddressRecognizer", "script_address_spans"]
 
@@ -97,18 +97,16 @@ _OTHERS = (_ZH, _KO, _AR, _HE, _CYR, _EL, _KA, _TH, _BN, _CO)
 _SHAPES = re.compile("|".join(_OTHERS))
 #: Japanese shapes only in a text with kana: in Chinese the same characters run on (寄到北京市 ...)
 _SHAPES_JAPANESE = re.compile("|".join((_JA, *_OTHERS)))
-_KANA = re.compile(r"[\p{Hiragana}\p{Katakana}]")
-_BEYOND_LATIN = re.compile(r"[\u0370-\U0010ffff]")
 _CO_RE = re.compile(_CO)
 
 
 def script_address_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of the addresses in ``text`` that the module's docstring describes."""
-    if not _BEYOND_LATIN.search(text):  # a range test: much cheaper than the scripts' classes
+    if not BEYOND_LATIN.search(text):  # a range test: much cheaper than the scripts' classes
         return [m.span("co") for m in _CO_RE.finditer(text)] if "#" in text or "N" in text else []
     if not _TRIGGER.search(text):
         return []
-    shapes = _SHAPES_JAPANESE if _KANA.search(text) else _SHAPES
+    shapes = _SHAPES_JAPANESE if KANA.search(text) else _SHAPES
     out = []
     for m in shapes.finditer(text):
         if m.lastgroup == "zh":

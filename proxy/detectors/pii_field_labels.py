@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import regex as re
 
-__all__ = ["ADDRESS_LABELS", "NAME_VALUE_RE", "PERSON_LABELS", "WEAK_LABELS", "label_of"]
+__all__ = ["ADDRESS_LABELS", "NAME_VALUE_RE", "PERSON_LABELS", "WEAK_LABELS", "label_of", "written_like_a_name"]
 
 #: Labels whose value is a person's name (lower case; ``_``, ``-`` and ``.`` read as spaces).
 PERSON_LABELS = frozenset(
@@ -78,3 +78,9 @@ _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 def label_of(raw: str) -> str:
     """A label or key as these sets hold it: lower case, ``_``, ``-``, ``.`` and camel case read as spaces."""
     return " ".join(_CAMEL_RE.sub(" ", raw).replace("_", " ").replace("-", " ").replace(".", " ").lower().split())
+
+
+def written_like_a_name(value: str) -> bool:
+    """A letter first and not in lower case: a capital, or a script without case (``王晓梅``,
+    ``محمد``). What a label that may also name a thing asks of its value."""
+    return bool(value) and value[0].isalpha() and not value[0].islower()

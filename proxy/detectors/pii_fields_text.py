@@ -15,7 +15,7 @@ from typing import Any
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_field_labels import ADDRESS_LABELS, NAME_VALUE_RE, PERSON_LABELS, WEAK_LABELS, label_of
+from proxy.detectors.pii_field_labels import ADDRESS_LABELS, NAME_VALUE_RE, PERSON_LABELS, WEAK_LABELS, label_of, written_like_a_name
 from proxy.detectors.pii_recognizer_base import BedsideRecognizer
 from proxy.detectors.pii_recognizers import first_names, fold
 
@@ -55,9 +55,7 @@ class LabelledFieldRecognizer(BedsideRecognizer):
             value = text[start:end]
             if not value.strip():
                 continue
-            # a label that may name a thing counts when the value is written like a name: not in lower
-            # case (a script without case, 王晓梅 or محمد, counts)
-            named = label in PERSON_LABELS and (label not in WEAK_LABELS or not value[0].islower())
+            named = label in PERSON_LABELS and (label not in WEAK_LABELS or written_like_a_name(value))
             if "PERSON" in entities and named and NAME_VALUE_RE.fullmatch(value) is not None and len(value) <= 60:
                 out.append(self._result("PERSON", start, end, 0.7))
             elif "STREET_ADDRESS" in entities and label in ADDRESS_LABELS and _address_like(value):

@@ -27,12 +27,11 @@ from typing import Any
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_recognizer_base import BedsideRecognizer
+from proxy.detectors.pii_recognizer_base import BEYOND_LATIN, KANA, BedsideRecognizer
 
 __all__ = ["ScriptNameRecognizer", "script_name_spans"]
 
 _SCORE = 0.7
-_BEYOND_LATIN = re.compile(r"[\u0370-\U0010ffff]")
 _SCRIPTS = re.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}\p{Greek}\p{Cyrillic}]")
 
 _JA_ROLES = frozenset(
@@ -46,7 +45,6 @@ _JA = re.compile(
     r"(?<![\p{Han}\p{Katakana}])(?P<n>\p{Han}{1,4}(?:[ 　]?[\p{Han}\p{Hiragana}\p{Katakana}]{1,4}?)?)"
     r"(?:さん|様|さま|ちゃん|くん|君|氏|殿|先生)"
 )
-_KANA = re.compile(r"[\p{Hiragana}\p{Katakana}]")
 _ZH_SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
     "張劉陳楊黃趙吳許韓馮鄧蕭葉蘇呂盧鍾譚陸範賈韋鄒閆龔萬錢嚴湯莊賴簡詹翁顏柯"
@@ -103,10 +101,10 @@ def _words_until_stop(value: str, stop: frozenset[str]) -> str:
 
 def script_name_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of the names in ``text`` that the module's docstring describes."""
-    if not _BEYOND_LATIN.search(text) or not _SCRIPTS.search(text):  # the range test first: much cheaper
+    if not BEYOND_LATIN.search(text) or not _SCRIPTS.search(text):  # the range test first: much cheaper
         return []
     out: list[tuple[int, int]] = []
-    if _KANA.search(text):  # Japanese (Chinese uses 先生 too, after words that are no names: 这位先生)
+    if KANA.search(text):  # Japanese (Chinese uses 先生 too, after words that are no names: 这位先生)
         for m in _JA.finditer(text):
             if m.group("n") not in _JA_ROLES and not m.group("n").endswith(_JA_ROLE_ENDINGS):
                 out.append(m.span("n"))

@@ -25,7 +25,7 @@ from typing import Any
 
 import regex as re
 
-from proxy.detectors.pii_field_labels import ADDRESS_LABELS, NAME_VALUE_RE, PERSON_LABELS, WEAK_LABELS, label_of
+from proxy.detectors.pii_field_labels import ADDRESS_LABELS, NAME_VALUE_RE, PERSON_LABELS, WEAK_LABELS, label_of, written_like_a_name
 from proxy.privacy.request_redaction import Span
 from proxy.privacy.slots import Slot
 
@@ -52,11 +52,6 @@ def _beside_contact(holder: Any) -> bool:
     return isinstance(holder, dict) and any(isinstance(k, str) and set(label_of(k).split()) & _CONTACT_WORDS for k in holder)
 
 
-def _written_like_a_name(value: str) -> bool:
-    """A capital first, or a script without case (``王晓梅``, ``محمد``): not lower case."""
-    return bool(value) and value[0].isalpha() and not value[0].islower()
-
-
 def person_value(key: object, value: str, holder: Any = None) -> bool:
     """Whether ``value``, a JSON string under ``key`` in ``holder``, is a person's name by its field."""
     if not isinstance(key, str) or len(key) > 60 or len(value) > 80:
@@ -67,12 +62,12 @@ def person_value(key: object, value: str, holder: Any = None) -> bool:
     if not words or any(w in _NOT_PERSON_FIELDS for w in words) or NAME_VALUE_RE.fullmatch(value) is None:
         return False
     if label == "name":
-        return _written_like_a_name(value) and _beside_contact(holder)
+        return written_like_a_name(value) and _beside_contact(holder)
     if label in PERSON_LABELS:
-        return label not in WEAK_LABELS or _written_like_a_name(value)
+        return label not in WEAK_LABELS or written_like_a_name(value)
     if "name" in words:  # first_name, passengerName: any name-shaped value
         return any(w in _NAME_QUALIFIERS for w in words)
-    return any(w in _PERSON_WORDS for w in words) and _written_like_a_name(value)  # customer, given: written like a name
+    return any(w in _PERSON_WORDS for w in words) and written_like_a_name(value)  # customer, given: written like a name
 
 
 def address_value(key: object, value: str) -> bool:
