@@ -4,7 +4,10 @@
 results, in order (see ``docs/pii.md``, "Clean-up of results"):
 
 1. :func:`drop_false_positives`: NER hits on payment/technical terms (``Visa``, ``IBAN``), a lone
-   common noun read as a PERSON, empty spans; then :func:`~proxy.detectors.pii_not_data.drop_not_data`:
+   common noun read as a PERSON, empty spans; then
+   :func:`~proxy.detectors.pii_ner_language.drop_misreadings`: the NER's names and places that are
+   ordinary words of a sentence in another language (``Der Kuchen``, ``sigue el papel``); then
+   :func:`~proxy.detectors.pii_not_data.drop_not_data`:
    spans that are the message's shape (identifiers, JSON keys, form labels, teams, versions,
    reference numbers);
 2. :func:`_names_over_places`: a one-word NER LOCATION that is a known first name and follows no
@@ -26,6 +29,7 @@ import regex as re
 from presidio_analyzer import RecognizerResult
 
 from proxy.detectors.pii_addresses import address_cue_before
+from proxy.detectors.pii_ner_language import drop_misreadings
 from proxy.detectors.pii_not_data import drop_not_data
 from proxy.detectors.pii_places import not_places
 from proxy.detectors.pii_recognizer_base import is_bedside
@@ -325,7 +329,7 @@ def _propagate_names(text: str, results: Sequence[RecognizerResult]) -> list[Rec
 def clean(text: str, raw: Iterable[RecognizerResult], wanted: set[str], threshold: float, *, all_places: bool = False) -> list[RecognizerResult]:
     """Non-overlapping results for the ``wanted`` entities at or above ``threshold``, sorted;
     ``all_places``: no place is dropped for being named in passing (the policy's ``pii.places: all``)."""
-    cleaned = drop_not_data(text, drop_false_positives(text, raw))
+    cleaned = drop_not_data(text, drop_misreadings(text, drop_false_positives(text, raw)))
     if "PERSON" in wanted:
         cleaned = _names_over_places(text, cleaned)
     if not all_places:
