@@ -27,12 +27,13 @@ from typing import Any
 import regex as re
 from presidio_analyzer import RecognizerResult
 
+from proxy.detectors.pii_names_address_forms import address_form_spans
 from proxy.detectors.pii_recognizer_base import BEYOND_LATIN, KANA, BedsideRecognizer
 
 __all__ = ["ScriptNameRecognizer", "script_name_spans"]
 
 _SCORE = 0.7
-_SCRIPTS = re.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}\p{Greek}\p{Cyrillic}]")
+_SCRIPTS = re.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}\p{Greek}\p{Cyrillic}\p{Devanagari}\p{Tamil}\p{Bengali}]")
 
 _JA_ROLES = frozenset(
     """客 お客 皆 皆々 奥 神 王 仏 患者 担当者 担当 社長 部長 課長 係長 店長 医者 先輩 後輩 相手 利用者 会員 家族 子供 子 娘 息子 兄 姉
@@ -43,7 +44,7 @@ _JA_ROLES = frozenset(
 _JA_ROLE_ENDINGS = ("者", "員", "長", "士", "手", "師", "官", "屋", "方", "主", "様")
 _JA = re.compile(
     r"(?<![\p{Han}\p{Katakana}])(?P<n>\p{Han}{1,4}(?:[ 　]?[\p{Han}\p{Hiragana}\p{Katakana}]{1,4}?)?)"
-    r"(?:さん|様|さま|ちゃん|くん|君|氏|殿|先生)"
+    r"[ 　]?(?:さん|様|さま|ちゃん|くん|君|氏|殿|先生)"
 )
 _ZH_SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -103,7 +104,7 @@ def script_name_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of the names in ``text`` that the module's docstring describes."""
     if not BEYOND_LATIN.search(text) or not _SCRIPTS.search(text):  # the range test first: much cheaper
         return []
-    out: list[tuple[int, int]] = []
+    out = address_form_spans(text)
     if KANA.search(text):  # Japanese (Chinese uses 先生 too, after words that are no names: 这位先生)
         for m in _JA.finditer(text):
             if m.group("n") not in _JA_ROLES and not m.group("n").endswith(_JA_ROLE_ENDINGS):
