@@ -18,7 +18,8 @@ some (streets and places in general statements, brands named after people, model
 numbers, code): ``v1`` and ``v2`` 360 + 120 in eight styles, ``v3`` ... ``v8`` 320 + 160 in nine
 (pasted transcripts added; v5-v8 weighted to national identity numbers, phones and, in v7 and v8,
 names and addresses in their own scripts), ``v9`` 300 + 180 (names, and everyday texts with no
-personal data, half in other languages written in the Latin script, a quarter in other scripts), each written by a separate session told the kinds,
+personal data, half in other languages written in the Latin script, a quarter in other scripts),
+``v10`` 210 + 190 in eight styles (names and everyday texts in 28 languages of non-Latin scripts), each written by a separate session told the kinds,
 styles and countries only. Each gold item gives its type and its exact text; an address also gives
 the parts that identify the place on their own (the street line, the postcode). Figures, % with a 95%
 bootstrap interval:
