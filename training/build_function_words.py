@@ -29,7 +29,7 @@ LANGUAGES = (
 ENGLISH_CHAT = frozenset(
     """lol lmao rofl haha hahaha hehe aha ah eh oh um uh hmm nah yeah yep ya yo ye im dont cant wont isnt didnt
     doesnt ive id ill op etc ty thx pls plz ik og wat ez af memes vid vids pre ok okay bro sis mom dad hi ha ho
-    pa ma tv pc""".split()
+    pa ma tv pc man""".split()
 )
 
 

@@ -27,8 +27,9 @@ reads each line of an NER PERSON or LOCATION in a sentence that is not English a
 
 A sentence is not English when, among its words in lower case, words of other languages
 (``data/function_words.txt``: spaCy's stop-word lists of 37 languages written in the Latin script,
-less English words; built by ``training/build_function_words.py``) and words with letters English
-has not (``ş``, ``ñ``, another script) outnumber English stop words, two at least. Capitalised words
+less English words; built by ``training/build_function_words.py``), French and Italian elisions
+(``l'heure``) and words with letters English has not (``ş``, ``ñ``, another script) outnumber English
+stop words and contractions (``it’s``), two at least. Capitalised words
 are not counted: they may be the names. A sentence with too little to tell takes the verdict of the
 whole text, and a text with too little to tell is taken for English, whose readings this step never
 changes. Bedside's own recognizers, which read cues of many languages, are never touched here.
@@ -77,6 +78,9 @@ def _english() -> frozenset[str]:
 #: a word (letters, with apostrophes inside): stdlib ``re``, several times faster here than ``regex``
 _COUNTED = re_std.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _I_FORMS = frozenset({"I", "I'm", "I've", "I'll", "I'd", "I’m", "I’ve", "I’ll", "I’d"})
+#: the endings of English contractions, and the elided articles and pronouns of French and Italian
+_CONTRACTIONS = frozenset({"t", "s", "re", "ve", "ll", "d", "m"})
+_ELISIONS = frozenset({"l", "d", "j", "c", "qu", "m", "n", "s", "t", "dell", "all", "nell", "sull", "dall", "un"})
 
 
 def _counts(text: str) -> tuple[int, int]:
@@ -89,6 +93,12 @@ def _counts(text: str) -> tuple[int, int]:
             en += word in _I_FORMS
         elif word in english:
             en += 1
+        elif "'" in word or "’" in word:
+            head, _, tail = word.replace("’", "'").partition("'")
+            if tail in _CONTRACTIONS and head.isascii():
+                en += 1  # don't, it’s, they're
+            elif head in _ELISIONS:
+                other += 1  # l'amour, c'est, dell'anno
         elif word in foreign or not word.isascii():
             other += 1  # a word of another language, another script, or with letters English has not
     return en, other

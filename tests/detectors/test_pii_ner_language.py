@@ -22,6 +22,8 @@ def found(handle: AnalyzerHandle, text: str) -> list[tuple[str, str]]:
         ("Could you tell me when the parcel will arrive?", True),
         ("Hello, I am Begoña and I write for my mother María del Carmen Ruiz de Alarcón y Pérez.", True),
         ("Oh man, good luck with the exam tomorrow!", True),
+        ("Clouds aren’t pale, they’re translucent", True),
+        ("Je pense qu'il viendra, c'est sûr, mais l'heure n'est pas fixée.", False),
         ("Necesito cambiar la talla del abrigo, me queda demasiado grande.", False),
         ("Bedankt voor de snelle reactie, het pakket is vandaag aangekomen.", False),
         ("Merhaba, siparişim hâlâ kargoya verilmedi.", False),
