@@ -19,6 +19,11 @@ here takes the one or few words it marks, never a word that is itself a role or 
 * **Bengali**: a word before ``দা``, ``দি``, ``ভাই``, ``আপা``, ``বাবু``, ``সাহেব``;
 * **Korean**: a given name in the vocative at the start of a line (``지훈아``, ``수진아,``): two
   syllables and ``아``/``야``, not a word that ends so (``아니야``, ``진짜야``, ``자기야``);
+* **Georgian**: a given name and a surname with a Georgian surname's ending (``-ძე``, ``-შვილი``,
+  ``-ავა``, ``-უა``; a case ending after it is left out: ``ნინო ბერიძეს``), and
+  the word after ``ბატონო``/``ქალბატონო`` and their other forms;
+* **Armenian**: a capitalised pair whose second word has an Armenian surname's ending (``-յան``,
+  ``-յանց``, ``-ունի``), and the capitalised word after ``պարոն``/``տիկին``;
 * **Japanese**: a surname and given name with a space before ``様``/``さん`` (``鈴木 恵美 様``) is
   :mod:`proxy.detectors.pii_names_scripts`' rule with the space allowed.
 
@@ -32,7 +37,7 @@ import regex as re
 
 __all__ = ["address_form_spans"]
 
-_SCRIPTS = re.compile(r"[\p{Devanagari}\p{Arabic}\p{Hebrew}\p{Tamil}\p{Bengali}\p{Hangul}]")
+_SCRIPTS = re.compile(r"[\p{Devanagari}\p{Arabic}\p{Hebrew}\p{Tamil}\p{Bengali}\p{Hangul}\p{Georgian}\p{Armenian}]")
 _END = r"(?=[\s,.!?،؟।:;)\"'”]|$)"
 
 #: words that are roles or kin terms themselves, before an honorific (``मास्टर जी``, ``डॉक्टर साहब``)
@@ -87,6 +92,15 @@ _HEBREW_RE = re.compile(r"(?<![\p{Hebrew}])(?:היי|הי|שלום|אהלן|בו
 _TAMIL_RE = re.compile(rf"(?<![\p{{Tamil}}])(?P<n>\p{{Tamil}}+)\s+(?:{_TAMIL_AFTER}){_END}")
 _BENGALI_RE = re.compile(rf"(?<![\p{{Bengali}}])(?P<n>\p{{Bengali}}+)\s+(?:{_BENGALI_AFTER}){_END}")
 _KOREAN_RE = re.compile(r"(?m)^[\s\"'“(]*(?P<v>(?P<n>\p{Hangul}{2})[아야])(?=[\s,!~.?]|$)")
+_GEORGIAN_PAIR_RE = re.compile(
+    r"(?<![\p{Georgian}])(?P<n>\p{Georgian}{2,}\s+\p{Georgian}{1,}(?:ძე|შვილი|ავა|უა))(?:ს|მა|ის|ით|ად|ო|თან|ზე|ში)?(?![\p{Georgian}])"
+)
+_GEORGIAN_TITLE_RE = re.compile(r"(?<![\p{Georgian}])(?:ბატონო|ბატონი|ბატონ|ქალბატონო|ქალბატონი|ქალბატონ)\s+(?P<n>\p{Georgian}{2,})")
+_ARMENIAN_PAIR_RE = re.compile(r"(?<![\p{Armenian}])(?P<n>\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}*(?:յան|յանց|ունի|ունց))(?![\p{Armenian}])")
+_ARMENIAN_TITLE_RE = re.compile(r"(?<![\p{Armenian}])(?:պարոն|Պարոն|տիկին|Տիկին|տկն\.|Տկն\.)\s+(?P<n>\p{Lu}\p{Ll}+(?:\s+\p{Lu}\p{Ll}+)?)")
+#: Armenian words of places and institutions named after people (``Պուշկինի փողոց``, ``Մատենադարան``)
+_ARMENIAN_TITLES = frozenset("պարոն տիկին օրիորդ".split())
+_ARMENIAN_PLACES = frozenset("փողոց պողոտա հրապարակ համալսարան դպրոց թանգարան կայարան".split())
 #: function words that end a name taken after a title (Devanagari, Urdu)
 _STOP = frozenset("जी और या भी तो ही से को का की के में पर ने है हैं था थी जो ، اور یا بھی تو ہی سے کو کا کی کے میں پر نے ہے ہیں".split())
 
@@ -122,5 +136,12 @@ def address_form_spans(text: str) -> list[tuple[int, int]]:
                 out.append(span)
     for m in _KOREAN_RE.finditer(text):
         if m.group("v") not in _KOREAN_NOT:
+            out.append(m.span("n"))
+    out.extend(m.span("n") for m in _GEORGIAN_PAIR_RE.finditer(text))
+    for pattern in (_GEORGIAN_TITLE_RE, _ARMENIAN_TITLE_RE):
+        out.extend(m.span("n") for m in pattern.finditer(text))
+    for m in _ARMENIAN_PAIR_RE.finditer(text):
+        after = text[m.end() : m.end() + 12].split()
+        if m.group("n").split()[0].lower() not in _ARMENIAN_TITLES and not (after and after[0].strip(",.") in _ARMENIAN_PLACES):
             out.append(m.span("n"))
     return out

@@ -33,7 +33,7 @@ from proxy.detectors.pii_recognizer_base import BEYOND_LATIN, KANA, BedsideRecog
 __all__ = ["ScriptNameRecognizer", "script_name_spans"]
 
 _SCORE = 0.7
-_SCRIPTS = re.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}\p{Greek}\p{Cyrillic}\p{Devanagari}\p{Tamil}\p{Bengali}]")
+_SCRIPTS = re.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}\p{Greek}\p{Cyrillic}\p{Devanagari}\p{Tamil}\p{Bengali}\p{Georgian}\p{Armenian}]")
 
 _JA_ROLES = frozenset(
     """客 お客 皆 皆々 奥 神 王 仏 患者 担当者 担当 社長 部長 課長 係長 店長 医者 先輩 後輩 相手 利用者 会員 家族 子供 子 娘 息子 兄 姉
