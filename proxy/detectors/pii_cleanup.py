@@ -32,7 +32,7 @@ from proxy.detectors.pii_addresses import address_cue_before
 from proxy.detectors.pii_ner_language import drop_misreadings
 from proxy.detectors.pii_not_data import drop_not_data
 from proxy.detectors.pii_places import not_places
-from proxy.detectors.pii_recognizer_base import is_bedside
+from proxy.detectors.pii_recognizer_base import NER_TYPES, is_bedside
 from proxy.detectors.pii_recognizers import BEDSIDE_SOURCE, NOT_NAMES, first_names, fold, strong_surnames, surnames
 
 __all__ = ["COMMON_NOUNS", "NER_TYPES", "NOT_ENTITIES", "STRUCTURED", "clean", "drop_false_positives", "resolve_overlaps"]
@@ -45,8 +45,6 @@ STRUCTURED = frozenset(
         "MEDICAL_LICENSE", "MAC_ADDRESS", "UUID", "NATIONAL_ID",
     }
 )  # fmt: skip
-#: Entities the statistical NER proposes; they lose overlaps and are checked against NOT_ENTITIES.
-NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
 #: Words NER tags as organisations or people that are payment/technical terms, not PII.
 NOT_ENTITIES = frozenset(
     [

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import regex as re
 
-__all__ = ["address_form_spans"]
+__all__ = ["address_form_spans", "words_until_stop"]
 
 _SCRIPTS = re.compile(r"[\p{Devanagari}\p{Arabic}\p{Hebrew}\p{Tamil}\p{Bengali}\p{Hangul}\p{Georgian}\p{Armenian}]")
 _END = r"(?=[\s,.!?،؟।:;)\"'”]|$)"
@@ -98,20 +98,22 @@ _GEORGIAN_PAIR_RE = re.compile(
 _GEORGIAN_TITLE_RE = re.compile(r"(?<![\p{Georgian}])(?:ბატონო|ბატონი|ბატონ|ქალბატონო|ქალბატონი|ქალბატონ)\s+(?P<n>\p{Georgian}{2,})")
 _ARMENIAN_PAIR_RE = re.compile(r"(?<![\p{Armenian}])(?P<n>\p{Lu}\p{Ll}+\s+\p{Lu}\p{Ll}*(?:յան|յանց|ունի|ունց))(?![\p{Armenian}])")
 _ARMENIAN_TITLE_RE = re.compile(r"(?<![\p{Armenian}])(?:պարոն|Պարոն|տիկին|Տիկին|տկն\.|Տկն\.)\s+(?P<n>\p{Lu}\p{Ll}+(?:\s+\p{Lu}\p{Ll}+)?)")
-#: Armenian words of places and institutions named after people (``Պուշկինի փողոց``, ``Մատենադարան``)
 _ARMENIAN_TITLES = frozenset("պարոն տիկին օրիորդ".split())
+#: Armenian words of places and institutions named after people (``Պուշկինի փողոց``, ``Մատենադարան``)
 _ARMENIAN_PLACES = frozenset("փողոց պողոտա հրապարակ համալսարան դպրոց թանգարան կայարան".split())
 #: function words that end a name taken after a title (Devanagari, Urdu)
 _STOP = frozenset("जी और या भी तो ही से को का की के में पर ने है हैं था थी जो ، اور یا بھی تو ہی سے کو کا کی کے میں پر نے ہے ہیں".split())
 
 
-def _until_stop(text: str, start: int, value: str) -> tuple[int, int] | None:
+def words_until_stop(value: str, stop: frozenset[str]) -> str:
+    """The words of ``value`` before the first one in ``stop`` (a name taken after a title ends
+    at a function word)."""
     kept: list[str] = []
     for word in value.split():
-        if word in _STOP:
+        if word in stop:
             break
         kept.append(word)
-    return (start, start + len(" ".join(kept))) if kept else None
+    return " ".join(kept)
 
 
 def address_form_spans(text: str) -> list[tuple[int, int]]:
@@ -131,9 +133,9 @@ def address_form_spans(text: str) -> list[tuple[int, int]]:
         if pattern is None:
             continue
         for m in pattern.finditer(text):
-            span = _until_stop(text, m.start("n"), m.group("n"))
-            if span is not None:
-                out.append(span)
+            name = words_until_stop(m.group("n"), _STOP)
+            if name:
+                out.append((m.start("n"), m.start("n") + len(name)))
     for m in _KOREAN_RE.finditer(text):
         if m.group("v") not in _KOREAN_NOT:
             out.append(m.span("n"))

@@ -27,7 +27,7 @@ from typing import Any
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_names_address_forms import address_form_spans
+from proxy.detectors.pii_names_address_forms import address_form_spans, words_until_stop
 from proxy.detectors.pii_recognizer_base import BEYOND_LATIN, KANA, BedsideRecognizer
 
 __all__ = ["ScriptNameRecognizer", "script_name_spans"]
@@ -91,15 +91,6 @@ _PLACE_WORDS = frozenset(
 )
 
 
-def _words_until_stop(value: str, stop: frozenset[str]) -> str:
-    kept: list[str] = []
-    for word in value.split():
-        if word in stop:
-            break
-        kept.append(word)
-    return " ".join(kept)
-
-
 def script_name_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of the names in ``text`` that the module's docstring describes."""
     if not BEYOND_LATIN.search(text) or not _SCRIPTS.search(text):  # the range test first: much cheaper
@@ -116,7 +107,7 @@ def script_name_spans(text: str) -> list[tuple[int, int]]:
             out.append(m.span("n"))
     for pattern, stop in ((_AR, _AR_STOP), (_HE, _HE_STOP)):
         for m in pattern.finditer(text):
-            name = _words_until_stop(m.group("n"), stop)
+            name = words_until_stop(m.group("n"), stop)
             if name:
                 out.append((m.start("n"), m.start("n") + len(name)))
     for pattern in (_TITLED, _PAIR):

@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import re as re_std
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import regex as re
 from presidio_analyzer import RecognizerResult
 
-from proxy.detectors.pii_recognizer_base import is_bedside
+from proxy.detectors.pii_recognizer_base import NER_TYPES, is_bedside
 from proxy.detectors.pii_recognizers import data_lines, first_names, fold, name_words, strong_surnames
 
 __all__ = ["drop_misreadings", "is_english"]
@@ -204,6 +204,12 @@ def _lower_case_name(word: str) -> bool:
         and word not in _CALENDAR
 
 
+def _known_name(word: str) -> bool:
+    """A gazetteer first name or a surname that is no English word."""
+    folded = fold(word)
+    return folded in first_names() or folded in strong_surnames()
+
+
 def _at_start(text: str, start: int, sentence_start: int) -> bool:
     """Whether ``start`` is the first word of the sentence or line at ``sentence_start``."""
     lead = _LEAD.match(text, sentence_start, start)
@@ -237,7 +243,7 @@ def _ordinary_first(text: str, start: int, end: int, sentence_start: int) -> boo
     comma (a sign-off: ``Groetjes,``), or after a German article (``der Kuchen``); a known first
     name or surname never is."""
     word = text[start:end]
-    if fold(word) in first_names() or fold(word) in strong_surnames() or _PROPER_SUFFIX.search(word):
+    if _known_name(word) or _PROPER_SUFFIX.search(word):
         return False
     if not _at_start(text, start, sentence_start):
         return _GERMAN_ARTICLE.search(text, max(sentence_start, start - 12), start) is not None
@@ -254,12 +260,12 @@ def _ordinary_first(text: str, start: int, end: int, sentence_start: int) -> boo
     return following not in _PARTICLES or _NAME_GOES_ON.match(text, nxt.end(2)) is None
 
 
-def _reading(text: str, start: int, end: int, sentence_start: int, evidence: bool) -> tuple[int, int] | None:
+def _reading(text: str, start: int, end: int, sentence_start: int, evidence: Callable[[], bool]) -> tuple[int, int] | None:
     """What of ``text[start:end]`` (one line of an NER result in a sentence of another language)
     may be a name or a place: its capitalised core, the whole of it (another script, when the
     text holds other personal data), or None."""
     if _UNCASED.search(text, start, end):
-        return (start, end) if evidence else None
+        return (start, end) if evidence() else None
     core = _core(text, start, end, sentence_start)
     if core is None:
         return None
@@ -285,20 +291,15 @@ def _line_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
-#: what the statistical NER proposes (``pii_cleanup.NER_TYPES``): no evidence of personal data here
-_NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
-
-
 def _holds_personal_data(text: str, results: list[RecognizerResult]) -> bool:
     """Whether ``text`` holds personal data found otherwise than by the NER's reading of another
     script: any other recognizer's result scoring 0.5 or more, or an NER name in the Latin script
     with a known first name or surname (``张晓东`` + ``Zhang Xiaodong``)."""
-    names, surnames = first_names(), strong_surnames()
     for r in results:
-        if (r.entity_type not in _NER_TYPES or is_bedside(r)) and r.score >= 0.5:
+        if (r.entity_type not in NER_TYPES or is_bedside(r)) and r.score >= 0.5:
             return True
         if r.entity_type == "PERSON" and not _UNCASED.search(text, r.start, r.end):
-            if any(fold(w) in names or fold(w) in surnames for w in _WORD.findall(text, r.start, r.end)):
+            if any(_known_name(w) for w in _WORD.findall(text, r.start, r.end)):
                 return True
     return False
 
@@ -309,7 +310,13 @@ def drop_misreadings(text: str, results: Iterable[RecognizerResult]) -> list[Rec
     results = list(results)
     if not any(r.entity_type in ("PERSON", "LOCATION") and not is_bedside(r) for r in results):
         return results
-    evidence = _holds_personal_data(text, results)
+    holds: list[bool] = []  # whether the text holds other personal data: asked only for another script
+
+    def evidence() -> bool:
+        if not holds:
+            holds.append(_holds_personal_data(text, results))
+        return holds[0]
+
     sentences = _Sentences(text)
     out = []
     for r in results:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-__all__ = ["BEDSIDE_SOURCE", "BEYOND_LATIN", "KANA", "BedsideRecognizer", "is_bedside"]
+__all__ = ["BEDSIDE_SOURCE", "BEYOND_LATIN", "KANA", "NER_TYPES", "BedsideRecognizer", "is_bedside"]
 
 #: Name of the recognition source that :mod:`proxy.detectors.pii_engine` ranks as heuristic.
 BEDSIDE_SOURCE = "bedside"
 #: a character beyond Latin script (a range test, much cheaper than the scripts' own classes): the
 #: recognizers of other scripts look no further in a text without one
 BEYOND_LATIN = re.compile(r"[\u0370-\U0010ffff]")
+#: Entities the statistical NER proposes; they lose overlaps and are checked against NOT_ENTITIES.
+NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
 #: Japanese kana: a text with none is not Japanese (its kanji shapes read Chinese text wrongly)
 KANA = re.compile(r"[\p{Hiragana}\p{Katakana}]")
 

@@ -105,7 +105,7 @@ def test_a_line_read_across_a_break_is_judged_line_by_line() -> None:
 def test_the_ner_types_are_the_clean_ups() -> None:
     from proxy.detectors import pii_cleanup, pii_ner_language
 
-    assert pii_ner_language._NER_TYPES == pii_cleanup.NER_TYPES
+    assert pii_ner_language.NER_TYPES == pii_cleanup.NER_TYPES
 
 
 @pytest.mark.parametrize(
